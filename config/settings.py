@@ -1,0 +1,154 @@
+"""Configuration: defaults for an embedded single-machine setup, overridden by environment variables."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+class ConfigError(RuntimeError):
+    """Raised at start-up when the configuration cannot work (e.g. production without a secret)."""
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _env_int(name: str, default: int) -> int:
+    value = _env(name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {value!r}") from exc
+
+
+def _env_list(name: str, default: list[str]) -> list[str]:
+    value = _env(name)
+    if value is None:
+        return list(default)
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+class BaseConfig:
+    """Values shared by every environment. Instances are built once per app from the environment."""
+
+    ENV_NAME = "base"
+    TESTING = False
+    DEBUG = False
+
+    # flask-smorest / OpenAPI
+    API_TITLE = "market"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_REDOC_PATH = None
+    OPENAPI_SWAGGER_UI_PATH = None
+
+    JSON_SORT_KEYS = False
+
+    def __init__(self) -> None:
+        self.SECRET_KEY = _env("MARKET_SECRET_KEY", "dev-only-not-secret")
+        self.INSTANCE_PATH = _env("MARKET_INSTANCE_PATH")
+        # None means "an SQLite file in the instance folder", resolved by the app factory
+        # because only the app knows where its instance folder is.
+        self.DATABASE_URL = _env("MARKET_DATABASE_URL")
+        self.DATABASE_POOL_SIZE = _env_int("MARKET_DATABASE_POOL_SIZE", 5)
+        self.DATABASE_ECHO = _env("MARKET_DATABASE_ECHO", "0") == "1"
+        # Bodies larger than this are refused with 413 before they are parsed.
+        self.MAX_CONTENT_LENGTH = _env_int("MARKET_MAX_CONTENT_LENGTH", 1024 * 1024)
+        self.TOKEN_TTL_HOURS = _env_int("MARKET_TOKEN_TTL_HOURS", 12)
+        # Failed logins per account or per address within the window before 429.
+        self.LOGIN_MAX_FAILURES = _env_int("MARKET_LOGIN_MAX_FAILURES", 5)
+        self.LOGIN_WINDOW_MINUTES = _env_int("MARKET_LOGIN_WINDOW_MINUTES", 15)
+        # The programme's home region: vendors registered there count as local.
+        self.HOME_PROVINCE = _env("MARKET_HOME_PROVINCE", "贵州省")
+        self.HOME_CITIES = _env_list("MARKET_HOME_CITIES", [])
+        self.TIMEZONE = _env("MARKET_TIMEZONE", "Asia/Shanghai")
+        self.LOG_LEVEL = _env("MARKET_LOG_LEVEL", "INFO")
+        self.MAIL_SENDER = _env("MARKET_MAIL_SENDER", "market@localhost")
+        self.SMTP_HOST = _env("MARKET_SMTP_HOST")
+        self.SMTP_PORT = _env_int("MARKET_SMTP_PORT", 25)
+        self.MATCH_TIME_LIMIT = float(_env("MARKET_MATCH_TIME_LIMIT", "10") or 10)
+        self.SCHEDULER_CLOSE_BIDDING_SECONDS = _env_int("MARKET_SCHEDULER_CLOSE_BIDDING_SECONDS", 60)
+        self.VOCABULARY = {
+            "sectors": _env_list("MARKET_SECTORS", ["transport", "health", "education"]),
+            "modalities": _env_list(
+                "MARKET_MODALITIES",
+                ["image", "video", "audio", "text", "point_cloud", "remote_sensing", "medical_image"],
+            ),
+            "annotation_types": _env_list(
+                "MARKET_ANNOTATION_TYPES",
+                [
+                    "classification", "bbox", "polygon", "segmentation", "keypoint", "cuboid_3d",
+                    "tracking", "transcription", "ner", "relation", "qa_pair",
+                ],
+            ),
+            "units": _env_list(
+                "MARKET_UNITS", ["item", "box", "frame", "audio_minute", "kchar", "point_cloud_frame"]
+            ),
+            "certifications": _env_list(
+                "MARKET_CERTIFICATIONS",
+                ["ISO 27001", "ISO 9001", "ISO 27701", "CMMI 3", "DSMM 3", "等保三级"],
+            ),
+        }
+        # Default scoring policy of the coordinators; components must sum to 100.
+        self.DEFAULT_SCORING_WEIGHTS = {
+            "quality": 40, "price": 25, "capacity": 15, "local": 10, "fairness": 10,
+        }
+
+    def validate(self) -> None:
+        """Refuse to start with settings that cannot work; overridden where stricter."""
+
+
+class DevelopmentConfig(BaseConfig):
+    ENV_NAME = "development"
+
+
+class ProductionConfig(BaseConfig):
+    ENV_NAME = "production"
+
+    def validate(self) -> None:
+        if not _env("MARKET_SECRET_KEY"):
+            raise ConfigError(
+                "MARKET_SECRET_KEY is not set. Production refuses to start without a secret key: "
+                "set MARKET_SECRET_KEY to a long random value (e.g. `python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))'`)."
+            )
+
+
+class TestingConfig(BaseConfig):
+    ENV_NAME = "testing"
+    TESTING = True
+
+    def __init__(self, database_url: str | None = None, **overrides) -> None:
+        super().__init__()
+        self.SECRET_KEY = "testing"
+        if database_url:
+            self.DATABASE_URL = database_url
+        for key, value in overrides.items():
+            setattr(self, key, value)
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "production": ProductionConfig,
+    "testing": TestingConfig,
+}
+
+
+def config_from_env() -> BaseConfig:
+    """Pick the config class named by MARKET_ENV (development by default)."""
+    name = _env("MARKET_ENV", "development")
+    try:
+        cls = CONFIGS[name]
+    except KeyError as exc:
+        raise ConfigError(f"MARKET_ENV must be one of {sorted(CONFIGS)}, got {name!r}") from exc
+    return cls()
+
+
+def default_sqlite_url(instance_path: str | Path) -> str:
+    return f"sqlite:///{Path(instance_path) / 'market.sqlite3'}"

@@ -1,0 +1,72 @@
+"""market: a marketplace matching public data-annotation demand to local annotation firms."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from config.settings import BaseConfig, config_from_env, default_sqlite_url
+
+
+def create_app(config: BaseConfig | None = None) -> Flask:
+    """Build the app in small named steps; nothing here runs at import time."""
+    config = config or config_from_env()
+    config.validate()
+    app = Flask(__name__, instance_path=config.INSTANCE_PATH or None, instance_relative_config=False)
+    _load_config(app, config)
+    _configure_logging(app)
+    _init_database(app)
+    _init_errors(app)
+    _init_requests(app)
+    _init_api(app)
+    _init_cli(app)
+    return app
+
+
+def _load_config(app: Flask, config: BaseConfig) -> None:
+    app.config.from_object(config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config.get("DATABASE_URL"):
+        app.config["DATABASE_URL"] = default_sqlite_url(Path(app.instance_path))
+    app.json.sort_keys = False
+    app.json.ensure_ascii = False
+
+
+def _configure_logging(app: Flask) -> None:
+    level = getattr(logging, str(app.config["LOG_LEVEL"]).upper(), logging.INFO)
+    logging.getLogger("market").setLevel(level)
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+def _init_database(app: Flask) -> None:
+    from market import db
+
+    db.init_app(app)
+
+
+def _init_errors(app: Flask) -> None:
+    from market import errors
+
+    errors.init_app(app)
+
+
+def _init_requests(app: Flask) -> None:
+    from market import requestlog
+
+    requestlog.init_app(app)
+
+
+def _init_api(app: Flask) -> None:
+    from market import api
+
+    api.init_app(app)
+
+
+def _init_cli(app: Flask) -> None:
+    from market import cli
+
+    cli.init_app(app)

@@ -1,0 +1,174 @@
+"""Accounts: password hashing, login with throttling, bearer tokens, and creating users."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from market.accounts.models import ROLE_ORG_KIND, ApiToken, User
+from market.audit import services as audit
+from market.audit.models import AuditEvent
+from market.context import current_context
+from market.db import utcnow
+from market.errors import Conflict, InvalidInput, TooManyRequests, Unauthorized
+from market.organizations.models import Organization
+
+TOKEN_PREFIX = "mkt_"
+# A hash computed once so that logins for unknown e-mails take as long as for known ones.
+_DUMMY_HASH = None
+
+
+def hash_password(password: str) -> str:
+    # scrypt: memory-hard and slow by design (werkzeug's default KDF).
+    return generate_password_hash(password, method="scrypt")
+
+
+def _dummy_hash() -> str:
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+    return _DUMMY_HASH
+
+
+def hash_token(token: str) -> str:
+    # Tokens are 256 random bits, so a fast hash is enough; what matters is not storing them.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_user(
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    role: str,
+    organization: Organization,
+    locale: str = "zh",
+    actor=None,
+) -> User:
+    expected_kind = ROLE_ORG_KIND[role]
+    if organization.kind != expected_kind:
+        raise InvalidInput(
+            f"A {role} user must belong to an organisation of kind {expected_kind}; "
+            f"{organization.name} is a {organization.kind}.",
+            errors={"organization_id": [f"must be a {expected_kind} organisation for role {role}"]},
+        )
+    email = email.strip().lower()
+    if session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise Conflict(f"A user with e-mail {email} already exists.", errors={"email": ["already registered"]})
+    user = User(
+        email=email, name=name, password_hash=hash_password(password), role=role,
+        organization=organization, locale=locale,
+    )
+    session.add(user)
+    session.flush()  # the audit event needs the new user's id
+    audit.record(
+        session, "user.created", actor=actor, object_type="user", object_id=user.id,
+        organization_id=organization.id, data={"email": email, "role": role},
+    )
+    return user
+
+
+def _recent_failures(session: Session, *, email: str, ip: str | None, since: dt.datetime) -> tuple[int, int]:
+    base = select(func.count(AuditEvent.id)).where(
+        AuditEvent.action == "auth.login_failed", AuditEvent.occurred_at >= since
+    )
+    by_email = session.scalar(base.where(AuditEvent.object_type == "login", AuditEvent.data["email"].as_string() == email))
+    by_ip = session.scalar(base.where(AuditEvent.ip_address == ip)) if ip else 0
+    return by_email or 0, by_ip or 0
+
+
+def login(
+    session: Session, *, email: str, password: str, max_failures: int, window_minutes: int, ttl_hours: int,
+    token_name: str | None = None,
+) -> tuple[User, str, ApiToken]:
+    """Check the password and issue a token; failures are audited and throttled per account and address.
+
+    The caller commits even when this raises, so that the failure is recorded.
+    """
+    email = email.strip().lower()
+    now = utcnow()
+    ip = current_context.get().ip_address
+    by_email, by_ip = _recent_failures(
+        session, email=email, ip=ip, since=now - dt.timedelta(minutes=window_minutes)
+    )
+    if by_email >= max_failures or by_ip >= max_failures:
+        audit.record(session, "auth.login_throttled", object_type="login", object_id=None,
+                     data={"email": email})
+        raise TooManyRequests(
+            f"Too many failed logins; try again in {window_minutes} minutes.",
+            headers={"Retry-After": str(window_minutes * 60)},
+        )
+    user = session.scalar(select(User).where(User.email == email))
+    if user is None:
+        check_password_hash(_dummy_hash(), password)
+        ok = False
+    else:
+        ok = check_password_hash(user.password_hash, password) and user.active
+    if not ok:
+        audit.record(
+            session, "auth.login_failed", object_type="login", object_id=user.id if user else None,
+            organization_id=user.organization_id if user else None, data={"email": email},
+        )
+        raise Unauthorized("E-mail or password is wrong.")
+    token, row = issue_token(session, user, ttl_hours=ttl_hours, name=token_name)
+    user.last_login_at = now
+    audit.record(session, "auth.login", actor=user, object_type="user", object_id=user.id,
+                 organization_id=user.organization_id, data={"token_prefix": row.prefix})
+    return user, token, row
+
+
+def issue_token(session: Session, user: User, *, ttl_hours: int, name: str | None = None) -> tuple[str, ApiToken]:
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(
+        user=user, token_hash=hash_token(token), prefix=token[:12], name=name,
+        expires_at=utcnow() + dt.timedelta(hours=ttl_hours),
+    )
+    session.add(row)
+    return token, row
+
+
+def resolve_token(session: Session, token: str) -> tuple[User, ApiToken] | None:
+    """The user behind a live token, or None for unknown, expired or revoked tokens."""
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    now = utcnow()
+    if row is None or row.revoked_at is not None or row.expires_at <= now or not row.user.active:
+        return None
+    return row.user, row
+
+
+def token_needs_touch(row: ApiToken, now: dt.datetime) -> bool:
+    # Writing last_used_at on every request would make every read a write; once a minute is enough.
+    return row.last_used_at is None or now - row.last_used_at > dt.timedelta(minutes=1)
+
+
+def revoke_token(session: Session, row: ApiToken, *, actor: User) -> None:
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        audit.record(session, "auth.token_revoked", actor=actor, object_type="api_token", object_id=row.id,
+                     organization_id=actor.organization_id, data={"token_prefix": row.prefix})
+
+
+def revoke_all_tokens(session: Session, user: User, *, actor: User) -> int:
+    rows = session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))).all()
+    for row in rows:
+        revoke_token(session, row, actor=actor)
+    return len(rows)
+
+
+def list_users(session: Session, *, role: str | None = None, organization_id: int | None = None,
+               q: str | None = None):
+    stmt = select(User).order_by(User.id)
+    if role:
+        stmt = stmt.where(User.role == role)
+    if organization_id:
+        stmt = stmt.where(User.organization_id == organization_id)
+    if q:
+        like = f"%{q.lower()}%"
+        stmt = stmt.where(or_(func.lower(User.email).like(like), func.lower(User.name).like(like)))
+    return stmt

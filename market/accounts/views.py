@@ -1,0 +1,88 @@
+"""API: logging in and out, the current user, and user administration."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_smorest import Blueprint
+
+from market import db
+from market.accounts import services
+from market.accounts.schemas import (
+    LoginSchema, TokenSchema, UserCreateSchema, UserPageSchema, UserQuerySchema, UserSchema,
+)
+from market.api import BEARER
+from market.api.fields import paginate
+from market.auth import current_token, current_user
+from market.errors import DomainError
+from market.organizations import services as organizations
+from market.permissions import require_role
+
+auth_blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Log in and out")
+me_blp = Blueprint("me", __name__, url_prefix="/api/v1", description="The signed-in user")
+users_blp = Blueprint("users", __name__, url_prefix="/api/v1/users", description="Users (administrators)")
+
+
+@auth_blp.post("/tokens")
+@auth_blp.arguments(LoginSchema)
+@auth_blp.response(201, TokenSchema)
+def create_token(body):
+    """Log in with e-mail and password and get a bearer token"""
+    cfg = current_app.config
+    try:
+        user, token, row = services.login(
+            db.session, email=body["email"], password=body["password"], token_name=body.get("name"),
+            max_failures=cfg["LOGIN_MAX_FAILURES"], window_minutes=cfg["LOGIN_WINDOW_MINUTES"],
+            ttl_hours=cfg["TOKEN_TTL_HOURS"],
+        )
+    except DomainError:
+        db.session.commit()  # keep the audited failure, which also feeds the throttle
+        raise
+    db.session.commit()
+    return {"token": token, "token_type": "Bearer", "prefix": row.prefix, "expires_at": row.expires_at,
+            "user": user}
+
+
+@auth_blp.delete("/tokens/current")
+@auth_blp.response(204)
+@auth_blp.doc(security=BEARER)
+def delete_current_token():
+    """Log out: revoke the token used for this request"""
+    user = current_user()
+    services.revoke_token(db.session, current_token(), actor=user)
+    db.session.commit()
+
+
+@me_blp.get("/me")
+@me_blp.response(200, UserSchema)
+@me_blp.doc(security=BEARER)
+def me():
+    """The signed-in user and their organisation"""
+    return current_user()
+
+
+@users_blp.get("")
+@users_blp.arguments(UserQuerySchema, location="query")
+@users_blp.response(200, UserPageSchema)
+@users_blp.doc(security=BEARER)
+def list_users(query):
+    """List users (administrators)"""
+    require_role(current_user(), "admin")
+    stmt = services.list_users(db.session, role=query.get("role"),
+                               organization_id=query.get("organization_id"), q=query.get("q"))
+    return paginate(db.session, stmt, query["page"], query["per_page"])
+
+
+@users_blp.post("")
+@users_blp.arguments(UserCreateSchema)
+@users_blp.response(201, UserSchema)
+@users_blp.doc(security=BEARER)
+def create_user(body):
+    """Create a user in an organisation (administrators)"""
+    actor = require_role(current_user(), "admin")
+    organization = organizations.get_organization(db.session, body.pop("organization_id"), actor)
+    user = services.create_user(db.session, actor=actor, organization=organization, **body)
+    db.session.commit()
+    return user
+
+
+BLUEPRINTS = [auth_blp, me_blp, users_blp]

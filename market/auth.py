@@ -1,0 +1,50 @@
+"""Resolving the bearer token of the current request to a user, lazily, once per request."""
+
+from __future__ import annotations
+
+from flask import g, request
+
+from market import db
+from market.accounts import services as accounts
+from market.accounts.models import ApiToken, User
+from market.db import utcnow
+from market.errors import Unauthorized
+
+
+def current_user(optional: bool = False):
+    """The signed-in user; raises 401 unless `optional`, in which case None when anonymous."""
+    if "current_user" not in g:
+        g.current_user, g.current_token = _resolve()
+    if g.current_user is None and not optional:
+        raise Unauthorized(g.get("auth_error") or Unauthorized().message)
+    return g.current_user
+
+
+def current_token() -> ApiToken:
+    current_user()
+    return g.current_token
+
+
+def _resolve():
+    header = request.headers.get("Authorization", "")
+    if not header:
+        return None, None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        g.auth_error = "The Authorization header must be 'Bearer <token>'."
+        return None, None
+    # Look the token up (and note its use) in a short transaction of its own, finished before the
+    # request's session starts: on SQLite a write from a second connection would otherwise collide
+    # with the request's open read transaction.
+    with db.database().sessionmaker() as side:
+        found = accounts.resolve_token(side, token.strip())
+        if found is None:
+            g.auth_error = "The token is unknown, expired or revoked; log in again."
+            return None, None
+        user_id, row = found[0].id, found[1]
+        token_id = row.id
+        now = utcnow()
+        if accounts.token_needs_touch(row, now):
+            row.last_used_at = now
+            side.commit()
+    return db.session.get(User, user_id), db.session.get(ApiToken, token_id)

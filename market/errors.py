@@ -1,0 +1,107 @@
+"""Domain errors that carry their HTTP status, and the one handler that renders every error."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    """A refusal by the business rules; services raise these, the handler renders them."""
+
+    status_code = 400
+    status = "Bad Request"
+
+    def __init__(self, message: str, errors: dict | None = None, headers: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or {}
+        self.headers = headers or {}
+
+
+class InvalidInput(DomainError):
+    """Input that is well-formed but breaks a rule the schema cannot see (e.g. a past date)."""
+
+    status_code = 422
+    status = "Unprocessable Entity"
+
+
+class Unauthorized(DomainError):
+    status_code = 401
+    status = "Unauthorized"
+
+    def __init__(self, message: str = "Authentication required: send 'Authorization: Bearer <token>'."):
+        super().__init__(message, headers={"WWW-Authenticate": 'Bearer realm="market"'})
+
+
+class Forbidden(DomainError):
+    status_code = 403
+    status = "Forbidden"
+
+
+class NotFound(DomainError):
+    status_code = 404
+    status = "Not Found"
+
+
+class Conflict(DomainError):
+    """A state transition that is not allowed, or a uniqueness the database enforces."""
+
+    status_code = 409
+    status = "Conflict"
+
+
+class TooManyRequests(DomainError):
+    status_code = 429
+    status = "Too Many Requests"
+
+
+def error_body(code: int, status: str, message: str, errors: dict | None = None) -> dict:
+    return {"code": code, "status": status, "message": message, "errors": errors or {}}
+
+
+def _render(code: int, status: str, message: str, errors: dict | None, headers: dict | None):
+    response = jsonify(error_body(code, status, message, errors))
+    response.status_code = code
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def handle_domain_error(error: DomainError):
+    return _render(error.status_code, error.status, error.message, error.errors, error.headers)
+
+
+def handle_http_exception(error: HTTPException):
+    data = getattr(error, "data", None) or {}
+    errors = data.get("errors") or data.get("messages") or {}
+    message = data.get("message")
+    if not message:
+        if error.code == 422:
+            message = "The request has invalid fields; see 'errors' for each one."
+        elif error.code == 400 and errors:
+            message = "The request could not be read; see 'errors'."
+        else:
+            message = error.description or error.name
+    headers = dict(data.get("headers") or {})
+    if error.code == 405 and hasattr(error, "valid_methods") and error.valid_methods:
+        headers["Allow"] = ", ".join(error.valid_methods)
+    return _render(error.code or 500, error.name, message, errors, headers)
+
+
+def handle_unexpected(error: Exception):
+    if isinstance(error, HTTPException):
+        return handle_http_exception(error)
+    log.exception("unhandled error")
+    server_error = InternalServerError()
+    return _render(500, server_error.name, "An unexpected error occurred; it has been logged.", {}, {})
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,70 @@
+"""Guarded state transitions: one table of allowed moves per object, a timestamp and an audit event each."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from market.audit import services as audit
+from market.db import utcnow
+from market.errors import Conflict
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """The allowed transitions of one kind of object and the timestamp column each target stamps."""
+
+    object_type: str
+    allowed: dict[str, frozenset[str]]
+    stamps: dict[str, str]
+    status_attr: str = "status"
+    id_attr: str = "id"
+
+    def can(self, current: str, target: str) -> bool:
+        return target in self.allowed.get(current, frozenset())
+
+    def transition(
+        self,
+        session: Session,
+        obj,
+        target: str,
+        *,
+        actor=None,
+        organization_id: int | None = None,
+        reason: str | None = None,
+        data: dict | None = None,
+        now: dt.datetime | None = None,
+    ) -> None:
+        """Move `obj` to `target` or raise Conflict; stamps the time and records the audit event."""
+        current = getattr(obj, self.status_attr)
+        object_id = getattr(obj, self.id_attr)
+        if not self.can(current, target):
+            allowed = sorted(self.allowed.get(current, ()))
+            hint = f"; from {current} it can become: {', '.join(allowed)}" if allowed else ""
+            raise Conflict(
+                f"{self.object_type} {object_id} is {current} and cannot become {target}{hint}.",
+                errors={"status": [current]},
+            )
+        now = now or utcnow()
+        setattr(obj, self.status_attr, target)
+        stamp = self.stamps.get(target)
+        if stamp:
+            setattr(obj, stamp, now)
+        if reason is not None and hasattr(obj, "status_reason"):
+            obj.status_reason = reason
+        payload = {"from": current, "to": target}
+        if reason is not None:
+            payload["reason"] = reason
+        payload.update(data or {})
+        audit.record(
+            session,
+            f"{self.object_type}.{target}",
+            actor=actor,
+            object_type=self.object_type,
+            object_id=object_id,
+            organization_id=organization_id,
+            data=payload,
+            occurred_at=now,
+        )

@@ -1,0 +1,123 @@
+"""Annotation orders (the demand agencies publish) and the clarification questions on them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from market.db import Base, Money, utcnow
+from market.organizations.models import CLEARANCES
+
+ORDER_STATUSES = (
+    "draft", "published", "evaluating", "awarded", "in_progress", "completed", "cancelled", "unsuccessful",
+)
+# Acceptance sampling inspection levels of GB/T 2828.1 (ISO 2859-1).
+SAMPLING_LEVELS = ("S-1", "S-2", "S-3", "S-4", "I", "II", "III")
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        CheckConstraint(f"status IN {ORDER_STATUSES}", name="status"),
+        CheckConstraint(f"data_classification IN {CLEARANCES}", name="data_classification"),
+        CheckConstraint(f"sampling_level IN {SAMPLING_LEVELS}", name="sampling_level"),
+        CheckConstraint("volume > 0", name="volume_positive"),
+        CheckConstraint("budget_ceiling > 0", name="budget_positive"),
+        CheckConstraint("bidding_closes_at < delivery_deadline", name="closing_before_deadline"),
+        CheckConstraint("accuracy_target > 0 AND accuracy_target <= 1", name="accuracy_range"),
+        CheckConstraint("max_vendors IS NULL OR max_vendors >= 1", name="max_vendors_positive"),
+        CheckConstraint("min_lot IS NULL OR (min_lot > 0 AND min_lot <= volume)", name="min_lot_range"),
+        # The status cannot disagree with its timestamps.
+        CheckConstraint("status = 'draft' OR status = 'cancelled' OR published_at IS NOT NULL",
+                        name="published_has_time"),
+        CheckConstraint("status != 'cancelled' OR cancelled_at IS NOT NULL", name="cancelled_has_time"),
+        CheckConstraint("status != 'awarded' OR awarded_at IS NOT NULL", name="awarded_has_time"),
+        CheckConstraint("status != 'completed' OR completed_at IS NOT NULL", name="completed_has_time"),
+        CheckConstraint("status != 'unsuccessful' OR unsuccessful_at IS NOT NULL",
+                        name="unsuccessful_has_time"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    sector: Mapped[str] = mapped_column(String(32))
+    modality: Mapped[str] = mapped_column(String(32))
+    annotation_type: Mapped[str] = mapped_column(String(32))
+    label_set: Mapped[list] = mapped_column(default=list)
+    volume: Mapped[int]
+    unit: Mapped[str] = mapped_column(String(32))
+    budget_ceiling: Mapped[Decimal] = mapped_column(Money)
+    bidding_closes_at: Mapped[dt.datetime]
+    delivery_deadline: Mapped[dt.datetime]
+    accuracy_target: Mapped[float]
+    sampling_level: Mapped[str] = mapped_column(String(8), default="II")
+    data_classification: Mapped[str] = mapped_column(String(16), default="general")
+    onsite_required: Mapped[bool] = mapped_column(default=False)
+    required_certifications: Mapped[list] = mapped_column(default=list)
+    splittable: Mapped[bool] = mapped_column(default=False)
+    max_vendors: Mapped[int | None]
+    min_lot: Mapped[int | None]
+    scoring_weights: Mapped[dict | None]  # None: the coordinators' policy applies
+    public_fields: Mapped[list] = mapped_column(default=list)  # extra fields shown in the directory
+
+    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    published_at: Mapped[dt.datetime | None]
+    evaluating_at: Mapped[dt.datetime | None]
+    awarded_at: Mapped[dt.datetime | None]
+    in_progress_at: Mapped[dt.datetime | None]
+    completed_at: Mapped[dt.datetime | None]
+    cancelled_at: Mapped[dt.datetime | None]
+    unsuccessful_at: Mapped[dt.datetime | None]
+    status_reason: Mapped[str | None] = mapped_column(Text)
+
+    agency: Mapped["Organization"] = relationship()  # noqa: F821
+    questions: Mapped[list[Question]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="Question.id"
+    )
+    bids: Mapped[list["Bid"]] = relationship(back_populates="order")  # noqa: F821
+
+    def bidding_open(self, now: dt.datetime) -> bool:
+        """Bids are taken while published and before closing, whether or not the job has run."""
+        return self.status == "published" and now < self.bidding_closes_at
+
+    def bidding_closed(self, now: dt.datetime) -> bool:
+        """Bids are unsealed once the closing time has passed (or the order has moved on)."""
+        if self.status in ("draft", "cancelled") and self.published_at is None:
+            return False
+        return now >= self.bidding_closes_at or self.status in (
+            "evaluating", "awarded", "in_progress", "completed", "unsuccessful",
+        )
+
+    def effective_status(self, now: dt.datetime) -> str:
+        """The status as the rules see it now: a published order past its closing is evaluating."""
+        if self.status == "published" and now >= self.bidding_closes_at:
+            return "evaluating"
+        return self.status
+
+
+Index("ix_orders_directory", Order.status, Order.sector, Order.modality)
+
+
+class Question(Base):
+    """A vendor's clarification question and the agency's answer, public once answered."""
+
+    __tablename__ = "questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    asked_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    vendor_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    text: Mapped[str] = mapped_column(Text)
+    asked_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    answered_at: Mapped[dt.datetime | None]
+
+    order: Mapped[Order] = relationship(back_populates="questions")

@@ -1,0 +1,135 @@
+"""Schemas for organisations, vendor profiles and capabilities."""
+
+from __future__ import annotations
+
+from flask import current_app
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+
+from market.api.fields import LocalDateTime, PageQuerySchema, Vocabulary, page_schema
+from market.organizations.credit_code import credit_code_problem
+from market.organizations.models import CLEARANCES, ORG_KINDS, VERIFICATION_STATUSES
+
+_NAME = validate.Length(min=1, max=200)
+_PLACE = validate.Length(min=1, max=50)
+
+
+class Certification(fields.String):
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        allowed = current_app.config["VOCABULARY"]["certifications"]
+        if value not in allowed:
+            raise ValidationError(f"Unknown certification; known ones: {', '.join(allowed)}.")
+        return value
+
+
+class VendorProfileSchema(Schema):
+    seats = fields.Integer(validate=validate.Range(min=0, max=100000))
+    headcount = fields.Integer(validate=validate.Range(min=0, max=1000000))
+    certifications = fields.List(Certification(), validate=validate.Length(max=20))
+    clearance = fields.String(validate=validate.OneOf(CLEARANCES))
+    onsite_possible = fields.Boolean()
+    sme = fields.Boolean()
+    verification_status = fields.String(dump_only=True)
+    verified_at = LocalDateTime(dump_only=True, allow_none=True)
+    suspended_at = LocalDateTime(dump_only=True, allow_none=True)
+    status_reason = fields.String(dump_only=True, allow_none=True)
+    local = fields.Method("_local", dump_only=True)
+
+    def _local(self, profile) -> bool:
+        from market.organizations.services import is_local
+
+        return is_local(profile.organization)
+
+
+class OrganizationSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    kind = fields.String(required=True, validate=validate.OneOf(ORG_KINDS))
+    name = fields.String(required=True, validate=_NAME)
+    credit_code = fields.String(required=True, metadata={"description": "unified social credit code, GB 32100-2015"})
+    province = fields.String(required=True, validate=_PLACE)
+    city = fields.String(required=True, validate=_PLACE)
+    county = fields.String(allow_none=True, validate=_PLACE)
+    contact_email = fields.Email(allow_none=True, validate=validate.Length(max=254))
+    description = fields.String(allow_none=True, validate=validate.Length(max=5000))
+    sectors = fields.List(Vocabulary("sectors"), validate=validate.Length(max=10))
+    vendor_profile = fields.Nested(VendorProfileSchema, allow_none=True)
+    created_at = LocalDateTime(dump_only=True)
+
+    @validates("credit_code")
+    def _check_credit_code(self, value, **kwargs):
+        problem = credit_code_problem(value)
+        if problem:
+            raise ValidationError(f"Not a valid unified social credit code: {problem}.")
+
+    @validates_schema
+    def _profile_only_for_vendors(self, data, **kwargs):
+        if data.get("vendor_profile") and data.get("kind", "vendor") != "vendor":
+            raise ValidationError("Only vendors have a vendor profile.", "vendor_profile")
+        if data.get("sectors") and data.get("kind", "agency") != "agency":
+            raise ValidationError("Only agencies have sectors.", "sectors")
+
+
+class OrganizationUpdateSchema(Schema):
+    name = fields.String(validate=_NAME)
+    credit_code = fields.String()
+    province = fields.String(validate=_PLACE)
+    city = fields.String(validate=_PLACE)
+    county = fields.String(allow_none=True, validate=_PLACE)
+    contact_email = fields.Email(allow_none=True, validate=validate.Length(max=254))
+    description = fields.String(allow_none=True, validate=validate.Length(max=5000))
+    sectors = fields.List(Vocabulary("sectors"), validate=validate.Length(max=10))
+    vendor_profile = fields.Nested(VendorProfileSchema)
+
+    @validates("credit_code")
+    def _check_credit_code(self, value, **kwargs):
+        problem = credit_code_problem(value)
+        if problem:
+            raise ValidationError(f"Not a valid unified social credit code: {problem}.")
+
+
+class OrganizationQuerySchema(PageQuerySchema):
+    kind = fields.String(validate=validate.OneOf(ORG_KINDS))
+    city = fields.String(validate=_PLACE)
+    verification_status = fields.String(validate=validate.OneOf(VERIFICATION_STATUSES))
+    q = fields.String(validate=validate.Length(max=100))
+
+
+class StatusReasonSchema(Schema):
+    reason = fields.String(validate=validate.Length(min=1, max=2000))
+
+
+class RequiredReasonSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class CapabilitySchema(Schema):
+    id = fields.Integer(dump_only=True)
+    modality = Vocabulary("modalities", required=True)
+    annotation_type = Vocabulary("annotation_types", required=True)
+    throughput_per_seat_day = fields.Float(
+        required=True, validate=validate.Range(min=0, min_inclusive=False, max=1e7),
+        metadata={"description": "units one seat finishes in a working day"},
+    )
+    unit_price = fields.Decimal(required=True, as_string=True, places=4,
+                                validate=validate.Range(min=0, min_inclusive=False, max=1e6))
+    assessed_proficiency = fields.Float(allow_none=True, validate=validate.Range(min=0, max=1),
+                                        metadata={"description": "set by coordinators only"})
+    evidence = fields.String(allow_none=True, validate=validate.Length(max=2000))
+    assessed_at = LocalDateTime(dump_only=True, allow_none=True)
+
+
+class CapabilityListSchema(Schema):
+    capabilities = fields.List(fields.Nested(CapabilitySchema), required=True,
+                               validate=validate.Length(max=200))
+
+    @validates_schema
+    def _unique_kinds(self, data, **kwargs):
+        seen = set()
+        for item in data.get("capabilities", []):
+            key = (item["modality"], item["annotation_type"])
+            if key in seen:
+                raise ValidationError(f"{key[0]}/{key[1]} is listed twice.", "capabilities")
+            seen.add(key)
+
+
+OrganizationPageSchema = page_schema(OrganizationSchema, "OrganizationPageSchema")

@@ -1,0 +1,173 @@
+"""Organisations: registering them, editing profiles, verifying and suspending vendors, capabilities."""
+
+from __future__ import annotations
+
+from flask import current_app
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from market.audit import services as audit
+from market.db import utcnow
+from market.errors import Conflict, Forbidden, InvalidInput
+from market.lifecycle import Lifecycle
+from market.organizations.models import Capability, Organization, VendorProfile
+from market.permissions import not_found
+
+VENDOR_LIFECYCLE = Lifecycle(
+    object_type="vendor",
+    allowed={
+        "pending": frozenset({"verified", "suspended"}),
+        "verified": frozenset({"suspended"}),
+        "suspended": frozenset({"verified"}),
+    },
+    stamps={"verified": "verified_at", "suspended": "suspended_at"},
+    status_attr="verification_status",
+    id_attr="organization_id",
+)
+
+
+def is_local(org: Organization) -> bool:
+    """A vendor is local when registered in the programme's home region (configurable)."""
+    cfg = current_app.config
+    if org.province != cfg["HOME_PROVINCE"]:
+        return False
+    cities = cfg["HOME_CITIES"]
+    return not cities or org.city in cities
+
+
+def get_organization(session: Session, org_id: int, actor) -> Organization:
+    org = session.get(Organization, org_id)
+    if org is None:
+        raise not_found("organisation", org_id)
+    return org
+
+
+def list_organizations(*, kind=None, city=None, verification_status=None, q=None):
+    stmt = select(Organization).order_by(Organization.id)
+    if kind:
+        stmt = stmt.where(Organization.kind == kind)
+    if city:
+        stmt = stmt.where(Organization.city == city)
+    if verification_status:
+        stmt = stmt.join(VendorProfile).where(VendorProfile.verification_status == verification_status)
+    if q:
+        like = f"%{q.lower()}%"
+        stmt = stmt.where(or_(func.lower(Organization.name).like(like), Organization.credit_code.like(like.upper())))
+    return stmt
+
+
+def _credit_code_taken(session: Session, code: str, except_id: int | None = None) -> bool:
+    stmt = select(Organization.id).where(Organization.credit_code == code)
+    if except_id:
+        stmt = stmt.where(Organization.id != except_id)
+    return session.scalar(stmt) is not None
+
+
+def create_organization(session: Session, data: dict, *, actor) -> Organization:
+    data = dict(data)
+    data["credit_code"] = data["credit_code"].upper()
+    if _credit_code_taken(session, data["credit_code"]):
+        raise Conflict("An organisation with this credit code is already registered.",
+                       errors={"credit_code": ["already registered"]})
+    profile_data = data.pop("vendor_profile", None) or {}
+    org = Organization(**data)
+    if org.kind == "vendor":
+        org.vendor_profile = VendorProfile(**profile_data)
+    session.add(org)
+    session.flush()  # the audit event needs the id
+    audit.record(session, "organization.created", actor=actor, object_type="organization",
+                 object_id=org.id, organization_id=org.id,
+                 data={"kind": org.kind, "name": org.name, "credit_code": org.credit_code})
+    return org
+
+
+# Fields an organisation's own staff may change; the rest (identity, region) is the admin's.
+SELF_SERVICE_FIELDS = {"contact_email", "description", "sectors", "vendor_profile"}
+
+
+def update_organization(session: Session, org: Organization, data: dict, *, actor) -> Organization:
+    if actor.role != "admin":
+        if actor.organization_id != org.id or actor.role not in ("agency", "vendor"):
+            raise Forbidden("Only administrators or the organisation's own staff may edit it.")
+        locked = sorted(set(data) - SELF_SERVICE_FIELDS)
+        if locked:
+            raise Forbidden(f"Only administrators may change: {', '.join(locked)}.")
+    if "sectors" in data and org.kind != "agency":
+        raise InvalidInput("Only agencies have sectors.", errors={"sectors": ["only for agencies"]})
+    if "vendor_profile" in data and org.kind != "vendor":
+        raise InvalidInput("Only vendors have a vendor profile.", errors={"vendor_profile": ["only for vendors"]})
+    if "credit_code" in data:
+        data["credit_code"] = data["credit_code"].upper()
+        if _credit_code_taken(session, data["credit_code"], except_id=org.id):
+            raise Conflict("An organisation with this credit code is already registered.",
+                           errors={"credit_code": ["already registered"]})
+    changes = {}
+    for key, value in data.items():
+        if key == "vendor_profile":
+            for pkey, pvalue in value.items():
+                if getattr(org.vendor_profile, pkey) != pvalue:
+                    changes[f"vendor_profile.{pkey}"] = pvalue
+                    setattr(org.vendor_profile, pkey, pvalue)
+        elif getattr(org, key) != value:
+            changes[key] = value
+            setattr(org, key, value)
+    if changes:
+        org.updated_at = utcnow()
+        audit.record(session, "organization.updated", actor=actor, object_type="organization",
+                     object_id=org.id, organization_id=org.id, data=changes)
+    return org
+
+
+def _vendor_profile(org: Organization) -> VendorProfile:
+    if org.kind != "vendor" or org.vendor_profile is None:
+        raise Conflict(f"{org.name} is not a vendor; only vendors are verified or suspended.")
+    return org.vendor_profile
+
+
+def set_vendor_status(session: Session, org: Organization, target: str, *, actor, reason: str | None) -> None:
+    """Verify or suspend a vendor (coordinators), through the vendor lifecycle."""
+    profile = _vendor_profile(org)
+    VENDOR_LIFECYCLE.transition(session, profile, target, actor=actor, organization_id=org.id, reason=reason)
+
+
+def capabilities_of(session: Session, org: Organization) -> list[Capability]:
+    _require_vendor(org)
+    return list(org.vendor_profile.capabilities)
+
+
+def _require_vendor(org: Organization) -> None:
+    if org.kind != "vendor" or org.vendor_profile is None:
+        raise not_found("vendor", org.id)
+
+
+def replace_capabilities(session: Session, org: Organization, items: list[dict], *, actor) -> list[Capability]:
+    """Replace a vendor's capabilities; vendors edit their own, only coordinators assess proficiency."""
+    _require_vendor(org)
+    if actor.role == "vendor":
+        if actor.organization_id != org.id:
+            raise not_found("vendor", org.id)
+        if any("assessed_proficiency" in item for item in items):
+            raise Forbidden("Assessed proficiency is set by coordinators, not by the vendor.")
+    elif actor.role != "coordinator":
+        raise Forbidden("Only the vendor's own staff or coordinators may change its capabilities.")
+    profile = org.vendor_profile
+    existing = {(c.modality, c.annotation_type): c for c in profile.capabilities}
+    now = utcnow()
+    kept = []
+    for item in items:
+        key = (item["modality"], item["annotation_type"])
+        cap = existing.pop(key, None) or Capability(modality=key[0], annotation_type=key[1])
+        cap.throughput_per_seat_day = item["throughput_per_seat_day"]
+        cap.unit_price = item["unit_price"]
+        cap.evidence = item.get("evidence", cap.evidence)
+        if "assessed_proficiency" in item and item["assessed_proficiency"] != cap.assessed_proficiency:
+            cap.assessed_proficiency = item["assessed_proficiency"]
+            cap.assessed_at = now
+        kept.append(cap)
+    for cap in existing.values():
+        profile.capabilities.remove(cap)
+    profile.capabilities[:] = kept
+    audit.record(session, "vendor.capabilities_replaced", actor=actor, object_type="organization",
+                 object_id=org.id, organization_id=org.id,
+                 data={"capabilities": [f"{c.modality}/{c.annotation_type}" for c in kept]})
+    return kept

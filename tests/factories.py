@@ -1,0 +1,184 @@
+"""Factories for test data (factory_boy), flushed into the test's session, plus token helpers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from decimal import Decimal
+
+import factory
+import pytest
+
+from market.accounts import services as accounts
+from market.accounts.models import User
+from market.bids.models import Bid
+from market.db import utcnow
+from market.orders.models import Order
+from market.organizations.credit_code import make_credit_code
+from market.organizations.models import Capability, Organization, VendorProfile
+
+PASSWORD = "correct horse battery"
+_password_hash = None
+_codes = itertools.count(1)
+
+
+def password_hash() -> str:
+    # scrypt is slow on purpose; hash the shared test password once per run.
+    global _password_hash
+    if _password_hash is None:
+        _password_hash = accounts.hash_password(PASSWORD)
+    return _password_hash
+
+
+def credit_code() -> str:
+    return make_credit_code(f"91520100{next(_codes):09d}")
+
+
+class Base(factory.alchemy.SQLAlchemyModelFactory):
+    class Meta:
+        abstract = True
+        sqlalchemy_session_persistence = "flush"
+
+
+class OrganizationFactory(Base):
+    class Meta:
+        model = Organization
+
+    kind = "agency"
+    name = factory.Sequence(lambda n: f"贵州省测试机构{n}")
+    credit_code = factory.LazyFunction(credit_code)
+    province = "贵州省"
+    city = "贵阳市"
+    county = "观山湖区"
+    sectors = factory.LazyAttribute(lambda o: ["transport"] if o.kind == "agency" else [])
+
+
+class VendorFactory(OrganizationFactory):
+    kind = "vendor"
+    name = factory.Sequence(lambda n: f"贵安数据标注科技有限公司{n}")
+    vendor_profile = factory.LazyAttribute(lambda o: VendorProfile(
+        seats=o.seats, headcount=o.seats + 5, certifications=list(o.certifications), clearance=o.clearance,
+        onsite_possible=o.onsite_possible, sme=True, verification_status=o.verification_status,
+        verified_at=utcnow() if o.verification_status == "verified" else None,
+        suspended_at=utcnow() if o.verification_status == "suspended" else None,
+    ))
+
+    class Params:
+        seats = 100
+        certifications = ("ISO 27001",)
+        clearance = "important"
+        onsite_possible = True
+        verification_status = "verified"
+
+
+class OperatorFactory(OrganizationFactory):
+    kind = "operator"
+    name = factory.Sequence(lambda n: f"贵州省大数据发展管理局{n}")
+    sectors = factory.LazyFunction(list)
+
+
+class UserFactory(Base):
+    class Meta:
+        model = User
+
+    email = factory.Sequence(lambda n: f"user{n}@example.cn")
+    name = factory.Sequence(lambda n: f"用户{n}")
+    password_hash = factory.LazyFunction(password_hash)
+    role = "agency"
+    organization = factory.SubFactory(OrganizationFactory)
+
+
+class CapabilityFactory(Base):
+    class Meta:
+        model = Capability
+
+    modality = "image"
+    annotation_type = "bbox"
+    throughput_per_seat_day = 800.0
+    unit_price = Decimal("0.30")
+    assessed_proficiency = 0.8
+
+
+class OrderFactory(Base):
+    class Meta:
+        model = Order
+
+    agency = factory.SubFactory(OrganizationFactory)
+    title = factory.Sequence(lambda n: f"交通卡口视频车辆标注项目{n}")
+    description = "对全省高速公路卡口抓拍图像中的车辆进行 2D 框标注。"
+    sector = "transport"
+    modality = "image"
+    annotation_type = "bbox"
+    label_set = factory.LazyFunction(lambda: ["car", "truck", "bus"])
+    volume = 100000
+    unit = "box"
+    budget_ceiling = Decimal("50000.00")
+    bidding_closes_at = factory.LazyFunction(lambda: utcnow() + dt.timedelta(days=7))
+    delivery_deadline = factory.LazyFunction(lambda: utcnow() + dt.timedelta(days=60))
+    accuracy_target = 0.95
+    sampling_level = "II"
+    data_classification = "general"
+    status = "published"
+    published_at = factory.LazyFunction(utcnow)
+
+
+class BidFactory(Base):
+    class Meta:
+        model = Bid
+
+    order = factory.SubFactory(OrderFactory)
+    vendor = factory.SubFactory(VendorFactory)
+    unit_price = Decimal("0.40")
+    volume = factory.LazyAttribute(lambda o: o.order.volume)
+    seats_committed = 20
+    proposed_finish_date = factory.LazyAttribute(lambda o: (o.order.delivery_deadline - dt.timedelta(days=5)).date())
+    technical_note = "双人复核，质检抽样 10%。"
+
+
+ALL_FACTORIES = [OrganizationFactory, VendorFactory, OperatorFactory, UserFactory, CapabilityFactory,
+                 OrderFactory, BidFactory]
+
+
+@pytest.fixture
+def factories(db_session):
+    for f in ALL_FACTORIES:
+        f._meta.sqlalchemy_session = db_session
+    yield
+    for f in ALL_FACTORIES:
+        f._meta.sqlalchemy_session = None
+
+
+class Actors:
+    """Users of every role with live tokens, made on demand: `actors.agency`, `actors.token(user)`."""
+
+    def __init__(self, session):
+        self.session = session
+        self._tokens: dict[int, str] = {}
+
+    def user(self, role: str, organization=None, **kwargs) -> User:
+        if organization is None:
+            organization = {
+                "agency": OrganizationFactory, "vendor": VendorFactory,
+                "coordinator": OperatorFactory, "admin": OperatorFactory,
+            }[role]()
+        return UserFactory(role=role, organization=organization, **kwargs)
+
+    def token(self, user: User) -> str:
+        if user.id not in self._tokens:
+            token, _row = accounts.issue_token(self.session, user, ttl_hours=1)
+            self.session.flush()
+            self._tokens[user.id] = token
+        return self._tokens[user.id]
+
+    def __getattr__(self, role: str):
+        if role in ("agency", "vendor", "coordinator", "admin"):
+            cached = f"_{role}"
+            if cached not in self.__dict__:
+                self.__dict__[cached] = self.user(role)
+            return self.__dict__[cached]
+        raise AttributeError(role)
+
+
+@pytest.fixture
+def actors(db_session, factories) -> Actors:
+    return Actors(db_session)
