@@ -1,1 +1,1 @@
-
+"""Accounts: users, passwords, bearer tokens."""

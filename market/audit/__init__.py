@@ -1,1 +1,1 @@
-
+"""Audit: the append-only trail of every change."""

@@ -1,1 +1,1 @@
-
+"""Bids: sealed offers of vendors on orders."""

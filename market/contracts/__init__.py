@@ -1,1 +1,1 @@
-
+"""Contracts: approved allocations, their milestones and delivered lots."""

@@ -1,1 +1,1 @@
-
+"""Notifications: in-app messages and the e-mail outbox."""

@@ -1,1 +1,1 @@
-
+"""Organisations: agencies, vendors (profiles, capabilities, verification) and the operator."""

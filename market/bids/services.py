@@ -1,0 +1,13 @@
+"""Bids: their lifecycle."""
+
+from __future__ import annotations
+
+from market.lifecycle import Lifecycle
+
+BID_LIFECYCLE = Lifecycle(
+    object_type="bid",
+    allowed={
+        "submitted": frozenset({"withdrawn", "awarded", "rejected"}),
+    },
+    stamps={"withdrawn": "withdrawn_at", "awarded": "awarded_at", "rejected": "rejected_at"},
+)

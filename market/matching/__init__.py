@@ -1,0 +1,1 @@
+"""Pure matching engine: numpy arrays or problem files in, allocations out."""
