@@ -74,6 +74,7 @@ class BaseConfig:
         self.SMTP_PORT = _env_int("MARKET_SMTP_PORT", 25)
         self.MATCH_TIME_LIMIT = float(_env("MARKET_MATCH_TIME_LIMIT", "10") or 10)
         self.SCHEDULER_CLOSE_BIDDING_SECONDS = _env_int("MARKET_SCHEDULER_CLOSE_BIDDING_SECONDS", 60)
+        self.SCHEDULER_OUTBOX_SECONDS = _env_int("MARKET_SCHEDULER_OUTBOX_SECONDS", 30)
         self.VOCABULARY = {
             "sectors": _env_list("MARKET_SECTORS", ["transport", "health", "education"]),
             "modalities": _env_list(

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
+
+from market.allocations.cli import match as match_group
+from market.quality.cli import model as model_group
 
 
 def init_app(app: Flask) -> None:
@@ -22,7 +25,155 @@ def init_db():
     click.echo("Database is at the newest schema.")
 
 
-COMMANDS = [init_db]
+def _no_schema() -> click.ClickException:
+    return click.ClickException("The database has no schema yet; run `market init-db` first.")
+
+
+@click.command("create-user")
+@click.option("--email", required=True, help="The login e-mail.")
+@click.option("--name", required=True, help="The person's name as shown to others.")
+@click.option("--role", required=True, type=click.Choice(["agency", "vendor", "coordinator", "admin"]),
+              help="agency and vendor users belong to an agency or vendor; coordinators and admins to the operator.")
+@click.option("--organization-id", required=True, type=int, help="The id of the user's organisation.")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="At least 10 characters; asked for (twice) when not given.")
+@with_appcontext
+def create_user(email, name, role, organization_id, password):
+    """Create a user who logs in with e-mail and password (e.g. the first administrator)."""
+    from marshmallow import ValidationError
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from market import db
+    from market.accounts import services
+    from market.accounts.schemas import UserCreateSchema
+    from market.errors import DomainError
+    from market.organizations.models import Organization
+
+    try:
+        data = UserCreateSchema().load({"email": email, "name": name, "password": password, "role": role,
+                                        "organization_id": organization_id})
+    except ValidationError as exc:
+        problems = "; ".join(f"{field}: {' '.join(map(str, messages))}"
+                             for field, messages in sorted(exc.messages.items()))
+        raise click.ClickException(f"Invalid input: {problems}") from None
+    try:
+        organization = db.session.get(Organization, data.pop("organization_id"))
+        if organization is None:
+            raise click.ClickException(
+                f"No organisation with id {organization_id}; list them with the API "
+                "(GET /api/v1/organizations) or create one first."
+            )
+        user = services.create_user(db.session, organization=organization, **data)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from None
+    except (OperationalError, ProgrammingError):
+        db.session.rollback()
+        raise _no_schema() from None
+    click.echo(f"Created {user.role} user {user.email} (id {user.id}) in {organization.name}.")
+
+
+@click.command("seed-demo")
+@click.option("--if-empty", is_flag=True,
+              help="Do nothing (and succeed) when the database already has organisations.")
+@click.option("--seed", type=click.IntRange(0, 2**31 - 1), default=2026, show_default=True,
+              help="The random seed; the same seed writes the same demo data.")
+@with_appcontext
+def seed_demo(if_empty, seed):
+    """Load the demo programme (Guizhou agencies, annotation firms, orders, history) into an empty database."""
+    import time
+
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from market import db
+    from market.demo import seed as demo
+
+    try:
+        empty = demo.database_is_empty(db.session)
+    except (OperationalError, ProgrammingError):
+        db.session.rollback()
+        raise _no_schema() from None
+    if not empty:
+        if if_empty:
+            click.echo("The database already has organisations; demo data not loaded.")
+            return
+        raise click.ClickException(
+            "The database is not empty; demo data goes only into an empty database "
+            "(use --if-empty to skip quietly, or start from a fresh database)."
+        )
+    started = time.monotonic()
+    summary = demo.seed_demo(db.session, seed=seed)
+    db.session.commit()
+    for line in summary.lines():
+        click.echo(line)
+    click.echo(f"Done in {time.monotonic() - started:.1f} s.")
+
+
+def gunicorn_application(options: dict):
+    """gunicorn's application serving create_app(); gunicorn is imported only when serving."""
+    from gunicorn.app.base import BaseApplication
+
+    class MarketApplication(BaseApplication):
+        def load_config(self):
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            # Each worker builds its own app after the fork, so no worker shares another's
+            # database connections.
+            from market import create_app
+
+            return create_app()
+
+    return MarketApplication()
+
+
+def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict:
+    return {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "threads": threads,
+        "worker_class": "gthread",
+        "timeout": 60,
+        "graceful_timeout": 20,
+        "accesslog": "-",
+        "errorlog": "-",
+        "proc_name": "market",
+    }
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True, help="gunicorn worker processes.")
+@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True, help="Threads per worker.")
+@with_appcontext
+def serve(host, port, workers, threads):
+    """Serve the web app and the API with gunicorn (the single-machine production setup)."""
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"market: serving http://{shown}:{port}/ with gunicorn "
+               f"({workers} workers x {threads} threads, database {_database_kind()}); Ctrl-C stops.")
+    gunicorn_application(gunicorn_options(host, port, workers, threads)).run()
+
+
+def _database_kind() -> str:
+    url = current_app.config["DATABASE_URL"]
+    return "PostgreSQL" if url.startswith("postgresql") else "SQLite" if url.startswith("sqlite") else url.split(":")[0]
+
+
+@click.command("scheduler")
+@click.option("--standby-seconds", type=click.FloatRange(0.1, 3600), default=15.0, show_default=True,
+              help="How often a standby scheduler retries to take over (PostgreSQL).")
+@with_appcontext
+def scheduler(standby_seconds):
+    """Run the scheduled jobs (closing bidding, sending e-mail); one active process per deployment."""
+    from market.scheduler import run
+
+    raise SystemExit(run(current_app._get_current_object(), standby_seconds=standby_seconds))
+
+
+COMMANDS = [init_db, create_user, seed_demo, serve, scheduler, model_group, match_group]
 
 
 def _create_app():

@@ -80,17 +80,26 @@ class Base(DeclarativeBase):
 def _sqlite_pragmas(engine: Engine) -> None:
     # pysqlite's own transaction handling breaks SAVEPOINTs (used by the per-test rollback and
     # by nested writes), so let SQLAlchemy emit BEGIN itself, as its docs recommend.
+    file_backed = engine.url.database not in (None, "", ":memory:")
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=10000")
+        if file_backed:
+            # WAL lets readers carry on while one transaction writes.
+            cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN")
+        # SQLite has no SELECT ... FOR UPDATE. BEGIN IMMEDIATE takes the write lock up front, so
+        # two transactions never both read a row and then race to change it (and never deadlock
+        # upgrading a read lock); the others wait for busy_timeout. This is what makes the row
+        # locks of the services hold on the single-machine default too.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, *, pool_size: int = 5, echo: bool = False) -> Engine:

@@ -12,8 +12,9 @@ import pytest
 from market.accounts import services as accounts
 from market.accounts.models import User
 from market.bids.models import Bid
+from market.contracts.models import Contract
 from market.db import utcnow
-from market.orders.models import Order
+from market.orders.models import Order, Question
 from market.organizations.credit_code import make_credit_code
 from market.organizations.models import Capability, Organization, VendorProfile
 
@@ -135,8 +136,45 @@ class BidFactory(Base):
     technical_note = "双人复核，质检抽样 10%。"
 
 
+class QuestionFactory(Base):
+    """A vendor's clarification question; `QuestionFactory(answered=True)` for one already answered."""
+
+    class Meta:
+        model = Question
+        exclude = ("asker",)
+
+    class Params:
+        answered = factory.Trait(
+            answer="需要，遮挡超过一半的目标也要标注。",
+            answered_at=factory.LazyFunction(utcnow),
+        )
+
+    order = factory.SubFactory(OrderFactory)
+    asker = factory.SubFactory(UserFactory, role="vendor", organization=factory.SubFactory(VendorFactory))
+    asked_by_id = factory.LazyAttribute(lambda o: o.asker.id)
+    vendor_id = factory.LazyAttribute(lambda o: o.asker.organization_id)
+    text = "被遮挡超过一半的车辆是否需要标注？"
+
+
+class ContractFactory(Base):
+    """A running contract; pass status="completed", completed_at and the outcome for a finished one."""
+
+    class Meta:
+        model = Contract
+
+    order = factory.SubFactory(OrderFactory, status="in_progress")
+    vendor = factory.SubFactory(VendorFactory)
+    volume = factory.LazyAttribute(lambda o: o.order.volume)
+    unit_price = Decimal("0.40")
+    value = factory.LazyAttribute(lambda o: (o.unit_price * o.volume).quantize(Decimal("0.01")))
+    seats = 20
+    starts_at = factory.LazyFunction(lambda: utcnow() - dt.timedelta(days=10))
+    deadline = factory.LazyAttribute(lambda o: o.starts_at + dt.timedelta(days=30))
+    status = "active"
+
+
 ALL_FACTORIES = [OrganizationFactory, VendorFactory, OperatorFactory, UserFactory, CapabilityFactory,
-                 OrderFactory, BidFactory]
+                 OrderFactory, BidFactory, QuestionFactory, ContractFactory]
 
 
 @pytest.fixture

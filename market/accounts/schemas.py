@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from market.accounts.models import ROLES
-from market.api.fields import Id, LocalDateTime, PageQuerySchema, page_schema
+from market.api.fields import Id, LocalDateTime, PageQuerySchema, QueryId, page_schema
 
 
 class LoginSchema(Schema):
@@ -52,7 +52,7 @@ class UserCreateSchema(Schema):
 
 class UserQuerySchema(PageQuerySchema):
     role = fields.String(validate=validate.OneOf(ROLES))
-    organization_id = Id()
+    organization_id = QueryId()
     q = fields.String(validate=validate.Length(max=100))
 
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Flask
+import json
+import re
+
+import marshmallow
+from flask import Flask, request
 from flask_smorest import Api
+from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
 
-from market.errors import handle_http_exception
+from market.errors import InvalidInput, handle_http_exception
 
 BEARER = [{"bearerAuth": []}]
 MAX_ID = 2**31 - 1  # PostgreSQL's integer
@@ -26,15 +31,79 @@ class IdConverter(IntegerConverter):
         super().__init__(url_map, min=1, max=MAX_ID)
 
 
+def decimal_as_string(self, field, ret, **kwargs) -> dict:
+    """Document a Decimal dumped as a string ("0.2800": exact CNY) as a string, not as a number.
+
+    apispec calls every Decimal a number and writes its range as strings, which is not a valid
+    OpenAPI document and does not match the strings the API returns. The range is kept as
+    x-minimum / x-maximum, as apispec itself does for ranges on non-numbers.
+    """
+    if not isinstance(field, marshmallow.fields.Decimal) or not field.as_string:
+        return {}
+    for key in ("minimum", "maximum"):
+        if key in ret:
+            ret[f"x-{key}"] = ret.pop(key)
+    return {"type": "string", "format": "decimal", "pattern": r"^-?[0-9]+(\.[0-9]+)?$"}
+
+
+# PostgreSQL cannot store NUL in text and no database can encode a lone surrogate: such text would
+# fail on write with a 500, so it is refused before any view sees it.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_UNSTORABLE_MESSAGE = "Must not contain NUL characters or unpaired surrogates."
+
+
+def _unstorable_path(document) -> str | None:
+    """The dotted path of the first unstorable string (or key) in a parsed JSON document, else None."""
+    stack = [("", document)]  # iterative: a body may be nested deeper than Python's recursion limit
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if _UNSTORABLE.search(value):
+                return path or "_schema"
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                child = f"{path}.{key}" if path else str(key)
+                if _UNSTORABLE.search(key):
+                    return child
+                stack.append((child, item))
+        elif isinstance(value, list):
+            stack.extend((f"{path}.{i}" if path else str(i), item) for i, item in enumerate(value))
+    return None
+
+
+def refuse_unreadable_input() -> None:
+    """Refuse, in the error shape, input that would otherwise crash a view or the database."""
+    for location, pairs in (("query", request.args.items(multi=True)),
+                            ("path", (request.view_args or {}).items())):
+        for key, value in pairs:
+            if _UNSTORABLE.search(key) or (isinstance(value, str) and _UNSTORABLE.search(value)):
+                raise InvalidInput("The request has invalid fields; see 'errors' for each one.",
+                                   errors={location: {key: [_UNSTORABLE_MESSAGE]}})
+    if not request.is_json:
+        return
+    try:
+        document = json.loads(request.get_data(cache=True))
+    except RecursionError:
+        raise BadRequest("The JSON body is nested too deeply to read.") from None
+    except ValueError:
+        return  # malformed JSON is reported by the argument parser, as for every other view
+    path = _unstorable_path(document)
+    if path is not None:
+        raise InvalidInput("The request has invalid fields; see 'errors' for each one.",
+                           errors={"json": {path: [_UNSTORABLE_MESSAGE]}})
+
+
 def init_app(app: Flask) -> None:
     from market.api import blueprints
 
     app.url_map.converters["id"] = IdConverter
+    app.before_request(refuse_unreadable_input)
 
     api = MarketApi(app, spec_kwargs={
         "info": {"description": "Public data-annotation demand, vendor bids, matching and approval."},
     })
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    api.ma_plugin.converter.add_attribute_function(decimal_as_string)
     for blueprint in blueprints.all_blueprints():
         api.register_blueprint(blueprint)
     app.extensions["market.api"] = api

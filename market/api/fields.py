@@ -54,6 +54,11 @@ def Id(**kwargs) -> fields.Integer:
     return fields.Integer(validate=validate.Range(min=1, max=2**31 - 1), strict=True, **kwargs)
 
 
+def QueryId(**kwargs) -> fields.Integer:
+    """`Id` for query strings: they arrive as text, which a strict integer would always refuse."""
+    return fields.Integer(validate=validate.Range(min=1, max=2**31 - 1), **kwargs)
+
+
 def future(value: dt.datetime) -> None:
     if value <= utcnow():
         raise ValidationError("Must be in the future.")

@@ -1,4 +1,4 @@
-"""Writing audit events; always in the caller's transaction, so no change goes unrecorded."""
+"""Writing audit events in the caller's transaction, and reading the trail back per role."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from market.audit.models import AuditEvent
@@ -52,3 +53,40 @@ def record(
     )
     session.add(event)
     return event
+
+
+# Staff of the platform see the whole trail; everyone else sees their own organisation's.
+ALL_EVENTS_ROLES = ("admin", "coordinator")
+
+
+def visible_events(
+    actor,
+    *,
+    object_type: str | None = None,
+    object_id: int | None = None,
+    actor_id: int | None = None,
+    action: str | None = None,
+    occurred_after: dt.datetime | None = None,
+    occurred_before: dt.datetime | None = None,
+):
+    """A newest-first query of the events `actor` may read, filtered; an action ending in '.' is a prefix."""
+    stmt = select(AuditEvent).order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+    if actor.role not in ALL_EVENTS_ROLES:
+        own = actor.organization_id
+        stmt = stmt.where(or_(AuditEvent.organization_id == own, AuditEvent.actor_org_id == own))
+    if object_type:
+        stmt = stmt.where(AuditEvent.object_type == object_type)
+    if object_id is not None:
+        stmt = stmt.where(AuditEvent.object_id == object_id)
+    if actor_id is not None:
+        stmt = stmt.where(AuditEvent.actor_id == actor_id)
+    if action:
+        if action.endswith("."):
+            stmt = stmt.where(AuditEvent.action.startswith(action, autoescape=True))
+        else:
+            stmt = stmt.where(AuditEvent.action == action)
+    if occurred_after is not None:
+        stmt = stmt.where(AuditEvent.occurred_at >= occurred_after)
+    if occurred_before is not None:
+        stmt = stmt.where(AuditEvent.occurred_at < occurred_before)
+    return stmt

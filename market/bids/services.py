@@ -1,8 +1,24 @@
-"""Bids: their lifecycle."""
+"""Bids: submitting and withdrawing sealed offers, who may see them and when, and their lifecycle."""
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from market.audit import services as audit
+from market.bids.models import LIVE_BID_STATUSES, Bid
+from market.db import utcnow
+from market.errors import Conflict, Forbidden, InvalidInput
 from market.lifecycle import Lifecycle
+from market.orders.models import Order
+from market.orders.services import get_visible_order
+from market.permissions import not_found, require_role
 
 BID_LIFECYCLE = Lifecycle(
     object_type="bid",
@@ -11,3 +27,184 @@ BID_LIFECYCLE = Lifecycle(
     },
     stamps={"withdrawn": "withdrawn_at", "awarded": "awarded_at", "rejected": "rejected_at"},
 )
+
+# Who reads every bid of an order once bidding has closed.
+UNSEALED_READERS = ("agency", "coordinator")
+ONE_LIVE_BID_INDEX = "uq_bids_one_live_per_vendor"
+CENT = Decimal("0.01")
+
+
+def total_price(bid: Bid) -> Decimal:
+    """What the bid costs in CNY for its whole volume, to the cent."""
+    return (bid.unit_price * bid.volume).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["TIMEZONE"])
+
+
+def _local(moment: dt.datetime) -> str:
+    # Written as the API writes times, so a client can compare it with the order's closing time.
+    return moment.astimezone(_zone()).isoformat(timespec="seconds")
+
+
+def live_bid_of(session: Session, order_id: int, vendor_id: int) -> Bid | None:
+    return session.scalar(select(Bid).where(
+        Bid.order_id == order_id, Bid.vendor_id == vendor_id, Bid.status.in_(LIVE_BID_STATUSES),
+    ))
+
+
+def _require_bidding_vendor(actor) -> None:
+    """Only a verified firm bids; a pending or suspended one is told why, not just refused."""
+    profile = actor.organization.vendor_profile
+    status = profile.verification_status if profile is not None else "pending"
+    if status == "suspended":
+        reason = f" ({profile.status_reason})" if profile.status_reason else ""
+        raise Forbidden(f"Your firm is suspended{reason} and cannot bid; contact the coordinators.")
+    if status != "verified":
+        raise Forbidden("Your firm is not verified yet; a coordinator must verify it before it can bid.")
+
+
+def _require_bidding_open(order: Order, now: dt.datetime) -> None:
+    if order.bidding_open(now):
+        return
+    if order.status == "published":
+        raise Conflict(f"Bidding on order {order.id} closed at {_local(order.bidding_closes_at)}.",
+                       errors={"status": [order.effective_status(now)]})
+    raise Conflict(f"Order {order.id} is {order.status}; it takes bids only while published.",
+                   errors={"status": [order.status]})
+
+
+def _check_terms(order: Order, data: dict, seats: int, now: dt.datetime) -> None:
+    """The rules a bid's terms must meet that depend on the order and the firm, not just on the input."""
+    errors: dict[str, list[str]] = {}
+    volume = data["volume"]
+    if volume > order.volume:
+        errors["volume"] = [f"At most the order's volume ({order.volume})."]
+    elif not order.splittable and volume != order.volume:
+        errors["volume"] = [f"The order is not splittable: bid for its whole volume ({order.volume})."]
+    elif order.splittable and order.min_lot and volume < order.min_lot:
+        errors["volume"] = [f"At least the order's minimum lot ({order.min_lot})."]
+    if data["seats_committed"] > seats:
+        errors["seats_committed"] = [f"At most your firm's seats ({seats})."]
+    finish = data["proposed_finish_date"]
+    if finish < now.astimezone(_zone()).date():
+        errors["proposed_finish_date"] = ["Must not be in the past."]
+    else:
+        deadline = order.delivery_deadline.astimezone(_zone()).date()
+        if finish > deadline:
+            errors["proposed_finish_date"] = [f"Must not be after the order's delivery deadline ({deadline})."]
+    if errors:
+        raise InvalidInput("The bid does not fit the order; see 'errors' for each field.", errors=errors)
+
+
+def _already_bid(order_id: int) -> Conflict:
+    return Conflict(f"Your firm already has a live bid on order {order_id}; withdraw your bid first.",
+                    errors={"order_id": ["already bid"]})
+
+
+def _is_one_live_bid_violation(error: IntegrityError) -> bool:
+    # PostgreSQL names the index; SQLite names its columns instead.
+    text = str(error.orig)
+    return ONE_LIVE_BID_INDEX in text or "bids.order_id, bids.vendor_id" in text
+
+
+def submit_bid(session: Session, order_id: int, data: dict, *, actor, now: dt.datetime | None = None) -> Bid:
+    """A vendor's sealed bid on an order; at most one live bid per firm per order, however requests race."""
+    require_role(actor, "vendor")
+    _require_bidding_vendor(actor)
+    now = now or utcnow()
+    # The order row stays locked until the commit, so the open-bidding check, the check for a
+    # live bid and the insert see the same world as every other bid or withdrawal on this order.
+    order = get_visible_order(session, order_id, actor, for_update=True)
+    _require_bidding_open(order, now)
+    if live_bid_of(session, order.id, actor.organization_id) is not None:
+        raise _already_bid(order.id)
+    _check_terms(order, data, actor.organization.vendor_profile.seats, now)
+    bid = Bid(order_id=order.id, vendor_id=actor.organization_id, submitted_by_id=actor.id,
+              unit_price=data["unit_price"], volume=data["volume"], seats_committed=data["seats_committed"],
+              proposed_finish_date=data["proposed_finish_date"],
+              technical_note=data.get("technical_note", ""), status="submitted", submitted_at=now)
+    try:
+        # Flushed inside a savepoint so that, where the lock could not help (SQLite has no row locks),
+        # the database's unique index turns a duplicate into a 409 and the request's transaction lives on.
+        with session.begin_nested():
+            session.add(bid)
+            session.flush()
+    except IntegrityError as exc:
+        if _is_one_live_bid_violation(exc):
+            raise _already_bid(order.id) from exc
+        raise
+    # Sealed: the event belongs to the vendor's organisation and carries no terms, so neither the
+    # agency nor anyone reading the trail learns the bid's price before closing. The bid row is
+    # never edited, so it is the record of its terms.
+    audit.record(session, "bid.submitted", actor=actor, object_type="bid", object_id=bid.id,
+                 organization_id=bid.vendor_id, data={"order_id": order.id}, occurred_at=now)
+    return bid
+
+
+def withdraw_bid(session: Session, bid_id: int, *, actor, now: dt.datetime | None = None) -> Bid:
+    """The bidding vendor takes its bid back while bidding is open; it may bid again afterwards."""
+    require_role(actor, "vendor")
+    now = now or utcnow()
+    bid = session.get(Bid, bid_id)
+    if bid is None or bid.vendor_id != actor.organization_id:
+        raise not_found("bid", bid_id)
+    # Order row first, then the bid: the same order of locks as submit_bid, so a withdrawal and a
+    # resubmission on the same order queue up instead of deadlocking.
+    order = session.get(Order, bid.order_id, with_for_update=True)
+    bid = session.get(Bid, bid_id, with_for_update=True, populate_existing=True)
+    _require_bidding_open(order, now)
+    BID_LIFECYCLE.transition(session, bid, "withdrawn", actor=actor, organization_id=bid.vendor_id,
+                             data={"order_id": order.id}, now=now)
+    return bid
+
+
+def _may_read_unsealed(actor, order: Order) -> bool:
+    if actor.role == "coordinator":
+        return True
+    return actor.role == "agency" and actor.organization_id == order.agency_id
+
+
+def bids_on_order(session: Session, order_id: int, *, actor, status: str | None = None,
+                  now: dt.datetime | None = None) -> Select:
+    """The bids on an order `actor` may read: a vendor its own at any time; the agency and coordinators
+    all of them once bidding has closed (by the clock, whether or not the closing job has run)."""
+    require_role(actor, "vendor", *UNSEALED_READERS)
+    now = now or utcnow()
+    order = get_visible_order(session, order_id, actor)
+    stmt = select(Bid).where(Bid.order_id == order.id).order_by(Bid.id)
+    if status:
+        stmt = stmt.where(Bid.status == status)
+    if actor.role == "vendor":
+        return stmt.where(Bid.vendor_id == actor.organization_id)
+    if not _may_read_unsealed(actor, order):
+        raise not_found("order", order_id)
+    if not order.bidding_closed(now):
+        raise Forbidden(f"Bids are sealed until {_local(order.bidding_closes_at)}.")
+    return stmt
+
+
+def get_visible_bid(session: Session, bid_id: int, *, actor, now: dt.datetime | None = None) -> Bid:
+    """A bid for its vendor at any time, for the order's agency and coordinators after closing; else 404,
+    so that not even a sealed bid's existence leaks."""
+    now = now or utcnow()
+    bid = session.get(Bid, bid_id)
+    if bid is None:
+        raise not_found("bid", bid_id)
+    if actor.role == "vendor" and actor.organization_id == bid.vendor_id:
+        return bid
+    if actor.role in UNSEALED_READERS and _may_read_unsealed(actor, bid.order) and bid.order.bidding_closed(now):
+        return bid
+    raise not_found("bid", bid_id)
+
+
+def own_bids(session: Session, *, actor, status: str | None = None, order_id: int | None = None) -> Select:
+    """A vendor's own bids across orders, newest first."""
+    require_role(actor, "vendor")
+    stmt = select(Bid).where(Bid.vendor_id == actor.organization_id).order_by(Bid.id.desc())
+    if status:
+        stmt = stmt.where(Bid.status == status)
+    if order_id is not None:
+        stmt = stmt.where(Bid.order_id == order_id)
+    return stmt

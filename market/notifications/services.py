@@ -8,7 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from market.accounts.models import User
+from market.db import utcnow
 from market.notifications.models import Notification, OutboxEmail
+from market.permissions import not_found
 
 SUBJECTS = {
     "question.asked": "新的澄清问题 / New clarification question",
@@ -45,3 +47,24 @@ def notify(session: Session, recipients: Iterable[User], kind: str, payload: dic
         if email:
             lines = [f"{key}: {value}" for key, value in payload.items()]
             session.add(OutboxEmail(to_address=user.email, subject=subject, body="\n".join(lines)))
+
+
+def notifications_of(user: User, *, unread: bool | None = None):
+    """A newest-first query of `user`'s own notifications, optionally only the unread (or read) ones."""
+    stmt = select(Notification).where(Notification.recipient_id == user.id)
+    if unread is True:
+        stmt = stmt.where(Notification.read_at.is_(None))
+    elif unread is False:
+        stmt = stmt.where(Notification.read_at.is_not(None))
+    return stmt.order_by(Notification.created_at.desc(), Notification.id.desc())
+
+
+def mark_read(session: Session, notification_id: int, user: User) -> Notification:
+    """Mark one of `user`'s notifications read; someone else's is reported as missing."""
+    notification = session.get(Notification, notification_id)
+    if notification is None or notification.recipient_id != user.id:
+        raise not_found("notification", notification_id)
+    # Reading twice keeps the first time: that is when the person actually saw it.
+    if notification.read_at is None:
+        notification.read_at = utcnow()
+    return notification

@@ -1,0 +1,83 @@
+"""`market match ...`: run matching on the database, or solve problem files without one."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+
+@click.group("match")
+def match():
+    """Matching: run it over the orders under evaluation, or solve problem files."""
+
+
+@match.command("run")
+@click.option("--dry-run", is_flag=True, help="Compute and print the proposals, store nothing.")
+@click.option("--time-limit", type=click.FloatRange(0.5, 600), default=None,
+              help="Solver seconds (default MARKET_MATCH_TIME_LIMIT).")
+@with_appcontext
+def run(dry_run: bool, time_limit: float | None):
+    """Run matching over every order whose bidding has closed."""
+    from tqdm import tqdm
+
+    from market import db
+    from market.allocations import services
+    from market.allocations.models import Allocation
+
+    bars: dict[str, tqdm] = {}
+
+    def progress(step: str, done: int, total: int) -> None:
+        bar = bars.get(step)
+        if bar is None:
+            bar = bars[step] = tqdm(total=max(total, 1), desc=f"{step:>8}", unit="", file=sys.stderr,
+                                    leave=True, dynamic_ncols=True)
+        bar.n = min(done, bar.total)
+        bar.refresh()
+        if done >= total:
+            bar.close()
+
+    session = db.session
+    run_row = services.run_matching(
+        session, actor=None, trigger="cli" if not dry_run else "cli-dry-run",
+        instance_path=current_app.instance_path,
+        time_limit=time_limit or current_app.config["MATCH_TIME_LIMIT"], progress=progress,
+    )
+    session.flush()  # so the proposals can be listed before commit or rollback
+    proposals = session.query(Allocation).filter(Allocation.run_id == run_row.id).order_by(Allocation.order_id).all()
+    for allocation in proposals:
+        click.echo(f"order {allocation.order_id:>6}  bid {allocation.bid_id:>6}  vendor {allocation.vendor_id:>5}"
+                   f"  volume {allocation.volume:>9}  score {allocation.score:6.2f}")
+    summary = {
+        "run_id": None if dry_run else run_row.id, "dry_run": dry_run, "objective": run_row.objective,
+        "bound": run_row.bound, "gap_pct": run_row.gap_pct, "seconds": run_row.seconds,
+        "solver": run_row.solver, **{k: v for k, v in run_row.stats.items() if k != "weeks"},
+    }
+    if dry_run:
+        session.rollback()
+    else:
+        session.commit()
+    click.echo(json.dumps(summary, ensure_ascii=False))
+
+
+@match.command("solve")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--time-limit", type=click.FloatRange(0.1, 3600), default=10.0, show_default=True,
+              help="Seconds per instance.")
+def solve(files: tuple[str, ...], time_limit: float):
+    """Solve problem files (JSON, or OR-Library GAP) and print one JSON line per instance."""
+    from market.matching.problem_file import solve_file
+
+    failed = False
+    for path in files:
+        try:
+            for line in solve_file(path, time_limit=time_limit):
+                click.echo(json.dumps(line, ensure_ascii=False))
+        except ValueError as exc:
+            click.echo(f"{path}: {exc}", err=True)
+            failed = True
+    if failed:
+        sys.exit(2)

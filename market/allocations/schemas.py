@@ -1,0 +1,117 @@
+"""Schemas for match runs, allocations (proposals) and the scoring policy."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from market.allocations.models import ALLOCATION_STATUSES
+from market.api.fields import LocalDateTime, PageQuerySchema, QueryId, page_schema
+
+
+class WeightsSchema(Schema):
+    quality = fields.Float(required=True, validate=validate.Range(min=0, max=100))
+    price = fields.Float(required=True, validate=validate.Range(min=0, max=100))
+    capacity = fields.Float(required=True, validate=validate.Range(min=0, max=100))
+    local = fields.Float(required=True, validate=validate.Range(min=0, max=100))
+    fairness = fields.Float(required=True, validate=validate.Range(min=0, max=100))
+
+
+class ScoringPolicySchema(Schema):
+    id = fields.Integer(dump_only=True)
+    weights = fields.Nested(WeightsSchema, required=True)
+    note = fields.String(allow_none=True, validate=validate.Length(max=2000))
+    created_at = LocalDateTime(dump_only=True, allow_none=True)
+
+
+class MatchRunCreateSchema(Schema):
+    time_limit = fields.Float(validate=validate.Range(min=0.5, max=120),
+                              metadata={"description": "seconds for the solver (default from config)"})
+
+
+class MatchRunSchema(Schema):
+    id = fields.Integer()
+    status = fields.String()
+    trigger = fields.String()
+    started_by_id = fields.Integer(allow_none=True)
+    policy = fields.Dict(keys=fields.String(), values=fields.Float())
+    solver = fields.String(allow_none=True)
+    objective = fields.Float(allow_none=True)
+    bound = fields.Float(allow_none=True)
+    gap_pct = fields.Float(allow_none=True)
+    seconds = fields.Float(allow_none=True)
+    order_ids = fields.List(fields.Integer())
+    stats = fields.Dict()
+    started_at = LocalDateTime()
+    finished_at = LocalDateTime(allow_none=True)
+
+
+class EvaluationSchema(Schema):
+    bid_id = fields.Integer()
+    vendor_id = fields.Integer()
+    eligible = fields.Boolean()
+    refusals = fields.List(fields.Dict())
+    score = fields.Float(allow_none=True)
+    breakdown = fields.Dict()
+    allocated_volume = fields.Float()
+    outcome = fields.String()
+
+
+class AllocationSchema(Schema):
+    id = fields.Integer()
+    run_id = fields.Integer()
+    order_id = fields.Integer()
+    bid_id = fields.Integer()
+    vendor_id = fields.Integer()
+    volume = fields.Integer()
+    unit_price = fields.Decimal(as_string=True)
+    score = fields.Float()
+    breakdown = fields.Dict(metadata={"description": "total and per component: raw, score, weight, "
+                                                     "contribution, explanation; plus the quality model's "
+                                                     "per-feature explanation"})
+    status = fields.String()
+    created_at = LocalDateTime()
+    decided_by_id = fields.Integer(allow_none=True)
+    decided_at = LocalDateTime(allow_none=True)
+    superseded_at = LocalDateTime(allow_none=True)
+    reason = fields.String(allow_none=True)
+    competing = fields.List(fields.Nested(EvaluationSchema), metadata={
+        "description": "every bid on the order in the same run: eligibility, score and why it lost "
+                       "(not shown to vendors)"})
+
+
+class AllocationQuerySchema(PageQuerySchema):
+    status = fields.String(validate=validate.OneOf(ALLOCATION_STATUSES))
+    order_id = QueryId()
+    vendor_id = QueryId()
+    run_id = QueryId()
+
+
+class ApproveSchema(Schema):
+    reason = fields.String(validate=validate.Length(min=1, max=2000))
+
+
+class RejectSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class ContractRefSchema(Schema):
+    id = fields.Integer()
+    allocation_id = fields.Integer(allow_none=True)
+    order_id = fields.Integer()
+    bid_id = fields.Integer(allow_none=True)
+    vendor_id = fields.Integer()
+    volume = fields.Integer()
+    unit_price = fields.Decimal(as_string=True)
+    value = fields.Decimal(as_string=True)
+    status = fields.String()
+    starts_at = LocalDateTime()
+    deadline = LocalDateTime()
+
+
+class ApprovalSchema(Schema):
+    allocation = fields.Nested(AllocationSchema)
+    contract = fields.Nested(ContractRefSchema)
+
+
+AllocationPageSchema = page_schema(AllocationSchema, "AllocationPageSchema")
+MatchRunPageSchema = page_schema(MatchRunSchema, "MatchRunPageSchema")

@@ -1,0 +1,143 @@
+"""API: matching runs, proposed allocations and their approval, and the scoring policy."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from market import db
+from market.allocations import services
+from market.allocations.models import MatchRun
+from market.allocations.schemas import (
+    AllocationPageSchema, AllocationQuerySchema, AllocationSchema, ApprovalSchema, ApproveSchema,
+    MatchRunCreateSchema, MatchRunPageSchema, MatchRunSchema, RejectSchema, ScoringPolicySchema,
+)
+from market.api import BEARER
+from market.api.fields import PageQuerySchema, paginate
+from market.auth import current_user
+from market.permissions import not_found, require_role
+
+runs_blp = Blueprint("match_runs", __name__, url_prefix="/api/v1/match-runs", description="Matching runs")
+alloc_blp = Blueprint("allocations", __name__, url_prefix="/api/v1/allocations",
+                      description="Proposed matches and their approval")
+policy_blp = Blueprint("scoring_policy", __name__, url_prefix="/api/v1/scoring-policy",
+                       description="The coordinators' scoring weights")
+
+
+@runs_blp.post("")
+@runs_blp.arguments(MatchRunCreateSchema)
+@runs_blp.response(201, MatchRunSchema)
+@runs_blp.doc(security=BEARER)
+def create_run(body):
+    """Run matching over every order whose bidding has closed (coordinators)"""
+    actor = require_role(current_user(), "coordinator")
+    run = services.run_matching(
+        db.session, actor=actor, instance_path=current_app.instance_path,
+        time_limit=body.get("time_limit", current_app.config["MATCH_TIME_LIMIT"]),
+    )
+    db.session.commit()
+    return run
+
+
+@runs_blp.get("")
+@runs_blp.arguments(PageQuerySchema, location="query")
+@runs_blp.response(200, MatchRunPageSchema)
+@runs_blp.doc(security=BEARER)
+def list_runs(query):
+    """Matching runs, newest first (coordinators)"""
+    require_role(current_user(), "coordinator", "admin")
+    return paginate(db.session, select(MatchRun).order_by(MatchRun.id.desc()), query["page"], query["per_page"])
+
+
+@runs_blp.get("/<id:run_id>")
+@runs_blp.response(200, MatchRunSchema)
+@runs_blp.doc(security=BEARER)
+def get_run(run_id):
+    """One matching run with its figures (coordinators)"""
+    require_role(current_user(), "coordinator", "admin")
+    run = db.session.get(MatchRun, run_id)
+    if run is None:
+        raise not_found("match run", run_id)
+    return run
+
+
+@alloc_blp.get("")
+@alloc_blp.arguments(AllocationQuerySchema, location="query")
+@alloc_blp.response(200, AllocationPageSchema)
+@alloc_blp.doc(security=BEARER)
+def list_allocations(query):
+    """Proposed and decided matches with their score breakdown and the competing bids"""
+    actor = current_user()
+    page = paginate(db.session, services.list_allocations(
+        db.session, actor, status=query.get("status"), order_id=query.get("order_id"),
+        vendor_id=query.get("vendor_id"), run_id=query.get("run_id"),
+    ), query["page"], query["per_page"])
+    page["items"] = _with_competition(actor, page["items"])
+    return page
+
+
+@alloc_blp.get("/<id:allocation_id>")
+@alloc_blp.response(200, AllocationSchema)
+@alloc_blp.doc(security=BEARER)
+def get_allocation(allocation_id):
+    """One proposed match with its score breakdown and the competing bids"""
+    actor = current_user()
+    return _with_competition(actor, [services.get_allocation(db.session, allocation_id, actor)])[0]
+
+
+@alloc_blp.post("/<id:allocation_id>/approve")
+@alloc_blp.arguments(ApproveSchema)
+@alloc_blp.response(200, ApprovalSchema)
+@alloc_blp.doc(security=BEARER)
+def approve(body, allocation_id):
+    """Approve a proposal: award the bid and create the contract (coordinators, not of the order's organisation)"""
+    actor = require_role(current_user(), "coordinator")
+    contract = services.approve(db.session, allocation_id, actor=actor, reason=body.get("reason"))
+    db.session.commit()
+    allocation = services.get_allocation(db.session, allocation_id, actor)
+    return {"allocation": _with_competition(actor, [allocation])[0], "contract": contract}
+
+
+@alloc_blp.post("/<id:allocation_id>/reject")
+@alloc_blp.arguments(RejectSchema)
+@alloc_blp.response(200, AllocationSchema)
+@alloc_blp.doc(security=BEARER)
+def reject(body, allocation_id):
+    """Reject a proposal with a reason; the pair is excluded from later runs (coordinators)"""
+    actor = require_role(current_user(), "coordinator")
+    allocation = services.reject(db.session, allocation_id, actor=actor, reason=body["reason"])
+    db.session.commit()
+    return _with_competition(actor, [allocation])[0]
+
+
+@policy_blp.get("")
+@policy_blp.response(200, ScoringPolicySchema)
+@policy_blp.doc(security=BEARER)
+def get_policy():
+    """The scoring weights in force"""
+    current_user()
+    return {"weights": services.current_policy(db.session)}
+
+
+@policy_blp.put("")
+@policy_blp.arguments(ScoringPolicySchema)
+@policy_blp.response(200, ScoringPolicySchema)
+@policy_blp.doc(security=BEARER)
+def put_policy(body):
+    """Set the scoring weights; they must sum to 100 (coordinators)"""
+    actor = require_role(current_user(), "coordinator")
+    row = services.set_policy(db.session, body["weights"], actor=actor, note=body.get("note"))
+    db.session.commit()
+    return row
+
+
+def _with_competition(actor, allocations):
+    """Attach the other bids' evaluations for the response; vendors do not get to see them."""
+    competing = {} if actor.role == "vendor" else services.competing_evaluations(db.session, allocations)
+    for allocation in allocations:
+        allocation.competing = competing.get(allocation.id, [])
+    return allocations
+
+
+BLUEPRINTS = [runs_blp, alloc_blp, policy_blp]

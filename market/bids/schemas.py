@@ -1,0 +1,74 @@
+"""Request and response schemas for bids."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from market.api import MAX_ID
+from market.api.fields import LocalDateTime, PageQuerySchema, QueryId, page_schema
+from market.bids.models import BID_STATUSES
+from market.bids.services import total_price
+
+# The bids table keeps unit prices as NUMERIC(12, 4).
+MAX_UNIT_PRICE = Decimal("1000000")
+
+
+def _at_most_four_places(value: Decimal) -> None:
+    # Refused rather than rounded: a price the vendor did not write must never be stored.
+    if value.normalize().as_tuple().exponent < -4:
+        raise ValidationError("At most 4 decimal places.")
+
+
+class BidCreateSchema(Schema):
+    unit_price = fields.Decimal(
+        required=True, as_string=True, allow_nan=False,
+        validate=[validate.Range(min=0, min_inclusive=False, max=MAX_UNIT_PRICE), _at_most_four_places],
+        metadata={"description": "CNY per unit of the order, e.g. \"0.35\"", "example": "0.35"},
+    )
+    volume = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=MAX_ID),
+        metadata={"description": "units offered: the whole order unless it is splittable"},
+    )
+    seats_committed = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=100000),
+        metadata={"description": "annotation workstations put on the order, at most the firm's seats"},
+    )
+    proposed_finish_date = fields.Date(
+        required=True, metadata={"description": "not in the past, not after the order's delivery deadline"},
+    )
+    technical_note = fields.String(load_default="", validate=validate.Length(max=5000))
+
+
+class BidSchema(Schema):
+    id = fields.Integer()
+    order_id = fields.Integer()
+    vendor_id = fields.Integer()
+    unit_price = fields.Decimal(as_string=True)
+    volume = fields.Integer()
+    total_price = fields.Method("_total_price", metadata={"description": "unit_price × volume, CNY"})
+    seats_committed = fields.Integer()
+    proposed_finish_date = fields.Date()
+    technical_note = fields.String()
+    status = fields.String()
+    status_reason = fields.String(allow_none=True)
+    submitted_at = LocalDateTime()
+    withdrawn_at = LocalDateTime(allow_none=True)
+    awarded_at = LocalDateTime(allow_none=True)
+    rejected_at = LocalDateTime(allow_none=True)
+
+    def _total_price(self, bid) -> str:
+        return str(total_price(bid))
+
+
+class OrderBidQuerySchema(PageQuerySchema):
+    status = fields.String(validate=validate.OneOf(BID_STATUSES))
+
+
+class OwnBidQuerySchema(PageQuerySchema):
+    status = fields.String(validate=validate.OneOf(BID_STATUSES))
+    order_id = QueryId()
+
+
+BidPageSchema = page_schema(BidSchema, "BidPageSchema")

@@ -1,0 +1,1 @@
+"""Demo data: a reproducible Guizhou annotation programme for a first look (`market seed-demo`)."""

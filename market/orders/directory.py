@@ -1,0 +1,118 @@
+"""API: the public demand directory, browsable and exportable without logging in."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+
+from flask import Response, stream_with_context
+from flask_smorest import Blueprint
+
+from market import db
+from market.api.fields import paginate
+from market.db import utcnow
+from market.orders import services
+from market.orders.schemas import (
+    DirectoryOrderSchema, DirectoryPageQuerySchema, DirectoryPageSchema, DirectoryQuerySchema,
+)
+
+blp = Blueprint("directory", __name__, url_prefix="/api/v1",
+                description="The public directory of annotation demand (no login)")
+
+CSV_COLUMNS = (
+    "id", "title", "agency_name", "agency_province", "agency_city", "agency_county", "sector",
+    "modality", "annotation_type", "volume", "unit", "bidding_closes_at", "delivery_deadline",
+    "status", "published_at", *services.PUBLIC_FIELD_CHOICES,
+)
+_BATCH = 500
+# Spreadsheets run a cell that starts with one of these as a formula; the export is public.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@blp.get("/directory")
+@blp.arguments(DirectoryPageQuerySchema, location="query")
+@blp.response(200, DirectoryPageSchema)
+def list_directory(query):
+    """Browse published annotation demand, newest first"""
+    now = utcnow()
+    page = paginate(db.session, services.directory_orders(now=now, **query), query["page"], query["per_page"])
+    page["items"] = [services.public_view(order, now) for order in page["items"]]
+    return page
+
+
+@blp.get("/directory/<id:order_id>")
+@blp.response(200, DirectoryOrderSchema)
+def get_directory_entry(order_id):
+    """One published order, with the fields its agency made public"""
+    return services.public_view(services.get_public_order(db.session, order_id), utcnow())
+
+
+@blp.get("/directory.csv")
+@blp.arguments(DirectoryQuerySchema, location="query")
+@blp.response(200, content_type="text/csv")
+@blp.doc(responses={"200": {
+    "description": f"UTF-8 with BOM, a header row, at most {services.DIRECTORY_CSV_MAX_ROWS} rows",
+    "content": {"text/csv": {"schema": {"type": "string"}}},
+}})
+def export_directory(query):
+    """Export the directory as CSV, with the same filters (opens in Excel, Chinese intact)"""
+    now = utcnow()
+    stmt = services.directory_orders(now=now, **query)
+    total = services.count(db.session, stmt)
+    response = Response(stream_with_context(_csv_chunks(stmt, now)), mimetype="text/csv")
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = 'attachment; filename="annotation-demand.csv"'
+    response.headers["X-Total-Count"] = str(total)
+    if total > services.DIRECTORY_CSV_MAX_ROWS:
+        response.headers["X-Truncated-To"] = str(services.DIRECTORY_CSV_MAX_ROWS)
+    return response
+
+
+def _csv_chunks(stmt, now) -> Iterator[str]:
+    # Runs while the response streams, after the view's context was torn down: the rows are read
+    # through the session of the context stream_with_context pushes again.
+    orders = db.session.scalars(
+        stmt.limit(services.DIRECTORY_CSV_MAX_ROWS).execution_options(yield_per=_BATCH)
+    )
+    schema = DirectoryOrderSchema()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write("\ufeff")  # Excel reads the file as UTF-8 only with the BOM
+    writer.writerow(CSV_COLUMNS)
+    for n, order in enumerate(orders, start=1):
+        writer.writerow(_csv_row(schema.dump(services.public_view(order, now))))
+        if n % _BATCH == 0:
+            yield _drain(buffer)
+    yield _drain(buffer)
+
+
+def _drain(buffer: io.StringIO) -> str:
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text
+
+
+def _csv_row(item: dict) -> list[str]:
+    agency = item.pop("agency")
+    for key in ("name", "province", "city", "county"):
+        item[f"agency_{key}"] = agency[key]
+    return [_cell(item.get(column)) for column in CSV_COLUMNS]
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        value = "; ".join(str(v) for v in value)
+    elif isinstance(value, dict):
+        value = "; ".join(f"{k}={v:g}" for k, v in value.items())
+    elif not isinstance(value, str):
+        return str(value)
+    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+
+
+BLUEPRINTS = [blp]

@@ -1,0 +1,221 @@
+"""Schemas for orders, clarification questions and the public demand directory."""
+
+from __future__ import annotations
+
+import math
+
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+
+from market.api.fields import LocalDateTime, PageQuerySchema, Vocabulary, future, page_schema
+from market.db import utcnow
+from market.orders.models import ORDER_STATUSES, SAMPLING_LEVELS
+from market.orders.services import DIRECTORY_STATUSES, PUBLIC_FIELD_CHOICES, SCORING_COMPONENTS
+from market.organizations.models import CLEARANCES
+from market.organizations.schemas import Certification
+
+MAX_VOLUME = 1_000_000_000
+MAX_BUDGET = 10**12  # exclusive: Numeric(14, 2) holds up to 999999999999.99
+_TEXT_QUERY = validate.Length(min=1, max=100)
+
+
+def _budget_range(value) -> None:
+    # Not a validate.Range: apispec would print its bounds as strings, which is invalid OpenAPI.
+    if not 0 < value < MAX_BUDGET:
+        raise ValidationError("Must be more than 0 and less than 1000000000000.")
+
+
+class AgencyRefSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    province = fields.String()
+    city = fields.String()
+    county = fields.String(allow_none=True)
+
+
+class ScoringWeightsSchema(Schema):
+    """The order's own weighting of the five score components; they must sum to 100."""
+
+    quality = fields.Float(required=True, validate=validate.Range(min=0, max=100))
+    price = fields.Float(required=True, validate=validate.Range(min=0, max=100))
+    capacity = fields.Float(required=True, validate=validate.Range(min=0, max=100))
+    local = fields.Float(required=True, validate=validate.Range(min=0, max=100))
+    fairness = fields.Float(required=True, validate=validate.Range(min=0, max=100))
+
+    @validates_schema
+    def _sum_to_100(self, data, **kwargs):
+        # Reached with a component missing only when a partial update propagated here.
+        missing = [name for name in SCORING_COMPONENTS if name not in data]
+        if missing:
+            raise ValidationError(f"Give all five weights; missing: {', '.join(missing)}.", "_schema")
+        total = math.fsum(data[name] for name in SCORING_COMPONENTS)
+        if abs(total - 100.0) > 1e-6:
+            raise ValidationError(f"The weights must sum to 100; they sum to {total:g}.", "_schema")
+
+
+class OrderSchema(Schema):
+    """An order as its agency writes it and as signed-in users read it."""
+
+    id = fields.Integer(dump_only=True)
+    agency = fields.Nested(AgencyRefSchema, dump_only=True)
+    created_by_id = fields.Integer(dump_only=True, allow_none=True)
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    description = fields.String(validate=validate.Length(max=20000))
+    sector = Vocabulary("sectors", required=True)
+    modality = Vocabulary("modalities", required=True)
+    annotation_type = Vocabulary("annotation_types", required=True)
+    label_set = fields.List(fields.String(validate=validate.Length(min=1, max=100)),
+                            validate=validate.Length(max=500))
+    volume = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_VOLUME))
+    unit = Vocabulary("units", required=True)
+    budget_ceiling = fields.Decimal(required=True, as_string=True, places=2, validate=_budget_range,
+                                    metadata={"description": "CNY, above 0 and below 10^12"})
+    bidding_closes_at = LocalDateTime(required=True, validate=future)
+    delivery_deadline = LocalDateTime(required=True, validate=future)
+    accuracy_target = fields.Float(required=True,
+                                   validate=validate.Range(min=0, min_inclusive=False, max=1))
+    sampling_level = fields.String(validate=validate.OneOf(SAMPLING_LEVELS),
+                                   metadata={"description": "acceptance sampling level, GB/T 2828.1"})
+    data_classification = fields.String(validate=validate.OneOf(CLEARANCES),
+                                        metadata={"description": "data tier after GB/T 43697"})
+    onsite_required = fields.Boolean()
+    required_certifications = fields.List(Certification(), validate=validate.Length(max=20))
+    splittable = fields.Boolean()
+    max_vendors = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=1, max=1000))
+    min_lot = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=1, max=MAX_VOLUME))
+    scoring_weights = fields.Nested(ScoringWeightsSchema, allow_none=True,
+                                    metadata={"description": "null: the coordinators' policy applies"})
+    public_fields = fields.List(fields.String(validate=validate.OneOf(PUBLIC_FIELD_CHOICES)),
+                                validate=validate.Length(max=len(PUBLIC_FIELD_CHOICES)),
+                                metadata={"description": "fields shown in the public directory "
+                                                         "besides the base set"})
+
+    status = fields.Function(lambda order: order.effective_status(utcnow()), dump_only=True,
+                             metadata={"type": "string", "enum": list(ORDER_STATUSES),
+                                       "description": "effective: a published order past its "
+                                                      "closing time is evaluating"})
+    bidding_open = fields.Function(lambda order: order.bidding_open(utcnow()), dump_only=True,
+                                   metadata={"type": "boolean"})
+    status_reason = fields.String(dump_only=True, allow_none=True)
+    created_at = LocalDateTime(dump_only=True)
+    updated_at = LocalDateTime(dump_only=True)
+    published_at = LocalDateTime(dump_only=True, allow_none=True)
+    evaluating_at = LocalDateTime(dump_only=True, allow_none=True)
+    awarded_at = LocalDateTime(dump_only=True, allow_none=True)
+    in_progress_at = LocalDateTime(dump_only=True, allow_none=True)
+    completed_at = LocalDateTime(dump_only=True, allow_none=True)
+    cancelled_at = LocalDateTime(dump_only=True, allow_none=True)
+    unsuccessful_at = LocalDateTime(dump_only=True, allow_none=True)
+
+    @validates("label_set")
+    def _labels_unique(self, value, **kwargs):
+        repeated = sorted({label for label in value if value.count(label) > 1})
+        if repeated:
+            raise ValidationError(f"Labels listed more than once: {', '.join(repeated)}.")
+
+    @validates("required_certifications")
+    def _certifications_unique(self, value, **kwargs):
+        if len(set(value)) != len(value):
+            raise ValidationError("A certification is listed more than once.")
+
+    @validates("public_fields")
+    def _public_fields_unique(self, value, **kwargs):
+        if len(set(value)) != len(value):
+            raise ValidationError("A field is listed more than once.")
+
+
+class OrderUpdateSchema(OrderSchema):
+    """Changes to a draft: any subset of the order's fields; the rules are checked on the result."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("partial", True)
+        super().__init__(*args, **kwargs)
+
+
+class OrderQuerySchema(PageQuerySchema):
+    status = fields.String(validate=validate.OneOf(ORDER_STATUSES),
+                           metadata={"description": "effective status"})
+    sector = Vocabulary("sectors")
+    modality = Vocabulary("modalities")
+    q = fields.String(validate=_TEXT_QUERY, metadata={"description": "words in title or description"})
+
+
+class CancelSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class QuestionSchema(Schema):
+    """A clarification; who asked is shown only to the agency, coordinators and the asker."""
+
+    id = fields.Integer(dump_only=True)
+    order_id = fields.Integer(dump_only=True)
+    text = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    vendor_id = fields.Integer(dump_only=True, allow_none=True)
+    asked_by_id = fields.Integer(dump_only=True, allow_none=True)
+    asked_at = LocalDateTime(dump_only=True)
+    answer = fields.String(dump_only=True, allow_none=True)
+    answered_by_id = fields.Integer(dump_only=True, allow_none=True)
+    answered_at = LocalDateTime(dump_only=True, allow_none=True)
+
+
+class AnswerSchema(Schema):
+    answer = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+
+
+class DirectoryQuerySchema(Schema):
+    sector = Vocabulary("sectors")
+    modality = Vocabulary("modalities")
+    annotation_type = Vocabulary("annotation_types")
+    region = fields.String(validate=validate.Length(min=1, max=50),
+                           metadata={"description": "part of the agency's province, city or county"})
+    status = fields.String(validate=validate.OneOf(DIRECTORY_STATUSES),
+                           metadata={"description": "effective status"})
+    q = fields.String(validate=_TEXT_QUERY, metadata={"description": "words in the title or public description"})
+    closes_after = LocalDateTime()
+    closes_before = LocalDateTime()
+    deadline_after = LocalDateTime()
+    deadline_before = LocalDateTime()
+
+    @validates_schema
+    def _ranges_in_order(self, data, **kwargs):
+        for start, end in (("closes_after", "closes_before"), ("deadline_after", "deadline_before")):
+            if start in data and end in data and data[start] > data[end]:
+                raise ValidationError(f"Must not be later than {end}.", start)
+
+
+class DirectoryPageQuerySchema(DirectoryQuerySchema, PageQuerySchema):
+    pass
+
+
+class DirectoryOrderSchema(Schema):
+    """What anyone may see of an order: the base set, plus the fields its agency made public."""
+
+    id = fields.Integer()
+    title = fields.String()
+    agency = fields.Nested(AgencyRefSchema)
+    sector = fields.String()
+    modality = fields.String()
+    annotation_type = fields.String()
+    volume = fields.Integer()
+    unit = fields.String()
+    bidding_closes_at = LocalDateTime()
+    delivery_deadline = LocalDateTime()
+    status = fields.String(metadata={"description": "effective status"})
+    published_at = LocalDateTime()
+    # Present only when the agency listed them in the order's public_fields.
+    description = fields.String()
+    label_set = fields.List(fields.String())
+    budget_ceiling = fields.Decimal(as_string=True, places=2)
+    accuracy_target = fields.Float()
+    sampling_level = fields.String()
+    data_classification = fields.String()
+    onsite_required = fields.Boolean()
+    required_certifications = fields.List(fields.String())
+    splittable = fields.Boolean()
+    max_vendors = fields.Integer(allow_none=True)
+    min_lot = fields.Integer(allow_none=True)
+    scoring_weights = fields.Dict(keys=fields.String(), values=fields.Float(), allow_none=True)
+
+
+OrderPageSchema = page_schema(OrderSchema, "OrderPageSchema")
+QuestionPageSchema = page_schema(QuestionSchema, "QuestionPageSchema")
+DirectoryPageSchema = page_schema(DirectoryOrderSchema, "DirectoryPageSchema")

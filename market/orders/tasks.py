@@ -1,0 +1,29 @@
+"""Scheduled jobs of the orders domain: closing bidding once its time has come."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from sqlalchemy.orm import Session
+
+from market.db import utcnow
+from market.orders import services
+
+log = logging.getLogger(__name__)
+
+
+def close_due_bidding(session: Session, now: dt.datetime | None = None) -> int:
+    """Move published orders past their closing time to evaluating, commit, and say how many.
+
+    Safe to run twice or in two processes at once: only orders still published are picked,
+    and on PostgreSQL rows another run holds are skipped rather than waited for.
+    """
+    now = now or utcnow()
+    orders = session.scalars(services.due_for_closing(now)).all()
+    for order in orders:
+        services.close_bidding(session, order, now=now)
+    session.commit()
+    if orders:
+        log.info("bidding closed on %d order(s): %s", len(orders), ", ".join(str(o.id) for o in orders))
+    return len(orders)

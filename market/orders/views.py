@@ -1,0 +1,144 @@
+"""API: orders (drafting, publishing, cancelling) and their clarification questions."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from market import db
+from market.api import BEARER
+from market.api.fields import PageQuerySchema, paginate
+from market.auth import current_user
+from market.db import utcnow
+from market.orders import services
+from market.orders.schemas import (
+    AnswerSchema, CancelSchema, OrderPageSchema, OrderQuerySchema, OrderSchema, OrderUpdateSchema,
+    QuestionPageSchema, QuestionSchema,
+)
+from market.permissions import require_role
+
+blp = Blueprint("orders", __name__, url_prefix="/api/v1/orders",
+                description="Annotation demand published by agencies")
+questions_blp = Blueprint("questions", __name__, url_prefix="/api/v1/questions",
+                          description="Clarification questions on orders")
+
+
+@blp.get("")
+@blp.arguments(OrderQuerySchema, location="query")
+@blp.response(200, OrderPageSchema)
+@blp.doc(security=BEARER)
+def list_orders(query):
+    """List orders: an agency its own, everyone else those published"""
+    page, per_page = query.pop("page"), query.pop("per_page")
+    stmt = services.list_orders(current_user(), now=utcnow(), **query)
+    return paginate(db.session, stmt, page, per_page)
+
+
+@blp.post("")
+@blp.arguments(OrderSchema)
+@blp.response(201, OrderSchema)
+@blp.doc(security=BEARER)
+def create_order(body):
+    """Draft an order for your agency (agency staff)"""
+    actor = require_role(current_user(), "agency")
+    order = services.create_order(db.session, body, actor=actor)
+    db.session.commit()
+    return order
+
+
+@blp.get("/<id:order_id>")
+@blp.response(200, OrderSchema)
+@blp.doc(security=BEARER)
+def get_order(order_id):
+    """One order (a draft only for its own agency)"""
+    return services.get_visible_order(db.session, order_id, current_user())
+
+
+@blp.patch("/<id:order_id>")
+@blp.arguments(OrderUpdateSchema)
+@blp.response(200, OrderSchema)
+@blp.doc(security=BEARER)
+def update_order(body, order_id):
+    """Edit a draft (its agency)"""
+    actor = require_role(current_user(), "agency")
+    order = services.get_own_order(db.session, order_id, actor, for_update=True)
+    services.update_order(db.session, order, body, actor=actor)
+    db.session.commit()
+    return order
+
+
+@blp.delete("/<id:order_id>")
+@blp.response(204)
+@blp.doc(security=BEARER)
+def delete_order(order_id):
+    """Delete a draft (its agency)"""
+    actor = require_role(current_user(), "agency")
+    order = services.get_own_order(db.session, order_id, actor, for_update=True)
+    services.delete_order(db.session, order, actor=actor)
+    db.session.commit()
+
+
+@blp.post("/<id:order_id>/publish")
+@blp.response(200, OrderSchema)
+@blp.doc(security=BEARER)
+def publish_order(order_id):
+    """Publish a draft and open it for bidding (its agency)"""
+    actor = require_role(current_user(), "agency")
+    order = services.get_own_order(db.session, order_id, actor, for_update=True)
+    services.publish_order(db.session, order, actor=actor)
+    db.session.commit()
+    return order
+
+
+@blp.post("/<id:order_id>/cancel")
+@blp.arguments(CancelSchema)
+@blp.response(200, OrderSchema)
+@blp.doc(security=BEARER)
+def cancel_order(body, order_id):
+    """Cancel an order with a reason (its agency or a coordinator)"""
+    actor = require_role(current_user(), "agency", "coordinator")
+    order = services.get_visible_order(db.session, order_id, actor, for_update=True)
+    services.cancel_order(db.session, order, actor=actor, reason=body["reason"])
+    db.session.commit()
+    return order
+
+
+@blp.get("/<id:order_id>/questions")
+@blp.arguments(PageQuerySchema, location="query")
+@blp.response(200, QuestionPageSchema)
+@blp.doc(security=BEARER)
+def list_questions(query, order_id):
+    """Clarification questions on an order (who asked only for the agency, coordinators, the asker)"""
+    actor = current_user()
+    order = services.get_visible_order(db.session, order_id, actor)
+    result = paginate(db.session, services.questions_of(order, actor), query["page"], query["per_page"])
+    result["items"] = [services.present_question(q, actor, order) for q in result["items"]]
+    return result
+
+
+@blp.post("/<id:order_id>/questions")
+@blp.arguments(QuestionSchema)
+@blp.response(201, QuestionSchema)
+@blp.doc(security=BEARER)
+def ask_question(body, order_id):
+    """Ask a clarification question while bidding is open (vendor staff)"""
+    actor = require_role(current_user(), "vendor")
+    order = services.get_visible_order(db.session, order_id, actor)
+    question = services.ask_question(db.session, order, body["text"], actor=actor)
+    db.session.commit()
+    return services.present_question(question, actor, order)
+
+
+@questions_blp.post("/<id:question_id>/answer")
+@questions_blp.arguments(AnswerSchema)
+@questions_blp.response(200, QuestionSchema)
+@questions_blp.doc(security=BEARER)
+def answer_question(body, question_id):
+    """Answer a question on your order, once; the answer becomes public (its agency)"""
+    actor = require_role(current_user(), "agency")
+    question = services.get_question_to_answer(db.session, question_id, actor)
+    services.answer_question(db.session, question, body["answer"], actor=actor)
+    db.session.commit()
+    return services.present_question(question, actor, question.order)
+
+
+BLUEPRINTS = [blp, questions_blp]

@@ -1,0 +1,75 @@
+"""Training, loading and applying the quality model; the model lives in `<instance>/models/`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from market.db import utcnow
+from market.matching import quality
+from market.quality.data import History, training_set, work_for_bid
+
+log = logging.getLogger(__name__)
+
+
+def models_dir(instance_path: str | os.PathLike) -> Path:
+    return Path(instance_path) / "models"
+
+
+def train_from_database(session: Session, instance_path: str | os.PathLike, seed: int = 0,
+                        progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Train on every completed contract with outcomes, save it as the current model, return its metrics.
+
+    Raises quality.InsufficientData when there is too little or too one-sided history.
+    """
+    say = progress or (lambda _message: None)
+    say("Reading past contracts and computing their features as of their start ...")
+    data = training_set(session)
+    say(f"{len(data.y)} completed contracts with outcomes, {int(data.y.sum())} delivered on time "
+        f"at their accuracy target.")
+    say(f"Training (seed {seed}): held-out evaluation, then a refit on all contracts ...")
+    model, metrics = quality.train(data.X, data.y, seed=seed, text_vectorizer=data.vectorizer)
+    directory = models_dir(instance_path)
+    version = quality.save(model, directory)
+    log.info("quality model version %s trained: AUC %.3f, Brier %.3f on %s held-out contracts",
+             version, metrics["auc"], metrics["brier"], metrics["n_test"])
+    return {"version": version, "path": str(directory / f"quality-{version}.joblib"), **metrics}
+
+
+def load_current(instance_path: str | os.PathLike) -> quality.QualityModel | None:
+    """The current trained model, None if none was trained; quality.ModelLoadError if unusable."""
+    return quality.load_current(models_dir(instance_path))
+
+
+def current_info(instance_path: str | os.PathLike) -> dict[str, Any] | None:
+    """Version, training time, metrics and coefficients of the current model, None if none."""
+    return quality.read_current_info(models_dir(instance_path))
+
+
+def current_model(instance_path: str | os.PathLike) -> quality.QualityModel | quality.PriorModel:
+    """The trained model, or the proficiency prior (saying why) when there is none or it is unusable."""
+    try:
+        model = load_current(instance_path)
+    except quality.ModelLoadError as exc:
+        log.warning("quality model unusable, using the proficiency prior: %s", exc)
+        return quality.PriorModel(note=f"trained model unusable ({exc}); estimate from assessed proficiency alone")
+    return model if model is not None else quality.PriorModel()
+
+
+def quality_for_pairs(session: Session, pairs: Sequence[tuple[Any, Any]], instance_path: str | os.PathLike,
+                      now: dt.datetime | None = None) -> list[tuple[float, dict[str, Any]]]:
+    """(probability, explanation) for each (order, bid) pair, from one read of the vendors' history."""
+    if not pairs:
+        return []
+    now = now or utcnow()
+    model = current_model(instance_path)
+    history = History.load(session, vendor_ids={bid.vendor_id for _order, bid in pairs})
+    works = [work_for_bid(order, bid, now) for order, bid in pairs]
+    X = history.features(works, model.text_vectorizer)
+    return [(e.probability, e.to_dict()) for e in model.explain_batch(X)]

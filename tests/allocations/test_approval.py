@@ -1,0 +1,105 @@
+"""Approving and rejecting proposals, and everything that follows from it."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from market.allocations.models import Allocation
+from market.audit.models import AuditEvent
+from market.bids.models import Bid
+from market.contracts.models import Contract
+from market.notifications.models import Notification
+from tests.allocations.conftest import capable_vendor, closed_order
+from tests.conftest import assert_error
+from tests.factories import BidFactory
+
+
+def _proposals(api, actors, order_id):
+    run = api.post("/api/v1/match-runs", json={}, token=actors.token(actors.coordinator)).json()
+    items = api.get("/api/v1/allocations", params={"run_id": run["id"], "order_id": order_id, "status": "proposed"},
+                    token=actors.token(actors.coordinator)).json()["items"]
+    return run, items
+
+
+def test_approving_awards_the_bid_creates_the_contract_and_awards_a_covered_order(api, actors, market, db_session):
+    whole = market["whole"]
+    _run, (proposal,) = _proposals(api, actors, whole.id)
+    response = api.post(f"/api/v1/allocations/{proposal['id']}/approve", json={"reason": "综合评分最高"},
+                        token=actors.token(actors.coordinator))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["allocation"]["status"] == "approved"
+    contract = body["contract"]
+    assert contract["volume"] == whole.volume and contract["vendor_id"] == proposal["vendor_id"]
+    db_session.expire_all()
+    assert db_session.get(Bid, proposal["bid_id"]).status == "awarded"
+    order = api.get(f"/api/v1/orders/{whole.id}", token=actors.token(market["agency"])).json()
+    assert order["status"] == "awarded"
+    others = db_session.scalars(select(Bid.status).where(Bid.order_id == whole.id, Bid.id != proposal["bid_id"])).all()
+    assert others and set(others) == {"rejected"}
+    actions = set(db_session.scalars(select(AuditEvent.action)))
+    assert {"allocation.approved", "bid.awarded", "contract.created", "order.awarded", "bid.rejected"} <= actions
+    kinds = set(db_session.scalars(select(Notification.kind)))
+    assert {"allocation.approved", "order.awarded", "bid.rejected"} <= kinds
+    contracts = api.get("/api/v1/contracts", token=actors.token(market["agency"])).json()["items"]
+    assert [c["id"] for c in contracts] == [contract["id"]]
+    assert len(contracts[0]["milestones"]) == 3
+
+
+def test_approving_twice_is_409_and_makes_one_contract(api, actors, market, db_session):
+    _run, (proposal,) = _proposals(api, actors, market["whole"].id)
+    token = actors.token(actors.coordinator)
+    assert api.post(f"/api/v1/allocations/{proposal['id']}/approve", json={}, token=token).status_code == 200
+    assert_error(api.post(f"/api/v1/allocations/{proposal['id']}/approve", json={}, token=token), 409)
+    assert db_session.scalar(select(func.count(Contract.id)).where(Contract.allocation_id == proposal["id"])) == 1
+
+
+def test_only_coordinators_decide(api, actors, market):
+    _run, (proposal,) = _proposals(api, actors, market["whole"].id)
+    for role in ("agency", "vendor", "admin"):
+        token = actors.token(getattr(actors, role))
+        assert_error(api.post(f"/api/v1/allocations/{proposal['id']}/approve", json={}, token=token), 403)
+        assert_error(api.post(f"/api/v1/allocations/{proposal['id']}/reject", json={"reason": "x"}, token=token), 403)
+
+
+def test_a_coordinator_never_decides_on_an_order_of_their_own_organisation(api, actors, db_session):
+    coordinator = actors.coordinator
+    own = closed_order(coordinator.organization, title="平台自有订单")
+    BidFactory(order=own, vendor=capable_vendor(), unit_price=own.budget_ceiling / own.volume / 2)
+    db_session.flush()
+    _run, (proposal,) = _proposals(api, actors, own.id)
+    assert_error(api.post(f"/api/v1/allocations/{proposal['id']}/approve", json={}, token=actors.token(coordinator)), 403)
+    colleague = actors.user("coordinator", organization=actors.admin.organization)
+    assert api.post(f"/api/v1/allocations/{proposal['id']}/approve", json={},
+                    token=actors.token(colleague)).status_code in (200, 403)
+
+
+def test_rejecting_needs_a_reason_and_keeps_the_pair_out_of_later_runs(api, actors, market, db_session):
+    token = actors.token(actors.coordinator)
+    _run, (proposal,) = _proposals(api, actors, market["whole"].id)
+    assert_error(api.post(f"/api/v1/allocations/{proposal['id']}/reject", json={}, token=token), 422, "reason")
+    rejected = api.post(f"/api/v1/allocations/{proposal['id']}/reject", json={"reason": "该企业近期质检不合格"},
+                        token=token)
+    assert rejected.status_code == 200, rejected.text
+    assert rejected.json()["status"] == "rejected" and rejected.json()["reason"] == "该企业近期质检不合格"
+    _run2, (second,) = _proposals(api, actors, market["whole"].id)
+    assert second["vendor_id"] != proposal["vendor_id"]
+    excluded = next(c for c in second["competing"] if c["vendor_id"] == proposal["vendor_id"])
+    assert not excluded["eligible"]
+    assert any(r["code"] == "excluded" or "reject" in r["message"] for r in excluded["refusals"])
+
+
+def test_a_split_order_is_awarded_once_its_volume_is_covered(api, actors, market, db_session):
+    split = market["split"]
+    token = actors.token(actors.coordinator)
+    _run, proposals = _proposals(api, actors, split.id)
+    assert proposals
+    for n, proposal in enumerate(proposals, 1):
+        assert api.post(f"/api/v1/allocations/{proposal['id']}/approve", json={}, token=token).status_code == 200
+        status = api.get(f"/api/v1/orders/{split.id}", token=actors.token(market["agency"])).json()["status"]
+        covered = sum(p["volume"] for p in proposals[:n]) >= split.volume or n >= 2
+        assert status == ("awarded" if covered else "evaluating")
+
+
+def test_unknown_allocation_is_404(api, actors):
+    assert_error(api.post("/api/v1/allocations/999999/approve", json={}, token=actors.token(actors.coordinator)), 404)

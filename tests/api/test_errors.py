@@ -1,0 +1,125 @@
+"""The one error shape, for every way a request can go wrong before or inside a view."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import assert_error
+
+LOGIN = "/api/v1/auth/tokens"
+JSON = {"Content-Type": "application/json"}
+
+
+@pytest.mark.parametrize("path", ["/api/v1/no-such-thing", "/no-such-page", "/api/v1/organizations/1/nope"])
+def test_an_unknown_path_is_404(api, path):
+    assert_error(api.get(path), 404)
+
+
+@pytest.mark.parametrize("method, path", [
+    ("DELETE", "/api/v1/me"),
+    ("PUT", LOGIN),
+    ("POST", "/api/v1/audit-events"),
+    ("DELETE", "/api/v1/organizations/1"),
+])
+def test_a_wrong_method_is_405_with_the_allowed_ones(api, method, path):
+    response = api.request(method, path)
+    assert_error(response, 405)
+    assert response.headers["Allow"]
+
+
+def test_malformed_json_is_400(api):
+    assert_error(api.post(LOGIN, data='{"email": ', headers=JSON), 400)
+
+
+def test_a_body_that_is_not_utf8_is_400(api):
+    assert_error(api.post(LOGIN, data=b'{"email": "\xff"}', headers=JSON), 400)
+
+
+def test_json_nested_too_deeply_to_parse_is_400(api):
+    assert_error(api.post(LOGIN, data="[" * 100_000 + "]" * 100_000, headers=JSON), 400)
+
+
+def test_an_oversized_body_is_413(api, actors):
+    response = api.post("/api/v1/organizations", data=b"{" + b" " * (2 * 1024 * 1024) + b"}", headers=JSON,
+                        token=actors.token(actors.admin))
+    assert_error(response, 413)
+
+
+@pytest.mark.parametrize("content_type, data", [
+    ("text/plain", '{"email": "a@example.cn", "password": "x"}'),
+    ("application/x-www-form-urlencoded", "email=a%40example.cn&password=x"),
+    ("multipart/form-data; boundary=xyz", "--xyz--"),
+    (None, None),
+])
+def test_a_body_that_is_not_json_is_refused_in_the_error_shape(api, content_type, data):
+    # flask-smorest reads only JSON bodies: anything else counts as no body, so the fields are missing.
+    headers = {"Content-Type": content_type} if content_type else {}
+    assert_error(api.post(LOGIN, data=data, headers=headers), 422, "email", "password")
+
+
+@pytest.mark.parametrize("body", ["[1, 2]", '"text"', "42", "null"])
+def test_a_json_body_that_is_not_an_object_is_422(api, body):
+    assert_error(api.post(LOGIN, data=body, headers=JSON), 422)
+
+
+def test_an_unknown_field_is_422_naming_it(api):
+    body = {"email": "a@example.cn", "password": "x", "remember_me": True}
+    assert_error(api.post(LOGIN, json=body), 422, "remember_me")
+
+
+def test_a_field_of_the_wrong_type_is_422_naming_it(api):
+    assert_error(api.post(LOGIN, json={"email": 12, "password": ["x"]}), 422, "email", "password")
+
+
+@pytest.mark.parametrize("org_id", [str(2**31), str(2**63), "9" * 40, "0", "-1", "1.5", "1e3"])
+def test_a_path_id_outside_the_database_range_is_404(api, actors, org_id):
+    assert_error(api.get(f"/api/v1/organizations/{org_id}", token=actors.token(actors.admin)), 404)
+
+
+def test_the_largest_path_id_is_an_ordinary_404(api, actors):
+    body = assert_error(api.get(f"/api/v1/organizations/{2**31 - 1}", token=actors.token(actors.admin)), 404)
+    assert str(2**31 - 1) in body["message"]
+
+
+@pytest.mark.parametrize("params", [{"page": 2**63}, {"per_page": "-1"}, {"page": "1e9"}, {"page": "NaN"}])
+def test_out_of_range_paging_is_422(api, actors, params):
+    response = api.get("/api/v1/organizations", params=params, token=actors.token(actors.admin))
+    assert_error(response, 422, *params)
+
+
+def test_a_nul_character_in_a_body_is_422_naming_the_field(api, actors):
+    org_id = actors.vendor.organization_id
+    response = api.patch(f"/api/v1/organizations/{org_id}", json={"description": "a\u0000b"},
+                         token=actors.token(actors.vendor))
+    assert_error(response, 422, "description")
+
+
+def test_a_nul_character_deep_in_a_body_is_422_with_its_path(api, actors):
+    capability = {"modality": "image", "annotation_type": "bbox", "throughput_per_seat_day": 5,
+                  "unit_price": "1", "evidence": "\u0000"}
+    response = api.put(f"/api/v1/vendors/{actors.vendor.organization_id}/capabilities",
+                       json={"capabilities": [capability]}, token=actors.token(actors.vendor))
+    assert_error(response, 422, "capabilities.0.evidence")
+
+
+def test_an_unpaired_surrogate_in_a_body_is_422(api):
+    response = api.post(LOGIN, data='{"email": "a@example.cn", "password": "\\ud800"}', headers=JSON)
+    assert_error(response, 422, "password")
+
+
+def test_a_nul_character_in_a_query_is_422(api, actors):
+    response = api.get("/api/v1/organizations?q=%00", token=actors.token(actors.admin))
+    assert_error(response, 422, "q")
+
+
+def test_a_server_error_is_rendered_in_the_error_shape_without_details(app, api, monkeypatch):
+    from market.accounts import views
+
+    def explode():
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(views, "current_user", explode)
+    response = api.get("/api/v1/me")
+    body = assert_error(response, 500)
+    assert "secret" not in response.text
+    assert body["errors"] == {}

@@ -1,0 +1,37 @@
+"""Fixtures shared by the bid tests: orders open or closed for bidding, and bodies of valid bids."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from market.db import utcnow
+from tests.factories import OrderFactory
+
+
+def valid_bid(order, **overrides) -> dict:
+    """The JSON body of a bid that fits `order`, with `overrides` applied."""
+    body = {
+        "unit_price": "0.35",
+        "volume": order.volume,
+        "seats_committed": 20,
+        "proposed_finish_date": (order.delivery_deadline - dt.timedelta(days=5)).date().isoformat(),
+        "technical_note": "双人复核，质检抽样 10%。",
+    }
+    body.update(overrides)
+    return body
+
+
+@pytest.fixture
+def order(actors):
+    """A published order of `actors.agency`'s organisation, open for bids for another week."""
+    return OrderFactory(agency=actors.agency.organization)
+
+
+@pytest.fixture
+def closed_order(actors):
+    """An order whose closing time has passed but which is still 'published': the job never ran."""
+    now = utcnow()
+    return OrderFactory(agency=actors.agency.organization, published_at=now - dt.timedelta(days=10),
+                        bidding_closes_at=now - dt.timedelta(hours=1))

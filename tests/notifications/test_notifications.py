@@ -1,0 +1,115 @@
+"""A user's own notifications: listing them, the unread filter, and marking one read."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from market.db import utcnow
+from market.notifications.models import Notification, OutboxEmail
+from market.notifications.services import notify
+from tests.conftest import assert_error
+
+URL = "/api/v1/notifications"
+
+
+@pytest.fixture
+def inbox(db_session, actors):
+    """Three notifications for the vendor (oldest first), one for the agency."""
+    vendor, agency = actors.vendor, actors.agency
+    notify(db_session, [vendor], "order.published", {"order_id": 7, "title": "高速卡口车辆标注"})
+    notify(db_session, [vendor, agency], "question.answered", {"order_id": 7})
+    notify(db_session, [vendor], "vendor.verified", {"organization_id": vendor.organization_id})
+    db_session.flush()
+    rows = db_session.scalars(select(Notification).order_by(Notification.id)).all()
+    start = utcnow() - dt.timedelta(hours=3)
+    for i, row in enumerate(rows):
+        row.created_at = start + dt.timedelta(minutes=i)
+    db_session.flush()
+    return {
+        "vendor": [r for r in rows if r.recipient_id == vendor.id],
+        "agency": [r for r in rows if r.recipient_id == agency.id],
+    }
+
+
+def ids(response) -> list[int]:
+    assert response.status_code == 200, response.text
+    return [item["id"] for item in response.json()["items"]]
+
+
+def test_a_user_sees_only_their_own_notifications_newest_first(api, actors, inbox):
+    vendor_ids = [n.id for n in reversed(inbox["vendor"])]
+    assert ids(api.get(URL, token=actors.token(actors.vendor))) == vendor_ids
+    assert ids(api.get(URL, token=actors.token(actors.agency))) == [inbox["agency"][0].id]
+
+
+def test_a_notification_shows_its_kind_payload_and_times(api, actors, inbox):
+    newest = api.get(URL, token=actors.token(actors.vendor)).json()["items"][0]
+    assert newest["kind"] == "vendor.verified"
+    assert newest["payload"] == {"organization_id": actors.vendor.organization_id}
+    assert newest["read_at"] is None
+    assert newest["created_at"].endswith("+08:00")
+
+
+def test_a_user_with_no_notifications_gets_an_empty_page(api, actors, inbox):
+    body = api.get(URL, token=actors.token(actors.coordinator)).json()
+    assert body == {"items": [], "meta": {"page": 1, "per_page": 20, "total": 0, "pages": 0}}
+
+
+def test_notifying_also_queues_an_email(db_session, actors, inbox):
+    subjects = db_session.scalars(select(OutboxEmail.subject).where(OutboxEmail.to_address == actors.agency.email))
+    assert list(subjects) == ["您的问题已答复 / Your question was answered"]
+
+
+def test_marking_read_stamps_the_time_and_leaves_the_others_unread(api, actors, inbox):
+    token = actors.token(actors.vendor)
+    first = inbox["vendor"][0]
+    response = api.post(f"{URL}/{first.id}/read", token=token)
+    assert response.status_code == 200, response.text
+    assert response.json()["id"] == first.id
+    assert response.json()["read_at"] is not None
+    unread = ids(api.get(URL, params={"unread": "true"}, token=token))
+    assert unread == [n.id for n in reversed(inbox["vendor"][1:])]
+    assert ids(api.get(URL, params={"unread": "false"}, token=token)) == [first.id]
+
+
+def test_marking_read_twice_keeps_the_first_time(api, actors, inbox):
+    token = actors.token(actors.vendor)
+    url = f"{URL}/{inbox['vendor'][0].id}/read"
+    first = api.post(url, token=token).json()["read_at"]
+    again = api.post(url, token=token)
+    assert again.status_code == 200
+    assert again.json()["read_at"] == first
+
+
+def test_the_notifications_are_paginated(api, actors, inbox):
+    body = api.get(URL, params={"per_page": 2, "page": 2}, token=actors.token(actors.vendor)).json()
+    assert body["meta"] == {"page": 2, "per_page": 2, "total": 3, "pages": 2}
+    assert [item["id"] for item in body["items"]] == [inbox["vendor"][0].id]
+
+
+def test_someone_elses_notification_is_404_and_stays_unread(api, actors, inbox, db_session):
+    theirs = inbox["agency"][0]
+    assert_error(api.post(f"{URL}/{theirs.id}/read", token=actors.token(actors.vendor)), 404)
+    db_session.expire_all()
+    assert db_session.get(Notification, theirs.id).read_at is None
+
+
+@pytest.mark.parametrize("notification_id", ["999999", "0", str(2**31), "abc"])
+def test_an_unknown_notification_is_404(api, actors, notification_id):
+    assert_error(api.post(f"{URL}/{notification_id}/read", token=actors.token(actors.vendor)), 404)
+
+
+def test_a_bad_unread_filter_is_422(api, actors):
+    assert_error(api.get(URL, params={"unread": "maybe"}, token=actors.token(actors.vendor)), 422, "unread")
+
+
+def test_notifications_need_a_login(api, inbox):
+    assert_error(api.get(URL), 401)
+    assert_error(api.post(f"{URL}/{inbox['vendor'][0].id}/read"), 401)
+
+
+def test_marking_read_is_a_post(api, actors, inbox):
+    assert_error(api.get(f"{URL}/{inbox['vendor'][0].id}/read", token=actors.token(actors.vendor)), 405)

@@ -1,0 +1,325 @@
+"""Organisations: registering them, reading and editing profiles, verifying and suspending vendors."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from market.audit.models import AuditEvent
+from market.organizations.credit_code import make_credit_code
+from tests.conftest import assert_error
+from tests.factories import OrganizationFactory, VendorFactory
+
+URL = "/api/v1/organizations"
+# A real-format code: 91 (enterprise), 520115 (Guiyang, Guanshanhu district), a 9-character body.
+NEW_CODE = make_credit_code("91520115MA6DK3XX0")
+
+
+def new_vendor(**overrides) -> dict:
+    body = {
+        "kind": "vendor",
+        "name": "贵州黔数智能科技有限公司",
+        "credit_code": NEW_CODE,
+        "province": "贵州省",
+        "city": "贵阳市",
+        "county": "观山湖区",
+        "contact_email": "bd@qianshu.example.cn",
+        "vendor_profile": {"seats": 120, "headcount": 150, "certifications": ["ISO 27001", "ISO 9001"],
+                           "clearance": "important", "onsite_possible": True, "sme": True},
+    }
+    body.update(overrides)
+    return body
+
+
+def wrong_check_character(code: str) -> str:
+    return code[:17] + ("1" if code[17] != "1" else "2")
+
+
+# Registering
+
+
+def test_admin_registers_a_vendor_which_starts_pending_and_local(api, actors):
+    response = api.post(URL, json=new_vendor(), token=actors.token(actors.admin))
+    assert response.status_code == 201, response.text
+    org = response.json()
+    assert org["kind"] == "vendor"
+    assert org["credit_code"] == NEW_CODE
+    assert org["vendor_profile"]["seats"] == 120
+    assert org["vendor_profile"]["verification_status"] == "pending"
+    assert org["vendor_profile"]["verified_at"] is None
+    assert org["vendor_profile"]["local"] is True
+    assert api.get(f"{URL}/{org['id']}", token=actors.token(actors.vendor)).json() == org
+
+
+def test_a_vendor_outside_the_home_province_is_not_local(api, actors):
+    code = make_credit_code("91440300MA5FXT2B0")  # Shenzhen
+    body = new_vendor(credit_code=code, province="广东省", city="深圳市", county="南山区")
+    response = api.post(URL, json=body, token=actors.token(actors.admin))
+    assert response.status_code == 201, response.text
+    assert response.json()["vendor_profile"]["local"] is False
+
+
+def test_admin_registers_an_agency_with_sectors(api, actors):
+    body = {"kind": "agency", "name": "铜仁市卫生健康局", "credit_code": make_credit_code("11522200MB1702836"),
+            "province": "贵州省", "city": "铜仁市", "sectors": ["health"]}
+    response = api.post(URL, json=body, token=actors.token(actors.admin))
+    assert response.status_code == 201, response.text
+    assert response.json()["sectors"] == ["health"]
+    assert response.json()["vendor_profile"] is None
+
+
+def test_a_lowercase_credit_code_is_stored_uppercase(api, actors):
+    response = api.post(URL, json=new_vendor(credit_code=NEW_CODE.lower()), token=actors.token(actors.admin))
+    assert response.status_code == 201, response.text
+    assert response.json()["credit_code"] == NEW_CODE
+
+
+@pytest.mark.parametrize("role", ["agency", "vendor", "coordinator"])
+def test_only_admins_register_organisations(api, actors, role):
+    assert_error(api.post(URL, json=new_vendor(), token=actors.token(getattr(actors, role))), 403)
+
+
+def test_registering_needs_a_login(api):
+    assert_error(api.post(URL, json=new_vendor()), 401)
+
+
+def test_a_credit_code_with_a_wrong_check_character_is_422(api, actors):
+    body = new_vendor(credit_code=wrong_check_character(NEW_CODE))
+    error = assert_error(api.post(URL, json=body, token=actors.token(actors.admin)), 422, "credit_code")
+    assert "check character" in error["errors"]["json"]["credit_code"][0]
+
+
+def test_a_duplicate_credit_code_is_409(api, actors):
+    existing = VendorFactory()
+    body = new_vendor(credit_code=existing.credit_code)
+    assert_error(api.post(URL, json=body, token=actors.token(actors.admin)), 409, "credit_code")
+
+
+@pytest.mark.parametrize("overrides, field", [
+    ({"kind": "bank"}, "kind"),
+    ({"name": ""}, "name"),
+    ({"credit_code": "123"}, "credit_code"),
+    ({"contact_email": "not-an-email"}, "contact_email"),
+    ({"sectors": ["transport"]}, "sectors"),
+    ({"vendor_profile": {"seats": -1}}, "vendor_profile"),
+    ({"vendor_profile": {"certifications": ["ISO 00000"]}}, "vendor_profile"),
+    ({"vendor_profile": {"clearance": "top_secret"}}, "vendor_profile"),
+    ({"vendor_profile": {"verification_status": "verified"}}, "vendor_profile"),
+    ({"id": 5}, "id"),
+    ({"favourite_colour": "red"}, "favourite_colour"),
+])
+def test_bad_registrations_are_422_naming_the_field(api, actors, overrides, field):
+    assert_error(api.post(URL, json=new_vendor(**overrides), token=actors.token(actors.admin)), 422, field)
+
+
+def test_an_agency_cannot_have_a_vendor_profile(api, actors):
+    body = new_vendor(kind="agency")
+    assert_error(api.post(URL, json=body, token=actors.token(actors.admin)), 422, "vendor_profile")
+
+
+def test_a_missing_required_field_is_422(api, actors):
+    body = new_vendor()
+    del body["province"]
+    assert_error(api.post(URL, json=body, token=actors.token(actors.admin)), 422, "province")
+
+
+# Reading
+
+
+def test_any_signed_in_user_lists_organisations_with_filters(api, actors):
+    pending = VendorFactory(verification_status="pending", city="铜仁市")
+    VendorFactory(verification_status="verified")
+    token = actors.token(actors.agency)
+    found = api.get(URL, params={"kind": "vendor", "verification_status": "pending"}, token=token).json()
+    assert [o["id"] for o in found["items"]] == [pending.id]
+    by_city = api.get(URL, params={"city": "铜仁市"}, token=token).json()
+    assert [o["id"] for o in by_city["items"]] == [pending.id]
+    by_name = api.get(URL, params={"q": pending.name[-6:]}, token=token).json()
+    assert pending.id in [o["id"] for o in by_name["items"]]
+
+
+def test_listing_organisations_needs_a_login(api):
+    assert_error(api.get(URL), 401)
+
+
+def test_an_unknown_organisation_is_404(api, actors):
+    assert_error(api.get(f"{URL}/999999", token=actors.token(actors.agency)), 404)
+
+
+@pytest.mark.parametrize("params, field", [
+    ({"kind": "bank"}, "kind"),
+    ({"verification_status": "great"}, "verification_status"),
+    ({"page": 0}, "page"),
+    ({"q": "x" * 101}, "q"),
+])
+def test_bad_list_filters_are_422(api, actors, params, field):
+    assert_error(api.get(URL, params=params, token=actors.token(actors.agency)), 422, field)
+
+
+# Editing
+
+
+def test_vendor_staff_edit_their_own_profile(api, actors):
+    vendor = actors.vendor
+    body = {"contact_email": "ops@example.cn", "description": "医学影像分割团队",
+            "vendor_profile": {"seats": 150, "certifications": ["ISO 27001", "等保三级"]}}
+    response = api.patch(f"{URL}/{vendor.organization_id}", json=body, token=actors.token(vendor))
+    assert response.status_code == 200, response.text
+    org = response.json()
+    assert org["contact_email"] == "ops@example.cn"
+    assert org["vendor_profile"]["seats"] == 150
+    assert org["vendor_profile"]["certifications"] == ["ISO 27001", "等保三级"]
+    assert org["vendor_profile"]["verification_status"] == "verified"
+
+
+def test_agency_staff_edit_their_sectors(api, actors):
+    agency = actors.agency
+    response = api.patch(f"{URL}/{agency.organization_id}", json={"sectors": ["transport", "education"]},
+                         token=actors.token(agency))
+    assert response.status_code == 200, response.text
+    assert response.json()["sectors"] == ["transport", "education"]
+
+
+@pytest.mark.parametrize("body", [
+    {"name": "改名有限公司"},
+    {"credit_code": make_credit_code("91520100MA6J00000")},
+    {"province": "云南省"},
+    {"city": "遵义市"},
+])
+def test_own_staff_cannot_change_identity_fields(api, actors, body):
+    vendor = actors.vendor
+    response = api.patch(f"{URL}/{vendor.organization_id}", json=body, token=actors.token(vendor))
+    assert_error(response, 403)
+
+
+def test_staff_of_another_organisation_cannot_edit_it(api, actors):
+    other = VendorFactory()
+    response = api.patch(f"{URL}/{other.id}", json={"description": "hijacked"}, token=actors.token(actors.vendor))
+    assert_error(response, 403)
+
+
+def test_coordinators_cannot_edit_organisations(api, actors):
+    response = api.patch(f"{URL}/{actors.vendor.organization_id}", json={"description": "x"},
+                         token=actors.token(actors.coordinator))
+    assert_error(response, 403)
+
+
+def test_editing_an_unknown_organisation_is_404(api, actors):
+    assert_error(api.patch(f"{URL}/999999", json={"description": "x"}, token=actors.token(actors.admin)), 404)
+
+
+def test_admin_changes_identity_fields(api, actors):
+    code = make_credit_code("91520100MA6J00000")
+    response = api.patch(f"{URL}/{actors.vendor.organization_id}", json={"name": "新名称有限公司", "credit_code": code},
+                         token=actors.token(actors.admin))
+    assert response.status_code == 200, response.text
+    assert response.json()["name"] == "新名称有限公司"
+    assert response.json()["credit_code"] == code
+
+
+def test_changing_to_a_credit_code_already_taken_is_409(api, actors):
+    other = OrganizationFactory()
+    response = api.patch(f"{URL}/{actors.vendor.organization_id}", json={"credit_code": other.credit_code},
+                         token=actors.token(actors.admin))
+    assert_error(response, 409, "credit_code")
+
+
+def test_changing_to_a_bad_credit_code_is_422(api, actors):
+    response = api.patch(f"{URL}/{actors.vendor.organization_id}",
+                         json={"credit_code": wrong_check_character(NEW_CODE)}, token=actors.token(actors.admin))
+    assert_error(response, 422, "credit_code")
+
+
+def test_a_vendor_has_no_sectors_and_an_agency_no_vendor_profile(api, actors):
+    vendor_response = api.patch(f"{URL}/{actors.vendor.organization_id}", json={"sectors": ["health"]},
+                                token=actors.token(actors.vendor))
+    assert_error(vendor_response, 422, "sectors")
+    agency_response = api.patch(f"{URL}/{actors.agency.organization_id}", json={"vendor_profile": {"seats": 3}},
+                                token=actors.token(actors.agency))
+    assert_error(agency_response, 422, "vendor_profile")
+
+
+def test_vendor_staff_cannot_set_their_own_verification_status(api, actors):
+    response = api.patch(f"{URL}/{actors.vendor.organization_id}",
+                         json={"vendor_profile": {"verification_status": "verified"}},
+                         token=actors.token(actors.vendor))
+    assert_error(response, 422, "vendor_profile")
+
+
+# Verifying and suspending
+
+
+@pytest.fixture
+def pending_vendor(actors):
+    return VendorFactory(verification_status="pending")
+
+
+def test_a_coordinator_verifies_a_pending_vendor(api, actors, pending_vendor):
+    response = api.post(f"{URL}/{pending_vendor.id}/verify", json={}, token=actors.token(actors.coordinator))
+    assert response.status_code == 200, response.text
+    profile = response.json()["vendor_profile"]
+    assert profile["verification_status"] == "verified"
+    assert profile["verified_at"] is not None
+
+
+def test_verifying_an_already_verified_vendor_is_409(api, actors):
+    response = api.post(f"{URL}/{actors.vendor.organization_id}/verify", json={},
+                        token=actors.token(actors.coordinator))
+    body = assert_error(response, 409, "status")
+    assert body["errors"]["status"] == ["verified"]
+
+
+def test_a_suspended_vendor_shows_suspended_with_the_reason(api, actors):
+    org_id = actors.vendor.organization_id
+    response = api.post(f"{URL}/{org_id}/suspend", json={"reason": "资质证书过期"},
+                        token=actors.token(actors.coordinator))
+    assert response.status_code == 200, response.text
+    profile = api.get(f"{URL}/{org_id}", token=actors.token(actors.vendor)).json()["vendor_profile"]
+    assert profile["verification_status"] == "suspended"
+    assert profile["status_reason"] == "资质证书过期"
+    assert profile["suspended_at"] is not None
+
+
+def test_suspending_twice_is_409(api, actors):
+    org_id = actors.vendor.organization_id
+    token = actors.token(actors.coordinator)
+    assert api.post(f"{URL}/{org_id}/suspend", json={"reason": "过期"}, token=token).status_code == 200
+    assert_error(api.post(f"{URL}/{org_id}/suspend", json={"reason": "过期"}, token=token), 409)
+
+
+def test_a_suspended_vendor_can_be_verified_again(api, actors):
+    suspended = VendorFactory(verification_status="suspended")
+    response = api.post(f"{URL}/{suspended.id}/verify", json={"reason": "已整改"},
+                        token=actors.token(actors.coordinator))
+    assert response.status_code == 200, response.text
+    assert response.json()["vendor_profile"]["verification_status"] == "verified"
+
+
+def test_suspending_needs_a_reason(api, actors):
+    response = api.post(f"{URL}/{actors.vendor.organization_id}/suspend", json={},
+                        token=actors.token(actors.coordinator))
+    assert_error(response, 422, "reason")
+
+
+def test_only_vendors_are_verified(api, actors):
+    response = api.post(f"{URL}/{actors.agency.organization_id}/verify", json={},
+                        token=actors.token(actors.coordinator))
+    assert_error(response, 409)
+
+
+@pytest.mark.parametrize("role", ["admin", "agency", "vendor"])
+def test_only_coordinators_verify_or_suspend(api, actors, pending_vendor, role):
+    token = actors.token(getattr(actors, role))
+    assert_error(api.post(f"{URL}/{pending_vendor.id}/verify", json={}, token=token), 403)
+    assert_error(api.post(f"{URL}/{pending_vendor.id}/suspend", json={"reason": "x"}, token=token), 403)
+
+
+def test_verifying_an_unknown_organisation_is_404(api, actors):
+    assert_error(api.post(f"{URL}/999999/verify", json={}, token=actors.token(actors.coordinator)), 404)
+
+
+def test_verifying_is_audited_against_the_vendor(api, actors, pending_vendor, db_session):
+    api.post(f"{URL}/{pending_vendor.id}/verify", json={"reason": "ok"}, token=actors.token(actors.coordinator))
+    event = db_session.scalars(select(AuditEvent).where(AuditEvent.action == "vendor.verified")).one()
+    assert event.organization_id == pending_vendor.id
+    assert event.actor_id == actors.coordinator.id

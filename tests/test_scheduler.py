@@ -1,0 +1,151 @@
+"""The scheduler process: one active scheduler (advisory lock on PostgreSQL), thin jobs safe to run twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+
+import pytest
+from sqlalchemy import select, text
+
+from market import scheduler
+from market.db import utcnow
+from market.notifications.models import OutboxEmail
+from market.scheduler import SchedulerLock, close_bidding_job, run, send_outbox_job
+from tests.factories import OrderFactory
+
+
+def test_closing_bidding_twice_closes_each_due_order_once(app, db_session, factories):
+    due = OrderFactory(bidding_closes_at=utcnow() - dt.timedelta(minutes=5))
+    still_open = OrderFactory()
+    assert close_bidding_job(app) == 1
+    assert close_bidding_job(app) == 0
+    db_session.expire_all()
+    assert due.status == "evaluating" and due.evaluating_at is not None
+    assert still_open.status == "published"
+
+
+def test_sending_the_outbox_twice_sends_each_mail_once(app, db_session):
+    db_session.add(OutboxEmail(to_address="a@example.cn", subject="投标已截止 / Bidding closed", body="order_id: 1"))
+    db_session.flush()
+    assert send_outbox_job(app) == 1
+    assert send_outbox_job(app) == 0
+    mail = db_session.scalar(select(OutboxEmail))
+    db_session.refresh(mail)
+    assert mail.status == "sent" and mail.attempts == 1
+
+
+def test_on_sqlite_there_is_nothing_to_elect(app):
+    if app.extensions["market.db"].engine.dialect.name != "sqlite":
+        pytest.skip("the single-machine case")
+    first, second = SchedulerLock(app.extensions["market.db"].engine), SchedulerLock(app.extensions["market.db"].engine)
+    assert first.try_acquire() and second.try_acquire()
+    assert first.still_held()
+    first.release()
+    second.release()
+
+
+@pytest.mark.postgres_only
+def test_a_second_scheduler_waits_while_the_first_holds_the_lock(app):
+    engine = app.extensions["market.db"].engine
+    first, second = SchedulerLock(engine), SchedulerLock(engine)
+    try:
+        assert first.try_acquire()
+        assert not second.try_acquire()
+        stop = threading.Event()
+        elected = []
+        waiter = threading.Thread(target=lambda: elected.append(second.wait(stop, retry_seconds=0.05)))
+        waiter.start()
+        time.sleep(0.5)
+        assert waiter.is_alive() and not second.held, "the standby must not become active"
+        first.release()
+        waiter.join(timeout=10)
+        assert elected == [True] and second.held and second.still_held()
+        assert not first.try_acquire(), "now the first is the standby"
+    finally:
+        first.release()
+        second.release()
+
+
+@pytest.mark.postgres_only
+def test_a_standby_gives_up_waiting_when_stopped(app):
+    engine = app.extensions["market.db"].engine
+    first, second = SchedulerLock(engine), SchedulerLock(engine)
+    try:
+        assert first.try_acquire()
+        stop = threading.Event()
+        stop.set()
+        assert second.wait(stop, retry_seconds=0.05) is False
+    finally:
+        first.release()
+        second.release()
+
+
+@pytest.mark.postgres_only
+def test_a_lost_lock_connection_is_noticed(app):
+    engine = app.extensions["market.db"].engine
+    lock = SchedulerLock(engine)
+    try:
+        assert lock.try_acquire()
+        pid = lock.connection.scalar(text("SELECT pg_backend_pid()"))
+        with engine.connect() as other:  # what a database restart does to the lock's session
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        _wait_for(lambda: not lock.still_held())
+        assert not lock.held
+        assert lock.try_acquire(), "after a loss it can be elected again"
+    finally:
+        lock.release()
+
+
+@pytest.fixture
+def probe(monkeypatch):
+    """Replace the jobs with one that records when the scheduler runs it."""
+    runs = []
+    monkeypatch.setattr(scheduler, "JOBS", (("probe", lambda app: runs.append(time.monotonic()), "PROBE", 1),))
+    return runs
+
+
+def _start(app, stop):
+    thread = threading.Thread(target=run, args=(app,), kwargs={"standby_seconds": 0.05, "stop": stop})
+    thread.start()
+    return thread
+
+
+def _wait_for(condition, seconds=10.0):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_the_scheduler_runs_its_jobs_until_stopped_and_releases_the_lock(app, probe):
+    stop = threading.Event()
+    thread = _start(app, stop)
+    try:
+        _wait_for(lambda: len(probe) >= 1)  # each job's first run is right away
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    assert not thread.is_alive()
+    lock = SchedulerLock(app.extensions["market.db"].engine)
+    assert lock.try_acquire(), "a stopped scheduler leaves the lock free"
+    lock.release()
+
+
+@pytest.mark.postgres_only
+def test_a_standby_scheduler_runs_no_job_until_the_active_one_stops(app, probe):
+    active = SchedulerLock(app.extensions["market.db"].engine)
+    stop = threading.Event()
+    assert active.try_acquire()
+    thread = _start(app, stop)
+    try:
+        time.sleep(1.0)
+        assert probe == [], "a standby must not run jobs"
+        active.release()  # the active scheduler stops
+        _wait_for(lambda: len(probe) >= 1)
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+        active.release()
+    assert not thread.is_alive()
