@@ -13,7 +13,7 @@ from config.settings import TestingConfig
 from market import create_app
 from market.migrations import upgrade
 
-pytest_plugins = ["tests.factories"]
+pytest_plugins = ["tests.factories", "tests.racing"]
 
 
 def pytest_report_header(config):

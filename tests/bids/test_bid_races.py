@@ -10,28 +10,22 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
 import requests
-from sqlalchemy import create_engine, func, make_url, select, text
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from werkzeug.serving import make_server
 
-from config import settings
-from market import create_app
-from market.accounts import services as accounts
 from market.bids import services as bids
 from market.bids.models import Bid
 from market.db import utcnow
 from market.errors import Conflict
-from market.migrations import upgrade
 from tests.bids.conftest import valid_bid
-from tests.factories import ALL_FACTORIES, BidFactory, OrderFactory, UserFactory, VendorFactory
+from tests.factories import BidFactory, OrderFactory
+from tests.racing import RACERS, Committed, all_at_once
 
-RACERS = 10
 
 
 def _bid_row(order, vendor, status="submitted", **extra) -> Bid:
@@ -85,99 +79,12 @@ def test_a_duplicate_that_slips_past_the_check_is_a_409_and_the_transaction_live
 
 # Truly concurrent requests, on PostgreSQL
 
-@pytest.fixture(scope="session")
-def race_database_url(database_url):
-    """The test database, seen through a schema of its own, migrated like the main one.
-
-    The racing requests must commit, and committed rows would show up in every later test that
-    counts what it sees (the public directory, the audit trail); a private schema keeps them apart
-    in the same database, and dropping it throws the racing data away with the run.
-    """
-    schema = f"bid_races_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(database_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    url = url.render_as_string(hide_password=False)
-    upgrade(url)
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
-
-
-@pytest.fixture
-def race_app(race_database_url, tmp_path):
-    """An app with its own engine and pool, so each racing request has its own connection."""
-    racing = create_app(settings.TestingConfig(race_database_url, INSTANCE_PATH=str(tmp_path / "instance"),
-                                               DATABASE_POOL_SIZE=RACERS + 2))
-    yield racing
-    racing.extensions["market.db"].engine.dispose()
-
-
-@pytest.fixture
-def race_server(race_app):
-    server = make_server("127.0.0.1", 0, race_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
-
-
-class Committed:
-    """Test data written through the racing app's own session and committed, for all to see."""
-
-    def __init__(self, app):
-        self.app = app
-
-    def __enter__(self):
-        self.context = self.app.app_context()
-        self.context.push()
-        self.session = self.app.extensions["market.db"].sessionmaker()
-        for f in ALL_FACTORIES:
-            f._meta.sqlalchemy_session = self.session
-        return self
-
-    def firm(self):
-        return VendorFactory()
-
-    def order(self, **kwargs):
-        return OrderFactory(**kwargs)
-
-    def token(self, firm) -> str:
-        """A live token of a new staff member of `firm`."""
-        user = UserFactory(role="vendor", organization=firm)
-        token, _row = accounts.issue_token(self.session, user, ttl_hours=1)
-        return token
-
-    def __exit__(self, exc_type, *_):
-        for f in ALL_FACTORIES:
-            f._meta.sqlalchemy_session = None
-        if exc_type is None:
-            self.session.commit()
-        self.session.close()
-        self.context.pop()
-
-
 def _live_bids(app, order_id: int) -> list[Bid]:
     with app.app_context():
         with app.extensions["market.db"].sessionmaker() as session:
             return list(session.scalars(
                 select(Bid).where(Bid.order_id == order_id, Bid.status.in_(("submitted", "awarded")))
             ))
-
-
-def _all_at_once(calls) -> list[int]:
-    """Run every call in its own thread, released together, and return the status codes in order."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call):
-        barrier.wait(timeout=30)
-        return call()
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return [response.status_code for response in pool.map(run, calls)]
 
 
 def _post(url, token, json=None):
@@ -192,7 +99,7 @@ def test_one_firm_double_submitting_from_several_accounts_gets_exactly_one_bid(r
         order = data.order()
         body = valid_bid(order)
     url = f"{race_server}/api/v1/orders/{order.id}/bids"
-    codes = _all_at_once([_post(url, tokens[i % len(tokens)], body) for i in range(RACERS)])
+    codes = all_at_once([_post(url, tokens[i % len(tokens)], body) for i in range(RACERS)])
     assert sorted(codes) == [201] + [409] * (RACERS - 1), codes
     assert len(_live_bids(race_app, order.id)) == 1
 
@@ -205,7 +112,7 @@ def test_several_firms_racing_for_one_order_each_get_exactly_one_bid(race_app, r
         order = data.order(splittable=True)
         body = valid_bid(order, volume=order.volume // 3)
     url = f"{race_server}/api/v1/orders/{order.id}/bids"
-    codes = _all_at_once([_post(url, tokens[i % len(tokens)], body) for i in range(12)])
+    codes = all_at_once([_post(url, tokens[i % len(tokens)], body) for i in range(12)])
     assert sorted(codes) == [201] * 3 + [409] * 9, codes
     live = _live_bids(race_app, order.id)
     assert sorted(b.vendor_id for b in live) == sorted(f.id for f in firms)
@@ -223,7 +130,7 @@ def test_a_withdrawal_racing_resubmissions_never_leaves_two_live_bids(race_app, 
     withdraw_url = f"{race_server}/api/v1/bids/{first.id}/withdraw"
     calls = [_post(submit_url, token, body) for _ in range(RACERS - 1)]
     calls.insert(RACERS // 2, _post(withdraw_url, token))
-    codes = _all_at_once(calls)
+    codes = all_at_once(calls)
     withdrawal, submissions = codes[RACERS // 2], codes[:RACERS // 2] + codes[RACERS // 2 + 1:]
     assert withdrawal == 200, codes
     # Resubmissions queued before the withdrawal are refused; after it, exactly one gets through.
