@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
@@ -29,6 +31,58 @@ def _no_schema() -> click.ClickException:
     return click.ClickException("The database has no schema yet; run `market init-db` first.")
 
 
+def _load(schema, data: dict) -> dict:
+    """Validate command-line input with the API's own schema; problems become a clear message."""
+    from marshmallow import ValidationError
+
+    try:
+        return schema.load(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{field}: {' '.join(map(str, messages))}"
+                             for field, messages in sorted(exc.messages.items()))
+        raise click.ClickException(f"Invalid input: {problems}") from None
+
+
+@contextmanager
+def _writing():
+    """Commit what the block did; domain errors and a missing schema become messages, not tracebacks."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from market import db
+    from market.errors import DomainError
+
+    try:
+        yield db.session
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from None
+    except (OperationalError, ProgrammingError):
+        db.session.rollback()
+        raise _no_schema() from None
+
+
+@click.command("create-organization")
+@click.option("--kind", required=True, type=click.Choice(["operator", "agency", "vendor"]),
+              help="operator: the programme's platform (coordinators and admins belong to it).")
+@click.option("--name", required=True, help="The registered name.")
+@click.option("--credit-code", required=True, help="The unified social credit code (18 characters).")
+@click.option("--province", required=True)
+@click.option("--city", required=True)
+@click.option("--county", default=None)
+@with_appcontext
+def create_organization(kind, name, credit_code, province, city, county):
+    """Register an organisation (e.g. the operator, before its first administrator)."""
+    from market.organizations import services
+    from market.organizations.schemas import OrganizationSchema
+
+    data = _load(OrganizationSchema(), {"kind": kind, "name": name, "credit_code": credit_code,
+                                        "province": province, "city": city, "county": county})
+    with _writing() as session:
+        org = services.create_organization(session, data, actor=None)
+    click.echo(f"Created {org.kind} {org.name} (id {org.id}).")
+
+
 @click.command("create-user")
 @click.option("--email", required=True, help="The login e-mail.")
 @click.option("--name", required=True, help="The person's name as shown to others.")
@@ -40,37 +94,20 @@ def _no_schema() -> click.ClickException:
 @with_appcontext
 def create_user(email, name, role, organization_id, password):
     """Create a user who logs in with e-mail and password (e.g. the first administrator)."""
-    from marshmallow import ValidationError
-    from sqlalchemy.exc import OperationalError, ProgrammingError
-
-    from market import db
     from market.accounts import services
     from market.accounts.schemas import UserCreateSchema
-    from market.errors import DomainError
     from market.organizations.models import Organization
 
-    try:
-        data = UserCreateSchema().load({"email": email, "name": name, "password": password, "role": role,
-                                        "organization_id": organization_id})
-    except ValidationError as exc:
-        problems = "; ".join(f"{field}: {' '.join(map(str, messages))}"
-                             for field, messages in sorted(exc.messages.items()))
-        raise click.ClickException(f"Invalid input: {problems}") from None
-    try:
-        organization = db.session.get(Organization, data.pop("organization_id"))
+    data = _load(UserCreateSchema(), {"email": email, "name": name, "password": password, "role": role,
+                                      "organization_id": organization_id})
+    with _writing() as session:
+        organization = session.get(Organization, data.pop("organization_id"))
         if organization is None:
             raise click.ClickException(
-                f"No organisation with id {organization_id}; list them with the API "
-                "(GET /api/v1/organizations) or create one first."
+                f"No organisation with id {organization_id}; create one first with "
+                "`market create-organization` (or list them: GET /api/v1/organizations)."
             )
-        user = services.create_user(db.session, organization=organization, **data)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        raise click.ClickException(exc.message) from None
-    except (OperationalError, ProgrammingError):
-        db.session.rollback()
-        raise _no_schema() from None
+        user = services.create_user(session, organization=organization, **data)
     click.echo(f"Created {user.role} user {user.email} (id {user.id}) in {organization.name}.")
 
 
@@ -173,7 +210,7 @@ def scheduler(standby_seconds):
     raise SystemExit(run(current_app._get_current_object(), standby_seconds=standby_seconds))
 
 
-COMMANDS = [init_db, create_user, seed_demo, serve, scheduler, model_group, match_group]
+COMMANDS = [init_db, create_organization, create_user, seed_demo, serve, scheduler, model_group, match_group]
 
 
 def _create_app():

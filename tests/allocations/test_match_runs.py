@@ -117,3 +117,10 @@ def test_the_scoring_policy_must_sum_to_100(api, actors):
     assert good.status_code == 200, good.text
     assert api.get("/api/v1/scoring-policy", token=token).json()["weights"]["quality"] == 50
     assert_error(api.put("/api/v1/scoring-policy", token=actors.token(actors.agency), json=good.json() | {"id": None}), 422)
+
+
+def test_a_run_with_nothing_to_match_is_still_recorded(api, actors):
+    response = api.post("/api/v1/match-runs", json={}, token=actors.token(actors.coordinator))
+    assert response.status_code == 201, response.text
+    assert response.json()["stats"]["orders"] == 0
+    assert response.json()["stats"]["proposals"] == 0

@@ -61,6 +61,25 @@ def assert_refused(result, *words):
 # create-user ---------------------------------------------------------------------------------------
 
 
+def test_create_organization_registers_the_operator_for_the_first_administrator(cli, db_session):
+    from market.organizations.credit_code import make_credit_code
+
+    code = make_credit_code("12520000MB1234567")
+    result = cli("create-organization", "--kind", "operator", "--name", "贵州省大数据发展管理局",
+                 "--credit-code", code, "--province", "贵州省", "--city", "贵阳市")
+    assert result.exit_code == 0, result.output
+    org = db_session.scalar(select(Organization).where(Organization.credit_code == code))
+    assert org.kind == "operator" and f"id {org.id}" in result.output
+    made = cli(*create_user_args(org.id, role="admin", email="first.admin@example.cn"))
+    assert made.exit_code == 0, made.output
+
+
+def test_create_organization_with_a_wrong_check_character_is_refused(cli):
+    result = cli("create-organization", "--kind", "agency", "--name", "某局", "--credit-code", "91520100MA6H12345X",
+                 "--province", "贵州省", "--city", "贵阳市")
+    assert_refused(result, "credit_code")
+
+
 def test_create_user_makes_a_user_who_can_log_in_with_the_password(cli, factories, db_session):
     org = OrganizationFactory()
     result = cli(*create_user_args(org.id, email="Wang.Li@Example.cn"))
