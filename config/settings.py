@@ -63,6 +63,8 @@ class BaseConfig:
         self.TOKEN_TTL_HOURS = _env_int("MARKET_TOKEN_TTL_HOURS", 12)
         # Failed logins per account or per address within the window before 429.
         self.LOGIN_MAX_FAILURES = _env_int("MARKET_LOGIN_MAX_FAILURES", 5)
+        # Per address the limit is higher: many honest people can share one office's address.
+        self.LOGIN_MAX_FAILURES_PER_ADDRESS = _env_int("MARKET_LOGIN_MAX_FAILURES_PER_ADDRESS", 30)
         self.LOGIN_WINDOW_MINUTES = _env_int("MARKET_LOGIN_WINDOW_MINUTES", 15)
         # The programme's home region: vendors registered there count as local.
         self.HOME_PROVINCE = _env("MARKET_HOME_PROVINCE", "贵州省")

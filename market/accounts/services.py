@@ -84,7 +84,8 @@ def _recent_failures(session: Session, *, email: str, ip: str | None, since: dt.
 
 
 def login(
-    session: Session, *, email: str, password: str, max_failures: int, window_minutes: int, ttl_hours: int,
+    session: Session, *, email: str, password: str, max_failures: int, max_address_failures: int,
+    window_minutes: int, ttl_hours: int,
     token_name: str | None = None,
 ) -> tuple[User, str, ApiToken]:
     """Check the password and issue a token; failures are audited and throttled per account and address.
@@ -97,7 +98,7 @@ def login(
     by_email, by_ip = _recent_failures(
         session, email=email, ip=ip, since=now - dt.timedelta(minutes=window_minutes)
     )
-    if by_email >= max_failures or by_ip >= max_failures:
+    if by_email >= max_failures or by_ip >= max_address_failures:
         audit.record(session, "auth.login_throttled", object_type="login", object_id=None,
                      data={"email": email})
         raise TooManyRequests(

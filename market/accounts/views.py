@@ -31,7 +31,8 @@ def create_token(body):
     try:
         user, token, row = services.login(
             db.session, email=body["email"], password=body["password"], token_name=body.get("name"),
-            max_failures=cfg["LOGIN_MAX_FAILURES"], window_minutes=cfg["LOGIN_WINDOW_MINUTES"],
+            max_failures=cfg["LOGIN_MAX_FAILURES"], max_address_failures=cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"],
+            window_minutes=cfg["LOGIN_WINDOW_MINUTES"],
             ttl_hours=cfg["TOKEN_TTL_HOURS"],
         )
     except DomainError:

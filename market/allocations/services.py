@@ -457,11 +457,7 @@ def _create_contract(session: Session, allocation: Allocation, bid: Bid, order: 
 def _award_order(session: Session, order: Order, actor, now) -> None:
     """The order is covered: award it, reject the bids left without a contract, close open proposals."""
     ORDER_LIFECYCLE.transition(session, order, "awarded", actor=actor, organization_id=order.agency_id, now=now)
-    for allocation in session.scalars(
-        select(Allocation).where(Allocation.order_id == order.id, Allocation.status == "proposed").with_for_update()
-    ):
-        ALLOCATION_LIFECYCLE.transition(session, allocation, "superseded", actor=actor,
-                                        organization_id=order.agency_id, data={"reason": "order awarded"}, now=now)
+    close_open_proposals(session, order, actor=actor, why="order awarded", now=now)
     losers = session.scalars(
         select(Bid).where(Bid.order_id == order.id, Bid.status == "submitted").with_for_update()
     ).all()
@@ -472,6 +468,17 @@ def _award_order(session: Session, order: Order, actor, now) -> None:
                              {"order_id": order.id, "order_title": order.title})
     notifications.notify(session, notifications.users_of(session, order.agency_id), "order.awarded",
                          {"order_id": order.id, "order_title": order.title})
+
+
+def close_open_proposals(session: Session, order: Order, *, actor, why: str, now=None) -> int:
+    """Supersede the proposals still open on an order that has been decided otherwise."""
+    rows = session.scalars(
+        select(Allocation).where(Allocation.order_id == order.id, Allocation.status == "proposed").with_for_update()
+    ).all()
+    for allocation in rows:
+        ALLOCATION_LIFECYCLE.transition(session, allocation, "superseded", actor=actor,
+                                        organization_id=order.agency_id, data={"reason": why}, now=now)
+    return len(rows)
 
 
 def reject(session: Session, allocation_id: int, *, actor, reason: str) -> Allocation:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from market.accounts.models import User
 from market.audit import services as audit
-from market.bids.models import LIVE_BID_STATUSES, Bid
+from market.bids.models import Bid
 from market.db import utcnow
 from market.errors import Conflict, InvalidInput
 from market.lifecycle import Lifecycle
@@ -209,14 +209,25 @@ def publish_order(session: Session, order: Order, *, actor, now: dt.datetime | N
 
 def cancel_order(session: Session, order: Order, *, actor, reason: str, now: dt.datetime | None = None) -> Order:
     """Cancel a draft, published or evaluating order and tell the vendors who bid on it."""
+    # Imported here: bids and allocations build on orders, not the other way round.
+    from market.allocations import services as allocations
+    from market.bids.services import BID_LIFECYCLE
+
     if actor.role == "agency":
         require_same_org(actor, order.agency_id, "order", order.id)
+    if allocations.approved_volume_by_order(session, [order.id]):
+        raise Conflict(f"Order {order.id} already has approved matches with contracts; it cannot be cancelled.")
     ORDER_LIFECYCLE.transition(session, order, "cancelled", actor=actor, organization_id=order.agency_id,
                                reason=reason, now=now)
-    vendor_ids = session.scalars(
-        select(Bid.vendor_id).where(Bid.order_id == order.id, Bid.status.in_(LIVE_BID_STATUSES))
-        .distinct().order_by(Bid.vendor_id)
+    live_bids = session.scalars(
+        select(Bid).where(Bid.order_id == order.id, Bid.status == "submitted").order_by(Bid.id).with_for_update()
     ).all()
+    # Nothing can become of these bids or proposals any more; close them instead of leaving them live.
+    for bid in live_bids:
+        BID_LIFECYCLE.transition(session, bid, "rejected", actor=actor, organization_id=bid.vendor_id,
+                                 reason=f"order cancelled: {reason}", now=now)
+    allocations.close_open_proposals(session, order, actor=actor, why="order cancelled", now=now)
+    vendor_ids = sorted({bid.vendor_id for bid in live_bids})
     recipients = [user for vendor_id in vendor_ids for user in users_of(session, vendor_id, roles=["vendor"])]
     notify(session, recipients, "order.cancelled",
            {"order_id": order.id, "title": order.title, "reason": reason})

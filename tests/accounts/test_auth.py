@@ -76,3 +76,17 @@ def test_every_response_carries_a_request_id(api):
 
 def test_readyz_reports_the_database(api):
     assert api.get("/readyz").json() == {"status": "ok", "database": "ok"}
+
+
+def test_failed_logins_from_one_address_across_accounts_are_throttled_at_a_higher_limit(api, actors, app, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_MAX_FAILURES_PER_ADDRESS", 3)
+    for n in range(3):
+        api.post("/api/v1/auth/tokens", json={"email": f"nobody{n}@example.cn", "password": "x"})
+    assert_error(api.post("/api/v1/auth/tokens", json={"email": actors.agency.email, "password": PASSWORD}), 429)
+
+
+def test_a_few_failures_of_others_do_not_lock_out_the_address(api, actors):
+    for n in range(5):
+        api.post("/api/v1/auth/tokens", json={"email": f"nobody{n}@example.cn", "password": "x"})
+    ok = api.post("/api/v1/auth/tokens", json={"email": actors.agency.email, "password": PASSWORD})
+    assert ok.status_code == 201, ok.text

@@ -103,3 +103,31 @@ def test_a_split_order_is_awarded_once_its_volume_is_covered(api, actors, market
 
 def test_unknown_allocation_is_404(api, actors):
     assert_error(api.post("/api/v1/allocations/999999/approve", json={}, token=actors.token(actors.coordinator)), 404)
+
+
+def test_cancelling_an_order_rejects_its_live_bids_and_closes_its_proposals(api, actors, market, db_session):
+    split = market["split"]
+    _run, proposals = _proposals(api, actors, split.id)
+    assert proposals
+    response = api.post(f"/api/v1/orders/{split.id}/cancel", json={"reason": "项目预算调整"},
+                        token=actors.token(actors.coordinator))
+    assert response.status_code == 200, response.text
+    db_session.expire_all()
+    statuses = set(db_session.scalars(select(Bid.status).where(Bid.order_id == split.id)))
+    assert statuses == {"rejected"}
+    assert set(db_session.scalars(select(Allocation.status).where(Allocation.order_id == split.id))) == {"superseded"}
+
+
+def test_an_order_with_an_approved_match_cannot_be_cancelled(api, actors, db_session):
+    order = closed_order(actors.agency.organization, splittable=True, volume=20000)
+    for _ in range(2):  # two half offers: approving one leaves the order under evaluation
+        BidFactory(order=order, vendor=capable_vendor(), unit_price=order.budget_ceiling / order.volume / 2,
+                   volume=10000)
+    db_session.flush()
+    token = actors.token(actors.coordinator)
+    _run, proposals = _proposals(api, actors, order.id)
+    assert len(proposals) == 2
+    assert api.post(f"/api/v1/allocations/{proposals[0]['id']}/approve", json={}, token=token).status_code == 200
+    assert api.get(f"/api/v1/orders/{order.id}", token=token).json()["status"] == "evaluating"
+    refused = assert_error(api.post(f"/api/v1/orders/{order.id}/cancel", json={"reason": "x"}, token=token), 409)
+    assert "approved" in refused["message"]
