@@ -24,7 +24,9 @@ ACCURACY_EXPERIENCE = 0.004
 ACCURACY_LOAD_KNEE = 0.6
 ACCURACY_LOAD = 0.04
 ACCURACY_NOISE = 0.012
-ASSESSMENT_ERROR = 0.05  # spread of a firm's true skill around what coordinators assessed
+# Spread of a firm's true skill around what coordinators assessed: wide enough that a firm's track
+# record tells more than its assessment, which is the point of learning from history.
+ASSESSMENT_ERROR = 0.15
 SUSPENDED_SHORTFALL = 0.12  # the firm later suspended really was weaker than assessed
 
 
@@ -61,7 +63,7 @@ class OutcomeModel:
     vendor v on an order of modality m and annotation type t, with accuracy target a:
 
     * **true skill** ``s``: the coordinators' assessed proficiency of v for (m, t) plus a per-firm
-      assessment error drawn once from N(0, 0.05) and a per-capability N(0, 0.03), clipped to
+      assessment error drawn once from N(0, 0.15) and a per-capability N(0, 0.03), clipped to
       [0.05, 0.99]. The one suspended firm's true skill is a further 0.12 below its assessment (its
       history is why it was suspended). The true skill is never stored.
     * **experience** ``e``: how many of v's earlier contracts of the same modality had finished
