@@ -69,6 +69,7 @@ class BidEvaluation(Base):
     outcome: Mapped[str] = mapped_column(Text, default="")
 
     run: Mapped[MatchRun] = relationship(back_populates="evaluations")
+    vendor: Mapped["Organization"] = relationship()  # noqa: F821
 
 
 class Allocation(Base):

@@ -48,6 +48,7 @@ class MatchRunSchema(Schema):
 class EvaluationSchema(Schema):
     bid_id = fields.Integer()
     vendor_id = fields.Integer()
+    vendor_name = fields.Function(lambda evaluation: evaluation.vendor.name)
     eligible = fields.Boolean()
     refusals = fields.List(fields.Dict())
     score = fields.Float(allow_none=True)

@@ -520,6 +520,7 @@ def competing_evaluations(session: Session, allocations: list[Allocation]) -> di
     order_ids = {k[1] for k in keys}
     rows = session.scalars(
         select(BidEvaluation).where(BidEvaluation.run_id.in_(run_ids), BidEvaluation.order_id.in_(order_ids))
+        .options(selectinload(BidEvaluation.vendor))
         .order_by(BidEvaluation.score.desc().nulls_last(), BidEvaluation.bid_id)
     ).all()
     by_key: dict[tuple[int, int], list[BidEvaluation]] = defaultdict(list)

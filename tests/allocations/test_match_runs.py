@@ -68,6 +68,7 @@ def test_allocations_explain_the_score_and_the_competition(api, actors, market):
     assert len(competing) == 4
     losers = [c for c in competing if c["bid_id"] != proposal["bid_id"]]
     assert all(c["outcome"] for c in losers)
+    assert all(c["vendor_name"] for c in competing)
     assert any(not c["eligible"] and c["refusals"] for c in losers)
 
 
