@@ -8,7 +8,7 @@ import re
 import marshmallow
 from flask import Flask, request
 from flask_smorest import Api
-from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 from werkzeug.routing import IntegerConverter
 
 from market.errors import InvalidInput, handle_http_exception
@@ -80,6 +80,10 @@ def refuse_unreadable_input() -> None:
                 raise InvalidInput("The request has invalid fields; see 'errors' for each one.",
                                    errors={location: {key: [_UNSTORABLE_MESSAGE]}})
     if not request.is_json:
+        has_body = bool(request.content_length) or "chunked" in request.headers.get("Transfer-Encoding", "")
+        if has_body and request.method in ("POST", "PUT", "PATCH"):
+            # Otherwise the parser would see no JSON at all and report every field as missing.
+            raise UnsupportedMediaType("Send the body as JSON, with 'Content-Type: application/json'.")
         return
     try:
         document = json.loads(request.get_data(cache=True))
