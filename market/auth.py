@@ -15,6 +15,8 @@ def current_user(optional: bool = False):
     """The signed-in user; raises 401 unless `optional`, in which case None when anonymous."""
     if "current_user" not in g:
         g.current_user, g.current_token = _resolve()
+        # Kept apart from the ORM object, which a failed transaction may leave unreadable.
+        g.current_user_id = g.current_user.id if g.current_user is not None else None
     if g.current_user is None and not optional:
         raise Unauthorized(g.get("auth_error") or Unauthorized().message)
     return g.current_user

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify
+from flask import Flask, g, jsonify
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
@@ -93,15 +94,34 @@ def handle_http_exception(error: HTTPException):
     return _render(error.code or 500, error.name, message, errors, headers)
 
 
+def _rollback() -> None:
+    """Leave the request's session usable after a failed statement (for logging, teardown)."""
+
+    if "db_session" in g:
+        g.db_session.rollback()
+
+
+def handle_database_busy(error: OperationalError):
+    # SQLite answers "database is locked" once busy_timeout has passed while another transaction
+    # writes (a long matching run, say); that is a moment to retry, not a server bug.
+    if "locked" not in str(error.orig).lower() and "busy" not in str(error.orig).lower():
+        return handle_unexpected(error)
+    _rollback()
+    return _render(503, "Service Unavailable", "The database is busy; try again in a few seconds.", {},
+                   {"Retry-After": "5"})
+
+
 def handle_unexpected(error: Exception):
     if isinstance(error, HTTPException):
         return handle_http_exception(error)
     log.exception("unhandled error")
+    _rollback()
     server_error = InternalServerError()
     return _render(500, server_error.name, "An unexpected error occurred; it has been logged.", {}, {})
 
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(OperationalError, handle_database_busy)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)

@@ -52,8 +52,8 @@ class Lifecycle:
         stamp = self.stamps.get(target)
         if stamp:
             setattr(obj, stamp, now)
-        if reason is not None and hasattr(obj, "status_reason"):
-            obj.status_reason = reason
+        if hasattr(obj, "status_reason"):
+            obj.status_reason = reason  # the reason of the latest move; an old one would mislead
         payload = {"from": current, "to": target}
         if reason is not None:
             payload["reason"] = reason

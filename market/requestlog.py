@@ -34,12 +34,12 @@ def _finish(response):
     response.headers["X-Request-ID"] = request_id
     started = g.get("request_started")
     millis = (time.perf_counter() - started) * 1000 if started else 0.0
-    user = g.get("current_user")
+    user_id = g.get("current_user_id")
     # The path only: query strings and headers can carry secrets and are never logged.
     log.info(
         "%s %s %s %.1fms user=%s ip=%s request_id=%s",
         request.method, request.path, response.status_code, millis,
-        user.id if user is not None else "-", request.remote_addr, request_id,
+        user_id if user_id is not None else "-", request.remote_addr, request_id,
     )
     token = g.pop("context_token", None)
     if token is not None:

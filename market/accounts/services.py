@@ -7,6 +7,7 @@ import hashlib
 import secrets
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -40,6 +41,10 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _email_taken(session: Session, email: str) -> bool:
+    return session.scalar(select(User.id).where(User.email == email)) is not None
+
+
 def create_user(
     session: Session,
     *,
@@ -59,14 +64,23 @@ def create_user(
             errors={"organization_id": [f"must be a {expected_kind} organisation for role {role}"]},
         )
     email = email.strip().lower()
-    if session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise Conflict(f"A user with e-mail {email} already exists.", errors={"email": ["already registered"]})
-    user = User(
-        email=email, name=name, password_hash=hash_password(password), role=role,
-        organization=organization, locale=locale,
-    )
-    session.add(user)
-    session.flush()  # the audit event needs the new user's id
+    taken = Conflict(f"A user with e-mail {email} already exists.", errors={"email": ["already registered"]})
+    if _email_taken(session, email):
+        raise taken
+    password_hash = hash_password(password)
+    try:
+        # In a savepoint, so that a request racing past the check above hits the unique index as a 409
+        # (made inside it: opening a savepoint flushes what is pending); flushed now because the audit
+        # event needs the new user's id.
+        with session.begin_nested():
+            user = User(email=email, name=name, password_hash=password_hash, role=role,
+                        organization=organization, locale=locale)
+            session.add(user)
+            session.flush()
+    except IntegrityError as exc:
+        if "email" in str(exc.orig):
+            raise taken from exc
+        raise
     audit.record(
         session, "user.created", actor=actor, object_type="user", object_id=user.id,
         organization_id=organization.id, data={"email": email, "role": role},
@@ -170,6 +184,8 @@ def list_users(session: Session, *, role: str | None = None, organization_id: in
     if organization_id:
         stmt = stmt.where(User.organization_id == organization_id)
     if q:
-        like = f"%{q.lower()}%"
-        stmt = stmt.where(or_(func.lower(User.email).like(like), func.lower(User.name).like(like)))
+        # autoescape: a % or _ typed in the search box is a character to find, not a wildcard.
+        q = q.lower()
+        stmt = stmt.where(or_(func.lower(User.email).contains(q, autoescape=True),
+                              func.lower(User.name).contains(q, autoescape=True)))
     return stmt

@@ -220,7 +220,7 @@ def run_matching(
     orders = orders_under_evaluation(session, now, lock=True)
     for order in orders:
         if order.status == "published":  # past its closing; the scheduler may not have run yet
-            ORDER_LIFECYCLE.transition(session, order, "evaluating", organization_id=order.agency_id,
+            ORDER_LIFECYCLE.transition(session, order, "evaluating", actor=actor, organization_id=order.agency_id,
                                        data={"by": "match_run"}, now=now)
     order_ids = [o.id for o in orders]
     approved = approved_volume_by_order(session, order_ids)
@@ -322,7 +322,7 @@ def run_matching(
         "eligible_bids": sum(1 for o in result.outcomes if o.eligible), "proposals": proposals,
         "superseded": superseded, "unsuccessful_orders": unsuccessful, "excluded_pairs": len(excluded),
         "solver_status": result.status, "build_seconds": result.build_seconds,
-        "weeks": list(result.week_labels),
+        "weeks": [result.week_labels[0], result.week_labels[-1]] if result.week_labels else [],
     }
     audit.record(session, "match_run.completed", actor=actor, object_type="match_run", object_id=run.id,
                  data={"objective": run.objective, "bound": run.bound, "gap_pct": run.gap_pct,
@@ -366,10 +366,10 @@ def _supersede_open_proposals(session: Session, order_ids: list[int], run: Match
         return 0
     open_rows = session.scalars(
         select(Allocation).where(Allocation.order_id.in_(order_ids), Allocation.status == "proposed",
-                                 Allocation.run_id != run.id).with_for_update()
+                                 Allocation.run_id != run.id).options(selectinload(Allocation.order)).with_for_update()
     ).all()
     for row in open_rows:
-        ALLOCATION_LIFECYCLE.transition(session, row, "superseded", actor=actor, organization_id=None,
+        ALLOCATION_LIFECYCLE.transition(session, row, "superseded", actor=actor, organization_id=row.order.agency_id,
                                         data={"by_match_run": run.id}, now=now)
     return len(open_rows)
 
@@ -379,8 +379,8 @@ def _supersede_open_proposals(session: Session, order_ids: list[int], run: Match
 # ---------------------------------------------------------------------------------------
 
 
-def get_allocation(session: Session, allocation_id: int, actor, *, for_update: bool = False) -> Allocation:
-    allocation = session.get(Allocation, allocation_id, with_for_update=for_update or None)
+def get_allocation(session: Session, allocation_id: int, actor) -> Allocation:
+    allocation = session.get(Allocation, allocation_id)
     if allocation is None or not can_see_allocation(session, actor, allocation):
         raise not_found("allocation", allocation_id)
     return allocation
@@ -396,22 +396,36 @@ def can_see_allocation(session: Session, actor, allocation: Allocation) -> bool:
     return False
 
 
-def _decide_checks(session: Session, allocation: Allocation, actor) -> Order:
+def _lock_for_decision(session: Session, allocation_id: int, actor) -> tuple[Allocation, Order]:
+    """The allocation and its order, locked in the order every writer uses: order first, then proposals.
+
+    Matching runs and cancellations lock the order before its proposals; taking them the other
+    way round here could deadlock against them.
+    """
+    allocation = get_allocation(session, allocation_id, actor)
     order = session.get(Order, allocation.order_id, with_for_update=True)
+    allocation = session.get(Allocation, allocation_id, with_for_update=True, populate_existing=True)
     if order.agency_id == actor.organization_id:
         # Separation of duties: nobody approves a match on their own organisation's order.
         raise Forbidden("You cannot decide on a match for an order of your own organisation.")
-    return order
+    return allocation, order
 
 
 def approve(session: Session, allocation_id: int, *, actor, reason: str | None = None) -> Contract:
     """Approve a proposal: the bid is awarded and a contract created; exactly once, even in a race."""
-    allocation = get_allocation(session, allocation_id, actor, for_update=True)
-    order = _decide_checks(session, allocation, actor)
+    allocation, order = _lock_for_decision(session, allocation_id, actor)
     now = utcnow()
     if order.status != "evaluating":
         raise Conflict(f"Order {order.id} is {order.status}; only proposals for orders under evaluation "
                        "can be approved.")
+    if allocation.status == "proposed":
+        # The facts may have changed since the run proposed this match.
+        if order.delivery_deadline <= now:
+            raise Conflict(f"Order {order.id}'s delivery deadline has passed; it can no longer be contracted.")
+        profile = session.get(VendorProfile, allocation.vendor_id)
+        if profile.verification_status != "verified":
+            raise Conflict(f"The vendor is {profile.verification_status}, no longer verified; "
+                           "reject this proposal or run matching again.")
     ALLOCATION_LIFECYCLE.transition(session, allocation, "approved", actor=actor, organization_id=order.agency_id,
                                     reason=reason, data={"order_id": order.id, "bid_id": allocation.bid_id},
                                     now=now)
@@ -470,6 +484,18 @@ def _award_order(session: Session, order: Order, actor, now) -> None:
                          {"order_id": order.id, "order_title": order.title})
 
 
+def close_vendor_proposals(session: Session, vendor_id: int, *, actor, why: str) -> int:
+    """Supersede a vendor's open proposals (e.g. on suspension), so none can be approved."""
+    rows = session.scalars(
+        select(Allocation).where(Allocation.vendor_id == vendor_id, Allocation.status == "proposed")
+        .options(selectinload(Allocation.order)).with_for_update()
+    ).all()
+    for allocation in rows:
+        ALLOCATION_LIFECYCLE.transition(session, allocation, "superseded", actor=actor,
+                                        organization_id=allocation.order.agency_id, data={"reason": why})
+    return len(rows)
+
+
 def close_open_proposals(session: Session, order: Order, *, actor, why: str, now=None) -> int:
     """Supersede the proposals still open on an order that has been decided otherwise."""
     rows = session.scalars(
@@ -483,8 +509,7 @@ def close_open_proposals(session: Session, order: Order, *, actor, why: str, now
 
 def reject(session: Session, allocation_id: int, *, actor, reason: str) -> Allocation:
     """Reject a proposal with a reason; the (order, vendor) pair stays out of later runs."""
-    allocation = get_allocation(session, allocation_id, actor, for_update=True)
-    order = _decide_checks(session, allocation, actor)
+    allocation, order = _lock_for_decision(session, allocation_id, actor)
     ALLOCATION_LIFECYCLE.transition(session, allocation, "rejected", actor=actor, organization_id=order.agency_id,
                                     reason=reason, data={"order_id": order.id, "bid_id": allocation.bid_id})
     allocation.decided_by_id = actor.id

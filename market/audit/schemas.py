@@ -27,8 +27,9 @@ class AuditEventSchema(Schema):
     actor_org_id = fields.Integer(allow_none=True)
     data = fields.Dict(keys=fields.String())
     request_id = fields.String(allow_none=True)
-    ip_address = fields.Function(_ip_address_for_staff, allow_none=True,
-                                 metadata={"type": "string", "description": "shown to administrators and coordinators only"})
+    ip_address = fields.Function(_ip_address_for_staff, allow_none=True, metadata={
+        "type": "string", "description": "shown to administrators and coordinators only",
+    })
 
 
 class AuditEventQuerySchema(PageQuerySchema):

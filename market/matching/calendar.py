@@ -75,7 +75,7 @@ class WeekCalendar:
 
     @classmethod
     def covering(cls, first_day: date, last_day: date) -> WeekCalendar:
-        """The shortest calendar whose weeks contain every day from ``first_day`` to ``last_day``."""
+        """The shortest calendar whose weeks hold every day from ``first_day`` to ``last_day``."""
         if last_day < first_day:
             last_day = first_day
         start = _monday(first_day)
@@ -117,7 +117,9 @@ class WeekCalendar:
         lies outside (that part is simply not counted). ValueError when the window has no
         working day at all: such work could not be scheduled.
         """
-        total = int(_busdays(np.datetime64(start, "D"), np.datetime64(end, "D") + 1)) if end >= start else 0
+        total = 0
+        if end >= start:
+            total = int(_busdays(np.datetime64(start, "D"), np.datetime64(end, "D") + 1))
         if total <= 0:
             raise ValueError(f"the window {start}..{end} has no working day (Monday to Friday)")
         lo = max(start, self.first_monday)

@@ -221,7 +221,10 @@ def check_eligibility(
 
     if order.onsite_required and not vendor.onsite_possible:
         refusals.append(
-            Refusal("onsite_not_possible", "the order requires on-site work; the vendor cannot work on site")
+            Refusal(
+                "onsite_not_possible",
+                "the order requires on-site work; the vendor cannot work on site",
+            )
         )
 
     key = (order.modality, order.annotation_type)
@@ -269,7 +272,8 @@ def check_eligibility(
         refusals.append(
             Refusal(
                 "below_min_lot",
-                f"the bid offers {_fmt(bid.volume)}, below the minimum lot of {_fmt(order.min_lot)}",
+                f"the bid offers {_fmt(bid.volume)}, "
+                f"below the minimum lot of {_fmt(order.min_lot)}",
             )
         )
 

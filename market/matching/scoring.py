@@ -78,8 +78,8 @@ class _Weights(dict):  # type: ignore[type-arg]
     def _read_only(self, *args: Any, **kwargs: Any) -> None:
         raise TypeError("validated weights are read-only; validate a new mapping instead")
 
-    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _read_only  # type: ignore[assignment]
-    __ior__ = _read_only  # type: ignore[assignment]
+    __setitem__ = __delitem__ = __ior__ = _read_only  # type: ignore[assignment]
+    clear = pop = popitem = setdefault = update = _read_only  # type: ignore[assignment]
 
     def __reduce__(self) -> tuple[Any, ...]:  # copy and pickle without __setitem__
         return (_Weights, (dict(self),))
@@ -168,7 +168,9 @@ def quality_score(probability: float) -> tuple[float, str]:
 
 
 def price_score(
-    unit_price: float | Decimal, reference_unit_price: float | Decimal, params: ScoreParams = DEFAULT_PARAMS
+    unit_price: float | Decimal,
+    reference_unit_price: float | Decimal,
+    params: ScoreParams = DEFAULT_PARAMS,
 ) -> tuple[float, float, str]:
     """Score a unit price against a fixed reference, never against other bids.
 
@@ -216,7 +218,9 @@ def local_score(local: bool) -> tuple[float, str]:
     return (100.0, "local vendor") if local else (0.0, "not a local vendor")
 
 
-def fairness_score(recent_award_share: float, params: ScoreParams = DEFAULT_PARAMS) -> tuple[float, str]:
+def fairness_score(
+    recent_award_share: float, params: ScoreParams = DEFAULT_PARAMS
+) -> tuple[float, str]:
     """Fewer recent awards, more points, so the same firms do not take everything."""
     share = float(recent_award_share)
     if not (0.0 <= share <= 1.0):

@@ -116,12 +116,25 @@ def _blame(changed: set, first: str, second: str) -> str:
     return second if second in changed and first not in changed else first
 
 
+MAX_DELIVERY_WINDOW = dt.timedelta(days=3 * 365)
+MAX_BIDDING_PERIOD = dt.timedelta(days=365)
+
+
 def _rule_errors(values: dict, changed: set) -> dict:
     """Rules across fields, checked on the order as it would be after the change."""
     errors = {}
     if values["bidding_closes_at"] >= values["delivery_deadline"]:
         field = _blame(changed, "bidding_closes_at", "delivery_deadline")
         errors[field] = ["Bidding must close before the delivery deadline."]
+    elif values["delivery_deadline"] - values["bidding_closes_at"] > MAX_DELIVERY_WINDOW:
+        # Annotation work is planned in weeks and months; a far-off deadline is a typo, and the
+        # engine's capacity calendar would have to span it.
+        field = _blame(changed, "delivery_deadline", "bidding_closes_at")
+        errors[field] = [f"The delivery deadline must be within {MAX_DELIVERY_WINDOW.days // 365} years "
+                         "of the bidding closing time."]
+    if values["bidding_closes_at"] - utcnow() > MAX_BIDDING_PERIOD:
+        errors["bidding_closes_at"] = [
+            f"Bidding must close within {MAX_BIDDING_PERIOD.days} days."]
     min_lot = values.get("min_lot")
     if min_lot is not None and min_lot > values["volume"]:
         errors[_blame(changed, "min_lot", "volume")] = [

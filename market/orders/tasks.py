@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 
 
 def close_due_bidding(session: Session, now: dt.datetime | None = None) -> int:
-    """Move published orders past their closing time to evaluating, commit, and say how many.
+    """Move published orders past their closing time to evaluating and say how many; the job commits.
 
     Safe to run twice or in two processes at once: only orders still published are picked,
     and on PostgreSQL rows another run holds are skipped rather than waited for.
@@ -23,7 +23,6 @@ def close_due_bidding(session: Session, now: dt.datetime | None = None) -> int:
     orders = session.scalars(services.due_for_closing(now)).all()
     for order in orders:
         services.close_bidding(session, order, now=now)
-    session.commit()
     if orders:
         log.info("bidding closed on %d order(s): %s", len(orders), ", ".join(str(o.id) for o in orders))
     return len(orders)

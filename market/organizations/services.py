@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from flask import current_app
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from market.audit import services as audit
@@ -51,8 +54,9 @@ def list_organizations(*, kind=None, city=None, verification_status=None, q=None
     if verification_status:
         stmt = stmt.join(VendorProfile).where(VendorProfile.verification_status == verification_status)
     if q:
-        like = f"%{q.lower()}%"
-        stmt = stmt.where(or_(func.lower(Organization.name).like(like), Organization.credit_code.like(like.upper())))
+        # autoescape: a % or _ typed in the search box is a character to find, not a wildcard.
+        stmt = stmt.where(or_(func.lower(Organization.name).contains(q.lower(), autoescape=True),
+                              Organization.credit_code.contains(q.upper(), autoescape=True)))
     return stmt
 
 
@@ -63,18 +67,38 @@ def _credit_code_taken(session: Session, code: str, except_id: int | None = None
     return session.scalar(stmt) is not None
 
 
+def _credit_code_conflict() -> Conflict:
+    return Conflict("An organisation with this credit code is already registered.",
+                    errors={"credit_code": ["already registered"]})
+
+
+@contextmanager
+def _unique_credit_code(session: Session):
+    """Write and flush in a savepoint: a request racing past the check hits the unique index, a 409.
+
+    The changes are made inside the block because opening a savepoint first flushes what is pending.
+    """
+    try:
+        with session.begin_nested():
+            yield
+            session.flush()
+    except IntegrityError as exc:
+        if "credit_code" in str(exc.orig):
+            raise _credit_code_conflict() from exc
+        raise
+
+
 def create_organization(session: Session, data: dict, *, actor) -> Organization:
     data = dict(data)
     data["credit_code"] = data["credit_code"].upper()
     if _credit_code_taken(session, data["credit_code"]):
-        raise Conflict("An organisation with this credit code is already registered.",
-                       errors={"credit_code": ["already registered"]})
+        raise _credit_code_conflict()
     profile_data = data.pop("vendor_profile", None) or {}
     org = Organization(**data)
     if org.kind == "vendor":
         org.vendor_profile = VendorProfile(**profile_data)
-    session.add(org)
-    session.flush()  # the audit event needs the id
+    with _unique_credit_code(session):  # flushed: the audit event needs the id
+        session.add(org)
     audit.record(session, "organization.created", actor=actor, object_type="organization",
                  object_id=org.id, organization_id=org.id,
                  data={"kind": org.kind, "name": org.name, "credit_code": org.credit_code})
@@ -99,18 +123,18 @@ def update_organization(session: Session, org: Organization, data: dict, *, acto
     if "credit_code" in data:
         data["credit_code"] = data["credit_code"].upper()
         if _credit_code_taken(session, data["credit_code"], except_id=org.id):
-            raise Conflict("An organisation with this credit code is already registered.",
-                           errors={"credit_code": ["already registered"]})
+            raise _credit_code_conflict()
     changes = {}
-    for key, value in data.items():
-        if key == "vendor_profile":
-            for pkey, pvalue in value.items():
-                if getattr(org.vendor_profile, pkey) != pvalue:
-                    changes[f"vendor_profile.{pkey}"] = pvalue
-                    setattr(org.vendor_profile, pkey, pvalue)
-        elif getattr(org, key) != value:
-            changes[key] = value
-            setattr(org, key, value)
+    with _unique_credit_code(session):
+        for key, value in data.items():
+            if key == "vendor_profile":
+                for pkey, pvalue in value.items():
+                    if getattr(org.vendor_profile, pkey) != pvalue:
+                        changes[f"vendor_profile.{pkey}"] = pvalue
+                        setattr(org.vendor_profile, pkey, pvalue)
+            elif getattr(org, key) != value:
+                changes[key] = value
+                setattr(org, key, value)
     if changes:
         org.updated_at = utcnow()
         audit.record(session, "organization.updated", actor=actor, object_type="organization",
@@ -126,8 +150,14 @@ def _vendor_profile(org: Organization) -> VendorProfile:
 
 def set_vendor_status(session: Session, org: Organization, target: str, *, actor, reason: str | None) -> None:
     """Verify or suspend a vendor (coordinators), through the vendor lifecycle."""
+    # Imported here: allocations build on organisations, not the other way round.
+    from market.allocations.services import close_vendor_proposals
+
     profile = _vendor_profile(org)
+    session.refresh(profile, with_for_update=True)  # two coordinators may act on one vendor at once
     VENDOR_LIFECYCLE.transition(session, profile, target, actor=actor, organization_id=org.id, reason=reason)
+    if target == "suspended":
+        close_vendor_proposals(session, org.id, actor=actor, why=f"vendor suspended: {reason}")
 
 
 def capabilities_of(session: Session, org: Organization) -> list[Capability]:

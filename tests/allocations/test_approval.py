@@ -131,3 +131,28 @@ def test_an_order_with_an_approved_match_cannot_be_cancelled(api, actors, db_ses
     assert api.get(f"/api/v1/orders/{order.id}", token=token).json()["status"] == "evaluating"
     refused = assert_error(api.post(f"/api/v1/orders/{order.id}/cancel", json={"reason": "x"}, token=token), 409)
     assert "approved" in refused["message"]
+
+
+def test_a_proposal_of_a_vendor_suspended_since_the_run_cannot_be_approved(api, actors, market, db_session):
+    _run, (proposal,) = _proposals(api, actors, market["whole"].id)
+    token = actors.token(actors.coordinator)
+    suspended = api.post(f"/api/v1/organizations/{proposal['vendor_id']}/suspend", json={"reason": "资质过期"},
+                         token=token)
+    assert suspended.status_code == 200, suspended.text
+    db_session.expire_all()
+    assert db_session.get(Allocation, proposal["id"]).status == "superseded"
+    assert_error(api.post(f"/api/v1/allocations/{proposal['id']}/approve", json={}, token=token), 409)
+
+
+def test_a_proposal_whose_delivery_deadline_has_passed_cannot_be_approved(api, actors, market, db_session):
+    import datetime as dt
+
+    from market.db import utcnow
+
+    whole = market["whole"]
+    _run, (proposal,) = _proposals(api, actors, whole.id)
+    whole.delivery_deadline = utcnow() - dt.timedelta(minutes=5)
+    db_session.flush()
+    refused = assert_error(api.post(f"/api/v1/allocations/{proposal['id']}/approve", json={},
+                                    token=actors.token(actors.coordinator)), 409)
+    assert "deadline" in refused["message"]

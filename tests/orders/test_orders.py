@@ -388,3 +388,16 @@ def test_vendors_cannot_cancel_and_agencies_cannot_cancel_other_agencies_orders(
                           json={"reason": "x"}), 403)
     assert_error(api.post(f"/api/v1/orders/{order.id}/cancel", token=actors.token(actors.agency),
                           json={"reason": "x"}), 404)
+
+
+def test_a_deadline_far_beyond_the_closing_time_is_refused(api, actors):
+    response = api.post("/api/v1/orders", token=actors.token(actors.agency),
+                        json=order_body(delivery_deadline="9999-12-31T12:00:00+08:00"))
+    assert_error(response, 422, "delivery_deadline")
+
+
+def test_bidding_that_closes_more_than_a_year_ahead_is_refused(api, actors):
+    response = api.post("/api/v1/orders", token=actors.token(actors.agency),
+                        json=order_body(bidding_closes_at=in_days(400).isoformat(),
+                                        delivery_deadline=in_days(500).isoformat()))
+    assert_error(response, 422, "bidding_closes_at")
