@@ -69,15 +69,6 @@ def run(dry_run: bool, time_limit: float | None):
               help="Seconds per instance.")
 def solve(files: tuple[str, ...], time_limit: float):
     """Solve problem files (JSON, or OR-Library GAP) and print one JSON line per instance."""
-    from market.matching.problem_file import solve_file
+    from market.matching import problem_file
 
-    failed = False
-    for path in files:
-        try:
-            for line in solve_file(path, time_limit=time_limit):
-                click.echo(json.dumps(line, ensure_ascii=False))
-        except ValueError as exc:
-            click.echo(f"{path}: {exc}", err=True)
-            failed = True
-    if failed:
-        sys.exit(2)
+    sys.exit(problem_file.main([*files, "--time-limit", str(time_limit)]))

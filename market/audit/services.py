@@ -70,10 +70,20 @@ def visible_events(
     occurred_before: dt.datetime | None = None,
 ):
     """A newest-first query of the events `actor` may read, filtered; an action ending in '.' is a prefix."""
+    # Imported here: the audit trail is below every domain, but sealing is the bids' rule.
+    from market.bids.models import Bid
+    from market.orders.models import Order
+
     stmt = select(AuditEvent).order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+    own = actor.organization_id
     if actor.role not in ALL_EVENTS_ROLES:
-        own = actor.organization_id
         stmt = stmt.where(or_(AuditEvent.organization_id == own, AuditEvent.actor_org_id == own))
+    # Bids are sealed until bidding closes, for coordinators and admins too: even the fact that a
+    # firm bid (or withdrew) stays with that firm until then.
+    sealed = (select(Bid.id).join(Order, Order.id == Bid.order_id)
+              .where(Order.status == "published", Order.bidding_closes_at > utcnow()))
+    stmt = stmt.where(or_(AuditEvent.object_type != "bid", AuditEvent.organization_id == own,
+                          AuditEvent.object_id.not_in(sealed)))
     if object_type:
         stmt = stmt.where(AuditEvent.object_type == object_type)
     if object_id is not None:

@@ -223,3 +223,23 @@ def test_a_single_event_cannot_be_changed_or_deleted(api, actors, trail):
     token = actors.token(actors.admin)
     for method in ("PUT", "PATCH", "DELETE"):
         assert_error(api.request(method, f"{URL}/{trail.order_published.id}", token=token), 404)
+
+
+def test_bid_events_stay_sealed_from_coordinators_until_bidding_closes(api, actors, db_session):
+    import datetime as dt
+
+    from market.db import utcnow
+    from tests.factories import OrderFactory
+
+    order = OrderFactory(agency=actors.agency.organization)
+    vendor = actors.vendor
+    body = {"unit_price": "0.35", "volume": order.volume, "seats_committed": 20,
+            "proposed_finish_date": (order.delivery_deadline - dt.timedelta(days=5)).date().isoformat()}
+    bid = api.post(f"/api/v1/orders/{order.id}/bids", json=body, token=actors.token(vendor))
+    assert bid.status_code == 201, bid.text
+    query = {"object_type": "bid", "object_id": bid.json()["id"]}
+    assert api.get("/api/v1/audit-events", params=query, token=actors.token(actors.coordinator)).json()["items"] == []
+    assert api.get("/api/v1/audit-events", params=query, token=actors.token(vendor)).json()["items"]
+    order.bidding_closes_at = utcnow() - dt.timedelta(minutes=1)
+    db_session.flush()
+    assert api.get("/api/v1/audit-events", params=query, token=actors.token(actors.coordinator)).json()["items"]
