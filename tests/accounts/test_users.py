@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from market.accounts import services
 from tests.conftest import assert_error
 from tests.factories import OperatorFactory, OrganizationFactory, VendorFactory
 
@@ -125,6 +126,13 @@ def test_admin_lists_users_with_filters(api, actors):
     assert [u["id"] for u in by_email["items"]] == [colleague.id]
 
 
+def test_user_search_wildcards_are_taken_literally(api, actors):
+    actors.user("vendor", actors.vendor.organization, email="a_b@example.cn")
+    token = actors.token(actors.admin)
+    assert [u["email"] for u in api.get(URL, params={"q": "_"}, token=token).json()["items"]] == ["a_b@example.cn"]
+    assert api.get(URL, params={"q": "%"}, token=token).json()["items"] == []
+
+
 def test_users_are_paginated(api, actors):
     for _ in range(3):
         actors.user("agency", actors.agency.organization)
@@ -141,3 +149,10 @@ def test_users_are_paginated(api, actors):
 ])
 def test_bad_user_filters_are_422(api, actors, params, field):
     assert_error(api.get(URL, params=params, token=actors.token(actors.admin)), 422, field)
+
+
+def test_a_duplicate_email_that_races_past_the_check_is_still_409(api, actors, monkeypatch):
+    # Two admins creating the same user at once: both checks pass, the unique index decides.
+    monkeypatch.setattr(services, "_email_taken", lambda session, email: False)
+    body = new_user(actors.vendor.organization_id, email=actors.vendor.email)
+    assert_error(api.post(URL, json=body, token=actors.token(actors.admin)), 409, "email")

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from market.audit.models import AuditEvent
+from market.organizations import services
 from market.organizations.credit_code import make_credit_code
 from tests.conftest import assert_error
 from tests.factories import OrganizationFactory, VendorFactory
@@ -95,6 +96,21 @@ def test_a_duplicate_credit_code_is_409(api, actors):
     assert_error(api.post(URL, json=body, token=actors.token(actors.admin)), 409, "credit_code")
 
 
+def test_a_duplicate_credit_code_that_races_past_the_check_is_still_409(api, actors, monkeypatch):
+    # Two admins registering the same firm at once: both checks pass, the unique index decides.
+    monkeypatch.setattr(services, "_credit_code_taken", lambda session, code, except_id=None: False)
+    body = new_vendor(credit_code=VendorFactory().credit_code)
+    assert_error(api.post(URL, json=body, token=actors.token(actors.admin)), 409, "credit_code")
+
+
+def test_changing_to_a_credit_code_that_races_past_the_check_is_still_409(api, actors, monkeypatch):
+    monkeypatch.setattr(services, "_credit_code_taken", lambda session, code, except_id=None: False)
+    other = OrganizationFactory()
+    response = api.patch(f"{URL}/{actors.vendor.organization_id}", json={"credit_code": other.credit_code},
+                         token=actors.token(actors.admin))
+    assert_error(response, 409, "credit_code")
+
+
 @pytest.mark.parametrize("overrides, field", [
     ({"kind": "bank"}, "kind"),
     ({"name": ""}, "name"),
@@ -136,6 +152,13 @@ def test_any_signed_in_user_lists_organisations_with_filters(api, actors):
     assert [o["id"] for o in by_city["items"]] == [pending.id]
     by_name = api.get(URL, params={"q": pending.name[-6:]}, token=token).json()
     assert pending.id in [o["id"] for o in by_name["items"]]
+
+
+@pytest.mark.parametrize("q", ["%", "_"])
+def test_search_wildcards_are_taken_literally(api, actors, q):
+    VendorFactory(name="黔数_智能")
+    found = api.get(URL, params={"q": q}, token=actors.token(actors.agency)).json()["items"]
+    assert [o["name"] for o in found] == (["黔数_智能"] if q == "_" else [])
 
 
 def test_listing_organisations_needs_a_login(api):
@@ -210,8 +233,8 @@ def test_editing_an_unknown_organisation_is_404(api, actors):
 
 def test_admin_changes_identity_fields(api, actors):
     code = make_credit_code("91520100MA6J00000")
-    response = api.patch(f"{URL}/{actors.vendor.organization_id}", json={"name": "新名称有限公司", "credit_code": code},
-                         token=actors.token(actors.admin))
+    body = {"name": "新名称有限公司", "credit_code": code}
+    response = api.patch(f"{URL}/{actors.vendor.organization_id}", json=body, token=actors.token(actors.admin))
     assert response.status_code == 200, response.text
     assert response.json()["name"] == "新名称有限公司"
     assert response.json()["credit_code"] == code
