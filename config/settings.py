@@ -70,6 +70,9 @@ class BaseConfig:
         self.HOME_PROVINCE = _env("MARKET_HOME_PROVINCE", "贵州省")
         self.HOME_CITIES = _env_list("MARKET_HOME_CITIES", [])
         self.TIMEZONE = _env("MARKET_TIMEZONE", "Asia/Shanghai")
+        # How many proxies (load balancers) stand in front of the app and set X-Forwarded-For.
+        # Left at 0 when none do, since anyone could then forge the header.
+        self.TRUSTED_PROXIES = _env_int("MARKET_TRUSTED_PROXIES", 0)
         self.LOG_LEVEL = _env("MARKET_LOG_LEVEL", "INFO")
         self.MAIL_SENDER = _env("MARKET_MAIL_SENDER", "market@localhost")
         self.SMTP_HOST = _env("MARKET_SMTP_HOST")

@@ -20,6 +20,7 @@ def create_app(config: BaseConfig | None = None) -> Flask:
     _configure_logging(app)
     _init_database(app)
     _init_errors(app)
+    _trust_proxies(app)
     _init_requests(app)
     _init_api(app)
     _init_cli(app)
@@ -52,6 +53,16 @@ def _init_errors(app: Flask) -> None:
     from market import errors
 
     errors.init_app(app)
+
+
+def _trust_proxies(app: Flask) -> None:
+    # Behind a load balancer every request would otherwise come from its address, which breaks
+    # the per-address login limit and the addresses in the audit trail.
+    hops = app.config["TRUSTED_PROXIES"]
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def _init_requests(app: Flask) -> None:

@@ -8,7 +8,7 @@ import secrets
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from market.accounts.models import ROLE_ORG_KIND, ApiToken, User
@@ -52,10 +52,17 @@ def create_user(
     name: str,
     password: str,
     role: str,
-    organization: Organization,
+    organization: Organization | None = None,
+    organization_id: int | None = None,
     locale: str = "zh",
     actor=None,
 ) -> User:
+    """A new user of `organization` (or the one with `organization_id`, which must exist: 422 if not)."""
+    if organization is None:
+        organization = session.get(Organization, organization_id)
+        if organization is None:
+            raise InvalidInput(f"No organisation with id {organization_id}.",
+                               errors={"organization_id": ["no such organisation"]})
     expected_kind = ROLE_ORG_KIND[role]
     if organization.kind != expected_kind:
         raise InvalidInput(
@@ -178,7 +185,7 @@ def revoke_all_tokens(session: Session, user: User, *, actor: User) -> int:
 
 def list_users(session: Session, *, role: str | None = None, organization_id: int | None = None,
                q: str | None = None):
-    stmt = select(User).order_by(User.id)
+    stmt = select(User).options(selectinload(User.organization)).order_by(User.id)
     if role:
         stmt = stmt.where(User.role == role)
     if organization_id:

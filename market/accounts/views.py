@@ -14,7 +14,6 @@ from market.api import BEARER
 from market.api.fields import paginate
 from market.auth import current_token, current_user
 from market.errors import DomainError
-from market.organizations import services as organizations
 from market.permissions import require_role
 
 auth_blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Log in and out")
@@ -80,8 +79,7 @@ def list_users(query):
 def create_user(body):
     """Create a user in an organisation (administrators)"""
     actor = require_role(current_user(), "admin")
-    organization = organizations.get_organization(db.session, body.pop("organization_id"), actor)
-    user = services.create_user(db.session, actor=actor, organization=organization, **body)
+    user = services.create_user(db.session, actor=actor, **body)
     db.session.commit()
     return user
 

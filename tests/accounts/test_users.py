@@ -69,8 +69,8 @@ def test_a_duplicate_email_is_409_whatever_its_case(api, actors):
     assert_error(api.post(URL, json=body, token=actors.token(actors.admin)), 409, "email")
 
 
-def test_an_unknown_organisation_is_404(api, actors):
-    assert_error(api.post(URL, json=new_user(999999), token=actors.token(actors.admin)), 404)
+def test_an_unknown_organisation_is_422_naming_the_field(api, actors):
+    assert_error(api.post(URL, json=new_user(999999), token=actors.token(actors.admin)), 422, "organization_id")
 
 
 @pytest.mark.parametrize("overrides, field", [
