@@ -6,19 +6,13 @@ from marshmallow import Schema, fields, validate
 
 from market.allocations.models import ALLOCATION_STATUSES
 from market.api.fields import LocalDateTime, PageQuerySchema, QueryId, page_schema
-
-
-class WeightsSchema(Schema):
-    quality = fields.Float(required=True, validate=validate.Range(min=0, max=100))
-    price = fields.Float(required=True, validate=validate.Range(min=0, max=100))
-    capacity = fields.Float(required=True, validate=validate.Range(min=0, max=100))
-    local = fields.Float(required=True, validate=validate.Range(min=0, max=100))
-    fairness = fields.Float(required=True, validate=validate.Range(min=0, max=100))
+from market.contracts.schemas import ContractSchema
+from market.orders.schemas import ScoringWeightsSchema
 
 
 class ScoringPolicySchema(Schema):
     id = fields.Integer(dump_only=True)
-    weights = fields.Nested(WeightsSchema, required=True)
+    weights = fields.Nested(ScoringWeightsSchema, required=True)
     note = fields.String(allow_none=True, validate=validate.Length(max=2000))
     created_at = LocalDateTime(dump_only=True, allow_none=True)
 
@@ -95,18 +89,13 @@ class RejectSchema(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
 
 
-class ContractRefSchema(Schema):
-    id = fields.Integer()
-    allocation_id = fields.Integer(allow_none=True)
-    order_id = fields.Integer()
-    bid_id = fields.Integer(allow_none=True)
-    vendor_id = fields.Integer()
-    volume = fields.Integer()
-    unit_price = fields.Decimal(as_string=True)
-    value = fields.Decimal(as_string=True)
-    status = fields.String()
-    starts_at = LocalDateTime()
-    deadline = LocalDateTime()
+class ContractRefSchema(ContractSchema):
+    """The contract an approval created, without its milestones (GET /contracts/{id} has them)."""
+
+    class Meta:
+        # A subclass rather than ContractSchema(exclude=...): the OpenAPI document needs a name of
+        # its own for it, or apispec numbers two schemas "Contract" and "Contract1".
+        exclude = ("milestones",)
 
 
 class ApprovalSchema(Schema):

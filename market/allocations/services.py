@@ -12,9 +12,10 @@ import math
 from collections import defaultdict
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from market.accounts.models import User
@@ -31,10 +32,11 @@ from market.matching.calendar import RunningContract
 from market.matching.scoring import validate_weights
 from market.notifications import services as notifications
 from market.orders.models import Order
-from market.orders.services import ORDER_LIFECYCLE
+from market.orders.services import ORDER_LIFECYCLE, effective_status_is
 from market.organizations.models import Capability, Organization, VendorProfile
 from market.organizations.services import is_local
-from market.permissions import not_found
+from market.permissions import not_found, require_role
+from market.timezone import local_date
 
 ALLOCATION_LIFECYCLE = Lifecycle(
     object_type="allocation",
@@ -64,6 +66,8 @@ def current_policy(session: Session) -> dict[str, float]:
 
 
 def set_policy(session: Session, weights: dict, *, actor, note: str | None = None) -> ScoringPolicy:
+    """New scoring weights for every order without its own (coordinators)."""
+    require_role(actor, "coordinator")
     try:
         clean = validate_weights(weights)
     except ValueError as exc:
@@ -83,28 +87,32 @@ def set_policy(session: Session, weights: dict, *, actor, note: str | None = Non
 
 def orders_under_evaluation(session: Session, now: dt.datetime, *, lock: bool = False) -> list[Order]:
     """Orders whose bidding has closed and that are not decided yet, by time, whatever ran."""
-    stmt = (
-        select(Order)
-        .where(
-            (Order.status == "evaluating")
-            | ((Order.status == "published") & (Order.bidding_closes_at <= now))
-        )
-        .order_by(Order.id)
-    )
+    stmt = select(Order).where(effective_status_is("evaluating", now)).order_by(Order.id)
     if lock:
         stmt = stmt.with_for_update()
     return list(session.scalars(stmt))
 
 
-def approved_volume_by_order(session: Session, order_ids: list[int]) -> dict[int, int]:
+class Approved(NamedTuple):
+    """What coordinators have approved on an order so far."""
+
+    volume: int
+    vendors: int
+
+
+NOTHING_APPROVED = Approved(volume=0, vendors=0)
+
+
+def approved_by_order(session: Session, order_ids: list[int]) -> dict[int, Approved]:
+    """The approved volume and number of vendors of each order that has approved matches."""
     if not order_ids:
         return {}
     rows = session.execute(
-        select(Allocation.order_id, func.sum(Allocation.volume))
+        select(Allocation.order_id, func.sum(Allocation.volume), func.count(func.distinct(Allocation.vendor_id)))
         .where(Allocation.order_id.in_(order_ids), Allocation.status == "approved")
         .group_by(Allocation.order_id)
     )
-    return {order_id: int(total or 0) for order_id, total in rows}
+    return {order_id: Approved(int(total or 0), int(vendors)) for order_id, total, vendors in rows}
 
 
 def _award_shares(session: Session, now: dt.datetime) -> dict[int, float]:
@@ -140,14 +148,8 @@ def _running_contracts(session: Session, vendor_ids: set[int], today: dt.date) -
         rate = rates.get((contract.vendor_id, contract.order.modality, contract.order.annotation_type))
         if remaining and rate:
             running.append(RunningContract(vendor=contract.vendor_id, seat_days=remaining / rate,
-                                           start=today, end=_local_date(contract.deadline)))
+                                           start=today, end=local_date(contract.deadline)))
     return running
-
-
-def _local_date(moment: dt.datetime) -> dt.date:
-    from zoneinfo import ZoneInfo
-
-    return moment.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date()
 
 
 def _engine_vendor(org: Organization, award_share: float) -> eligibility.Vendor:
@@ -183,8 +185,8 @@ def _engine_order(order: Order, remaining: int, vendors_left: int | None, today:
         # The ceiling scales with what is left, so the per-unit ceiling stays the order's own.
         budget_ceiling=unit_ceiling * remaining,
         reference_unit_price=unit_ceiling,
-        start=max(today, _local_date(order.bidding_closes_at)),
-        deadline=_local_date(order.delivery_deadline),
+        start=max(today, local_date(order.bidding_closes_at)),
+        deadline=local_date(order.delivery_deadline),
         data_classification=order.data_classification,
         onsite_required=order.onsite_required,
         required_certifications=frozenset(order.required_certifications or ()),
@@ -209,13 +211,15 @@ def run_matching(
     """Run the engine over every order whose bidding has closed and store its proposals.
 
     Newer proposals supersede the open ones of the same orders; pairs a coordinator rejected
-    stay out; orders with no eligible bid at all become unsuccessful. The caller commits (or,
-    for a dry run, rolls back).
+    stay out; orders with no eligible bid at all become unsuccessful. Coordinators run it; `actor`
+    None is the system (the command line). The caller commits (or, for a dry run, rolls back).
     """
     from market.quality.service import quality_for_pairs
 
+    if actor is not None:
+        require_role(actor, "coordinator")
     now = now or utcnow()
-    today = _local_date(now)
+    today = local_date(now)
     progress("orders", 0, 1)
     orders = orders_under_evaluation(session, now, lock=True)
     for order in orders:
@@ -223,8 +227,7 @@ def run_matching(
             ORDER_LIFECYCLE.transition(session, order, "evaluating", actor=actor, organization_id=order.agency_id,
                                        data={"by": "match_run"}, now=now)
     order_ids = [o.id for o in orders]
-    approved = approved_volume_by_order(session, order_ids)
-    approved_vendors = _approved_vendor_counts(session, order_ids)
+    approved = approved_by_order(session, order_ids)
     bids = list(session.scalars(
         select(Bid).where(Bid.order_id.in_(order_ids), Bid.status == "submitted").order_by(Bid.id)
     )) if order_ids else []
@@ -245,10 +248,11 @@ def run_matching(
 
     engine_orders, open_orders = [], {}
     for order in orders:
-        remaining = order.volume - approved.get(order.id, 0)
+        so_far = approved.get(order.id, NOTHING_APPROVED)
+        remaining = order.volume - so_far.volume
         vendors_left = None
         if order.max_vendors:
-            vendors_left = order.max_vendors - approved_vendors.get(order.id, 0)
+            vendors_left = order.max_vendors - so_far.vendors
         if remaining <= 0 or (vendors_left is not None and vendors_left <= 0):
             continue
         open_orders[order.id] = order
@@ -313,7 +317,7 @@ def run_matching(
 
     unsuccessful = []
     for order_id, order in open_orders.items():
-        if order_id not in eligible_orders and approved.get(order_id, 0) == 0:
+        if order_id not in eligible_orders and approved.get(order_id, NOTHING_APPROVED).volume == 0:
             ORDER_LIFECYCLE.transition(session, order, "unsuccessful", actor=actor, organization_id=order.agency_id,
                                        reason="no eligible bid", data={"match_run_id": run.id}, now=now)
             unsuccessful.append(order_id)
@@ -331,17 +335,6 @@ def run_matching(
         notifications.notify(session, notifications.users_with_role(session, "coordinator"), "allocation.proposed",
                              {"match_run_id": run.id, "proposals": proposals})
     return run
-
-
-def _approved_vendor_counts(session: Session, order_ids: list[int]) -> dict[int, int]:
-    if not order_ids:
-        return {}
-    rows = session.execute(
-        select(Allocation.order_id, func.count(func.distinct(Allocation.vendor_id)))
-        .where(Allocation.order_id.in_(order_ids), Allocation.status == "approved")
-        .group_by(Allocation.order_id)
-    )
-    return {order_id: int(n) for order_id, n in rows}
 
 
 def _whole_units(volume: float, order: Order) -> int:
@@ -399,9 +392,10 @@ def can_see_allocation(session: Session, actor, allocation: Allocation) -> bool:
 def _lock_for_decision(session: Session, allocation_id: int, actor) -> tuple[Allocation, Order]:
     """The allocation and its order, locked in the order every writer uses: order first, then proposals.
 
-    Matching runs and cancellations lock the order before its proposals; taking them the other
-    way round here could deadlock against them.
+    Only coordinators decide. Matching runs and cancellations lock the order before its proposals;
+    taking them the other way round here could deadlock against them.
     """
+    require_role(actor, "coordinator")
     allocation = get_allocation(session, allocation_id, actor)
     order = session.get(Order, allocation.order_id, with_for_update=True)
     allocation = session.get(Allocation, allocation_id, with_for_update=True, populate_existing=True)
@@ -436,9 +430,8 @@ def approve(session: Session, allocation_id: int, *, actor, reason: str | None =
                              data={"allocation_id": allocation.id, "volume": allocation.volume}, now=now)
     contract = _create_contract(session, allocation, bid, order, actor, now)
 
-    covered = approved_volume_by_order(session, [order.id]).get(order.id, 0)
-    vendors = _approved_vendor_counts(session, [order.id]).get(order.id, 0)
-    if covered >= order.volume or (order.max_vendors and vendors >= order.max_vendors):
+    approved = approved_by_order(session, [order.id]).get(order.id, NOTHING_APPROVED)
+    if approved.volume >= order.volume or (order.max_vendors and approved.vendors >= order.max_vendors):
         _award_order(session, order, actor, now)
     notifications.notify(session, notifications.users_of(session, bid.vendor_id), "allocation.approved",
                          {"order_id": order.id, "order_title": order.title, "contract_id": contract.id,
@@ -536,10 +529,13 @@ def list_allocations(session: Session, actor, *, status=None, order_id=None, ven
     return stmt
 
 
-def competing_evaluations(session: Session, allocations: list[Allocation]) -> dict[int, list[BidEvaluation]]:
-    """For each allocation, how every bid on its order fared in the same run (one query)."""
+def competing_evaluations(session: Session, actor, allocations: list[Allocation]) -> dict[int, list[BidEvaluation]]:
+    """For each allocation, how every bid on its order fared in the same run (one query).
+
+    Vendors get none: the other firms' prices and scores are not theirs to see.
+    """
     keys = {(a.run_id, a.order_id) for a in allocations}
-    if not keys:
+    if actor.role == "vendor" or not keys:
         return {}
     run_ids = {k[0] for k in keys}
     order_ids = {k[1] for k in keys}
@@ -552,3 +548,23 @@ def competing_evaluations(session: Session, allocations: list[Allocation]) -> di
     for row in rows:
         by_key[(row.run_id, row.order_id)].append(row)
     return {a.id: by_key.get((a.run_id, a.order_id), []) for a in allocations}
+
+
+# ---------------------------------------------------------------------------------------
+# Match runs, read back
+# ---------------------------------------------------------------------------------------
+
+
+def list_runs(actor) -> Select:
+    """Matching runs, newest first (coordinators and administrators)."""
+    require_role(actor, "coordinator", "admin")
+    return select(MatchRun).order_by(MatchRun.id.desc())
+
+
+def get_run(session: Session, run_id: int, actor) -> MatchRun:
+    """One matching run (coordinators and administrators)."""
+    require_role(actor, "coordinator", "admin")
+    run = session.get(MatchRun, run_id)
+    if run is None:
+        raise not_found("match run", run_id)
+    return run

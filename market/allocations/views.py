@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_smorest import Blueprint
-from sqlalchemy import select
 
 from market import db
 from market.allocations import services
-from market.allocations.models import MatchRun
 from market.allocations.schemas import (
     AllocationPageSchema, AllocationQuerySchema, AllocationSchema, ApprovalSchema, ApproveSchema,
     MatchRunCreateSchema, MatchRunPageSchema, MatchRunSchema, RejectSchema, ScoringPolicySchema,
@@ -16,7 +14,6 @@ from market.allocations.schemas import (
 from market.api import BEARER
 from market.api.fields import PageQuerySchema, paginate
 from market.auth import current_user
-from market.permissions import not_found, require_role
 
 runs_blp = Blueprint("match_runs", __name__, url_prefix="/api/v1/match-runs", description="Matching runs")
 alloc_blp = Blueprint("allocations", __name__, url_prefix="/api/v1/allocations",
@@ -31,9 +28,8 @@ policy_blp = Blueprint("scoring_policy", __name__, url_prefix="/api/v1/scoring-p
 @runs_blp.doc(security=BEARER)
 def create_run(body):
     """Run matching over every order whose bidding has closed (coordinators)"""
-    actor = require_role(current_user(), "coordinator")
     run = services.run_matching(
-        db.session, actor=actor, instance_path=current_app.instance_path,
+        db.session, actor=current_user(), instance_path=current_app.instance_path,
         time_limit=body.get("time_limit", current_app.config["MATCH_TIME_LIMIT"]),
     )
     db.session.commit()
@@ -46,8 +42,7 @@ def create_run(body):
 @runs_blp.doc(security=BEARER)
 def list_runs(query):
     """Matching runs, newest first (coordinators)"""
-    require_role(current_user(), "coordinator", "admin")
-    return paginate(db.session, select(MatchRun).order_by(MatchRun.id.desc()), query["page"], query["per_page"])
+    return paginate(db.session, services.list_runs(current_user()), query["page"], query["per_page"])
 
 
 @runs_blp.get("/<id:run_id>")
@@ -55,11 +50,7 @@ def list_runs(query):
 @runs_blp.doc(security=BEARER)
 def get_run(run_id):
     """One matching run with its figures (coordinators)"""
-    require_role(current_user(), "coordinator", "admin")
-    run = db.session.get(MatchRun, run_id)
-    if run is None:
-        raise not_found("match run", run_id)
-    return run
+    return services.get_run(db.session, run_id, current_user())
 
 
 @alloc_blp.get("")
@@ -92,7 +83,7 @@ def get_allocation(allocation_id):
 @alloc_blp.doc(security=BEARER)
 def approve(body, allocation_id):
     """Approve a proposal: award the bid and create the contract (coordinators, not of the order's organisation)"""
-    actor = require_role(current_user(), "coordinator")
+    actor = current_user()
     contract = services.approve(db.session, allocation_id, actor=actor, reason=body.get("reason"))
     db.session.commit()
     allocation = services.get_allocation(db.session, allocation_id, actor)
@@ -105,7 +96,7 @@ def approve(body, allocation_id):
 @alloc_blp.doc(security=BEARER)
 def reject(body, allocation_id):
     """Reject a proposal with a reason; the pair is excluded from later runs (coordinators)"""
-    actor = require_role(current_user(), "coordinator")
+    actor = current_user()
     allocation = services.reject(db.session, allocation_id, actor=actor, reason=body["reason"])
     db.session.commit()
     return _with_competition(actor, [allocation])[0]
@@ -126,15 +117,14 @@ def get_policy():
 @policy_blp.doc(security=BEARER)
 def put_policy(body):
     """Set the scoring weights; they must sum to 100 (coordinators)"""
-    actor = require_role(current_user(), "coordinator")
-    row = services.set_policy(db.session, body["weights"], actor=actor, note=body.get("note"))
+    row = services.set_policy(db.session, body["weights"], actor=current_user(), note=body.get("note"))
     db.session.commit()
     return row
 
 
 def _with_competition(actor, allocations):
-    """Attach the other bids' evaluations for the response; vendors do not get to see them."""
-    competing = {} if actor.role == "vendor" else services.competing_evaluations(db.session, allocations)
+    """Attach the other bids' evaluations that `actor` may see, for the response."""
+    competing = services.competing_evaluations(db.session, actor, allocations)
     for allocation in allocations:
         allocation.competing = competing.get(allocation.id, [])
     return allocations

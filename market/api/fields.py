@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from marshmallow import Schema, ValidationError, fields, validate
 
 from market.db import utcnow
-
-
-def local_zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["TIMEZONE"])
+from market.timezone import local_isoformat, local_zone
 
 
 class LocalDateTime(fields.DateTime):
@@ -21,7 +17,7 @@ class LocalDateTime(fields.DateTime):
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:
             return None
-        return value.astimezone(local_zone()).isoformat(timespec="seconds")
+        return local_isoformat(value)
 
     def _deserialize(self, value, attr, data, **kwargs):
         parsed = super()._deserialize(value, attr, data, **kwargs)

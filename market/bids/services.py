@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -17,8 +15,9 @@ from market.db import utcnow
 from market.errors import Conflict, Forbidden, InvalidInput
 from market.lifecycle import Lifecycle
 from market.orders.models import Order
-from market.orders.services import get_visible_order
+from market.orders.services import get_visible_order, oversees
 from market.permissions import not_found, require_role
+from market.timezone import local_date, local_isoformat
 
 BID_LIFECYCLE = Lifecycle(
     object_type="bid",
@@ -37,15 +36,6 @@ CENT = Decimal("0.01")
 def total_price(bid: Bid) -> Decimal:
     """What the bid costs in CNY for its whole volume, to the cent."""
     return (bid.unit_price * bid.volume).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def _zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["TIMEZONE"])
-
-
-def _local(moment: dt.datetime) -> str:
-    # Written as the API writes times, so a client can compare it with the order's closing time.
-    return moment.astimezone(_zone()).isoformat(timespec="seconds")
 
 
 def live_bid_of(session: Session, order_id: int, vendor_id: int) -> Bid | None:
@@ -69,7 +59,7 @@ def _require_bidding_open(order: Order, now: dt.datetime) -> None:
     if order.bidding_open(now):
         return
     if order.status == "published":
-        raise Conflict(f"Bidding on order {order.id} closed at {_local(order.bidding_closes_at)}.",
+        raise Conflict(f"Bidding on order {order.id} closed at {local_isoformat(order.bidding_closes_at)}.",
                        errors={"status": [order.effective_status(now)]})
     raise Conflict(f"Order {order.id} is {order.status}; it takes bids only while published.",
                    errors={"status": [order.status]})
@@ -88,10 +78,10 @@ def _check_terms(order: Order, data: dict, seats: int, now: dt.datetime) -> None
     if data["seats_committed"] > seats:
         errors["seats_committed"] = [f"At most your firm's seats ({seats})."]
     finish = data["proposed_finish_date"]
-    if finish < now.astimezone(_zone()).date():
+    if finish < local_date(now):
         errors["proposed_finish_date"] = ["Must not be in the past."]
     else:
-        deadline = order.delivery_deadline.astimezone(_zone()).date()
+        deadline = local_date(order.delivery_deadline)
         if finish > deadline:
             errors["proposed_finish_date"] = [f"Must not be after the order's delivery deadline ({deadline})."]
     if errors:
@@ -160,12 +150,6 @@ def withdraw_bid(session: Session, bid_id: int, *, actor, now: dt.datetime | Non
     return bid
 
 
-def _may_read_unsealed(actor, order: Order) -> bool:
-    if actor.role == "coordinator":
-        return True
-    return actor.role == "agency" and actor.organization_id == order.agency_id
-
-
 def bids_on_order(session: Session, order_id: int, *, actor, status: str | None = None,
                   now: dt.datetime | None = None) -> Select:
     """The bids on an order `actor` may read: a vendor its own at any time; the agency and coordinators
@@ -178,10 +162,10 @@ def bids_on_order(session: Session, order_id: int, *, actor, status: str | None 
         stmt = stmt.where(Bid.status == status)
     if actor.role == "vendor":
         return stmt.where(Bid.vendor_id == actor.organization_id)
-    if not _may_read_unsealed(actor, order):
+    if not oversees(actor, order):
         raise not_found("order", order_id)
     if not order.bidding_closed(now):
-        raise Forbidden(f"Bids are sealed until {_local(order.bidding_closes_at)}.")
+        raise Forbidden(f"Bids are sealed until {local_isoformat(order.bidding_closes_at)}.")
     return stmt
 
 
@@ -194,7 +178,7 @@ def get_visible_bid(session: Session, bid_id: int, *, actor, now: dt.datetime | 
         raise not_found("bid", bid_id)
     if actor.role == "vendor" and actor.organization_id == bid.vendor_id:
         return bid
-    if actor.role in UNSEALED_READERS and _may_read_unsealed(actor, bid.order) and bid.order.bidding_closed(now):
+    if oversees(actor, bid.order) and bid.order.bidding_closed(now):
         return bid
     raise not_found("bid", bid_id)
 

@@ -33,7 +33,8 @@ class AgencyRefSchema(Schema):
 
 
 class ScoringWeightsSchema(Schema):
-    """The order's own weighting of the five score components; they must sum to 100."""
+    """The weights of the five score components (an order's own, or the coordinators' policy);
+    they must sum to 100."""
 
     quality = fields.Float(required=True, validate=validate.Range(min=0, max=100))
     price = fields.Float(required=True, validate=validate.Range(min=0, max=100))

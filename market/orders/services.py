@@ -16,7 +16,7 @@ from market.lifecycle import Lifecycle
 from market.notifications.services import notify, users_of
 from market.orders.models import Order, Question
 from market.organizations.models import Organization
-from market.permissions import not_found, require_same_org
+from market.permissions import not_found, require_role, require_same_org
 
 ORDER_LIFECYCLE = Lifecycle(
     object_type="order",
@@ -154,7 +154,8 @@ def _check_rules(values: dict, changed: set) -> None:
 
 
 def create_order(session: Session, data: dict, *, actor) -> Order:
-    """A new draft of `actor`'s agency."""
+    """A new draft of `actor`'s agency (agency staff)."""
+    require_role(actor, "agency")
     _check_rules(data, set(data))
     order = Order(agency_id=actor.organization_id, created_by_id=actor.id, status="draft", **data)
     session.add(order)
@@ -179,8 +180,10 @@ EDITABLE_FIELDS = (
 )
 
 
-def update_order(session: Session, order: Order, data: dict, *, actor, now: dt.datetime | None = None) -> Order:
-    """Change a draft; the rules between fields are checked on the merged result."""
+def update_order(session: Session, order_id: int, data: dict, *, actor, now: dt.datetime | None = None) -> Order:
+    """Change a draft of `actor`'s agency; the rules between fields are checked on the merged result."""
+    require_role(actor, "agency")
+    order = get_own_order(session, order_id, actor, for_update=True)
     _require_draft(order, now or utcnow(), "edited")
     merged = {name: getattr(order, name) for name in EDITABLE_FIELDS}
     merged.update(data)
@@ -196,8 +199,10 @@ def update_order(session: Session, order: Order, data: dict, *, actor, now: dt.d
     return order
 
 
-def delete_order(session: Session, order: Order, *, actor, now: dt.datetime | None = None) -> None:
-    """Delete a draft for good; the audit trail keeps what it was."""
+def delete_order(session: Session, order_id: int, *, actor, now: dt.datetime | None = None) -> None:
+    """Delete a draft of `actor`'s agency for good; the audit trail keeps what it was."""
+    require_role(actor, "agency")
+    order = get_own_order(session, order_id, actor, for_update=True)
     _require_draft(order, now or utcnow(), "deleted")
     audit.record(session, "order.deleted", actor=actor, object_type="order", object_id=order.id,
                  organization_id=order.agency_id,
@@ -206,8 +211,10 @@ def delete_order(session: Session, order: Order, *, actor, now: dt.datetime | No
     session.delete(order)
 
 
-def publish_order(session: Session, order: Order, *, actor, now: dt.datetime | None = None) -> Order:
-    """Open a draft for bidding; its closing time must still be ahead."""
+def publish_order(session: Session, order_id: int, *, actor, now: dt.datetime | None = None) -> Order:
+    """Open a draft of `actor`'s agency for bidding; its closing time must still be ahead."""
+    require_role(actor, "agency")
+    order = get_own_order(session, order_id, actor, for_update=True)
     now = now or utcnow()
     if order.status == "draft" and order.bidding_closes_at <= now:
         raise InvalidInput(
@@ -220,15 +227,18 @@ def publish_order(session: Session, order: Order, *, actor, now: dt.datetime | N
     return order
 
 
-def cancel_order(session: Session, order: Order, *, actor, reason: str, now: dt.datetime | None = None) -> Order:
-    """Cancel a draft, published or evaluating order and tell the vendors who bid on it."""
+def cancel_order(session: Session, order_id: int, *, actor, reason: str, now: dt.datetime | None = None) -> Order:
+    """Cancel a draft, published or evaluating order (its agency or a coordinator) and tell the vendors
+    who bid on it."""
     # Imported here: bids and allocations build on orders, not the other way round.
     from market.allocations import services as allocations
     from market.bids.services import BID_LIFECYCLE
 
+    require_role(actor, "agency", "coordinator")
+    order = get_visible_order(session, order_id, actor, for_update=True)
     if actor.role == "agency":
         require_same_org(actor, order.agency_id, "order", order.id)
-    if allocations.approved_volume_by_order(session, [order.id]):
+    if allocations.approved_by_order(session, [order.id]):
         raise Conflict(f"Order {order.id} already has approved matches with contracts; it cannot be cancelled.")
     ORDER_LIFECYCLE.transition(session, order, "cancelled", actor=actor, organization_id=order.agency_id,
                                reason=reason, now=now)
@@ -268,8 +278,9 @@ def due_for_closing(now: dt.datetime):
 # Clarification questions -------------------------------------------------------------------------
 
 
-def sees_askers(actor, order: Order) -> bool:
-    """The owning agency and coordinators see every question and who asked it."""
+def oversees(actor, order: Order) -> bool:
+    """The owning agency and coordinators oversee an order: they see every question and who asked it,
+    and every bid once bidding has closed."""
     return actor.role == "coordinator" or (
         actor.role == "agency" and actor.organization_id == order.agency_id
     )
@@ -279,7 +290,7 @@ def questions_of(order: Order, actor):
     """Questions `actor` may read: all for the agency and coordinators; else the answered ones,
     plus a vendor's own."""
     stmt = select(Question).where(Question.order_id == order.id).order_by(Question.id)
-    if sees_askers(actor, order):
+    if oversees(actor, order):
         return stmt
     own = Question.vendor_id == actor.organization_id if actor.role == "vendor" else false()
     return stmt.where(or_(Question.answered_at.is_not(None), own))
@@ -287,7 +298,7 @@ def questions_of(order: Order, actor):
 
 def present_question(question: Question, actor, order: Order) -> dict:
     """The question as `actor` may see it: the asker is hidden from everyone else."""
-    reveal = sees_askers(actor, order) or (
+    reveal = oversees(actor, order) or (
         actor.role == "vendor" and actor.organization_id == question.vendor_id
     )
     return {
@@ -303,8 +314,10 @@ def present_question(question: Question, actor, order: Order) -> dict:
     }
 
 
-def ask_question(session: Session, order: Order, text: str, *, actor, now: dt.datetime | None = None) -> Question:
+def ask_question(session: Session, order_id: int, text: str, *, actor, now: dt.datetime | None = None) -> Question:
     """A vendor's clarification question, taken while bidding is open; the agency is told."""
+    require_role(actor, "vendor")
+    order = get_visible_order(session, order_id, actor)
     now = now or utcnow()
     if not order.bidding_open(now):
         status = order.effective_status(now)
@@ -321,7 +334,7 @@ def ask_question(session: Session, order: Order, text: str, *, actor, now: dt.da
     return question
 
 
-def get_question_to_answer(session: Session, question_id: int, actor) -> Question:
+def _question_to_answer(session: Session, question_id: int, actor) -> Question:
     """The question, locked, if it is on an order of `actor`'s agency; else 404."""
     question = session.get(Question, question_id, with_for_update=True)
     if question is None or question.order.agency_id != actor.organization_id:
@@ -329,9 +342,11 @@ def get_question_to_answer(session: Session, question_id: int, actor) -> Questio
     return question
 
 
-def answer_question(session: Session, question: Question, answer: str, *, actor,
+def answer_question(session: Session, question_id: int, answer: str, *, actor,
                     now: dt.datetime | None = None) -> Question:
-    """The agency's one answer, which makes the question public; the asker is told."""
+    """The agency's one answer to a question on its order, which makes the question public; the asker is told."""
+    require_role(actor, "agency")
+    question = _question_to_answer(session, question_id, actor)
     if question.answered_at is not None:
         raise Conflict(f"Question {question.id} was already answered; answers are not changed.",
                        errors={"answer": ["already answered"]})

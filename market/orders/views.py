@@ -14,7 +14,6 @@ from market.orders.schemas import (
     AnswerSchema, CancelSchema, OrderPageSchema, OrderQuerySchema, OrderSchema, OrderUpdateSchema,
     QuestionPageSchema, QuestionSchema,
 )
-from market.permissions import require_role
 
 blp = Blueprint("orders", __name__, url_prefix="/api/v1/orders",
                 description="Annotation demand published by agencies")
@@ -39,8 +38,7 @@ def list_orders(query):
 @blp.doc(security=BEARER)
 def create_order(body):
     """Draft an order for your agency (agency staff)"""
-    actor = require_role(current_user(), "agency")
-    order = services.create_order(db.session, body, actor=actor)
+    order = services.create_order(db.session, body, actor=current_user())
     db.session.commit()
     return order
 
@@ -59,9 +57,7 @@ def get_order(order_id):
 @blp.doc(security=BEARER)
 def update_order(body, order_id):
     """Edit a draft (its agency)"""
-    actor = require_role(current_user(), "agency")
-    order = services.get_own_order(db.session, order_id, actor, for_update=True)
-    services.update_order(db.session, order, body, actor=actor)
+    order = services.update_order(db.session, order_id, body, actor=current_user())
     db.session.commit()
     return order
 
@@ -71,9 +67,7 @@ def update_order(body, order_id):
 @blp.doc(security=BEARER)
 def delete_order(order_id):
     """Delete a draft (its agency)"""
-    actor = require_role(current_user(), "agency")
-    order = services.get_own_order(db.session, order_id, actor, for_update=True)
-    services.delete_order(db.session, order, actor=actor)
+    services.delete_order(db.session, order_id, actor=current_user())
     db.session.commit()
 
 
@@ -82,9 +76,7 @@ def delete_order(order_id):
 @blp.doc(security=BEARER)
 def publish_order(order_id):
     """Publish a draft and open it for bidding (its agency)"""
-    actor = require_role(current_user(), "agency")
-    order = services.get_own_order(db.session, order_id, actor, for_update=True)
-    services.publish_order(db.session, order, actor=actor)
+    order = services.publish_order(db.session, order_id, actor=current_user())
     db.session.commit()
     return order
 
@@ -95,9 +87,7 @@ def publish_order(order_id):
 @blp.doc(security=BEARER)
 def cancel_order(body, order_id):
     """Cancel an order with a reason (its agency or a coordinator)"""
-    actor = require_role(current_user(), "agency", "coordinator")
-    order = services.get_visible_order(db.session, order_id, actor, for_update=True)
-    services.cancel_order(db.session, order, actor=actor, reason=body["reason"])
+    order = services.cancel_order(db.session, order_id, actor=current_user(), reason=body["reason"])
     db.session.commit()
     return order
 
@@ -121,11 +111,10 @@ def list_questions(query, order_id):
 @blp.doc(security=BEARER)
 def ask_question(body, order_id):
     """Ask a clarification question while bidding is open (vendor staff)"""
-    actor = require_role(current_user(), "vendor")
-    order = services.get_visible_order(db.session, order_id, actor)
-    question = services.ask_question(db.session, order, body["text"], actor=actor)
+    actor = current_user()
+    question = services.ask_question(db.session, order_id, body["text"], actor=actor)
     db.session.commit()
-    return services.present_question(question, actor, order)
+    return services.present_question(question, actor, question.order)
 
 
 @questions_blp.post("/<id:question_id>/answer")
@@ -134,9 +123,8 @@ def ask_question(body, order_id):
 @questions_blp.doc(security=BEARER)
 def answer_question(body, question_id):
     """Answer a question on your order, once; the answer becomes public (its agency)"""
-    actor = require_role(current_user(), "agency")
-    question = services.get_question_to_answer(db.session, question_id, actor)
-    services.answer_question(db.session, question, body["answer"], actor=actor)
+    actor = current_user()
+    question = services.answer_question(db.session, question_id, body["answer"], actor=actor)
     db.session.commit()
     return services.present_question(question, actor, question.order)
 

@@ -7,14 +7,14 @@ from contextlib import contextmanager
 from flask import current_app
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from market.audit import services as audit
 from market.db import utcnow
 from market.errors import Conflict, Forbidden, InvalidInput
 from market.lifecycle import Lifecycle
 from market.organizations.models import Capability, Organization, VendorProfile
-from market.permissions import not_found
+from market.permissions import not_found, require_role
 
 VENDOR_LIFECYCLE = Lifecycle(
     object_type="vendor",
@@ -46,7 +46,7 @@ def get_organization(session: Session, org_id: int, actor) -> Organization:
 
 
 def list_organizations(*, kind=None, city=None, verification_status=None, q=None):
-    stmt = select(Organization).order_by(Organization.id)
+    stmt = select(Organization).options(selectinload(Organization.vendor_profile)).order_by(Organization.id)
     if kind:
         stmt = stmt.where(Organization.kind == kind)
     if city:
@@ -89,6 +89,9 @@ def _unique_credit_code(session: Session):
 
 
 def create_organization(session: Session, data: dict, *, actor) -> Organization:
+    """Register an organisation (administrators; `actor` None is the command line setting up)."""
+    if actor is not None:
+        require_role(actor, "admin")
     data = dict(data)
     data["credit_code"] = data["credit_code"].upper()
     if _credit_code_taken(session, data["credit_code"]):
@@ -148,16 +151,19 @@ def _vendor_profile(org: Organization) -> VendorProfile:
     return org.vendor_profile
 
 
-def set_vendor_status(session: Session, org: Organization, target: str, *, actor, reason: str | None) -> None:
+def set_vendor_status(session: Session, org_id: int, target: str, *, actor, reason: str | None) -> Organization:
     """Verify or suspend a vendor (coordinators), through the vendor lifecycle."""
     # Imported here: allocations build on organisations, not the other way round.
     from market.allocations.services import close_vendor_proposals
 
+    require_role(actor, "coordinator")
+    org = get_organization(session, org_id, actor)
     profile = _vendor_profile(org)
     session.refresh(profile, with_for_update=True)  # two coordinators may act on one vendor at once
     VENDOR_LIFECYCLE.transition(session, profile, target, actor=actor, organization_id=org.id, reason=reason)
     if target == "suspended":
         close_vendor_proposals(session, org.id, actor=actor, why=f"vendor suspended: {reason}")
+    return org
 
 
 def capabilities_of(session: Session, org: Organization) -> list[Capability]:
@@ -170,6 +176,18 @@ def _require_vendor(org: Organization) -> None:
         raise not_found("vendor", org.id)
 
 
+def _refuse_dropping_assessed(current: list[Capability], items: list[dict]) -> None:
+    # Dropped and listed again, a capability would come back unassessed, and the engine scores an
+    # unassessed one as average: a firm rated poorly could launder its rating that way.
+    kept = {(item["modality"], item["annotation_type"]) for item in items}
+    assessed = sorted(f"{c.modality}/{c.annotation_type}" for c in current
+                      if (c.modality, c.annotation_type) not in kept and c.assessed_proficiency is not None)
+    if assessed:
+        raise Forbidden(f"A coordinator has assessed {', '.join(assessed)}; only a coordinator may remove "
+                        "an assessed capability: ask one.",
+                        errors={"capabilities": [f"keep {name}" for name in assessed]})
+
+
 def replace_capabilities(session: Session, org: Organization, items: list[dict], *, actor) -> list[Capability]:
     """Replace a vendor's capabilities; vendors edit their own, only coordinators assess proficiency."""
     _require_vendor(org)
@@ -178,6 +196,7 @@ def replace_capabilities(session: Session, org: Organization, items: list[dict],
             raise not_found("vendor", org.id)
         if any("assessed_proficiency" in item for item in items):
             raise Forbidden("Assessed proficiency is set by coordinators, not by the vendor.")
+        _refuse_dropping_assessed(org.vendor_profile.capabilities, items)
     elif actor.role != "coordinator":
         raise Forbidden("Only the vendor's own staff or coordinators may change its capabilities.")
     profile = org.vendor_profile

@@ -13,7 +13,6 @@ from market.organizations.schemas import (
     CapabilityListSchema, OrganizationPageSchema, OrganizationQuerySchema, OrganizationSchema,
     OrganizationUpdateSchema, RequiredReasonSchema, StatusReasonSchema,
 )
-from market.permissions import require_role
 
 blp = Blueprint("organizations", __name__, url_prefix="/api/v1/organizations",
                 description="Agencies, vendors and the operator")
@@ -38,8 +37,7 @@ def list_organizations(query):
 @blp.doc(security=BEARER)
 def create_organization(body):
     """Register an organisation (administrators)"""
-    actor = require_role(current_user(), "admin")
-    org = services.create_organization(db.session, body, actor=actor)
+    org = services.create_organization(db.session, body, actor=current_user())
     db.session.commit()
     return org
 
@@ -71,9 +69,8 @@ def update_organization(body, org_id):
 @blp.doc(security=BEARER)
 def verify_vendor(body, org_id):
     """Verify a vendor, so that it may bid (coordinators)"""
-    actor = require_role(current_user(), "coordinator")
-    org = services.get_organization(db.session, org_id, actor)
-    services.set_vendor_status(db.session, org, "verified", actor=actor, reason=body.get("reason"))
+    org = services.set_vendor_status(db.session, org_id, "verified", actor=current_user(),
+                                     reason=body.get("reason"))
     db.session.commit()
     return org
 
@@ -84,9 +81,7 @@ def verify_vendor(body, org_id):
 @blp.doc(security=BEARER)
 def suspend_vendor(body, org_id):
     """Suspend a vendor with a reason; it can no longer bid (coordinators)"""
-    actor = require_role(current_user(), "coordinator")
-    org = services.get_organization(db.session, org_id, actor)
-    services.set_vendor_status(db.session, org, "suspended", actor=actor, reason=body["reason"])
+    org = services.set_vendor_status(db.session, org_id, "suspended", actor=current_user(), reason=body["reason"])
     db.session.commit()
     return org
 

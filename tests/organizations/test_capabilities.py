@@ -24,7 +24,8 @@ def kinds(body) -> list[tuple[str, str]]:
 
 def test_a_vendor_replaces_its_own_capabilities(api, actors):
     vendor = actors.vendor
-    CapabilityFactory(vendor=vendor.organization.vendor_profile, modality="text", annotation_type="ner")
+    CapabilityFactory(vendor=vendor.organization.vendor_profile, modality="text", annotation_type="ner",
+                      assessed_proficiency=None)
     response = api.put(url(vendor.organization_id), json={"capabilities": [BBOX, TRANSCRIPTION]},
                        token=actors.token(vendor))
     assert response.status_code == 200, response.text
@@ -49,10 +50,32 @@ def test_replacing_keeps_the_coordinators_assessment_of_a_kept_capability(api, a
 
 def test_an_empty_list_removes_every_capability(api, actors):
     vendor = actors.vendor
-    CapabilityFactory(vendor=vendor.organization.vendor_profile)
+    CapabilityFactory(vendor=vendor.organization.vendor_profile, assessed_proficiency=None)
     response = api.put(url(vendor.organization_id), json={"capabilities": []}, token=actors.token(vendor))
     assert response.status_code == 200, response.text
     assert response.json() == {"capabilities": []}
+
+
+def test_a_vendor_cannot_drop_an_assessed_capability_to_shed_its_rating(api, actors):
+    vendor = actors.vendor
+    CapabilityFactory(vendor=vendor.organization.vendor_profile, modality="image", annotation_type="bbox",
+                      assessed_proficiency=0.1)
+    for body in ({"capabilities": [TRANSCRIPTION]}, {"capabilities": []}):
+        error = assert_error(api.put(url(vendor.organization_id), json=body, token=actors.token(vendor)),
+                             403, "capabilities")
+        assert "coordinator" in error["message"]
+    listed = api.get(url(vendor.organization_id), token=actors.token(vendor)).json()
+    assert [c["assessed_proficiency"] for c in listed["capabilities"]] == [0.1]
+
+
+def test_a_coordinator_may_remove_an_assessed_capability(api, actors):
+    vendor = actors.vendor
+    CapabilityFactory(vendor=vendor.organization.vendor_profile, modality="image", annotation_type="bbox",
+                      assessed_proficiency=0.1)
+    response = api.put(url(vendor.organization_id), json={"capabilities": [TRANSCRIPTION]},
+                       token=actors.token(actors.coordinator))
+    assert response.status_code == 200, response.text
+    assert kinds(response.json()) == [("audio", "transcription")]
 
 
 @pytest.mark.parametrize("proficiency", [0.7, None])

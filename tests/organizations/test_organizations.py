@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from market.audit.models import AuditEvent
 from market.organizations import services
@@ -159,6 +159,30 @@ def test_search_wildcards_are_taken_literally(api, actors, q):
     VendorFactory(name="黔数_智能")
     found = api.get(URL, params={"q": q}, token=actors.token(actors.agency)).json()["items"]
     assert [o["name"] for o in found] == (["黔数_智能"] if q == "_" else [])
+
+
+@pytest.fixture
+def statements(app):
+    """The SQL statements run while the test lasts, by the test and by the server alike."""
+    seen: list[str] = []
+    engine = app.extensions["market.db"].engine
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    yield seen
+    event.remove(engine, "before_cursor_execute", note)
+
+
+def test_listing_organisations_reads_every_vendor_profile_in_one_query(api, actors, statements):
+    for _ in range(4):
+        VendorFactory()
+    token = actors.token(actors.agency)
+    statements.clear()
+    response = api.get(URL, params={"kind": "vendor"}, token=token)
+    assert [o["vendor_profile"]["seats"] for o in response.json()["items"]] == [100] * 4
+    assert len([s for s in statements if "FROM vendor_profiles" in s]) == 1
 
 
 def test_listing_organisations_needs_a_login(api):
