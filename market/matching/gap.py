@@ -1,41 +1,43 @@
-"""Generalised assignment problem (GAP) solver: give every job to one agent within capacities."""
+"""Generalised assignment problem (GAP) solver: every job to one agent, within agent capacities."""
 
-# Solver choice. Three engines are combined, each for what it does best:
-#   * HiGHS through scipy (linprog/milp): the LP relaxation (bound, duals, reduced costs) and the
-#     final proof of optimality on the variable-fixed reduced problem. It is bundled with scipy,
-#     deterministic, and proves OR-Library A-C instances once the problem is reduced; CP-SAT was
-#     slower at proving these (it timed out on b10-200, c10-200 and c20-200 in 20 s).
+# Solver choice. Four parts are combined, each for what it does best:
+#   * HiGHS through scipy (linprog): the LP relaxation (bound, duals, reduced costs). It is
+#     bundled with scipy and deterministic. scipy.optimize.milp (also HiGHS) is the exact fallback
+#     when costs or weights are not integral.
 #   * A Lagrangian relaxation of the assignment constraints (one 0-1 knapsack per agent, solved by
-#     numpy dynamic programming, subgradient ascent): a bound much tighter than the LP on the hard
-#     type-D instances and per-variable penalties for reduced-cost fixing.
+#     numpy dynamic programming, subgradient ascent): a bound much tighter than the LP on type C/D
+#     and per-pair penalties for reduced-cost fixing (typically 1-2 pairs per job survive on A-C).
 #   * Our own penalised local search over multi-exchange (ejection chain / cyclic exchange) moves:
-#     general MILP engines stall 0.8-1.7 % above the best known values on type D, while shift/swap
-#     moves alone get stuck about 1-2 % away; chains and cycles through several agents are what
-#     tight type-D capacities need.
-# ortools (CP-SAT) is not used; importing it alongside scipy.optimize.milp works, but it added
-# nothing here that the three parts above do not do better.
+#     general MILP engines stall 0.8-1.7 % above the best known values on type D, and shift/swap
+#     moves alone got stuck 1-2 % away in our tests; chains and cycles through several agents are
+#     what tight capacities need.
+#   * CP-SAT (ortools) on the fixed, reduced problem with the objective capped below the incumbent:
+#     it proves optimality or finds the last improvement. With one worker and
+#     max_deterministic_time it is reproducible, which HiGHS' clock-based time limit is not, and on
+#     these reduced problems it proved faster than HiGHS in our tests. ortools and
+#     scipy.optimize.milp import fine in one process (highspy is not used).
 #
 # Determinism: every phase is limited by work counts (iterations, branch-and-bound nodes), never
-# by the clock, and all randomness comes from numpy's generator seeded with `seed`. The wall-clock
-# time limit is only a safety net; it can change the answer only on a machine so loaded that the
-# work budget, sized for about half the limit, overruns it.
+# by the clock, and no phase uses randomness (`seed` is accepted for the interface and ignored).
+# The wall-clock time limit is only a safety net; it can change the answer only on a machine so
+# loaded that the work budget, sized for well under the limit, overruns it.
 
 from __future__ import annotations
 
 import math
 import time
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+from ortools.sat.python import cp_model
 from scipy.sparse import csr_matrix
 
 from market.matching.orlib import GapInstance
 
 __all__ = ["GapResult", "solve_gap"]
 
-SOLVER_NAME = "lp+lagrangian+ejection-chain-search+highs"
+SOLVER_NAME = "lp+lagrangian+ejection-chain-search+cp-sat"
 _INF = np.inf
 
 
@@ -57,7 +59,8 @@ class GapResult:
 # does not depend on machine speed. The constants are calibrated so that, on one core of the
 # 2-core reference machine, each phase takes roughly the stated share of the time limit.
 _LS_SHARE = 0.30  # first local search
-_LS_MORE_SHARE = 0.25  # second local search, only when optimality could not be proven
+_LS_MORE_SHARE = 0.25  # second local search among the pairs left by fixing, before CP-SAT
+_LS_LONG_SHARE = 0.40  # second local search when fixing leaves too much to prove (type D)
 _LAG_SHARE = 0.12  # subgradient ascent
 _LAG_MAX_ITERATIONS = 200
 # Measured costs (one core, loaded machine): per local-search iteration a fixed numpy overhead
@@ -72,7 +75,8 @@ _ALPHA_UP = 0.1  # relative rise of an overloaded agent's penalty weight at a lo
 _ALPHA_DOWN = 0.1  # relative fall of all weights at a feasible local optimum
 _MAX_CHAIN = 10  # longest ejection chain / exchange cycle explored
 _BEAM = 30  # labels kept per chain depth
-_EXACT_NODE_LIMIT = 3000  # per round; deterministic, unlike a time limit
+_EXACT_NODE_LIMIT = 200  # HiGHS nodes per round; deterministic, unlike a time limit
+_EXACT_DETERMINISTIC_SHARE = 0.30  # CP-SAT deterministic time per round, as a share of the limit
 _EXACT_ROUNDS = 3  # each improvement tightens the fixing, so the next round is smaller
 _EXACT_SMALL = 600  # variables: small enough to always try to prove optimality
 _EXACT_PER_JOB = 4.0  # otherwise prove only when fixing leaves at most this many variables per job
@@ -83,7 +87,7 @@ def solve_gap(inst: GapInstance, time_limit: float = 10.0, seed: int = 0) -> Gap
     """Solve a classic GAP instance (every job assigned exactly once).
 
     Returns the best assignment found, a proven bound and the status; deterministic for the same
-    instance, time_limit and seed unless the wall-clock safety net (time_limit) is hit.
+    instance and time_limit unless the wall-clock safety net (time_limit) is hit.
     """
     start = time.perf_counter()
     deadline = start + max(0.0, time_limit)
@@ -101,7 +105,7 @@ def solve_gap(inst: GapInstance, time_limit: float = 10.0, seed: int = 0) -> Gap
         raise ValueError(f"{inst.name}: values, weights and capacities must be finite")
     # Everything below minimises; profits are negated.
     sign = 1.0 if inst.sense == "min" else -1.0
-    solver = _Solver(sign * value, weight, capacity, time_limit, seed, deadline)
+    solver = _Solver(sign * value, weight, capacity, time_limit, deadline)
     assignment, cost, lower, status = solver.run()
 
     if assignment is None:
@@ -133,7 +137,6 @@ class _Solver:
         weight: np.ndarray,
         capacity: np.ndarray,
         time_limit: float,
-        seed: int,
         deadline: float,
     ) -> None:
         self.cost = cost
@@ -141,7 +144,6 @@ class _Solver:
         self.capacity = capacity
         self.m, self.n = cost.shape
         self.time_limit = max(0.0, time_limit)
-        self.rng = np.random.default_rng(seed)
         self.deadline = deadline
         # A pair whose job alone exceeds the agent's capacity can never be used.
         self.allowed = weight <= capacity[:, None] + 1e-9
@@ -218,9 +220,11 @@ class _Solver:
             keep = self._keep(fixing)
             more = self._ls_iterations(_LS_MORE_SHARE)
             safety = self.deadline - 0.3 * self.time_limit
-            if keep is not None and keep.sum() <= self._exact_size():
+            if self._proven():
+                pass  # fixing alone emptied some job's candidates: the incumbent is optimal
+            elif keep is not None and keep.sum() <= self._exact_size():
                 # Few pairs can still beat the incumbent: search only among them (plus the
-                # incumbent's own pairs), then let HiGHS prove or improve.
+                # incumbent's own pairs), then let CP-SAT prove or improve.
                 mask = keep.copy()
                 mask[self.best_a, np.arange(self.n)] = True
                 self._local_search(self.best_a, more, safety, mask)
@@ -228,7 +232,7 @@ class _Solver:
             elif self.best_a is not None:
                 # Not provable in the budget (typically tight type-D instances): spend the rest
                 # of the work budget on a second search from the incumbent, fresh weights.
-                self._local_search(self.best_a, more, safety)
+                self._local_search(self.best_a, self._ls_iterations(_LS_LONG_SHARE), safety)
             else:
                 self._exact(fixing)
 
@@ -414,7 +418,7 @@ class _Solver:
         return keep
 
     def _exact(self, fixing: tuple[float, np.ndarray, float, np.ndarray | None]) -> None:
-        """Prove optimality (or improve) with HiGHS on the pairs that could still beat the incumbent.
+        """Prove optimality (or improve) exactly on the pairs that could still beat the incumbent.
 
         Each improvement tightens the fixing, so a few rounds usually end in a proof.
         """
@@ -435,26 +439,81 @@ class _Solver:
                 return
 
     def _solve_reduced(self, keep: np.ndarray, threshold: float) -> bool:
-        """One HiGHS run on the kept variables; returns False when out of time."""
-        m, n = self.m, self.n
-        time_left = self._time_left() - 0.15 * self.time_limit
+        """One exact run on the kept variables; returns False when out of time."""
+        time_left = self._time_left() - 0.1 * self.time_limit
         if time_left <= 0.05:
             return False
+        if self.integral_cost and self.integral_weight:
+            self._cpsat_reduced(keep, threshold, time_left)
+        else:
+            self._highs_reduced(keep, threshold, time_left)
+        return True
+
+    def _cpsat_reduced(self, keep: np.ndarray, threshold: float, time_left: float) -> None:
+        """CP-SAT on the kept pairs, with the objective capped just below the incumbent.
+
+        One worker and a deterministic time limit keep the answer reproducible; the wall-clock
+        limit is only the safety net.
+        """
+        m, n = self.m, self.n
+        agent_of, job_of = np.nonzero(keep)
+        model = cp_model.CpModel()
+        x = [model.new_bool_var(f"x{t}") for t in range(len(agent_of))]
+        by_job: list[list[int]] = [[] for _ in range(n)]
+        by_agent: list[list[int]] = [[] for _ in range(m)]
+        for t, (i, j) in enumerate(zip(agent_of.tolist(), job_of.tolist())):
+            by_job[j].append(t)
+            by_agent[i].append(t)
+        for ts in by_job:
+            model.add_exactly_one(x[t] for t in ts)
+        w = np.round(self.weight).astype(np.int64)
+        c = np.round(self.cost).astype(np.int64)
+        for i, ts in enumerate(by_agent):
+            if ts:
+                model.add(sum(int(w[i, job_of[t]]) * x[t] for t in ts) <= int(math.floor(self.capacity[i] + 1e-9)))
+        objective = sum(int(c[agent_of[t], job_of[t]]) * x[t] for t in range(len(x)))
+        if math.isfinite(threshold):
+            model.add(objective <= int(math.floor(threshold + 1e-6)))
+        model.minimize(objective)
+        if self.best_a is not None:
+            for t in range(len(x)):
+                model.add_hint(x[t], bool(self.best_a[job_of[t]] == agent_of[t]))
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1
+        solver.parameters.random_seed = 0
+        solver.parameters.max_deterministic_time = _EXACT_DETERMINISTIC_SHARE * self.time_limit
+        solver.parameters.max_time_in_seconds = max(0.05, time_left)
+        status = solver.solve(model)
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            chosen = np.array([solver.boolean_value(v) for v in x], dtype=bool)
+            a = np.full(n, -1, dtype=np.int64)
+            a[job_of[chosen]] = agent_of[chosen]
+            if (a >= 0).all():
+                self._offer(a)
+        if status in (cp_model.OPTIMAL, cp_model.INFEASIBLE):
+            # Nothing in the reduced space beats the incumbent, and nothing outside it can.
+            if self.best_a is not None:
+                self.lower = max(self.lower, self.best_cost)
+            else:
+                self.infeasible = True
+        elif status == cp_model.FEASIBLE and math.isfinite(threshold):
+            self._raise_lower(min(solver.best_objective_bound, threshold))
+
+    def _highs_reduced(self, keep: np.ndarray, threshold: float, time_left: float) -> None:
+        """HiGHS on the kept pairs (used when costs or weights are not integral)."""
+        m, n = self.m, self.n
         agent_of, job_of = np.nonzero(keep)
         kept = len(agent_of)
         cols = np.arange(kept)
         a_eq = csr_matrix((np.ones(kept), (job_of, cols)), shape=(n, kept))
         a_ub = csr_matrix((self.weight[agent_of, job_of], (agent_of, cols)), shape=(m, kept))
-        with warnings.catch_warnings():
-            # node_limit is a documented milp option; the warning is about HiGHS' own names.
-            warnings.simplefilter("ignore", RuntimeWarning)
-            res = milp(
-                self.cost[agent_of, job_of],
-                integrality=np.ones(kept),
-                bounds=Bounds(0, 1),
-                constraints=[LinearConstraint(a_eq, 1, 1), LinearConstraint(a_ub, -np.inf, self.capacity)],
-                options={"time_limit": time_left, "node_limit": _EXACT_NODE_LIMIT, "mip_rel_gap": 0.0},
-            )
+        res = milp(
+            self.cost[agent_of, job_of],
+            integrality=np.ones(kept),
+            bounds=Bounds(0, 1),
+            constraints=[LinearConstraint(a_eq, 1, 1), LinearConstraint(a_ub, -np.inf, self.capacity)],
+            options={"time_limit": time_left, "node_limit": _EXACT_NODE_LIMIT, "mip_rel_gap": 0.0},
+        )
         if res.x is not None:
             x = np.asarray(res.x).reshape(-1) > 0.5
             a = np.full(n, -1, dtype=np.int64)
@@ -474,7 +533,6 @@ class _Solver:
             if dual is not None and math.isfinite(dual) and math.isfinite(threshold):
                 # Solutions outside the reduced space cost more than the threshold.
                 self._raise_lower(min(dual, threshold))
-        return True
 
 
 # ------------------------------------------------------------------------------------------------
