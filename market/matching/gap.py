@@ -76,7 +76,7 @@ _ALPHA_DOWN = 0.1  # relative fall of all weights at a feasible local optimum
 _MAX_CHAIN = 10  # longest ejection chain / exchange cycle explored
 _BEAM = 30  # labels kept per chain depth
 _EXACT_NODE_LIMIT = 200  # HiGHS nodes per round; deterministic, unlike a time limit
-_EXACT_DETERMINISTIC_SHARE = 0.30  # CP-SAT deterministic time per round, as a share of the limit
+_EXACT_DETERMINISTIC_SHARE = 0.30  # CP-SAT deterministic time, all rounds, as a share of the limit
 _EXACT_ROUNDS = 3  # each improvement tightens the fixing, so the next round is smaller
 _EXACT_SMALL = 600  # variables: small enough to always try to prove optimality
 _EXACT_PER_JOB = 4.0  # otherwise prove only when fixing leaves at most this many variables per job
@@ -155,6 +155,8 @@ class _Solver:
         self.best_cost = _INF
         self.lower = -_INF
         self.infeasible = False  # set when the exact phase proves there is no feasible solution
+        # CP-SAT deterministic time left for all exact rounds together.
+        self.exact_budget = _EXACT_DETERMINISTIC_SHARE * self.time_limit
 
     # ---- bookkeeping ------------------------------------------------------------------------
     def _offer(self, a: np.ndarray) -> None:
@@ -444,6 +446,8 @@ class _Solver:
         if time_left <= 0.05:
             return False
         if self.integral_cost and self.integral_weight:
+            if self.exact_budget <= 0.01:
+                return False
             self._cpsat_reduced(keep, threshold, time_left)
         else:
             self._highs_reduced(keep, threshold, time_left)
@@ -481,9 +485,10 @@ class _Solver:
         solver = cp_model.CpSolver()
         solver.parameters.num_workers = 1
         solver.parameters.random_seed = 0
-        solver.parameters.max_deterministic_time = _EXACT_DETERMINISTIC_SHARE * self.time_limit
+        solver.parameters.max_deterministic_time = self.exact_budget
         solver.parameters.max_time_in_seconds = max(0.05, time_left)
         status = solver.solve(model)
+        self.exact_budget -= solver.deterministic_time
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             chosen = np.array([solver.boolean_value(v) for v in x], dtype=bool)
             a = np.full(n, -1, dtype=np.int64)
