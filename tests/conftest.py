@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from contextlib import contextmanager
 
 import pytest
 import requests
@@ -61,17 +62,26 @@ def live_server(app):
     thread.join(timeout=5)
 
 
-@pytest.fixture
-def connection(app):
-    """One outer transaction per test; the app's sessions join it with savepoints; rolled back after."""
+@contextmanager
+def outer_transaction(app):
+    """An outer transaction the app's sessions join with savepoints; rolled back at the end."""
     database = app.extensions["market.db"]
     conn = database.engine.connect()
     outer = conn.begin()
     database.bind_to(conn)
-    yield conn
-    database.bind_to(None)
-    outer.rollback()
-    conn.close()
+    try:
+        yield conn
+    finally:
+        database.bind_to(None)
+        outer.rollback()
+        conn.close()
+
+
+@pytest.fixture
+def connection(app):
+    """One outer transaction per test, rolled back after it."""
+    with outer_transaction(app) as conn:
+        yield conn
 
 
 @pytest.fixture

@@ -31,6 +31,7 @@ from market.accounts import services as accounts
 from market.api import MAX_ID
 from market.db import Base
 from market.notifications.services import notify
+from tests.conftest import outer_transaction
 from tests.factories import (
     ALL_FACTORIES, BidFactory, CapabilityFactory, ContractFactory, OperatorFactory, OrderFactory,
     OrganizationFactory, QuestionFactory, UserFactory, VendorFactory,
@@ -45,14 +46,8 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 @pytest.fixture(scope="module")
 def fuzz_connection(app):
     """One outer transaction for the whole run: the generated requests add to it, the end rolls it back."""
-    database = app.extensions["market.db"]
-    conn = database.engine.connect()
-    outer = conn.begin()
-    database.bind_to(conn)
-    yield conn
-    database.bind_to(None)
-    outer.rollback()
-    conn.close()
+    with outer_transaction(app) as conn:
+        yield conn
 
 
 @pytest.fixture(scope="module")
