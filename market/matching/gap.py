@@ -4,40 +4,47 @@
 #   * HiGHS through scipy (linprog): the LP relaxation (bound, duals, reduced costs). It is
 #     bundled with scipy and deterministic. scipy.optimize.milp (also HiGHS) is the exact fallback
 #     when costs or weights are not integral.
-#   * A Lagrangian relaxation of the assignment constraints (one 0-1 knapsack per agent, solved by
-#     numpy dynamic programming, subgradient ascent): a bound much tighter than the LP on type C/D
-#     and per-pair penalties for reduced-cost fixing (typically 1-2 pairs per job survive on A-C).
-#   * Our own penalised local search over multi-exchange (ejection chain / cyclic exchange) moves:
-#     general MILP engines stall 0.8-1.7 % above the best known values on type D, and shift/swap
-#     moves alone got stuck 1-2 % away in our tests; chains and cycles through several agents are
-#     what tight capacities need.
+#   * A Lagrangian relaxation of the assignment constraints (one 0-1 knapsack per agent by
+#     dynamic programming, subgradient ascent): a bound much tighter than the LP on type C/D and
+#     per-pair penalties for fixing (typically 1-2 pairs per job survive on A-C).
+#   * Our own penalised local search over multi-exchange (ejection chain / cyclic exchange) moves,
+#     iterated with random kicks: general MILP engines stall 0.8-1.7 % above the best known
+#     values on type D, and shift/swap moves alone got stuck 1-2 % away in our tests (also as a
+#     compiled tabu search); chains and cycles through several agents are what tight capacities
+#     need. The inner loops are compiled with numba (gap_kernels.py) and release the GIL.
 #   * CP-SAT (ortools) on the fixed, reduced problem with the objective capped below the incumbent:
-#     it proves optimality or finds the last improvement. With one worker and
-#     max_deterministic_time it is reproducible, which HiGHS' clock-based time limit is not, and on
-#     these reduced problems it proved faster than HiGHS in our tests. ortools and
-#     scipy.optimize.milp import fine in one process (highspy is not used).
+#     it proves optimality or finds the last improvement, which on the hardest B/C instances is a
+#     compound change of 15-20 jobs over 8-14 agents that no local move reaches. With one worker
+#     and max_deterministic_time it is reproducible, which HiGHS' clock-based limit is not, and on
+#     these reduced problems it proved faster than HiGHS. ortools and scipy.optimize.milp import
+#     fine in one process (highspy is not used).
+# The two cores are used by running two of these at once in threads: CP-SAT next to a search
+# when fixing leaves a provable problem, two differently seeded searches otherwise.
 #
-# Determinism: every phase is limited by work counts (iterations, branch-and-bound nodes), never
-# by the clock, and no phase uses randomness (`seed` is accepted for the interface and ignored).
-# The wall-clock time limit is only a safety net; it can change the answer only on a machine so
-# loaded that the work budget, sized for well under the limit, overruns it.
+# Determinism: every phase is limited by work counts (iterations, CP-SAT deterministic time,
+# branch-and-bound nodes), never by the clock; the random kicks come from generators seeded from
+# `seed`; the parallel phases exchange nothing while they run and their results are merged in a
+# fixed order. The wall-clock time limit is only a safety net; it can change the answer only on
+# a machine so loaded that the work budget, sized for well under the limit, overruns it.
 
 from __future__ import annotations
 
 import math
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from ortools.sat.python import cp_model
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.sparse import csr_matrix
 
+from market.matching import gap_kernels
 from market.matching.orlib import GapInstance
 
-__all__ = ["GapResult", "solve_gap"]
+__all__ = ["GapResult", "solve_gap", "warm_up"]
 
-SOLVER_NAME = "lp+lagrangian+ejection-chain-search+cp-sat"
+SOLVER_NAME = "lp+lagrangian+ejection-chain-ils+cp-sat"
 _INF = np.inf
 
 
@@ -58,36 +65,58 @@ class GapResult:
 # Work budgets. They are expressed in iterations computed from the instance size, so the answer
 # does not depend on machine speed. The constants are calibrated so that, on one core of the
 # 2-core reference machine, each phase takes roughly the stated share of the time limit.
-_LS_SHARE = 0.30  # first local search
-_LS_MORE_SHARE = 0.25  # second local search among the pairs left by fixing, before CP-SAT
-_LS_LONG_SHARE = 0.40  # second local search when fixing leaves too much to prove (type D)
-_LAG_SHARE = 0.12  # subgradient ascent
-_LAG_MAX_ITERATIONS = 200
-# Measured costs (one core, loaded machine): per local-search iteration a fixed numpy overhead
-# plus a per-chain-depth overhead plus the array elements touched; per knapsack DP item step an
-# overhead plus the table cells touched.
-_LS_CALL_S = 1.0e-4
-_LS_DEPTH_S = 3.5e-5
-_LS_ELEMENT_S = 3.8e-9
-_DP_STEP_S = 3.0e-5
-_DP_CELL_S = 5.0e-9
+_FIRST_SHARE = 0.05  # first descent from the rounded LP solution
+_IMPROVE_SHARE = 0.12  # then two iterated searches side by side on all pairs
+_LAG_SHARE = 0.10  # subgradient ascent
+_LAG_MAX_ITERATIONS = 5000
+_LAG_STALL = 60  # steps without a better bound before the step size halves
+_PROVE_SHARE = 0.75  # CP-SAT next to HiGHS, when fixing leaves a provable problem
+_SEARCH_SHARE = 0.45  # two searches side by side, when it does not (typically type D)
+_EXACT_MORE_SHARE = 0.15  # CP-SAT deterministic time for the rounds after an improvement
+_DET_PER_SECOND = 1.3  # CP-SAT deterministic time units per second of one core (measured)
+# Measured cost of one local-search iteration (one core): a fixed part plus the improvement
+# graph (n^2), the chain labels (depth * beam * n, both families) and the insertion table (m n).
+_IT_FIXED_S = 2.0e-5
+_IT_GRAPH_S = 5.0e-9
+_IT_LABEL_S = 1.0e-8
+_IT_TABLE_S = 2.0e-9
+# Knapsack dynamic programming: per subgradient step a fixed part plus the table cells.
+_DP_STEP_S = 1.0e-5
+_DP_CELL_S = 2.0e-10
 _ALPHA_UP = 0.1  # relative rise of an overloaded agent's penalty weight at a local optimum
 _ALPHA_DOWN = 0.1  # relative fall of all weights at a feasible local optimum
 _MAX_CHAIN = 10  # longest ejection chain / exchange cycle explored
-_BEAM = 30  # labels kept per chain depth
+_BEAM = 30  # labels kept per chain depth in the first descent
+_ILS_BEAM = 10  # narrower in the iterated search: half the cost per step, as good in our tests
+_ILS_KICK = 0.04  # share of the jobs moved at random by a kick
+# Searches without a proof keep the pairs whose Lagrangian penalty is at most this share of the gap.
+_FOCUS = 0.2
 _EXACT_NODE_LIMIT = 200  # HiGHS nodes per round; deterministic, unlike a time limit
-_EXACT_DETERMINISTIC_SHARE = 0.30  # CP-SAT deterministic time, all rounds, as a share of the limit
+_PROVE_NODE_LIMIT = 100_000  # beside CP-SAT: in practice HiGHS proves or is stopped by the clock
 _EXACT_ROUNDS = 3  # each improvement tightens the fixing, so the next round is smaller
 _EXACT_SMALL = 600  # variables: small enough to always try to prove optimality
 _EXACT_PER_JOB = 4.0  # otherwise prove only when fixing leaves at most this many variables per job
 _MAX_DP_CELLS = 10_000_000  # knapsack tables (float64 cells) larger than this are not built
+_MAX_SEARCH_JOBS = 3000  # the improvement graph is n x n; larger instances only get the exact phase
+
+
+def warm_up() -> None:
+    """Compile (or load from the cache) the numba kernels, so that no timed solve pays for it."""
+    cost = np.array([[1.0, 2.0], [2.0, 1.0]])
+    weight = np.ones((2, 2))
+    capacity = np.ones(2)
+    start = np.zeros(2, dtype=np.int64)
+    gap_kernels.local_search(cost, weight, capacity, start, 5, 5, 2, 2, 1.0, 0.1, 0.1, -_INF)
+    gap_kernels.iterated_local_search(cost, weight, capacity, start, 5, 5, 2, 2, 1.0, 0.1, 0.1, 1, 0, -_INF)
+    gap_kernels.knapsacks(cost, np.ones((2, 2), dtype=np.int64), np.ones(2, dtype=np.int64))
+    gap_kernels.lagrangian_penalties(cost, np.ones((2, 2), dtype=np.int64), np.ones(2, dtype=np.int64))
 
 
 def solve_gap(inst: GapInstance, time_limit: float = 10.0, seed: int = 0) -> GapResult:
     """Solve a classic GAP instance (every job assigned exactly once).
 
     Returns the best assignment found, a proven bound and the status; deterministic for the same
-    instance and time_limit unless the wall-clock safety net (time_limit) is hit.
+    instance, time_limit and seed unless the wall-clock safety net (time_limit) is hit.
     """
     start = time.perf_counter()
     deadline = start + max(0.0, time_limit)
@@ -105,7 +134,7 @@ def solve_gap(inst: GapInstance, time_limit: float = 10.0, seed: int = 0) -> Gap
         raise ValueError(f"{inst.name}: values, weights and capacities must be finite")
     # Everything below minimises; profits are negated.
     sign = 1.0 if inst.sense == "min" else -1.0
-    solver = _Solver(sign * value, weight, capacity, time_limit, deadline)
+    solver = _Solver(sign * value, weight, capacity, time_limit, deadline, seed)
     assignment, cost, lower, status = solver.run()
 
     if assignment is None:
@@ -138,6 +167,7 @@ class _Solver:
         capacity: np.ndarray,
         time_limit: float,
         deadline: float,
+        seed: int = 0,
     ) -> None:
         self.cost = cost
         self.weight = weight
@@ -145,6 +175,7 @@ class _Solver:
         self.m, self.n = cost.shape
         self.time_limit = max(0.0, time_limit)
         self.deadline = deadline
+        self.seed = int(seed)
         # A pair whose job alone exceeds the agent's capacity can never be used.
         self.allowed = weight <= capacity[:, None] + 1e-9
         self.integral_cost = bool(np.all(cost == np.round(cost)))
@@ -155,12 +186,14 @@ class _Solver:
         self.best_cost = _INF
         self.lower = -_INF
         self.infeasible = False  # set when the exact phase proves there is no feasible solution
-        # CP-SAT deterministic time left for all exact rounds together.
-        self.exact_budget = _EXACT_DETERMINISTIC_SHARE * self.time_limit
+        # CP-SAT deterministic time left for the exact rounds after the parallel phase.
+        self.exact_budget = _EXACT_MORE_SHARE * self.time_limit * _DET_PER_SECOND
 
     # ---- bookkeeping ------------------------------------------------------------------------
-    def _offer(self, a: np.ndarray) -> None:
+    def _offer(self, a: np.ndarray | None) -> None:
         """Keep `a` if it is feasible and better than the incumbent (objective recomputed exactly)."""
+        if a is None or (a < 0).any():
+            return
         jobs = np.arange(self.n)
         if not self.allowed[a, jobs].all():
             return
@@ -187,6 +220,9 @@ class _Solver:
             return self.best_cost - 1.0 + 1e-6
         return self.best_cost - 1e-9 * max(1.0, abs(self.best_cost))
 
+    def _time_left(self) -> float:
+        return self.deadline - time.perf_counter()
+
     # ---- driver -----------------------------------------------------------------------------
     def run(self) -> tuple[np.ndarray | None, float, float, str]:
         if self.n == 0:
@@ -201,9 +237,16 @@ class _Solver:
         lp_value, lp_x, u_lp, rc_lp = lp
         self._raise_lower(lp_value)
 
-        # Small instances converge long before the budget; the 60n cap keeps them quick.
-        first = min(self._ls_iterations(_LS_SHARE), 60 * self.n)
-        self._local_search(self._round_lp(lp_x), first, self.deadline - 0.6 * self.time_limit)
+        searchable = self.n <= _MAX_SEARCH_JOBS
+        if searchable:
+            # A first descent from the rounded LP solution; small instances converge long before
+            # the budget (the 60n cap keeps them quick). Then, unless the LP bound already proves
+            # it, two iterated searches improve it: the better the incumbent, the more fixing removes.
+            start = self._round_lp(lp_x)
+            budget = min(self._iterations(_FIRST_SHARE, self.n, _BEAM), 60 * self.n)
+            self._offer(self._search(self.allowed, start, budget, _BEAM, kick=0, seed=0))
+            if not self._proven():
+                self._two_searches(self.allowed, _IMPROVE_SHARE, _BEAM, False)
 
         penalty: np.ndarray | None = None
         lag_value = -_INF
@@ -211,41 +254,46 @@ class _Solver:
             lag = self._lagrangian(u_lp)
             if lag is not None and not self._proven():
                 u, lag_value = lag
-                penalty = _lagrangian_penalties(
+                penalty = gap_kernels.lagrangian_penalties(
                     u[None, :] - np.where(self.allowed, self.cost, _INF),
                     np.round(self.weight).astype(np.int64),
                     np.floor(self.capacity + 1e-9).astype(np.int64),
                 )
         fixing = (lp_value, rc_lp, lag_value, penalty)
 
-        if not self._proven():
+        if self._proven():
+            pass
+        elif self.best_a is None:
+            self._exact(fixing)
+        else:
             keep = self._keep(fixing)
-            more = self._ls_iterations(_LS_MORE_SHARE)
-            safety = self.deadline - 0.3 * self.time_limit
             if self._proven():
                 pass  # fixing alone emptied some job's candidates: the incumbent is optimal
             elif keep is not None and keep.sum() <= self._exact_size():
-                # Few pairs can still beat the incumbent: search only among them (plus the
-                # incumbent's own pairs), then let CP-SAT prove or improve.
-                mask = keep.copy()
-                mask[self.best_a, np.arange(self.n)] = True
-                self._local_search(self.best_a, more, safety, mask)
+                # Few pairs can still beat the incumbent: CP-SAT and HiGHS on them side by side
+                # (HiGHS alone when the data are fractional), then more rounds if that improved.
+                if self.integral_cost and self.integral_weight:
+                    self._prove(keep)
+                elif searchable:
+                    mask = keep.copy()
+                    mask[self.best_a, np.arange(self.n)] = True
+                    budget = self._iterations(_SEARCH_SHARE, self.n, _ILS_BEAM)
+                    found = self._search(mask, self.best_a, budget, _ILS_BEAM, self._kick(), self.seed)
+                    self._offer(found)
                 self._exact(fixing)
-            elif self.best_a is not None:
-                # Not provable in the budget (typically tight type-D instances): spend the rest
-                # of the work budget on a second search from the incumbent, fresh weights.
-                self._local_search(self.best_a, self._ls_iterations(_LS_LONG_SHARE), safety)
-            else:
-                self._exact(fixing)
+            elif searchable:
+                # Not provable in the budget (typically tight type-D instances): two iterated
+                # searches side by side, focused on the pairs the Lagrangian bound favours.
+                self._two_searches(self._focus(fixing), _SEARCH_SHARE, _ILS_BEAM, False)
+                keep = self._keep(fixing)
+                if not self._proven() and keep is not None and keep.sum() <= self._exact_size():
+                    self._exact(fixing)
 
         if self.best_a is None:
             return None, math.nan, self.lower, "infeasible" if self.infeasible else "unknown"
         status = "optimal" if self._proven() else "feasible"
         lower = min(self.lower, self.best_cost)
         return self.best_a, self.best_cost, lower, status
-
-    def _time_left(self) -> float:
-        return self.deadline - time.perf_counter()
 
     # ---- LP relaxation ----------------------------------------------------------------------
     def _lp_relaxation(self) -> tuple[float, np.ndarray, np.ndarray, np.ndarray] | None:
@@ -277,85 +325,154 @@ class _Solver:
     def _round_lp(self, x: np.ndarray) -> np.ndarray:
         # A basic LP solution splits at most m jobs, so rounding each job to its largest share
         # starts the search next to a near-perfect packing.
-        return np.argmax(np.where(self.allowed, x, -1.0), axis=0)
+        return np.argmax(np.where(self.allowed, x, -1.0), axis=0).astype(np.int64)
 
-    # ---- penalised multi-exchange local search -----------------------------------------------
-    def _ls_iterations(self, share: float) -> int:
-        n = self.n
+    # ---- local search -------------------------------------------------------------------------
+    def _iterations(self, share: float, jobs: int, beam: int) -> int:
+        """Local-search iterations that take about `share` of the time limit on one core."""
         depth = min(_MAX_CHAIN, self.m)
-        beam = min(_BEAM, n)
-        elements = 3 * n * n + 2 * depth * beam * n + 6 * self.m * n
-        per_iter = _LS_CALL_S + _LS_DEPTH_S * depth + _LS_ELEMENT_S * elements
+        beam = min(beam, max(jobs, 1))
+        per_iter = (
+            _IT_FIXED_S
+            + _IT_GRAPH_S * jobs * jobs
+            + _IT_LABEL_S * depth * beam * jobs
+            + _IT_TABLE_S * self.m * jobs
+        )
         return max(1, int(share * self.time_limit / per_iter))
 
-    def _local_search(
-        self, a0: np.ndarray, iterations: int, safety: float, mask: np.ndarray | None = None
-    ) -> None:
-        """Penalised descent over shift / swap / ejection-chain / cyclic-exchange moves.
+    def _kick(self) -> int:
+        return max(1, int(round(_ILS_KICK * self.n)))
 
-        Capacity violations are allowed but charged alpha_i per unit of overload. At every local
-        optimum the weights adapt (up on overloaded agents, down everywhere when feasible), which
-        lets the search cross infeasible regions between tightly packed feasible solutions.
+    def _search(
+        self, mask: np.ndarray, start: np.ndarray, budget: int, beam: int, kick: int, seed: int,
+        patient: bool = False,
+    ) -> np.ndarray | None:
+        """Local search (kick=0) or iterated local search among the pairs in `mask`.
+
+        `start` must use only masked pairs. Jobs with a single masked pair are fixed and taken out,
+        which makes each step cheaper. Pure: reads the solver's data, changes nothing, so two can
+        run at once. Returns the best feasible assignment found, or None.
         """
-        m, n = self.m, self.n
-        W = self.weight
-        cap = self.capacity
-        cm = np.where(self.allowed if mask is None else self.allowed & mask, self.cost, _INF)
+        n = self.n
         jobs = np.arange(n)
-        onehot = np.eye(m, dtype=bool)
-        depth = min(_MAX_CHAIN, m)
-        beam = min(_BEAM, n)
-        patience = 25 * n + 200
-
-        a = a0.astype(np.int64).copy()
-        load = np.bincount(a, weights=W[a, jobs], minlength=m)
-        cost = float(cm[a, jobs].sum())
-        pos = self.allowed & (np.abs(self.cost) > 0)
-        scale = float(np.abs(self.cost[pos]).mean() / max(W[pos].mean(), 1e-9)) if pos.any() else 1.0
-        alpha = np.full(m, max(scale, 1e-6))
-        best_here = _INF
-        last_improvement = 0
-        inc, dec = _ALPHA_UP, _ALPHA_DOWN
-
-        for it in range(1, iterations + 1):
-            over = np.maximum(load - cap, 0.0)
-            feasible = not over.any()
-            if feasible and cost < best_here - 1e-9:
-                best_here = cost
-                last_improvement = it
-                self._offer(a)
-                if self._proven():
-                    return
-            if it - last_improvement > patience or (it % 64 == 0 and time.perf_counter() > safety):
-                return
-
-            own_c = cm[a, jobs]
-            own_w = W[a, jobs]
-            a_alpha = alpha[a]
-            # rem[j]: change when job j leaves its agent; add[i, j]: change when j joins agent i.
-            rem = -own_c + a_alpha * (np.maximum(load[a] - own_w - cap[a], 0.0) - over[a])
-            add = cm + alpha[:, None] * (np.maximum(load[:, None] + W - cap[:, None], 0.0) - over[:, None])
-            add[a, jobs] = _INF
-            # G[x, y]: change at agent a[x] when job y replaces job x there.
-            repl_load = (load[a] - own_w)[:, None] + W[a]
-            G = cm[a] - own_c[:, None] + a_alpha[:, None] * (
-                np.maximum(repl_load - cap[a][:, None], 0.0) - over[a][:, None]
+        single = mask.sum(axis=0) == 1
+        free = np.flatnonzero(~single)
+        fixed = np.flatnonzero(single)
+        fixed_agent = np.argmax(mask, axis=0)
+        cap = self.capacity - np.bincount(
+            fixed_agent[fixed], weights=self.weight[fixed_agent[fixed], fixed], minlength=self.m
+        )
+        result = start.astype(np.int64).copy()
+        result[fixed] = fixed_agent[fixed]
+        if free.size == 0:
+            return result if (cap >= -1e-9).all() else None
+        if (cap < -1e-9).any():
+            return None
+        sub_mask = mask[:, free]
+        cm = np.where(sub_mask, self.cost[:, free], _INF)
+        w = np.ascontiguousarray(self.weight[:, free])
+        # Initial penalty weight: cost per unit of capacity, so that neither term dominates.
+        positive = sub_mask & (np.abs(self.cost[:, free]) > 0)
+        scale = 1.0
+        if positive.any():
+            scale = float(np.abs(self.cost[:, free][positive]).mean() / max(w[positive].mean(), 1e-9))
+        stop = self.lower - float(self.cost[fixed_agent[fixed], fixed].sum()) + 1e-6
+        depth = min(_MAX_CHAIN, self.m)
+        nf = free.size
+        sub_start = start[free].astype(np.int64)
+        if kick == 0:
+            best_a, best, _ = gap_kernels.local_search(
+                cm, w, cap, sub_start, budget, 25 * nf + 200, depth, min(beam, nf),
+                max(scale, 1e-6), _ALPHA_UP, _ALPHA_DOWN, stop,
             )
-            G[a[:, None] == a[None, :]] = _INF
+        else:
+            patience = 25 * nf + 200 if patient else 2 * nf + 100
+            best_a, best, _, _ = gap_kernels.iterated_local_search(
+                cm, w, cap, sub_start, budget, patience, depth, min(beam, nf),
+                max(scale, 1e-6), _ALPHA_UP, _ALPHA_DOWN, min(kick, nf), seed, stop,
+            )
+        if not math.isfinite(best):
+            return None
+        result[free] = best_a
+        return result if self.allowed[result, jobs].all() else None
 
-            move = _best_exchange(G, add, rem, a, onehot, depth, beam)
-            if move is None:
-                if feasible:
-                    alpha *= 1.0 - dec
-                else:
-                    alpha *= 1.0 + inc * over / over.max()
-                continue
-            for job, dest in move:
-                src = a[job]
-                load[src] -= W[src, job]
-                load[dest] += W[dest, job]
-                cost += cm[dest, job] - cm[src, job]
-                a[job] = dest
+    def _focus(self, fixing: tuple[float, np.ndarray, float, np.ndarray | None]) -> np.ndarray:
+        """Pairs worth searching when the incumbent cannot be proven: small Lagrangian penalty.
+
+        A solution's cost exceeds the Lagrangian bound by at least each of its pairs' penalties, so
+        good solutions use low-penalty pairs; keeping those within a share of the current gap
+        shrinks the search space several-fold on type D. Every job keeps its incumbent pair and
+        its two lowest-penalty pairs.
+        """
+        _, _, lag_value, penalty = fixing
+        if penalty is None or self.best_a is None:
+            return self.allowed.copy()
+        delta = max(_FOCUS * (self.best_cost - lag_value), 1e-6)
+        mask = self.allowed & (penalty <= delta)
+        order = np.argsort(np.where(self.allowed, penalty, _INF), axis=0, kind="stable")[:2]
+        jobs = np.arange(self.n)
+        for row in order:
+            mask[row, jobs] |= self.allowed[row, jobs]
+        mask[self.best_a, jobs] = True
+        return mask
+
+    def _two_searches(self, mask: np.ndarray, share: float, beam: int, patient: bool) -> None:
+        """Two differently seeded iterated searches from the incumbent, on two threads."""
+        start = self.best_a
+        if start is None:
+            return
+        free = int((mask.sum(axis=0) > 1).sum())
+        budget = self._iterations(share, free, beam)
+        kick = self._kick()
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            runs = [
+                pool.submit(self._search, mask, start, budget, beam, kick, 2 * self.seed + k,
+                            patient)
+                for k in (1, 2)
+            ]
+            results = [run.result() for run in runs]
+        for a in results:  # fixed order: the outcome does not depend on which finished first
+            self._offer(a)
+
+    def _prove(self, keep: np.ndarray) -> None:
+        """CP-SAT and HiGHS side by side on the kept pairs, objective capped below the incumbent.
+
+        On the hardest B/C instances the last unit is a compound change of 15-20 jobs over 8-14
+        agents; each engine finds it on some instances in a few seconds and not on others, so
+        both run, each on its own core.
+        """
+        threshold = self._improve_threshold()
+        incumbent = self.best_cost
+        deterministic = _PROVE_SHARE * self.time_limit * _DET_PER_SECOND
+        wall = max(0.05, self._time_left() - 0.05 * self.time_limit)
+        args = (self.cost, self.weight, self.capacity, keep, threshold)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            by_cpsat = pool.submit(_cpsat, *args, self.best_a, deterministic, wall)
+            by_highs = pool.submit(_highs, *args, _PROVE_NODE_LIMIT, wall)
+            cp_status, cp_a, cp_bound, _ = by_cpsat.result()
+            hi_status, hi_a, hi_bound = by_highs.result()
+        # Fixed order, and a proof from either settles it: the result does not depend on timing.
+        self._apply_exact(cp_status, cp_a, cp_bound, threshold, incumbent)
+        self._apply_exact(hi_status, hi_a, hi_bound, threshold, incumbent)
+
+    def _apply_exact(
+        self, status: str, a: np.ndarray | None, bound: float, threshold: float, incumbent: float
+    ) -> None:
+        """Fold an exact run on kept pairs (objective capped at threshold) into incumbent and bound.
+
+        status: "optimal" or "infeasible" (the reduced problem was solved), "limit" (stopped by a
+        deterministic work limit: solution and bound usable) or "unknown" (nothing usable).
+        """
+        self._offer(a)
+        if status in ("optimal", "infeasible"):
+            # Nothing in the reduced space beats what CP-SAT returned (or the incumbent it was
+            # capped by), and nothing outside it can.
+            if self.best_a is not None:
+                self.lower = max(self.lower, min(self.best_cost, incumbent))
+            else:
+                self.infeasible = True
+        elif status == "limit" and math.isfinite(threshold) and math.isfinite(bound):
+            self._raise_lower(min(bound, threshold))
 
     # ---- Lagrangian relaxation of the assignment constraints ----------------------------------
     def _dp_cells(self) -> int:
@@ -367,14 +484,14 @@ class _Solver:
             return None
         cap_int = np.floor(self.capacity + 1e-9).astype(np.int64)
         w_int = np.round(self.weight).astype(np.int64)
-        per_iter = self.n * (_DP_STEP_S + _DP_CELL_S * self.m * (int(cap_int.max()) + 1))
+        per_iter = _DP_STEP_S + _DP_CELL_S * self.n * float((cap_int + 1).sum())
         iterations = max(5, min(_LAG_MAX_ITERATIONS, int(_LAG_SHARE * self.time_limit / per_iter)))
         cost = np.where(self.allowed, self.cost, _INF)
         u = u0.astype(np.float64).copy()
         best_u, best_val = u.copy(), -_INF
         theta, stall = 1.0, 0
         for _ in range(iterations):
-            take, val = _knapsacks(u[None, :] - cost, w_int, cap_int)
+            take, val = gap_kernels.knapsacks(u[None, :] - cost, w_int, cap_int)
             lag = float(u.sum() - val.sum())
             if lag > best_val + 1e-9:
                 best_val, best_u, stall = lag, u.copy(), 0
@@ -383,7 +500,7 @@ class _Solver:
                     break
             else:
                 stall += 1
-                if stall >= 15:
+                if stall >= _LAG_STALL:
                     theta, stall = theta * 0.5, 0
             g = 1.0 - take.sum(axis=0)
             norm = float(g @ g)
@@ -393,7 +510,7 @@ class _Solver:
                 break
             target = self.best_cost if math.isfinite(self.best_cost) else best_val + abs(best_val) * 0.01 + 1
             u = u + theta * max(target - lag, 1e-3) / norm * g
-            if theta < 1e-3 or time.perf_counter() > self.deadline - 0.4 * self.time_limit:
+            if theta < 1e-5 or time.perf_counter() > self.deadline - 0.5 * self.time_limit:
                 break
         return best_u, best_val
 
@@ -454,244 +571,134 @@ class _Solver:
         return True
 
     def _cpsat_reduced(self, keep: np.ndarray, threshold: float, time_left: float) -> None:
-        """CP-SAT on the kept pairs, with the objective capped just below the incumbent.
-
-        One worker and a deterministic time limit keep the answer reproducible; the wall-clock
-        limit is only the safety net.
-        """
-        m, n = self.m, self.n
-        agent_of, job_of = np.nonzero(keep)
-        model = cp_model.CpModel()
-        x = [model.new_bool_var(f"x{t}") for t in range(len(agent_of))]
-        by_job: list[list[int]] = [[] for _ in range(n)]
-        by_agent: list[list[int]] = [[] for _ in range(m)]
-        for t, (i, j) in enumerate(zip(agent_of.tolist(), job_of.tolist())):
-            by_job[j].append(t)
-            by_agent[i].append(t)
-        for ts in by_job:
-            model.add_exactly_one(x[t] for t in ts)
-        w = np.round(self.weight).astype(np.int64)
-        c = np.round(self.cost).astype(np.int64)
-        for i, ts in enumerate(by_agent):
-            if ts:
-                model.add(sum(int(w[i, job_of[t]]) * x[t] for t in ts) <= int(math.floor(self.capacity[i] + 1e-9)))
-        objective = sum(int(c[agent_of[t], job_of[t]]) * x[t] for t in range(len(x)))
-        if math.isfinite(threshold):
-            model.add(objective <= int(math.floor(threshold + 1e-6)))
-        model.minimize(objective)
-        if self.best_a is not None:
-            for t in range(len(x)):
-                model.add_hint(x[t], bool(self.best_a[job_of[t]] == agent_of[t]))
-        solver = cp_model.CpSolver()
-        solver.parameters.num_workers = 1
-        solver.parameters.random_seed = 0
-        solver.parameters.max_deterministic_time = self.exact_budget
-        solver.parameters.max_time_in_seconds = max(0.05, time_left)
-        status = solver.solve(model)
-        self.exact_budget -= solver.deterministic_time
-        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            chosen = np.array([solver.boolean_value(v) for v in x], dtype=bool)
-            a = np.full(n, -1, dtype=np.int64)
-            a[job_of[chosen]] = agent_of[chosen]
-            if (a >= 0).all():
-                self._offer(a)
-        if status in (cp_model.OPTIMAL, cp_model.INFEASIBLE):
-            # Nothing in the reduced space beats the incumbent, and nothing outside it can.
-            if self.best_a is not None:
-                self.lower = max(self.lower, self.best_cost)
-            else:
-                self.infeasible = True
-        elif status == cp_model.FEASIBLE and math.isfinite(threshold):
-            self._raise_lower(min(solver.best_objective_bound, threshold))
+        """CP-SAT on the kept pairs, with the objective capped just below the incumbent."""
+        incumbent = self.best_cost
+        status, a, bound, used = _cpsat(
+            self.cost, self.weight, self.capacity, keep, threshold, self.best_a, self.exact_budget, time_left
+        )
+        self.exact_budget -= used
+        self._apply_exact(status, a, bound, threshold, incumbent)
 
     def _highs_reduced(self, keep: np.ndarray, threshold: float, time_left: float) -> None:
         """HiGHS on the kept pairs (used when costs or weights are not integral)."""
-        m, n = self.m, self.n
-        agent_of, job_of = np.nonzero(keep)
-        kept = len(agent_of)
-        cols = np.arange(kept)
-        a_eq = csr_matrix((np.ones(kept), (job_of, cols)), shape=(n, kept))
-        a_ub = csr_matrix((self.weight[agent_of, job_of], (agent_of, cols)), shape=(m, kept))
-        res = milp(
-            self.cost[agent_of, job_of],
-            integrality=np.ones(kept),
-            bounds=Bounds(0, 1),
-            constraints=[LinearConstraint(a_eq, 1, 1), LinearConstraint(a_ub, -np.inf, self.capacity)],
-            options={"time_limit": time_left, "node_limit": _EXACT_NODE_LIMIT, "mip_rel_gap": 0.0},
+        incumbent = self.best_cost
+        status, a, bound = _highs(
+            self.cost, self.weight, self.capacity, keep, threshold, _EXACT_NODE_LIMIT, time_left
         )
-        if res.x is not None:
-            x = np.asarray(res.x).reshape(-1) > 0.5
-            a = np.full(n, -1, dtype=np.int64)
-            a[job_of[x]] = agent_of[x]
-            if (a >= 0).all():
-                self._offer(a)
-        if res.status == 0:
-            # The reduced problem was solved: nothing outside it beats the incumbent either.
-            self.lower = max(self.lower, self.best_cost)
-        elif res.status == 2:
-            if self.best_a is not None:
-                self.lower = max(self.lower, self.best_cost)
-            else:
-                self.infeasible = True
-        else:
-            dual = getattr(res, "mip_dual_bound", None)
-            if dual is not None and math.isfinite(dual) and math.isfinite(threshold):
-                # Solutions outside the reduced space cost more than the threshold.
-                self._raise_lower(min(dual, threshold))
-
+        self._apply_exact(status, a, bound, threshold, incumbent)
 
 # ------------------------------------------------------------------------------------------------
-def _best_exchange(
-    G: np.ndarray,
-    add: np.ndarray,
-    rem: np.ndarray,
-    a: np.ndarray,
-    onehot: np.ndarray,
-    depth: int,
-    beam: int,
-) -> list[tuple[int, int]] | None:
-    """Best improving ejection chain or cyclic exchange, as (job, new agent) pairs, or None.
+def _cpsat(
+    cost: np.ndarray,
+    weight: np.ndarray,
+    capacity: np.ndarray,
+    keep: np.ndarray,
+    threshold: float,
+    hint: np.ndarray | None,
+    deterministic: float,
+    wall: float,
+) -> tuple[int, np.ndarray | None, float, float]:
+    """CP-SAT on the kept pairs of an integral GAP, objective capped at `threshold`.
 
-    Label-correcting search on the improvement graph whose arc x -> y (cost G[x, y]) means "job y
-    replaces job x in x's agent". Two label families are grown in parallel, each keeping one label
-    per end job (its cheapest path) and extending only the `beam` cheapest labels per depth:
-      * chains start by moving a job into the agent where it fits best (add), and close when the
-        last agent simply loses its job (rem); depth 1 is a shift, depth 2 a double shift;
-      * cycles start anywhere at zero and close by sending the first job into the last agent;
-        depth 2 is a swap.
-    Each agent may appear only once along a path, which makes the summed arc costs exact.
+    One worker and a deterministic time limit keep the answer reproducible; the wall-clock limit
+    is only the safety net. Pure, so it can run on a thread of its own (CP-SAT releases the GIL).
+    Returns (status, assignment or None, best objective bound, deterministic time used).
     """
-    m_total, n = add.shape
-    jobs = np.arange(n)
-    agent_mask = onehot[a]
+    m, n = cost.shape
+    if deterministic <= 0.01:
+        return "unknown", None, -_INF, 0.0
+    agent_of, job_of = np.nonzero(keep)
+    model = cp_model.CpModel()
+    x = [model.new_bool_var(f"x{t}") for t in range(len(agent_of))]
+    by_job: list[list[int]] = [[] for _ in range(n)]
+    by_agent: list[list[int]] = [[] for _ in range(m)]
+    for t, (i, j) in enumerate(zip(agent_of.tolist(), job_of.tolist())):
+        by_job[j].append(t)
+        by_agent[i].append(t)
+    for ts in by_job:
+        model.add_exactly_one(x[t] for t in ts)
+    w = np.round(weight).astype(np.int64)
+    c = np.round(cost).astype(np.int64)
+    for i, ts in enumerate(by_agent):
+        if ts:
+            model.add(sum(int(w[i, job_of[t]]) * x[t] for t in ts) <= int(math.floor(capacity[i] + 1e-9)))
+    objective = sum(int(c[agent_of[t], job_of[t]]) * x[t] for t in range(len(x)))
+    if math.isfinite(threshold):
+        model.add(objective <= int(math.floor(threshold + 1e-6)))
+    model.minimize(objective)
+    if hint is not None:
+        for t in range(len(x)):
+            model.add_hint(x[t], bool(hint[job_of[t]] == agent_of[t]))
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = 0
+    # The LP relaxation with cuts (level 2) and core-based optimisation paid off on the reduced
+    # B/C problems (5-7 s where the defaults took 10-20 s).
+    solver.parameters.linearization_level = 2
+    solver.parameters.optimize_with_core = True
+    solver.parameters.max_deterministic_time = deterministic
+    solver.parameters.max_time_in_seconds = max(0.05, wall)
+    status = solver.solve(model)
+    a = None
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        chosen = np.array([solver.boolean_value(v) for v in x], dtype=bool)
+        a = np.full(n, -1, dtype=np.int64)
+        a[job_of[chosen]] = agent_of[chosen]
+    kinds = {cp_model.OPTIMAL: "optimal", cp_model.INFEASIBLE: "infeasible", cp_model.FEASIBLE: "limit"}
+    kind = kinds.get(status, "unknown")
+    if kind == "limit" and solver.wall_time >= wall * 0.999:
+        kind, a = "unknown", None  # stopped by the clock, not by its work limit: not reproducible
+    return kind, a, float(solver.best_objective_bound), float(solver.deterministic_time)
 
-    dest0 = np.argmin(add, axis=0)
-    chain_d = add[dest0, jobs]
-    chain_used = agent_mask | onehot[dest0]
-    cycle_d = np.zeros(n)
-    cycle_used = agent_mask.copy()
-    cycle_start = jobs.copy()
-    chain_pred: list[np.ndarray] = []
-    cycle_pred: list[np.ndarray] = []
 
-    best_val = -1e-9
-    best: tuple[str, int, int, int] | None = None  # family, depth, end job, chain destination
-    closing = chain_d + rem
-    j = int(np.argmin(closing))
-    if closing[j] < best_val:
-        best_val, best = float(closing[j]), ("chain", 1, j, int(dest0[j]))
+def _highs(
+    cost: np.ndarray,
+    weight: np.ndarray,
+    capacity: np.ndarray,
+    keep: np.ndarray,
+    threshold: float,
+    node_limit: int,
+    wall: float,
+) -> tuple[str, np.ndarray | None, float]:
+    """HiGHS branch and bound on the kept pairs, objective capped at `threshold`.
 
-    for k in range(2, depth + 1):
-        if not (np.isfinite(chain_d).any() or np.isfinite(cycle_d).any()):
-            break
-        # Extend chains.
-        src = np.argpartition(chain_d, beam - 1)[:beam] if beam < n else jobs
-        cand = np.where(~chain_used[src][:, a], chain_d[src][:, None] + G[src], _INF)
-        pick = np.argmin(cand, axis=0)
-        prev = src[pick]
-        chain_d = cand[pick, jobs]
-        chain_used = chain_used[prev] | agent_mask
-        dest0 = dest0[prev]
-        chain_pred.append(prev)
-        # Extend cycles; at depth 2 every job is a start, so no beam there.
-        src = np.argpartition(cycle_d, beam - 1)[:beam] if (beam < n and k > 2) else jobs
-        cand = np.where(~cycle_used[src][:, a], cycle_d[src][:, None] + G[src], _INF)
-        pick = np.argmin(cand, axis=0)
-        prev = src[pick]
-        cycle_d = cand[pick, jobs]
-        cycle_used = cycle_used[prev] | agent_mask
-        cycle_start = cycle_start[prev]
-        cycle_pred.append(prev)
-
-        closing = chain_d + rem
-        j = int(np.argmin(closing))
-        if closing[j] < best_val:
-            best_val, best = float(closing[j]), ("chain", k, j, int(dest0[j]))
-        closing = cycle_d + G[jobs, cycle_start]
-        j = int(np.argmin(closing))
-        if closing[j] < best_val:
-            best_val, best = float(closing[j]), ("cycle", k, j, -1)
-
-    if best is None:
-        return None
-    family, k, end, dest = best
-    preds = chain_pred if family == "chain" else cycle_pred
-    path = [end]
-    for step in range(k - 2, -1, -1):
-        path.append(int(preds[step][path[-1]]))
-    path.reverse()  # path[0] starts; path[i+1] replaces path[i] in path[i]'s agent
-    moves = [(path[i + 1], int(a[path[i]])) for i in range(k - 1)]
-    if family == "chain":
-        moves.append((path[0], dest))
+    The node limit is the work limit; HiGHS has no deterministic clock, so a run stopped by the
+    wall-clock limit returns nothing (its partial result would depend on machine speed). Pure, and
+    HiGHS releases the GIL, so it can run beside CP-SAT. Returns (status, assignment, dual bound).
+    """
+    m, n = cost.shape
+    agent_of, job_of = np.nonzero(keep)
+    kept = len(agent_of)
+    cols = np.arange(kept)
+    c = cost[agent_of, job_of]
+    constraints = [
+        LinearConstraint(csr_matrix((np.ones(kept), (job_of, cols)), shape=(n, kept)), 1, 1),
+        LinearConstraint(
+            csr_matrix((weight[agent_of, job_of], (agent_of, cols)), shape=(m, kept)), -np.inf, capacity
+        ),
+    ]
+    if math.isfinite(threshold):
+        constraints.append(LinearConstraint(c[None, :], -np.inf, threshold))
+    res = milp(
+        c,
+        integrality=np.ones(kept),
+        bounds=Bounds(0, 1),
+        constraints=constraints,
+        options={"time_limit": max(0.05, wall), "node_limit": node_limit, "mip_rel_gap": 0.0},
+    )
+    if res.status == 0:
+        kind = "optimal"
+    elif res.status == 2:
+        kind = "infeasible"
+    elif res.status == 1 and "time limit" in str(res.message).lower():
+        return "unknown", None, -_INF
     else:
-        moves.append((path[0], int(a[path[-1]])))
-    return moves
-
-
-def _knapsacks(profit: np.ndarray, weight: np.ndarray, capacity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Solve m independent 0-1 knapsacks max profit[i]·x s.t. weight[i]·x <= capacity[i].
-
-    Dynamic programming over capacity, vectorised across agents; returns (chosen (m, n), values).
-    """
-    m, n = profit.shape
-    width = int(capacity.max()) + 1
-    cols = np.arange(width)
-    rows = np.arange(m)[:, None]
-    valid = cols[None, :] <= capacity[:, None]
-    dp = np.where(valid, 0.0, -_INF)
-    useful = (profit > 0) & (weight <= capacity[:, None])
-    items = np.flatnonzero(useful.any(axis=0))
-    took = np.zeros((len(items), m, width), dtype=bool)
-    for t, j in enumerate(items):
-        src = cols[None, :] - weight[:, j][:, None]
-        cand = np.where(src >= 0, dp[rows, np.maximum(src, 0)], -_INF) + profit[:, j][:, None]
-        better = (cand > dp) & valid & useful[:, j][:, None]
-        took[t] = better
-        dp = np.where(better, cand, dp)
-    used = np.argmax(dp, axis=1)
-    value = dp[np.arange(m), used]
-    chosen = np.zeros((m, n), dtype=bool)
-    agents = np.arange(m)
-    for t in range(len(items) - 1, -1, -1):
-        j = items[t]
-        hit = took[t, agents, used]
-        chosen[:, j] = hit
-        used = used - np.where(hit, weight[:, j], 0)
-    return chosen, value
-
-
-def _lagrangian_penalties(profit: np.ndarray, weight: np.ndarray, capacity: np.ndarray) -> np.ndarray:
-    """Increase of the Lagrangian bound when x_ij is forced to 1, for every pair (i, j).
-
-    With prefix and suffix DP tables, the best knapsack containing item j is
-    profit_ij + max_c F_j[c] + B_{j+1}[cap_i - w_ij - c].
-    """
-    m, n = profit.shape
-    width = int(capacity.max()) + 1
-    cols = np.arange(width)
-    rows = np.arange(m)[:, None]
-    valid = cols[None, :] <= capacity[:, None]
-    base = np.where(valid, 0.0, -_INF)
-    fits = weight <= capacity[:, None]
-    p = np.where(fits, profit, -_INF)
-
-    def step(table: np.ndarray, j: int) -> np.ndarray:
-        src = cols[None, :] - weight[:, j][:, None]
-        cand = np.where((src >= 0) & valid, table[rows, np.maximum(src, 0)] + p[:, j][:, None], -_INF)
-        return np.maximum(table, cand)
-
-    forward = np.empty((n + 1, m, width))
-    forward[0] = base
-    for j in range(n):
-        forward[j + 1] = step(forward[j], j)
-    best = forward[n].max(axis=1)
-    penalty = np.full((m, n), _INF)
-    backward = base
-    for j in range(n - 1, -1, -1):
-        rest = capacity - weight[:, j]
-        idx = rest[:, None] - cols[None, :]
-        tail = np.where(idx >= 0, backward[rows, np.maximum(idx, 0)], -_INF)
-        with_j = p[:, j] + np.max(forward[j] + tail, axis=1)
-        penalty[:, j] = np.where(fits[:, j], best - with_j, _INF)
-        backward = step(backward, j)
-    return np.maximum(penalty, 0.0)
+        kind = "limit"
+    a = None
+    if res.x is not None:
+        x = np.asarray(res.x).reshape(-1) > 0.5
+        a = np.full(n, -1, dtype=np.int64)
+        a[job_of[x]] = agent_of[x]
+    dual = getattr(res, "mip_dual_bound", None)
+    bound = float(dual) if dual is not None and math.isfinite(dual) else -_INF
+    return kind, a, bound
