@@ -97,10 +97,32 @@ def refuse_unreadable_input() -> None:
                            errors={"json": {path: [_UNSTORABLE_MESSAGE]}})
 
 
+# Logging in is the one write that needs no token.
+_PUBLIC_WRITES = frozenset({"auth.create_token"})
+
+
+def authenticate_writes() -> None:
+    """Every other write needs a signed-in user: say so (401) before reading the body.
+
+    The views check permissions themselves; this only makes an anonymous write fail as
+    unauthenticated rather than as invalid input, whatever its body.
+    """
+    from market.auth import current_user
+
+    if (
+        request.method in ("POST", "PUT", "PATCH", "DELETE")
+        and request.endpoint is not None
+        and request.endpoint not in _PUBLIC_WRITES
+        and request.path.startswith("/api/")
+    ):
+        current_user()
+
+
 def init_app(app: Flask) -> None:
     from market.api import blueprints
 
     app.url_map.converters["id"] = IdConverter
+    app.before_request(authenticate_writes)
     app.before_request(refuse_unreadable_input)
 
     api = MarketApi(app, spec_kwargs={

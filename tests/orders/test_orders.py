@@ -45,6 +45,13 @@ def test_drafting_without_a_token_is_401(api):
     assert_error(api.post("/api/v1/orders", json=order_body()), 401)
 
 
+def test_an_anonymous_write_is_401_whatever_its_body(api):
+    # Authentication is checked before the body is read: no hint about the schema, no 422/415.
+    assert_error(api.post("/api/v1/orders", json={"volume": "lots"}), 401)
+    assert_error(api.post("/api/v1/orders", data="not json", headers={"Content-Type": "text/plain"}), 401)
+    assert_error(api.post("/api/v1/allocations/1/reject", json={}), 401)
+
+
 def test_dates_in_the_past_are_refused(api, actors):
     body = order_body(bidding_closes_at=in_days(-1).isoformat(), delivery_deadline=in_days(-0.5).isoformat())
     assert_error(api.post("/api/v1/orders", token=actors.token(actors.agency), json=body), 422,
