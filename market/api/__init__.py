@@ -6,9 +6,9 @@ import json
 import re
 
 import marshmallow
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_smorest import Api
-from werkzeug.exceptions import BadRequest, UnsupportedMediaType
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
 from werkzeug.routing import IntegerConverter
 
 from market.errors import InvalidInput, handle_http_exception
@@ -73,6 +73,12 @@ def _unstorable_path(document) -> str | None:
 
 def refuse_unreadable_input() -> None:
     """Refuse, in the error shape, input that would otherwise crash a view or the database."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit is not None and request.content_length is None and request.method in ("POST", "PUT", "PATCH"):
+        # A streamed (chunked) body has no length to check up front, and werkzeug stops reading
+        # it at the limit without complaint: a body that reaches the limit is too large.
+        if len(request.get_data(cache=True)) >= limit:
+            raise RequestEntityTooLarge()
     for location, pairs in (("query", request.args.items(multi=True)),
                             ("path", (request.view_args or {}).items())):
         for key, value in pairs:

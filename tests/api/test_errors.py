@@ -125,3 +125,15 @@ def test_a_server_error_is_rendered_in_the_error_shape_without_details(app, api,
     body = assert_error(response, 500)
     assert "secret" not in response.text
     assert body["errors"] == {}
+
+
+def test_an_oversized_chunked_body_is_413(api, actors):
+    # No Content-Length: the limit must hold while the body streams in.
+    def chunks():
+        yield b"{"
+        for _ in range(40):
+            yield b" " * 65536
+        yield b"}"
+
+    response = api.post("/api/v1/organizations", data=chunks(), headers=JSON, token=actors.token(actors.admin))
+    assert_error(response, 413)
