@@ -14,22 +14,26 @@
 #     need. The inner loops are compiled with numba (gap_kernels.py) and release the GIL.
 #   * CP-SAT (ortools) on the fixed, reduced problem with the objective capped below the incumbent:
 #     it proves optimality or finds the last improvement, which on the hardest B/C instances is a
-#     compound change of 15-20 jobs over 8-14 agents that no local move reaches. With one worker
+#     compound change of 15-20 jobs over 8-14 agents that no local move reaches; two runs with
+#     different seeds go side by side, as their times vary a lot. With one worker
 #     and max_deterministic_time it is reproducible, which HiGHS' clock-based limit is not, and on
 #     these reduced problems it proved faster than HiGHS. ortools and scipy.optimize.milp import
 #     fine in one process (highspy is not used).
-# The two cores are used by running two of these at once in threads: CP-SAT next to a search
-# when fixing leaves a provable problem, two differently seeded searches otherwise.
+# The two cores are used by running two of these at once in threads (numba and CP-SAT release
+# the GIL): two differently seeded CP-SAT runs when fixing leaves a provable problem, two
+# differently seeded searches otherwise.
 #
 # Determinism: every phase is limited by work counts (iterations, CP-SAT deterministic time,
 # branch-and-bound nodes), never by the clock; the random kicks come from generators seeded from
-# `seed`; the parallel phases exchange nothing while they run and their results are merged in a
+# `seed`; the parallel phases exchange nothing while they run (except that a proof by the first
+# CP-SAT run stops the second, whose result is then ignored) and their results are merged in a
 # fixed order. The wall-clock time limit is only a safety net; it can change the answer only on
 # a machine so loaded that the work budget, sized for well under the limit, overruns it.
 
 from __future__ import annotations
 
 import math
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -70,10 +74,10 @@ _IMPROVE_SHARE = 0.12  # then two iterated searches side by side on all pairs
 _LAG_SHARE = 0.10  # subgradient ascent
 _LAG_MAX_ITERATIONS = 5000
 _LAG_STALL = 60  # steps without a better bound before the step size halves
-_PROVE_SHARE = 0.75  # CP-SAT next to HiGHS, when fixing leaves a provable problem
+_PROVE_SHARE = 0.80  # two CP-SAT runs side by side, when fixing leaves a provable problem
 _SEARCH_SHARE = 0.45  # two searches side by side, when it does not (typically type D)
 _EXACT_MORE_SHARE = 0.15  # CP-SAT deterministic time for the rounds after an improvement
-_DET_PER_SECOND = 1.3  # CP-SAT deterministic time units per second of one core (measured)
+_DET_PER_SECOND = 1.0  # CP-SAT deterministic time units per second, two runs side by side (measured)
 # Measured cost of one local-search iteration (one core): a fixed part plus the improvement
 # graph (n^2), the chain labels (depth * beam * n, both families) and the insertion table (m n).
 _IT_FIXED_S = 2.0e-5
@@ -92,7 +96,6 @@ _ILS_KICK = 0.04  # share of the jobs moved at random by a kick
 # Searches without a proof keep the pairs whose Lagrangian penalty is at most this share of the gap.
 _FOCUS = 0.2
 _EXACT_NODE_LIMIT = 200  # HiGHS nodes per round; deterministic, unlike a time limit
-_PROVE_NODE_LIMIT = 100_000  # beside CP-SAT: in practice HiGHS proves or is stopped by the clock
 _EXACT_ROUNDS = 3  # each improvement tightens the fixing, so the next round is smaller
 _EXACT_SMALL = 600  # variables: small enough to always try to prove optimality
 _EXACT_PER_JOB = 4.0  # otherwise prove only when fixing leaves at most this many variables per job
@@ -270,8 +273,9 @@ class _Solver:
             if self._proven():
                 pass  # fixing alone emptied some job's candidates: the incumbent is optimal
             elif keep is not None and keep.sum() <= self._exact_size():
-                # Few pairs can still beat the incumbent: CP-SAT and HiGHS on them side by side
-                # (HiGHS alone when the data are fractional), then more rounds if that improved.
+                # Few pairs can still beat the incumbent: two CP-SAT runs on them side by side
+                # (a search, then HiGHS, when the data are fractional), then more rounds if that
+                # improved.
                 if self.integral_cost and self.integral_weight:
                     self._prove(keep)
                 elif searchable:
@@ -435,25 +439,35 @@ class _Solver:
             self._offer(a)
 
     def _prove(self, keep: np.ndarray) -> None:
-        """CP-SAT and HiGHS side by side on the kept pairs, objective capped below the incumbent.
+        """Two CP-SAT runs (different seeds) side by side on the kept pairs, capped below the incumbent.
 
         On the hardest B/C instances the last unit is a compound change of 15-20 jobs over 8-14
-        agents; each engine finds it on some instances in a few seconds and not on others, so
-        both run, each on its own core.
+        agents; how soon a run finds it varies a lot with the search's random choices (3 to over
+        10 s), so two runs with different seeds use the two cores. HiGHS was tried as the second
+        engine: as good, but it cannot be stopped once the first run has a proof.
+        Deterministic: the first run is never interrupted; the second is stopped only when the
+        first proves, and then its result is not used.
         """
         threshold = self._improve_threshold()
         incumbent = self.best_cost
         deterministic = _PROVE_SHARE * self.time_limit * _DET_PER_SECOND
         wall = max(0.05, self._time_left() - 0.05 * self.time_limit)
-        args = (self.cost, self.weight, self.capacity, keep, threshold)
+        args = (self.cost, self.weight, self.capacity, keep, threshold, self.best_a, deterministic, wall)
+        stop = threading.Event()
+        started: list = []
         with ThreadPoolExecutor(max_workers=2) as pool:
-            by_cpsat = pool.submit(_cpsat, *args, self.best_a, deterministic, wall)
-            by_highs = pool.submit(_highs, *args, _PROVE_NODE_LIMIT, wall)
-            cp_status, cp_a, cp_bound, _ = by_cpsat.result()
-            hi_status, hi_a, hi_bound = by_highs.result()
-        # Fixed order, and a proof from either settles it: the result does not depend on timing.
-        self._apply_exact(cp_status, cp_a, cp_bound, threshold, incumbent)
-        self._apply_exact(hi_status, hi_a, hi_bound, threshold, incumbent)
+            first = pool.submit(_cpsat, *args, 0)
+            second = pool.submit(_cpsat, *args, 1, stop, started)
+            status, a, bound, _ = first.result()
+            proven = status in ("optimal", "infeasible")
+            if proven:
+                stop.set()
+                for solver in started:
+                    solver.stop_search()
+            other = second.result()
+        self._apply_exact(status, a, bound, threshold, incumbent)
+        if not proven:
+            self._apply_exact(*other[:3], threshold, incumbent)
 
     def _apply_exact(
         self, status: str, a: np.ndarray | None, bound: float, threshold: float, incumbent: float
@@ -597,11 +611,16 @@ def _cpsat(
     hint: np.ndarray | None,
     deterministic: float,
     wall: float,
-) -> tuple[int, np.ndarray | None, float, float]:
+    seed: int = 0,
+    stop: threading.Event | None = None,
+    started: list | None = None,
+) -> tuple[str, np.ndarray | None, float, float]:
     """CP-SAT on the kept pairs of an integral GAP, objective capped at `threshold`.
 
     One worker and a deterministic time limit keep the answer reproducible; the wall-clock limit
     is only the safety net. Pure, so it can run on a thread of its own (CP-SAT releases the GIL).
+    `stop` and `started` let another thread cancel the run: the solver is appended to `started`
+    before it starts, and a run whose `stop` is already set does not start.
     Returns (status, assignment or None, best objective bound, deterministic time used).
     """
     m, n = cost.shape
@@ -631,13 +650,17 @@ def _cpsat(
             model.add_hint(x[t], bool(hint[job_of[t]] == agent_of[t]))
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
-    solver.parameters.random_seed = 0
+    solver.parameters.random_seed = seed
     # The LP relaxation with cuts (level 2) and core-based optimisation paid off on the reduced
     # B/C problems (5-7 s where the defaults took 10-20 s).
     solver.parameters.linearization_level = 2
     solver.parameters.optimize_with_core = True
     solver.parameters.max_deterministic_time = deterministic
     solver.parameters.max_time_in_seconds = max(0.05, wall)
+    if started is not None:
+        started.append(solver)
+    if stop is not None and stop.is_set():
+        return "unknown", None, -_INF, 0.0
     status = solver.solve(model)
     a = None
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -664,7 +687,7 @@ def _highs(
 
     The node limit is the work limit; HiGHS has no deterministic clock, so a run stopped by the
     wall-clock limit returns nothing (its partial result would depend on machine speed). Pure, and
-    HiGHS releases the GIL, so it can run beside CP-SAT. Returns (status, assignment, dual bound).
+    Returns (status, assignment, dual bound).
     """
     m, n = cost.shape
     agent_of, job_of = np.nonzero(keep)
