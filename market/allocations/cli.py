@@ -67,8 +67,12 @@ def run(dry_run: bool, time_limit: float | None):
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--time-limit", type=click.FloatRange(0.1, 3600), default=10.0, show_default=True,
               help="Seconds per instance.")
-def solve(files: tuple[str, ...], time_limit: float):
+@click.option("--sense", type=click.Choice(["max", "min"]), default=None,
+              help="Objective of OR-Library files whose name does not tell it "
+                   "(gap1-gap12 maximise, gapa-gapd minimise).")
+def solve(files: tuple[str, ...], time_limit: float, sense: str | None):
     """Solve problem files (JSON, or OR-Library GAP) and print one JSON line per instance."""
     from market.matching import problem_file
 
-    sys.exit(problem_file.main([*files, "--time-limit", str(time_limit)]))
+    extra = ["--sense", sense] if sense else []
+    sys.exit(problem_file.main([*files, "--time-limit", str(time_limit), *extra]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from market.allocations.models import ALLOCATION_STATUSES
-from market.api.fields import LocalDateTime, PageQuerySchema, QueryId, page_schema
+from market.api.fields import LocalDateTime, PageQuerySchema, QueryId, Reason, page_schema
 from market.contracts.schemas import ContractSchema
 from market.orders.schemas import ScoringWeightsSchema
 
@@ -82,11 +82,11 @@ class AllocationQuerySchema(PageQuerySchema):
 
 
 class ApproveSchema(Schema):
-    reason = fields.String(validate=validate.Length(min=1, max=2000))
+    reason = Reason()
 
 
 class RejectSchema(Schema):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    reason = Reason(required=True)
 
 
 class ContractRefSchema(ContractSchema):

@@ -45,6 +45,21 @@ class Vocabulary(fields.String):
         return value
 
 
+class Trimmed(fields.String):
+    """A string with surrounding whitespace removed on input, so that "   " counts as empty."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
+def Reason(**kwargs) -> fields.String:
+    """Why a coordinator or administrator decided something: real text, not just spaces."""
+    return Trimmed(
+        validate=validate.Length(min=1, max=2000, error="Give a reason of 1 to 2000 characters (not only spaces)."),
+        **kwargs,
+    )
+
+
 def Id(**kwargs) -> fields.Integer:
     """A reference to another object by id; bounded so the database never sees an overflowing value."""
     return fields.Integer(validate=validate.Range(min=1, max=2**31 - 1), strict=True, **kwargs)

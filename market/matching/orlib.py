@@ -41,7 +41,8 @@ def _infer_sense(stem: str) -> str:
     if _LETTERED.match(stem):
         return "min"
     raise ValueError(
-        f"{stem}: cannot infer the objective sense from the file name; pass sense='max' or 'min'"
+        f"{stem}: cannot infer the objective sense from the file name (gap1-gap12 maximise, "
+        f"gapa-gapd minimise); say which with --sense max or --sense min"
     )
 
 

@@ -55,11 +55,15 @@ def detect_format(path: str | Path, text: str | None = None) -> str:
     )
 
 
-def solve_file(path: str | Path, time_limit: float = 10.0) -> Iterator[dict[str, Any]]:
+def solve_file(
+    path: str | Path, time_limit: float = 10.0, sense: str | None = None
+) -> Iterator[dict[str, Any]]:
     """Solve every instance in the file, yielding one result per instance as it is solved.
 
     Each result has ``instance``, ``objective``, ``bound``, ``gap_pct``, ``seconds``,
-    ``status`` and ``solver``. A file that cannot be read or does not follow its format
+    ``status`` and ``solver``. `sense` ("max" or "min") is for OR-Library files whose name does
+    not tell it (gap1-gap12 maximise, gapa-gapd minimise); JSON problems ignore it. A file that
+    cannot be read or does not follow its format
     raises ValueError with a message naming the file and the place of the problem (before
     anything is yielded for JSON files, which are checked whole first).
     """
@@ -67,7 +71,7 @@ def solve_file(path: str | Path, time_limit: float = 10.0) -> Iterator[dict[str,
     text = _read(path)
     kind = detect_format(path, text)
     if kind == "orlib":
-        yield from _solve_orlib(path, time_limit)
+        yield from _solve_orlib(path, time_limit, sense)
         return
     try:
         data = json.loads(text)
@@ -110,12 +114,12 @@ def _read(path: Path) -> str:
         raise ValueError(f"{path}: cannot be read ({exc.strerror})") from None
 
 
-def _solve_orlib(path: Path, time_limit: float) -> Iterator[dict[str, Any]]:
+def _solve_orlib(path: Path, time_limit: float, sense: str | None = None) -> Iterator[dict[str, Any]]:
     # Imported here: the GAP solver (and OR-Tools, which it may use) loads only when needed.
     from market.matching.gap import solve_gap, warm_up
     from market.matching.orlib import read_orlib
 
-    instances = read_orlib(path)
+    instances = read_orlib(path, sense=sense)
     # The compiled kernels load (or, the first time on a machine, compile) before any instance
     # is timed, so `seconds` is the solve alone.
     warm_up()
@@ -618,11 +622,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("files", nargs="+")
     ap.add_argument("--time-limit", type=float, default=10.0)
+    ap.add_argument("--sense", choices=("max", "min"), default=None,
+                    help="objective of OR-Library files whose name does not tell it")
     args = ap.parse_args(argv)
     try:
         with _stdout_for_results() as emit:
             for name in args.files:
-                for result in solve_file(name, time_limit=args.time_limit):
+                for result in solve_file(name, time_limit=args.time_limit, sense=args.sense):
                     emit(json.dumps(result))
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)

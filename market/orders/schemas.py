@@ -6,7 +6,7 @@ import math
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
-from market.api.fields import LocalDateTime, PageQuerySchema, Vocabulary, future, page_schema
+from market.api.fields import LocalDateTime, PageQuerySchema, Reason, Vocabulary, future, page_schema
 from market.db import utcnow
 from market.orders.models import ORDER_STATUSES, SAMPLING_LEVELS
 from market.orders.services import DIRECTORY_STATUSES, PUBLIC_FIELD_CHOICES, SCORING_COMPONENTS
@@ -141,7 +141,7 @@ class OrderQuerySchema(PageQuerySchema):
 
 
 class CancelSchema(Schema):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    reason = Reason(required=True)
 
 
 class QuestionSchema(Schema):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
-from market.api.fields import LocalDateTime, PageQuerySchema, Vocabulary, page_schema
+from market.api.fields import LocalDateTime, PageQuerySchema, Reason, Vocabulary, page_schema
 from market.organizations.credit_code import credit_code_problem
 from market.organizations.models import CLEARANCES, ORG_KINDS, VERIFICATION_STATUSES
 
@@ -95,11 +95,11 @@ class OrganizationQuerySchema(PageQuerySchema):
 
 
 class StatusReasonSchema(Schema):
-    reason = fields.String(validate=validate.Length(min=1, max=2000))
+    reason = Reason()
 
 
 class RequiredReasonSchema(Schema):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    reason = Reason(required=True)
 
 
 class CapabilitySchema(Schema):

@@ -78,6 +78,8 @@ def test_rejecting_needs_a_reason_and_keeps_the_pair_out_of_later_runs(api, acto
     token = actors.token(actors.coordinator)
     _run, (proposal,) = _proposals(api, actors, market["whole"].id)
     assert_error(api.post(f"/api/v1/allocations/{proposal['id']}/reject", json={}, token=token), 422, "reason")
+    assert_error(api.post(f"/api/v1/allocations/{proposal['id']}/reject", json={"reason": " \t "}, token=token),
+                 422, "reason")
     rejected = api.post(f"/api/v1/allocations/{proposal['id']}/reject", json={"reason": "该企业近期质检不合格"},
                         token=token)
     assert rejected.status_code == 200, rejected.text

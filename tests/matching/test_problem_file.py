@@ -142,3 +142,14 @@ def test_a_broken_orlib_file_is_refused(tmp_path):
     pytest.importorskip("market.matching.gap")
     with pytest.raises(ValueError, match="gap98.txt"):
         list(solve_file(write(tmp_path, "1\n2 3\n9 1\n", "gap98.txt")))
+
+
+def test_an_orlib_file_with_any_name_is_solved_once_its_sense_is_given(tmp_path, capsys):
+    pytest.importorskip("market.matching.gap")
+    path = write(tmp_path, "1\n2 3\n9 1 8\n2 7 3\n5 5 5\n5 5 5\n10 10\n", "my-case.txt")
+    assert main([str(path)]) == 2
+    assert "--sense" in capsys.readouterr().err  # the error says how to fix it
+    assert main([str(path), "--sense", "min", "--time-limit", "2"]) == 0
+    (line,) = capsys.readouterr().out.strip().splitlines()
+    # Minimising: job 0 and job 2 cost least on agent 1, job 1 on agent 0.
+    assert json.loads(line)["objective"] == pytest.approx(1 + 2 + 3)
