@@ -33,8 +33,10 @@ def run(dry_run: bool, time_limit: float | None):
     def progress(step: str, done: int, total: int) -> None:
         bar = bars.get(step)
         if bar is None:
-            bar = bars[step] = tqdm(total=max(total, 1), desc=f"{step:>8}", unit="", file=sys.stderr,
-                                    leave=True, dynamic_ncols=True)
+            # A dry run computes the rows it would store, then rolls them back.
+            desc = "prepare" if (dry_run and step == "store") else step
+            bar = bars[step] = tqdm(total=max(total, 1), desc=f"{desc:>8}", unit="", file=sys.stderr,
+                                    leave=True, dynamic_ncols=True, disable=None)
         bar.n = min(done, bar.total)
         bar.refresh()
         if done >= total:
@@ -57,6 +59,8 @@ def run(dry_run: bool, time_limit: float | None):
         "solver": run_row.solver, **{k: v for k, v in run_row.stats.items() if k != "weeks"},
     }
     if dry_run:
+        # Nothing was stored, so nothing was superseded: say what a real run would do.
+        summary["would_supersede"] = summary.pop("superseded", 0)
         session.rollback()
     else:
         session.commit()

@@ -220,7 +220,7 @@ def run_matching(
         require_role(actor, "coordinator")
     now = now or utcnow()
     today = local_date(now)
-    progress("orders", 0, 1)
+    progress("load", 0, 1)
     orders = orders_under_evaluation(session, now, lock=True)
     for order in orders:
         if order.status == "published":  # past its closing; the scheduler may not have run yet
@@ -231,7 +231,7 @@ def run_matching(
     bids = list(session.scalars(
         select(Bid).where(Bid.order_id.in_(order_ids), Bid.status == "submitted").order_by(Bid.id)
     )) if order_ids else []
-    progress("orders", 1, 1)
+    progress("load", 1, 1)
 
     vendor_ids = {b.vendor_id for b in bids}
     vendors = list(session.scalars(

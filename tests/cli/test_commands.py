@@ -1,7 +1,8 @@
-"""The command line: create-user, seed-demo, serve and scheduler, as an operator would run them."""
+"""The command line: create-user, seed-demo, match run, serve and scheduler, as an operator would run them."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -266,3 +267,36 @@ def test_scheduler_runs_its_jobs_and_stops_cleanly_on_sigterm(tmp_path):
     assert process.returncode == 0, output
     assert "single machine" in output and "scheduler: stopped" in output
     assert "Traceback" not in output
+
+
+# match run ----------------------------------------------------------------------------------------
+
+
+def test_match_run_dry_run_prints_the_proposals_and_stores_nothing_then_a_real_run_stores_them(fresh):
+    from market.allocations.models import Allocation, MatchRun
+
+    assert fresh.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
+    dry = fresh.test_cli_runner().invoke(args=["match", "run", "--dry-run", "--time-limit", "5"])
+    assert dry.exit_code == 0, dry.output
+    lines = dry.output.strip().splitlines()
+    summary = json.loads(lines[-1])
+    assert summary["dry_run"] is True and summary["run_id"] is None
+    assert "would_supersede" in summary and "superseded" not in summary
+    proposals = [line for line in lines if line.startswith("order ")]
+    assert proposals and all(" bid " in line and " score " in line for line in proposals)
+    with fresh.app_context():
+        from market import db
+
+        assert db.session.scalar(select(func.count()).select_from(MatchRun)) == 0
+
+    real = fresh.test_cli_runner().invoke(args=["match", "run", "--time-limit", "5"])
+    assert real.exit_code == 0, real.output
+    stored = json.loads(real.output.strip().splitlines()[-1])
+    assert stored["dry_run"] is False and stored["run_id"] is not None
+    with fresh.app_context():
+        from market import db
+
+        run = db.session.get(MatchRun, stored["run_id"])
+        assert run is not None and run.status == "completed"
+        count = db.session.scalar(select(func.count()).select_from(Allocation).where(Allocation.run_id == run.id))
+        assert count == len(proposals)
