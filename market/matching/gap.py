@@ -100,7 +100,8 @@ _EXACT_ROUNDS = 3  # each improvement tightens the fixing, so the next round is 
 _EXACT_SMALL = 600  # variables: small enough to always try to prove optimality
 _EXACT_PER_JOB = 4.0  # otherwise prove only when fixing leaves at most this many variables per job
 _MAX_DP_CELLS = 10_000_000  # knapsack tables (float64 cells) larger than this are not built
-_MAX_SEARCH_JOBS = 3000  # the improvement graph is n x n; larger instances only get the exact phase
+_SIMPLEX_PAIRS = 50_000  # LP relaxations with more pairs use the interior-point method
+_MAX_SEARCH_JOBS = 5000  # the improvement graph is n x n; larger instances only get the exact phase
 
 
 def warm_up() -> None:
@@ -241,15 +242,15 @@ class _Solver:
         self._raise_lower(lp_value)
 
         searchable = self.n <= _MAX_SEARCH_JOBS
+        start = self._round_lp(lp_x)
         if searchable:
             # A first descent from the rounded LP solution; small instances converge long before
             # the budget (the 60n cap keeps them quick). Then, unless the LP bound already proves
             # it, two iterated searches improve it: the better the incumbent, the more fixing removes.
-            start = self._round_lp(lp_x)
             budget = min(self._iterations(_FIRST_SHARE, self.n, _BEAM), 60 * self.n)
             self._offer(self._search(self.allowed, start, budget, _BEAM, kick=0, seed=0))
             if not self._proven():
-                self._two_searches(self.allowed, _IMPROVE_SHARE, _BEAM, False)
+                self._two_searches(self.allowed, _IMPROVE_SHARE, _BEAM, False, start)
 
         penalty: np.ndarray | None = None
         lag_value = -_INF
@@ -267,7 +268,13 @@ class _Solver:
         if self._proven():
             pass
         elif self.best_a is None:
-            self._exact(fixing)
+            # Tight capacities and a short first budget (large instances): keep searching from
+            # the rounded LP solution before handing over to the exact phase, which also proves
+            # infeasibility.
+            if searchable:
+                self._two_searches(self.allowed, _SEARCH_SHARE, _ILS_BEAM, False, start)
+            if self.best_a is None:
+                self._exact(fixing)
         else:
             keep = self._keep(fixing)
             if self._proven():
@@ -317,7 +324,9 @@ class _Solver:
             A_eq=a_eq,
             b_eq=np.ones(n),
             bounds=np.column_stack([np.zeros(m * n), ub]),
-            method="highs",
+            # Dual simplex stalls on large degenerate assignment LPs (19 s at 50 x 3000, where the
+            # interior-point method with crossover takes 1 s); small ones keep the simplex path.
+            method="highs" if m * n <= _SIMPLEX_PAIRS else "highs-ipm",
         )
         if res.status == 2:
             return None
@@ -420,9 +429,11 @@ class _Solver:
         mask[self.best_a, jobs] = True
         return mask
 
-    def _two_searches(self, mask: np.ndarray, share: float, beam: int, patient: bool) -> None:
-        """Two differently seeded iterated searches from the incumbent, on two threads."""
-        start = self.best_a
+    def _two_searches(
+        self, mask: np.ndarray, share: float, beam: int, patient: bool, start: np.ndarray | None = None
+    ) -> None:
+        """Two differently seeded iterated searches from the incumbent (else `start`), on two threads."""
+        start = self.best_a if self.best_a is not None else start
         if start is None:
             return
         free = int((mask.sum(axis=0) > 1).sum())

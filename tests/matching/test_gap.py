@@ -274,3 +274,17 @@ def test_type_d_search_is_deterministic_across_threads() -> None:
     assert_feasible(inst, first)
     assert np.array_equal(first.assignment, second.assignment)
     assert first.bound <= first.objective
+
+
+def test_a_large_tight_instance_gets_a_feasible_assignment() -> None:
+    # Type-D-like (weight and cost inversely related, 80 % of the weight fits): the first short
+    # descent ends infeasible at this size, so the iterated searches must carry on from the LP.
+    rng = np.random.default_rng(1020)
+    m, n = 20, 1000
+    weight = rng.integers(1, 101, size=(m, n))
+    cost = 111 - weight + rng.integers(-10, 11, size=(m, n))
+    inst = GapInstance("tight-large", "min", cost, weight, (0.8 * weight.sum(axis=1) / m).astype(int))
+    result = solve_gap(inst, time_limit=4)
+    assert result.status in ("feasible", "optimal")
+    assert_feasible(inst, result)
+    assert result.bound <= result.objective
