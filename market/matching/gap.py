@@ -136,6 +136,10 @@ def solve_gap(inst: GapInstance, time_limit: float = 10.0, seed: int = 0) -> Gap
         )
     if not (np.isfinite(value).all() and np.isfinite(weight).all() and np.isfinite(capacity).all()):
         raise ValueError(f"{inst.name}: values, weights and capacities must be finite")
+    if (weight < 0).any():
+        raise ValueError(f"{inst.name}: weights must not be negative")
+    if not math.isfinite(time_limit) or time_limit < 0:
+        raise ValueError(f"time_limit must be a finite number of seconds, got {time_limit!r}")
     # Everything below minimises; profits are negated.
     sign = 1.0 if inst.sense == "min" else -1.0
     solver = _Solver(sign * value, weight, capacity, time_limit, deadline, seed)
@@ -143,12 +147,13 @@ def solve_gap(inst: GapInstance, time_limit: float = 10.0, seed: int = 0) -> Gap
 
     if assignment is None:
         objective = math.nan
-        bound = sign * lower if math.isfinite(lower) else (math.inf if inst.sense == "min" else -math.inf)
+        no_bound = math.inf if inst.sense == "min" else -math.inf
+        bound = sign * lower if math.isfinite(lower) and status != "infeasible" else no_bound
         gap_pct = math.nan
         assignment = np.full(value.shape[1], -1, dtype=np.int64)
     else:
-        objective = sign * cost
-        bound = sign * lower
+        objective = sign * cost + 0.0  # + 0.0: no "-0.0" for a zero profit
+        bound = sign * lower + 0.0
         gap_pct = 0.0 if status == "optimal" else 100.0 * abs(bound - objective) / max(1.0, abs(objective))
     return GapResult(
         assignment=assignment,
@@ -179,7 +184,7 @@ class _Solver:
         self.m, self.n = cost.shape
         self.time_limit = max(0.0, time_limit)
         self.deadline = deadline
-        self.seed = int(seed)
+        self.seed = int(seed) % 2**31  # numba's generator takes a 32-bit seed
         # A pair whose job alone exceeds the agent's capacity can never be used.
         self.allowed = weight <= capacity[:, None] + 1e-9
         self.integral_cost = bool(np.all(cost == np.round(cost)))
@@ -196,18 +201,22 @@ class _Solver:
     # ---- bookkeeping ------------------------------------------------------------------------
     def _offer(self, a: np.ndarray | None) -> None:
         """Keep `a` if it is feasible and better than the incumbent (objective recomputed exactly)."""
-        if a is None or (a < 0).any():
+        if a is None or not self._acceptable(a):
             return
-        jobs = np.arange(self.n)
-        if not self.allowed[a, jobs].all():
-            return
-        load = np.bincount(a, weights=self.weight[a, jobs], minlength=self.m)
-        if np.any(load > self.capacity + 1e-9):
-            return
-        c = float(self.cost[a, jobs].sum())
+        c = float(self.cost[a, np.arange(self.n)].sum())
         if c < self.best_cost - 1e-9:
             self.best_cost = c
             self.best_a = a.astype(np.int64).copy()
+
+    def _acceptable(self, a: np.ndarray) -> bool:
+        """Whether `a` assigns every job within capacity, by the same test as _offer."""
+        if (a < 0).any():
+            return False
+        jobs = np.arange(self.n)
+        if not self.allowed[a, jobs].all():
+            return False
+        load = np.bincount(a, weights=self.weight[a, jobs], minlength=self.m)
+        return not np.any(load > self.capacity + 1e-9)
 
     def _raise_lower(self, bound: float) -> None:
         if self.integral_cost:
@@ -243,6 +252,8 @@ class _Solver:
 
         searchable = self.n <= _MAX_SEARCH_JOBS
         start = self._round_lp(lp_x)
+        if not searchable:
+            self._offer(start)  # often feasible, and optimal when the LP solution is integral
         if searchable:
             # A first descent from the rounded LP solution; small instances converge long before
             # the budget (the 60n cap keeps them quick). Then, unless the LP bound already proves
@@ -488,6 +499,10 @@ class _Solver:
         status: "optimal" or "infeasible" (the reduced problem was solved), "limit" (stopped by a
         deterministic work limit: solution and bound usable) or "unknown" (nothing usable).
         """
+        if status == "optimal" and (a is None or not self._acceptable(a)):
+            # The engine's tolerance (HiGHS: ~1e-6 on capacities) let through what ours does
+            # not: its answer is no proof here.
+            status = "limit"
         self._offer(a)
         if status in ("optimal", "infeasible"):
             # Nothing in the reduced space beats what CP-SAT returned (or the incumbent it was

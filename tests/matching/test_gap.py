@@ -288,3 +288,41 @@ def test_a_large_tight_instance_gets_a_feasible_assignment() -> None:
     assert result.status in ("feasible", "optimal")
     assert_feasible(inst, result)
     assert result.bound <= result.objective
+
+
+def test_negative_weights_and_unbounded_time_limits_are_refused() -> None:
+    inst = GapInstance("neg", "min", np.ones((2, 2)), np.array([[1, -1], [1, 1]]), np.array([2, 2]))
+    with pytest.raises(ValueError, match="negative"):
+        solve_gap(inst)
+    ok = GapInstance("ok", "min", np.ones((2, 2)), np.ones((2, 2)), np.array([2, 2]))
+    with pytest.raises(ValueError, match="time_limit"):
+        solve_gap(ok, time_limit=float("inf"))
+
+
+def test_beyond_the_search_size_the_rounded_lp_solution_is_kept() -> None:
+    # More jobs than the local search takes: the LP solution is integral here, hence optimal.
+    rng = np.random.default_rng(0)
+    m, n = 2, 5001
+    weight = rng.integers(5, 25, size=(m, n))
+    inst = GapInstance("big", "min", rng.integers(10, 50, size=(m, n)), weight,
+                       (weight.sum(axis=1) * 1.2 / m).astype(int))
+    result = solve_gap(inst, time_limit=2)
+    assert result.status == "optimal"
+    assert_feasible(inst, result)
+
+
+def test_a_solution_inside_highs_tolerance_but_over_capacity_is_no_proof() -> None:
+    # HiGHS accepts ~1e-6 of overload; taking jobs 0 and 1 on agent 0 overloads it by 5e-7, so
+    # the only feasible answer puts both on agent 1 at cost 10 (found by review).
+    n = 5001
+    cost = np.zeros((2, n))
+    cost[1, :2] = 10
+    weight = np.zeros((2, n))
+    weight[0, :] = 100
+    weight[0, 0], weight[0, 1] = 0.5, 0.5 + 5e-7
+    weight[1, :2] = 1
+    inst = GapInstance("tolerance", "min", cost, weight, np.array([1.0, 10.0]))
+    result = solve_gap(inst, time_limit=5)
+    assert result.status != "infeasible"
+    if result.status == "optimal":
+        assert result.objective == pytest.approx(10)
