@@ -35,7 +35,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 import numpy as np
@@ -484,8 +484,11 @@ class _Solver:
             proven = status in ("optimal", "infeasible")
             if proven:
                 stop.set()
-                for solver in started:
-                    solver.stop_search()
+                # Repeated: a stop that reaches the second run just before its solve begins is lost.
+                while not second.done():
+                    for solver in started:
+                        solver.stop_search()
+                    wait([second], timeout=0.05)
             other = second.result()
         self._apply_exact(status, a, bound, threshold, incumbent)
         if not proven:
