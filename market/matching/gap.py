@@ -261,7 +261,7 @@ class _Solver:
             budget = min(self._iterations(_FIRST_SHARE, self.n, _BEAM), 60 * self.n)
             self._offer(self._search(self.allowed, start, budget, _BEAM, kick=0, seed=0))
             if not self._proven():
-                self._two_searches(self.allowed, _IMPROVE_SHARE, _BEAM, False, start)
+                self._two_searches(self.allowed, _IMPROVE_SHARE, _BEAM, start)
 
         penalty: np.ndarray | None = None
         lag_value = -_INF
@@ -283,7 +283,7 @@ class _Solver:
             # the rounded LP solution before handing over to the exact phase, which also proves
             # infeasibility.
             if searchable:
-                self._two_searches(self.allowed, _SEARCH_SHARE, _ILS_BEAM, False, start)
+                self._two_searches(self.allowed, _SEARCH_SHARE, _ILS_BEAM, start)
             if self.best_a is None:
                 self._exact(fixing)
         else:
@@ -306,7 +306,7 @@ class _Solver:
             elif searchable:
                 # Not provable in the budget (typically tight type-D instances): two iterated
                 # searches side by side, focused on the pairs the Lagrangian bound favours.
-                self._two_searches(self._focus(fixing), _SEARCH_SHARE, _ILS_BEAM, False)
+                self._two_searches(self._focus(fixing), _SEARCH_SHARE, _ILS_BEAM)
                 keep = self._keep(fixing)
                 if not self._proven() and keep is not None and keep.sum() <= self._exact_size():
                     self._exact(fixing)
@@ -368,8 +368,7 @@ class _Solver:
         return max(1, int(round(_ILS_KICK * self.n)))
 
     def _search(
-        self, mask: np.ndarray, start: np.ndarray, budget: int, beam: int, kick: int, seed: int,
-        patient: bool = False,
+        self, mask: np.ndarray, start: np.ndarray, budget: int, beam: int, kick: int, seed: int
     ) -> np.ndarray | None:
         """Local search (kick=0) or iterated local search among the pairs in `mask`.
 
@@ -410,7 +409,7 @@ class _Solver:
                 max(scale, 1e-6), _ALPHA_UP, _ALPHA_DOWN, stop,
             )
         else:
-            patience = 25 * nf + 200 if patient else 2 * nf + 100
+            patience = 2 * nf + 100  # short descents between kicks: more kicks per budget
             best_a, best, _, _ = gap_kernels.iterated_local_search(
                 cm, w, cap, sub_start, budget, patience, depth, min(beam, nf),
                 max(scale, 1e-6), _ALPHA_UP, _ALPHA_DOWN, min(kick, nf), seed, stop,
@@ -441,7 +440,7 @@ class _Solver:
         return mask
 
     def _two_searches(
-        self, mask: np.ndarray, share: float, beam: int, patient: bool, start: np.ndarray | None = None
+        self, mask: np.ndarray, share: float, beam: int, start: np.ndarray | None = None
     ) -> None:
         """Two differently seeded iterated searches from the incumbent (else `start`), on two threads."""
         start = self.best_a if self.best_a is not None else start
@@ -452,8 +451,7 @@ class _Solver:
         kick = self._kick()
         with ThreadPoolExecutor(max_workers=2) as pool:
             runs = [
-                pool.submit(self._search, mask, start, budget, beam, kick, 2 * self.seed + k,
-                            patient)
+                pool.submit(self._search, mask, start, budget, beam, kick, 2 * self.seed + k)
                 for k in (1, 2)
             ]
             results = [run.result() for run in runs]
