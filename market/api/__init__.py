@@ -11,6 +11,7 @@ from flask_smorest import Api
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
 from werkzeug.routing import IntegerConverter
 
+from market.auth import current_user
 from market.errors import InvalidInput, handle_http_exception
 
 BEARER = [{"bearerAuth": []}]
@@ -113,8 +114,6 @@ def authenticate_writes() -> None:
     The views check permissions themselves; this only makes an anonymous write fail as
     unauthenticated rather than as invalid input, whatever its body.
     """
-    from market.auth import current_user
-
     if (
         request.method in ("POST", "PUT", "PATCH", "DELETE")
         and request.endpoint is not None
