@@ -32,7 +32,7 @@ from market.matching.calendar import RunningContract
 from market.matching.scoring import validate_weights
 from market.notifications import services as notifications
 from market.orders.models import Order
-from market.orders.services import ORDER_LIFECYCLE, effective_status_is
+from market.orders.services import ORDER_LIFECYCLE
 from market.organizations.models import Capability, Organization, VendorProfile
 from market.organizations.services import is_local
 from market.permissions import not_found, require_role
@@ -87,7 +87,7 @@ def set_policy(session: Session, weights: dict, *, actor, note: str | None = Non
 
 def orders_under_evaluation(session: Session, now: dt.datetime, *, lock: bool = False) -> list[Order]:
     """Orders whose bidding has closed and that are not decided yet, by time, whatever ran."""
-    stmt = select(Order).where(effective_status_is("evaluating", now)).order_by(Order.id)
+    stmt = select(Order).where(Order.effective_status(now) == "evaluating").order_by(Order.id)
     if lock:
         stmt = stmt.with_for_update()
     return list(session.scalars(stmt))

@@ -10,8 +10,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from market.audit.models import AuditEvent
+from market.bids.models import Bid
 from market.context import current_context
 from market.db import utcnow
+from market.orders.models import Order
 
 
 def _jsonable(value: Any) -> Any:
@@ -60,8 +62,9 @@ ALL_EVENTS_ROLES = ("admin", "coordinator")
 
 
 def visible_events(
-    actor,
     *,
+    actor,
+    now: dt.datetime | None = None,
     object_type: str | None = None,
     object_id: int | None = None,
     actor_id: int | None = None,
@@ -70,18 +73,13 @@ def visible_events(
     occurred_before: dt.datetime | None = None,
 ):
     """A newest-first query of the events `actor` may read, filtered; an action ending in '.' is a prefix."""
-    # Imported here: the audit trail is below every domain, but sealing is the bids' rule.
-    from market.bids.models import Bid
-    from market.orders.models import Order
-
     stmt = select(AuditEvent).order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
     own = actor.organization_id
     if actor.role not in ALL_EVENTS_ROLES:
         stmt = stmt.where(or_(AuditEvent.organization_id == own, AuditEvent.actor_org_id == own))
     # Bids are sealed until bidding closes, for coordinators and admins too: even the fact that a
     # firm bid (or withdrew) stays with that firm until then.
-    sealed = (select(Bid.id).join(Order, Order.id == Bid.order_id)
-              .where(Order.status == "published", Order.bidding_closes_at > utcnow()))
+    sealed = select(Bid.id).join(Order, Order.id == Bid.order_id).where(Order.bids_sealed(now or utcnow()))
     stmt = stmt.where(or_(AuditEvent.object_type != "bid", AuditEvent.organization_id == own,
                           AuditEvent.object_id.not_in(sealed)))
     if object_type:

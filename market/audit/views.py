@@ -22,7 +22,7 @@ def list_audit_events(query):
     """Audit events, newest first (staff see all; others their own organisation's)"""
     actor = current_user()
     page, per_page = query.pop("page"), query.pop("per_page")
-    return paginate(db.session, services.visible_events(actor, **query), page, per_page)
+    return paginate(db.session, services.visible_events(actor=actor, **query), page, per_page)
 
 
 BLUEPRINTS = [blp]

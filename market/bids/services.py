@@ -164,7 +164,7 @@ def bids_on_order(session: Session, order_id: int, *, actor, status: str | None 
         return stmt.where(Bid.vendor_id == actor.organization_id)
     if not oversees(actor, order):
         raise not_found("order", order_id)
-    if not order.bidding_closed(now):
+    if order.bids_sealed(now):
         raise Forbidden(f"Bids are sealed until {local_isoformat(order.bidding_closes_at)}.")
     return stmt
 
@@ -178,7 +178,7 @@ def get_visible_bid(session: Session, bid_id: int, *, actor, now: dt.datetime | 
         raise not_found("bid", bid_id)
     if actor.role == "vendor" and actor.organization_id == bid.vendor_id:
         return bid
-    if oversees(actor, bid.order) and bid.order.bidding_closed(now):
+    if oversees(actor, bid.order) and not bid.order.bids_sealed(now):
         return bid
     raise not_found("bid", bid_id)
 

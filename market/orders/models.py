@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, and_, case, not_, or_
+from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from market.db import Base, Money, utcnow
@@ -16,6 +17,8 @@ ORDER_STATUSES = (
 )
 # Acceptance sampling inspection levels of GB/T 2828.1 (ISO 2859-1).
 SAMPLING_LEVELS = ("S-1", "S-2", "S-3", "S-4", "I", "II", "III")
+# Statuses an order reaches only once bidding is over, so its bids are no longer sealed.
+UNSEALED_STATUSES = ("evaluating", "awarded", "in_progress", "completed", "unsuccessful")
 
 
 class Order(Base):
@@ -83,24 +86,56 @@ class Order(Base):
     )
     bids: Mapped[list["Bid"]] = relationship(back_populates="order")  # noqa: F821
 
+    # The rules below are each written once, for Python and for SQL side by side (a hybrid), so an
+    # object in memory and a query over the table can never disagree about them.
+
+    @hybrid_property
+    def was_published(self) -> bool:
+        """Listed in the directory and seen by everyone signed in. Every status after draft has a
+        publishing time (a constraint), so a draft cancelled before anyone saw it stays private."""
+        return self.status != "draft" and self.published_at is not None
+
+    @was_published.inplace.expression
+    @classmethod
+    def _was_published_expression(cls):
+        return and_(cls.status != "draft", cls.published_at.is_not(None))
+
+    @hybrid_method
     def bidding_open(self, now: dt.datetime) -> bool:
         """Bids are taken while published and before closing, whether or not the job has run."""
         return self.status == "published" and now < self.bidding_closes_at
 
-    def bidding_closed(self, now: dt.datetime) -> bool:
-        """Bids are unsealed once the closing time has passed (or the order has moved on)."""
-        if self.status in ("draft", "cancelled") and self.published_at is None:
-            return False
-        return now >= self.bidding_closes_at or self.status in (
-            "evaluating", "awarded", "in_progress", "completed", "unsuccessful",
-        )
+    @bidding_open.inplace.expression
+    @classmethod
+    def _bidding_open_expression(cls, now: dt.datetime):
+        return and_(cls.status == "published", cls.bidding_closes_at > now)
 
+    @hybrid_method
+    def bids_sealed(self, now: dt.datetime) -> bool:
+        """Nobody but the bidding firm sees a bid (nor that it exists) until bidding has closed: by
+        the clock or because the order moved on. A cancelled order's bids stay sealed until the
+        closing time it had; a draft has none."""
+        return not (self.was_published and (
+            now >= self.bidding_closes_at or self.status in UNSEALED_STATUSES))
+
+    @bids_sealed.inplace.expression
+    @classmethod
+    def _bids_sealed_expression(cls, now: dt.datetime):
+        return not_(and_(cls.was_published,
+                         or_(cls.bidding_closes_at <= now, cls.status.in_(UNSEALED_STATUSES))))
+
+    @hybrid_method
     def effective_status(self, now: dt.datetime) -> str:
         """The status as the rules see it now: a published order past its closing is evaluating."""
         if self.status == "published" and now >= self.bidding_closes_at:
             return "evaluating"
         return self.status
 
+    @effective_status.inplace.expression
+    @classmethod
+    def _effective_status_expression(cls, now: dt.datetime):
+        return case((and_(cls.status == "published", cls.bidding_closes_at <= now), "evaluating"),
+                    else_=cls.status)
 
 Index("ix_orders_directory", Order.status, Order.sector, Order.modality)
 

@@ -53,7 +53,7 @@ DIRECTORY_CSV_MAX_ROWS = 10_000
 
 def can_see(actor, order: Order) -> bool:
     """Drafts are seen only by their agency; every signed-in user sees published orders."""
-    if order.status == "draft" or (order.status == "cancelled" and order.published_at is None):
+    if not order.was_published:
         return actor is not None and actor.organization_id == order.agency_id
     return actor is not None
 
@@ -76,31 +76,15 @@ def get_own_order(session: Session, order_id: int, actor, *, for_update: bool = 
     return order
 
 
-def effective_status_is(status: str, now: dt.datetime):
-    """SQL for Order.effective_status(now) == status, so lists filter in the database."""
-    if status == "evaluating":
-        return or_(Order.status == "evaluating",
-                   and_(Order.status == "published", Order.bidding_closes_at <= now))
-    if status == "published":
-        return and_(Order.status == "published", Order.bidding_closes_at > now)
-    return Order.status == status
-
-
-def _was_published():
-    # Every status after draft requires published_at (a database constraint), so this also
-    # leaves out drafts that were cancelled before anyone saw them.
-    return Order.published_at.is_not(None)
-
-
 def list_orders(actor, *, now: dt.datetime, status=None, sector=None, modality=None, q=None):
     """Agencies list their own orders in every state; everyone else the orders that were published."""
     stmt = select(Order).options(selectinload(Order.agency))
     if actor.role == "agency":
         stmt = stmt.where(Order.agency_id == actor.organization_id)
     else:
-        stmt = stmt.where(_was_published())
+        stmt = stmt.where(Order.was_published)
     if status:
-        stmt = stmt.where(effective_status_is(status, now))
+        stmt = stmt.where(Order.effective_status(now) == status)
     if sector:
         stmt = stmt.where(Order.sector == sector)
     if modality:
@@ -382,10 +366,10 @@ def directory_orders(*, now: dt.datetime, sector=None, modality=None, annotation
         select(Order)
         .join(Organization, Organization.id == Order.agency_id)
         .options(selectinload(Order.agency))
-        .where(_was_published())
+        .where(Order.was_published)
     )
     if status:
-        stmt = stmt.where(effective_status_is(status, now))
+        stmt = stmt.where(Order.effective_status(now) == status)
     for column, value in ((Order.sector, sector), (Order.modality, modality),
                           (Order.annotation_type, annotation_type)):
         if value:
@@ -417,7 +401,7 @@ def count(session: Session, stmt) -> int:
 
 def get_public_order(session: Session, order_id: int) -> Order:
     order = session.get(Order, order_id)
-    if order is None or order.published_at is None:
+    if order is None or not order.was_published:
         raise not_found("order", order_id)
     return order
 

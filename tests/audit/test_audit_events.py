@@ -243,3 +243,25 @@ def test_bid_events_stay_sealed_from_coordinators_until_bidding_closes(api, acto
     order.bidding_closes_at = utcnow() - dt.timedelta(minutes=1)
     db_session.flush()
     assert api.get("/api/v1/audit-events", params=query, token=actors.token(actors.coordinator)).json()["items"]
+
+
+def test_bid_events_on_an_order_cancelled_before_closing_stay_sealed(api, actors, db_session):
+    """The bids service keeps such bids sealed until the original closing time; so does the trail."""
+    from tests.factories import OrderFactory
+
+    order = OrderFactory(agency=actors.agency.organization)
+    vendor = actors.vendor
+    body = {"unit_price": "0.35", "volume": order.volume, "seats_committed": 20,
+            "proposed_finish_date": (order.delivery_deadline - dt.timedelta(days=5)).date().isoformat()}
+    bid = api.post(f"/api/v1/orders/{order.id}/bids", json=body, token=actors.token(vendor))
+    assert bid.status_code == 201, bid.text
+    coordinator = actors.token(actors.coordinator)
+    cancelled = api.post(f"/api/v1/orders/{order.id}/cancel", json={"reason": "需求变更"},
+                         token=actors.token(actors.agency))
+    assert cancelled.status_code == 200, cancelled.text
+    assert_error(api.get(f"/api/v1/orders/{order.id}/bids", token=coordinator), 403)
+    query = {"object_type": "bid", "object_id": bid.json()["id"]}
+    assert api.get("/api/v1/audit-events", params=query, token=coordinator).json()["items"] == []
+    assert [e["action"] for e in api.get("/api/v1/audit-events", params=query,
+                                         token=actors.token(vendor)).json()["items"]] == [
+        "bid.rejected", "bid.submitted"]
