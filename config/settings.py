@@ -101,10 +101,6 @@ class BaseConfig:
                 ["ISO 27001", "ISO 9001", "ISO 27701", "CMMI 3", "DSMM 3", "等保三级"],
             ),
         }
-        # Default scoring policy of the coordinators; components must sum to 100.
-        self.DEFAULT_SCORING_WEIGHTS = {
-            "quality": 40, "price": 25, "capacity": 15, "local": 10, "fairness": 10,
-        }
 
     def validate(self) -> None:
         """Refuse to start with settings that cannot work; overridden where stricter."""

@@ -45,8 +45,12 @@ def _configure_logging(app: Flask) -> None:
 
 def _init_database(app: Flask) -> None:
     from market import db
+    from market.settings import Settings
 
-    db.init_app(app)
+    # The programme's settings are built once here; the sessions carry them to the services.
+    settings = Settings.from_config(app.config, instance_path=app.instance_path)
+    app.extensions["market.settings"] = settings
+    db.init_app(app, settings)
 
 
 def _init_errors(app: Flask) -> None:

@@ -12,6 +12,8 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 from werkzeug.local import LocalProxy
 
+from market.settings import SESSION_KEY, Settings
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -115,26 +117,33 @@ def make_engine(url: str, *, pool_size: int = 5, echo: bool = False) -> Engine:
 
 
 class Database:
-    """Holds one app's engine and session factory; tests rebind it to a connection."""
+    """Holds one app's engine and session factory; tests rebind it to a connection.
 
-    def __init__(self, engine: Engine) -> None:
+    Every session it makes carries the programme's settings (market.settings), so the services
+    given the session know the home region and time zone without an app context.
+    """
+
+    def __init__(self, engine: Engine, settings: Settings | None = None) -> None:
         self.engine = engine
-        self.sessionmaker = sessionmaker(bind=engine, expire_on_commit=False)
+        self.settings = settings or Settings()
+        self.bind_to(None)
 
     def bind_to(self, connection: Connection | None) -> None:
         """Make new sessions join `connection` (a test's outer transaction), or the engine again."""
+        info = {SESSION_KEY: self.settings}
         if connection is None:
-            self.sessionmaker = sessionmaker(bind=self.engine, expire_on_commit=False)
+            self.sessionmaker = sessionmaker(bind=self.engine, expire_on_commit=False, info=info)
         else:
             self.sessionmaker = sessionmaker(
-                bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+                bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint", info=info
             )
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Flask, settings: Settings) -> None:
     url = app.config["DATABASE_URL"]
     app.extensions["market.db"] = Database(
-        make_engine(url, pool_size=app.config["DATABASE_POOL_SIZE"], echo=app.config["DATABASE_ECHO"])
+        make_engine(url, pool_size=app.config["DATABASE_POOL_SIZE"], echo=app.config["DATABASE_ECHO"]),
+        settings,
     )
     app.teardown_appcontext(_close_session)
 

@@ -9,7 +9,8 @@ from flask import current_app
 
 
 def local_zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["TIMEZONE"])
+    """The zone of the running app's programme settings (for presentation: schemas and pages)."""
+    return current_app.extensions["market.settings"].zone
 
 
 def local_date(moment: dt.datetime) -> dt.date:

@@ -6,7 +6,6 @@ import json
 import sys
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
 
@@ -25,7 +24,7 @@ def run(dry_run: bool, time_limit: float | None):
     from tqdm import tqdm
 
     from market import db
-    from market.allocations import services
+    from market.allocations import runs
     from market.allocations.models import Allocation
 
     bars: dict[str, tqdm] = {}
@@ -43,11 +42,8 @@ def run(dry_run: bool, time_limit: float | None):
             bar.close()
 
     session = db.session
-    run_row = services.run_matching(
-        session, actor=None, trigger="cli" if not dry_run else "cli-dry-run",
-        instance_path=current_app.instance_path,
-        time_limit=time_limit or current_app.config["MATCH_TIME_LIMIT"], progress=progress,
-    )
+    run_row = runs.run_matching(session, actor=None, trigger="cli" if not dry_run else "cli-dry-run",
+                                time_limit=time_limit, progress=progress)
     session.flush()  # so the proposals can be listed before commit or rollback
     proposals = session.query(Allocation).filter(Allocation.run_id == run_row.id).order_by(Allocation.order_id).all()
     for allocation in proposals:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask import current_app
 from flask_smorest import Blueprint
 
 from market import db
-from market.allocations import services
+from market.allocations import policy, runs, services
 from market.allocations.schemas import (
     AllocationPageSchema, AllocationQuerySchema, AllocationSchema, ApprovalSchema, ApproveSchema,
     MatchRunCreateSchema, MatchRunPageSchema, MatchRunSchema, RejectSchema, ScoringPolicySchema,
@@ -28,10 +27,7 @@ policy_blp = Blueprint("scoring_policy", __name__, url_prefix="/api/v1/scoring-p
 @runs_blp.doc(security=BEARER)
 def create_run(body):
     """Run matching over every order whose bidding has closed (coordinators)"""
-    run = services.run_matching(
-        db.session, actor=current_user(), instance_path=current_app.instance_path,
-        time_limit=body.get("time_limit", current_app.config["MATCH_TIME_LIMIT"]),
-    )
+    run = runs.run_matching(db.session, actor=current_user(), time_limit=body.get("time_limit"))
     db.session.commit()
     return run
 
@@ -42,7 +38,7 @@ def create_run(body):
 @runs_blp.doc(security=BEARER)
 def list_runs(query):
     """Matching runs, newest first (coordinators)"""
-    return paginate(db.session, services.list_runs(current_user()), query["page"], query["per_page"])
+    return paginate(db.session, runs.list_runs(actor=current_user()), query["page"], query["per_page"])
 
 
 @runs_blp.get("/<id:run_id>")
@@ -50,7 +46,7 @@ def list_runs(query):
 @runs_blp.doc(security=BEARER)
 def get_run(run_id):
     """One matching run with its figures (coordinators)"""
-    return services.get_run(db.session, run_id, current_user())
+    return runs.get_run(db.session, run_id, actor=current_user())
 
 
 @alloc_blp.get("")
@@ -61,7 +57,7 @@ def list_allocations(query):
     """Proposed and decided matches with their score breakdown and the competing bids"""
     actor = current_user()
     page = paginate(db.session, services.list_allocations(
-        db.session, actor, status=query.get("status"), order_id=query.get("order_id"),
+        actor=actor, status=query.get("status"), order_id=query.get("order_id"),
         vendor_id=query.get("vendor_id"), run_id=query.get("run_id"),
     ), query["page"], query["per_page"])
     page["items"] = _with_competition(actor, page["items"])
@@ -74,7 +70,7 @@ def list_allocations(query):
 def get_allocation(allocation_id):
     """One proposed match with its score breakdown and the competing bids"""
     actor = current_user()
-    return _with_competition(actor, [services.get_allocation(db.session, allocation_id, actor)])[0]
+    return _with_competition(actor, [services.get_allocation(db.session, allocation_id, actor=actor)])[0]
 
 
 @alloc_blp.post("/<id:allocation_id>/approve")
@@ -86,7 +82,7 @@ def approve(body, allocation_id):
     actor = current_user()
     contract = services.approve(db.session, allocation_id, actor=actor, reason=body.get("reason"))
     db.session.commit()
-    allocation = services.get_allocation(db.session, allocation_id, actor)
+    allocation = services.get_allocation(db.session, allocation_id, actor=actor)
     return {"allocation": _with_competition(actor, [allocation])[0], "contract": contract}
 
 
@@ -108,7 +104,7 @@ def reject(body, allocation_id):
 def get_policy():
     """The scoring weights in force"""
     current_user()
-    return {"weights": services.current_policy(db.session)}
+    return {"weights": policy.current_policy(db.session)}
 
 
 @policy_blp.put("")
@@ -117,14 +113,14 @@ def get_policy():
 @policy_blp.doc(security=BEARER)
 def put_policy(body):
     """Set the scoring weights; they must sum to 100 (coordinators)"""
-    row = services.set_policy(db.session, body["weights"], actor=current_user(), note=body.get("note"))
+    row = policy.set_policy(db.session, body["weights"], actor=current_user(), note=body.get("note"))
     db.session.commit()
     return row
 
 
 def _with_competition(actor, allocations):
     """Attach the other bids' evaluations that `actor` may see, for the response."""
-    competing = services.competing_evaluations(db.session, actor, allocations)
+    competing = services.competing_evaluations(db.session, allocations, actor=actor)
     for allocation in allocations:
         allocation.competing = competing.get(allocation.id, [])
     return allocations

@@ -13,19 +13,11 @@ from market.audit import services as audit
 from market.bids.models import LIVE_BID_STATUSES, Bid
 from market.db import utcnow
 from market.errors import Conflict, Forbidden, InvalidInput
-from market.lifecycle import Lifecycle
+from market.bids.lifecycle import BID_LIFECYCLE
 from market.orders.models import Order
-from market.orders.services import get_visible_order, oversees
+from market.orders.access import get_visible_order, oversees
 from market.permissions import not_found, require_role
-from market.timezone import local_date, local_isoformat
-
-BID_LIFECYCLE = Lifecycle(
-    object_type="bid",
-    allowed={
-        "submitted": frozenset({"withdrawn", "awarded", "rejected"}),
-    },
-    stamps={"withdrawn": "withdrawn_at", "awarded": "awarded_at", "rejected": "rejected_at"},
-)
+from market.settings import Settings, settings_of
 
 # Who reads every bid of an order once bidding has closed.
 UNSEALED_READERS = ("agency", "coordinator")
@@ -55,17 +47,17 @@ def _require_bidding_vendor(actor) -> None:
         raise Forbidden("Your firm is not verified yet; a coordinator must verify it before it can bid.")
 
 
-def _require_bidding_open(order: Order, now: dt.datetime) -> None:
+def _require_bidding_open(order: Order, now: dt.datetime, settings: Settings) -> None:
     if order.bidding_open(now):
         return
     if order.status == "published":
-        raise Conflict(f"Bidding on order {order.id} closed at {local_isoformat(order.bidding_closes_at)}.",
+        raise Conflict(f"Bidding on order {order.id} closed at {settings.local_isoformat(order.bidding_closes_at)}.",
                        errors={"status": [order.effective_status(now)]})
     raise Conflict(f"Order {order.id} is {order.status}; it takes bids only while published.",
                    errors={"status": [order.status]})
 
 
-def _check_terms(order: Order, data: dict, seats: int, now: dt.datetime) -> None:
+def _check_terms(order: Order, data: dict, seats: int, now: dt.datetime, settings: Settings) -> None:
     """The rules a bid's terms must meet that depend on the order and the firm, not just on the input."""
     errors: dict[str, list[str]] = {}
     volume = data["volume"]
@@ -78,10 +70,10 @@ def _check_terms(order: Order, data: dict, seats: int, now: dt.datetime) -> None
     if data["seats_committed"] > seats:
         errors["seats_committed"] = [f"At most your firm's seats ({seats})."]
     finish = data["proposed_finish_date"]
-    if finish < local_date(now):
+    if finish < settings.local_date(now):
         errors["proposed_finish_date"] = ["Must not be in the past."]
     else:
-        deadline = local_date(order.delivery_deadline)
+        deadline = settings.local_date(order.delivery_deadline)
         if finish > deadline:
             errors["proposed_finish_date"] = [f"Must not be after the order's delivery deadline ({deadline})."]
     if errors:
@@ -106,11 +98,11 @@ def submit_bid(session: Session, order_id: int, data: dict, *, actor, now: dt.da
     now = now or utcnow()
     # The order row stays locked until the commit, so the open-bidding check, the check for a
     # live bid and the insert see the same world as every other bid or withdrawal on this order.
-    order = get_visible_order(session, order_id, actor, for_update=True)
-    _require_bidding_open(order, now)
+    order = get_visible_order(session, order_id, actor=actor, for_update=True)
+    _require_bidding_open(order, now, settings_of(session))
     if live_bid_of(session, order.id, actor.organization_id) is not None:
         raise _already_bid(order.id)
-    _check_terms(order, data, actor.organization.vendor_profile.seats, now)
+    _check_terms(order, data, actor.organization.vendor_profile.seats, now, settings_of(session))
     bid = Bid(order_id=order.id, vendor_id=actor.organization_id, submitted_by_id=actor.id,
               unit_price=data["unit_price"], volume=data["volume"], seats_committed=data["seats_committed"],
               proposed_finish_date=data["proposed_finish_date"],
@@ -144,7 +136,7 @@ def withdraw_bid(session: Session, bid_id: int, *, actor, now: dt.datetime | Non
     # resubmission on the same order queue up instead of deadlocking.
     order = session.get(Order, bid.order_id, with_for_update=True)
     bid = session.get(Bid, bid_id, with_for_update=True, populate_existing=True)
-    _require_bidding_open(order, now)
+    _require_bidding_open(order, now, settings_of(session))
     BID_LIFECYCLE.transition(session, bid, "withdrawn", actor=actor, organization_id=bid.vendor_id,
                              data={"order_id": order.id}, now=now)
     return bid
@@ -156,7 +148,7 @@ def bids_on_order(session: Session, order_id: int, *, actor, status: str | None 
     all of them once bidding has closed (by the clock, whether or not the closing job has run)."""
     require_role(actor, "vendor", *UNSEALED_READERS)
     now = now or utcnow()
-    order = get_visible_order(session, order_id, actor)
+    order = get_visible_order(session, order_id, actor=actor)
     stmt = select(Bid).where(Bid.order_id == order.id).order_by(Bid.id)
     if status:
         stmt = stmt.where(Bid.status == status)
@@ -165,7 +157,7 @@ def bids_on_order(session: Session, order_id: int, *, actor, status: str | None 
     if not oversees(actor, order):
         raise not_found("order", order_id)
     if order.bids_sealed(now):
-        raise Forbidden(f"Bids are sealed until {local_isoformat(order.bidding_closes_at)}.")
+        raise Forbidden(f"Bids are sealed until {settings_of(session).local_isoformat(order.bidding_closes_at)}.")
     return stmt
 
 

@@ -1,16 +1,64 @@
-"""Contracts: who may see them."""
+"""Contracts: making one from an approved match (value, milestone plan), and who may see them."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
-from market.contracts.models import Contract
+from market.audit import services as audit
+from market.contracts.models import Contract, Milestone
+from market.db import utcnow
 from market.orders.models import Order
 from market.permissions import not_found
 
+CENT = Decimal("0.01")
+# The cumulative share of the volume due at each milestone, at that share of the time from the
+# contract's start to its deadline. A milestone's volume and reported volume are cumulative too.
+MILESTONE_PLAN = ((0.3, "首批交付 30% / first 30%"), (0.7, "累计 70% / 70% delivered"),
+                  (1.0, "全部交付 / all delivered"))
 
-def _visible(stmt, actor):
+
+def contract_value(unit_price: Decimal, volume: int) -> Decimal:
+    return (unit_price * volume).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def plan_milestones(contract: Contract) -> list[Milestone]:
+    """The milestones of a contract by MILESTONE_PLAN, for every contract the programme makes."""
+    span = contract.deadline - contract.starts_at
+    return [Milestone(name=name, due_at=contract.starts_at + span * share,
+                      volume=int(round(contract.volume * share)))
+            for share, name in MILESTONE_PLAN]
+
+
+def done_volume(contract: Contract) -> int:
+    """The volume reported done so far (milestone reports are cumulative)."""
+    return max((m.reported_volume for m in contract.milestones), default=0)
+
+
+def create_contract(session: Session, allocation, *, bid, order: Order, actor,
+                    now: dt.datetime | None = None) -> Contract:
+    """The contract of an approved allocation: its value and milestones; audited."""
+    now = now or utcnow()
+    contract = Contract(
+        allocation_id=allocation.id, order_id=order.id, bid_id=bid.id, vendor_id=bid.vendor_id,
+        volume=allocation.volume, unit_price=allocation.unit_price,
+        value=contract_value(allocation.unit_price, allocation.volume), seats=bid.seats_committed,
+        starts_at=now, deadline=order.delivery_deadline, created_at=now,
+    )
+    contract.milestones = plan_milestones(contract)
+    session.add(contract)
+    session.flush()  # the unique allocation_id is the last line of defence against a double approval
+    audit.record(session, "contract.created", actor=actor, object_type="contract", object_id=contract.id,
+                 organization_id=order.agency_id,
+                 data={"allocation_id": allocation.id, "vendor_id": bid.vendor_id, "volume": contract.volume,
+                       "value": contract.value}, occurred_at=now)
+    return contract
+
+
+def _visible(stmt: Select, actor) -> Select:
     if actor.role == "vendor":
         return stmt.where(Contract.vendor_id == actor.organization_id)
     if actor.role == "agency":
@@ -18,7 +66,7 @@ def _visible(stmt, actor):
     return stmt
 
 
-def list_contracts(actor, *, status=None, order_id=None, vendor_id=None):
+def list_contracts(*, actor, status=None, order_id=None, vendor_id=None) -> Select:
     stmt = _visible(select(Contract).options(selectinload(Contract.milestones)).order_by(Contract.id.desc()), actor)
     if status:
         stmt = stmt.where(Contract.status == status)
@@ -29,7 +77,7 @@ def list_contracts(actor, *, status=None, order_id=None, vendor_id=None):
     return stmt
 
 
-def get_contract(session: Session, contract_id: int, actor) -> Contract:
+def get_contract(session: Session, contract_id: int, *, actor) -> Contract:
     contract = session.scalar(_visible(select(Contract).where(Contract.id == contract_id), actor))
     if contract is None:
         raise not_found("contract", contract_id)

@@ -21,7 +21,7 @@ blp = Blueprint("contracts", __name__, url_prefix="/api/v1/contracts", descripti
 def list_contracts(query):
     """Contracts the caller may see (own for agencies and vendors, all for coordinators)"""
     actor = current_user()
-    stmt = services.list_contracts(actor, status=query.get("status"), order_id=query.get("order_id"),
+    stmt = services.list_contracts(actor=actor, status=query.get("status"), order_id=query.get("order_id"),
                                    vendor_id=query.get("vendor_id"))
     return paginate(db.session, stmt, query["page"], query["per_page"])
 
@@ -31,7 +31,7 @@ def list_contracts(query):
 @blp.doc(security=BEARER)
 def get_contract(contract_id):
     """One contract with its milestones"""
-    return services.get_contract(db.session, contract_id, current_user())
+    return services.get_contract(db.session, contract_id, actor=current_user())
 
 
 BLUEPRINTS = [blp]

@@ -30,7 +30,7 @@ from market.allocations.models import ScoringPolicy
 from market.audit import services as audit
 from market.audit.models import AuditEvent
 from market.bids.models import Bid
-from market.bids.services import BID_LIFECYCLE
+from market.bids.lifecycle import BID_LIFECYCLE
 from market.contracts.models import Contract, DeliveryLot, Milestone
 from market.db import utcnow
 from market.demo.catalogue import (
@@ -40,10 +40,10 @@ from market.demo.catalogue import (
 )
 from market.demo.history import Outcome, OutcomeModel
 from market.orders.models import Order, Question
-from market.orders.services import ORDER_LIFECYCLE
+from market.orders.lifecycle import ORDER_LIFECYCLE
 from market.organizations.credit_code import ALPHABET, make_credit_code
 from market.organizations.models import CLEARANCES, Capability, Organization, VendorProfile
-from market.organizations.services import VENDOR_LIFECYCLE
+from market.organizations.lifecycle import VENDOR_LIFECYCLE
 
 DEFAULT_SEED = 2026
 DEMO_PASSWORD = "demo-password"

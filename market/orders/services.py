@@ -12,27 +12,14 @@ from market.audit import services as audit
 from market.bids.models import Bid
 from market.db import utcnow
 from market.errors import Conflict, InvalidInput
-from market.lifecycle import Lifecycle
+from market.allocations.proposals import approved_by_order, close_open_proposals
+from market.bids.lifecycle import BID_LIFECYCLE
 from market.notifications.services import notify, users_of
+from market.orders.access import get_own_order, get_visible_order, oversees
+from market.orders.lifecycle import ORDER_LIFECYCLE
 from market.orders.models import Order, Question
 from market.organizations.models import Organization
 from market.permissions import not_found, require_role, require_same_org
-
-ORDER_LIFECYCLE = Lifecycle(
-    object_type="order",
-    allowed={
-        "draft": frozenset({"published", "cancelled"}),
-        "published": frozenset({"evaluating", "cancelled"}),
-        "evaluating": frozenset({"awarded", "cancelled", "unsuccessful"}),
-        "awarded": frozenset({"in_progress"}),
-        "in_progress": frozenset({"completed"}),
-    },
-    stamps={
-        "published": "published_at", "evaluating": "evaluating_at", "awarded": "awarded_at",
-        "in_progress": "in_progress_at", "completed": "completed_at", "cancelled": "cancelled_at",
-        "unsuccessful": "unsuccessful_at",
-    },
-)
 
 SCORING_COMPONENTS = ("quality", "price", "capacity", "local", "fairness")
 
@@ -49,31 +36,6 @@ DIRECTORY_STATUSES = (
     "published", "evaluating", "awarded", "in_progress", "completed", "cancelled", "unsuccessful",
 )
 DIRECTORY_CSV_MAX_ROWS = 10_000
-
-
-def can_see(actor, order: Order) -> bool:
-    """Drafts are seen only by their agency; every signed-in user sees published orders."""
-    if not order.was_published:
-        return actor is not None and actor.organization_id == order.agency_id
-    return actor is not None
-
-
-def get_visible_order(session: Session, order_id: int, actor, *, for_update: bool = False) -> Order:
-    """The order if `actor` may see it, else 404 (a foreign draft is reported as missing)."""
-    if for_update:
-        order = session.get(Order, order_id, with_for_update=True)
-    else:
-        order = session.get(Order, order_id)
-    if order is None or not can_see(actor, order):
-        raise not_found("order", order_id)
-    return order
-
-
-def get_own_order(session: Session, order_id: int, actor, *, for_update: bool = False) -> Order:
-    """The order if it belongs to `actor`'s agency; another agency's order is reported as missing."""
-    order = get_visible_order(session, order_id, actor, for_update=for_update)
-    require_same_org(actor, order.agency_id, "order", order_id)
-    return order
 
 
 def list_orders(actor, *, now: dt.datetime, status=None, sector=None, modality=None, q=None):
@@ -167,7 +129,7 @@ EDITABLE_FIELDS = (
 def update_order(session: Session, order_id: int, data: dict, *, actor, now: dt.datetime | None = None) -> Order:
     """Change a draft of `actor`'s agency; the rules between fields are checked on the merged result."""
     require_role(actor, "agency")
-    order = get_own_order(session, order_id, actor, for_update=True)
+    order = get_own_order(session, order_id, actor=actor, for_update=True)
     _require_draft(order, now or utcnow(), "edited")
     merged = {name: getattr(order, name) for name in EDITABLE_FIELDS}
     merged.update(data)
@@ -186,7 +148,7 @@ def update_order(session: Session, order_id: int, data: dict, *, actor, now: dt.
 def delete_order(session: Session, order_id: int, *, actor, now: dt.datetime | None = None) -> None:
     """Delete a draft of `actor`'s agency for good; the audit trail keeps what it was."""
     require_role(actor, "agency")
-    order = get_own_order(session, order_id, actor, for_update=True)
+    order = get_own_order(session, order_id, actor=actor, for_update=True)
     _require_draft(order, now or utcnow(), "deleted")
     audit.record(session, "order.deleted", actor=actor, object_type="order", object_id=order.id,
                  organization_id=order.agency_id,
@@ -198,7 +160,7 @@ def delete_order(session: Session, order_id: int, *, actor, now: dt.datetime | N
 def publish_order(session: Session, order_id: int, *, actor, now: dt.datetime | None = None) -> Order:
     """Open a draft of `actor`'s agency for bidding; its closing time must still be ahead."""
     require_role(actor, "agency")
-    order = get_own_order(session, order_id, actor, for_update=True)
+    order = get_own_order(session, order_id, actor=actor, for_update=True)
     now = now or utcnow()
     if order.status == "draft" and order.bidding_closes_at <= now:
         raise InvalidInput(
@@ -214,15 +176,11 @@ def publish_order(session: Session, order_id: int, *, actor, now: dt.datetime | 
 def cancel_order(session: Session, order_id: int, *, actor, reason: str, now: dt.datetime | None = None) -> Order:
     """Cancel a draft, published or evaluating order (its agency or a coordinator) and tell the vendors
     who bid on it."""
-    # Imported here: bids and allocations build on orders, not the other way round.
-    from market.allocations import services as allocations
-    from market.bids.services import BID_LIFECYCLE
-
     require_role(actor, "agency", "coordinator")
-    order = get_visible_order(session, order_id, actor, for_update=True)
+    order = get_visible_order(session, order_id, actor=actor, for_update=True)
     if actor.role == "agency":
         require_same_org(actor, order.agency_id, "order", order.id)
-    if allocations.approved_by_order(session, [order.id]):
+    if approved_by_order(session, [order.id]):
         raise Conflict(f"Order {order.id} already has approved matches with contracts; it cannot be cancelled.")
     ORDER_LIFECYCLE.transition(session, order, "cancelled", actor=actor, organization_id=order.agency_id,
                                reason=reason, now=now)
@@ -233,7 +191,7 @@ def cancel_order(session: Session, order_id: int, *, actor, reason: str, now: dt
     for bid in live_bids:
         BID_LIFECYCLE.transition(session, bid, "rejected", actor=actor, organization_id=bid.vendor_id,
                                  reason=f"order cancelled: {reason}", now=now)
-    allocations.close_open_proposals(session, order, actor=actor, why="order cancelled", now=now)
+    close_open_proposals(session, order, actor=actor, why="order cancelled", now=now)
     vendor_ids = sorted({bid.vendor_id for bid in live_bids})
     recipients = [user for vendor_id in vendor_ids for user in users_of(session, vendor_id, roles=["vendor"])]
     notify(session, recipients, "order.cancelled",
@@ -260,14 +218,6 @@ def due_for_closing(now: dt.datetime):
 
 
 # Clarification questions -------------------------------------------------------------------------
-
-
-def oversees(actor, order: Order) -> bool:
-    """The owning agency and coordinators oversee an order: they see every question and who asked it,
-    and every bid once bidding has closed."""
-    return actor.role == "coordinator" or (
-        actor.role == "agency" and actor.organization_id == order.agency_id
-    )
 
 
 def questions_of(order: Order, actor):
@@ -301,7 +251,7 @@ def present_question(question: Question, actor, order: Order) -> dict:
 def ask_question(session: Session, order_id: int, text: str, *, actor, now: dt.datetime | None = None) -> Question:
     """A vendor's clarification question, taken while bidding is open; the agency is told."""
     require_role(actor, "vendor")
-    order = get_visible_order(session, order_id, actor)
+    order = get_visible_order(session, order_id, actor=actor)
     now = now or utcnow()
     if not order.bidding_open(now):
         status = order.effective_status(now)

@@ -9,7 +9,7 @@ from market.api import BEARER
 from market.api.fields import PageQuerySchema, paginate
 from market.auth import current_user
 from market.db import utcnow
-from market.orders import services
+from market.orders import access, services
 from market.orders.schemas import (
     AnswerSchema, CancelSchema, OrderPageSchema, OrderQuerySchema, OrderSchema, OrderUpdateSchema,
     QuestionPageSchema, QuestionSchema,
@@ -48,7 +48,7 @@ def create_order(body):
 @blp.doc(security=BEARER)
 def get_order(order_id):
     """One order (a draft only for its own agency)"""
-    return services.get_visible_order(db.session, order_id, current_user())
+    return access.get_visible_order(db.session, order_id, actor=current_user())
 
 
 @blp.patch("/<id:order_id>")
@@ -99,7 +99,7 @@ def cancel_order(body, order_id):
 def list_questions(query, order_id):
     """Clarification questions on an order (who asked only for the agency, coordinators, the asker)"""
     actor = current_user()
-    order = services.get_visible_order(db.session, order_id, actor)
+    order = access.get_visible_order(db.session, order_id, actor=actor)
     result = paginate(db.session, services.questions_of(order, actor), query["page"], query["per_page"])
     result["items"] = [services.present_question(q, actor, order) for q in result["items"]]
     return result

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import current_app
+
+from market.organizations.region import is_local
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from market.api.fields import LocalDateTime, PageQuerySchema, Reason, Vocabulary, page_schema
@@ -36,9 +38,7 @@ class VendorProfileSchema(Schema):
     local = fields.Method("_local", dump_only=True)
 
     def _local(self, profile) -> bool:
-        from market.organizations.services import is_local
-
-        return is_local(profile.organization)
+        return is_local(profile.organization, current_app.extensions["market.settings"])
 
 
 class OrganizationSchema(Schema):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from flask import current_app
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
@@ -12,31 +11,10 @@ from sqlalchemy.orm import Session, selectinload
 from market.audit import services as audit
 from market.db import utcnow
 from market.errors import Conflict, Forbidden, InvalidInput
-from market.lifecycle import Lifecycle
+from market.allocations.proposals import close_vendor_proposals
+from market.organizations.lifecycle import VENDOR_LIFECYCLE
 from market.organizations.models import Capability, Organization, VendorProfile
 from market.permissions import not_found, require_role
-
-VENDOR_LIFECYCLE = Lifecycle(
-    object_type="vendor",
-    allowed={
-        "pending": frozenset({"verified", "suspended"}),
-        "verified": frozenset({"suspended"}),
-        "suspended": frozenset({"verified"}),
-    },
-    stamps={"verified": "verified_at", "suspended": "suspended_at"},
-    status_attr="verification_status",
-    id_attr="organization_id",
-)
-
-
-def is_local(org: Organization) -> bool:
-    """A vendor is local when registered in the programme's home region (configurable)."""
-    cfg = current_app.config
-    if org.province != cfg["HOME_PROVINCE"]:
-        return False
-    cities = cfg["HOME_CITIES"]
-    return not cities or org.city in cities
-
 
 def get_organization(session: Session, org_id: int, actor) -> Organization:
     org = session.get(Organization, org_id)
@@ -153,9 +131,6 @@ def _vendor_profile(org: Organization) -> VendorProfile:
 
 def set_vendor_status(session: Session, org_id: int, target: str, *, actor, reason: str | None) -> Organization:
     """Verify or suspend a vendor (coordinators), through the vendor lifecycle."""
-    # Imported here: allocations build on organisations, not the other way round.
-    from market.allocations.services import close_vendor_proposals
-
     require_role(actor, "coordinator")
     org = get_organization(session, org_id, actor)
     profile = _vendor_profile(org)

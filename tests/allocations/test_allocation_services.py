@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from market.allocations import services
+from market.allocations import policy, runs, services
 from market.allocations.models import Allocation
 from market.errors import Forbidden
 from market.organizations.models import Organization
 
 
 def _run(db_session, app, actor):
-    return services.run_matching(db_session, actor=actor, instance_path=app.instance_path, time_limit=5)
+    return runs.run_matching(db_session, actor=actor, time_limit=5)
 
 
 @pytest.mark.parametrize("role", ["agency", "vendor", "admin"])
@@ -43,23 +43,23 @@ def test_only_coordinators_decide_on_proposals(db_session, app, actors, market, 
 def test_only_coordinators_set_the_scoring_policy(db_session, actors, role):
     weights = {"quality": 50, "price": 20, "capacity": 10, "local": 10, "fairness": 10}
     with pytest.raises(Forbidden):
-        services.set_policy(db_session, weights, actor=getattr(actors, role))
+        policy.set_policy(db_session, weights, actor=getattr(actors, role))
 
 
 @pytest.mark.parametrize("role", ["agency", "vendor"])
 def test_only_coordinators_and_administrators_read_match_runs(db_session, app, actors, market, role):
     run = _run(db_session, app, actors.coordinator)
     with pytest.raises(Forbidden):
-        services.list_runs(getattr(actors, role))
+        runs.list_runs(actor=getattr(actors, role))
     with pytest.raises(Forbidden):
-        services.get_run(db_session, run.id, getattr(actors, role))
-    assert services.get_run(db_session, run.id, actors.admin) is run
+        runs.get_run(db_session, run.id, actor=getattr(actors, role))
+    assert runs.get_run(db_session, run.id, actor=actors.admin) is run
 
 
 def test_vendors_never_get_the_competing_bids_from_the_service(db_session, app, actors, market):
     run = _run(db_session, app, actors.coordinator)
     proposal = run.allocations[0]
     vendor = actors.user("vendor", organization=db_session.get(Organization, proposal.vendor_id))
-    assert services.competing_evaluations(db_session, vendor, [proposal]) == {}
-    competing = services.competing_evaluations(db_session, actors.coordinator, [proposal])[proposal.id]
+    assert services.competing_evaluations(db_session, [proposal], actor=vendor) == {}
+    competing = services.competing_evaluations(db_session, [proposal], actor=actors.coordinator)[proposal.id]
     assert len(competing) > 1

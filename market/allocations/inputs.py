@@ -1,0 +1,139 @@
+"""The engine's inputs from database rows: orders with what is left of them, vendors, running work.
+
+Matching runs and the re-check at approval build the engine's objects here, so both judge a bid
+by the same facts and the same eligibility function (market.matching.eligibility).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from market.allocations.proposals import Approved
+from market.contracts.models import Contract
+from market.contracts.services import done_volume
+from market.matching import eligibility
+from market.matching.calendar import RunningContract
+from market.orders.models import Order
+from market.organizations.models import Capability, Organization, VendorProfile
+from market.organizations.region import is_local
+from market.settings import Settings
+
+# Awards over this window count towards a vendor's share for the fairness score.
+FAIRNESS_WINDOW_DAYS = 180
+
+
+def orders_under_evaluation(session: Session, *, now: dt.datetime, lock: bool = False) -> list[Order]:
+    """Orders whose bidding has closed and that are not decided yet, by time, whatever ran."""
+    stmt = select(Order).where(Order.effective_status(now) == "evaluating").order_by(Order.id)
+    if lock:
+        stmt = stmt.with_for_update()
+    return list(session.scalars(stmt))
+
+
+def vendors_with_capabilities(session: Session, vendor_ids: set[int]) -> list[Organization]:
+    if not vendor_ids:
+        return []
+    return list(session.scalars(
+        select(Organization).where(Organization.id.in_(vendor_ids))
+        .options(selectinload(Organization.vendor_profile).selectinload(VendorProfile.capabilities))
+    ))
+
+
+def award_shares(session: Session, *, now: dt.datetime) -> dict[int, float]:
+    """Each vendor's share of the value awarded over the fairness window."""
+    since = now - dt.timedelta(days=FAIRNESS_WINDOW_DAYS)
+    rows = session.execute(
+        select(Contract.vendor_id, func.sum(Contract.value)).where(Contract.created_at >= since)
+        .group_by(Contract.vendor_id)
+    ).all()
+    total = sum(float(value or 0) for _vendor, value in rows)
+    if total <= 0:
+        return {}
+    return {vendor: float(value or 0) / total for vendor, value in rows}
+
+
+def running_contracts(session: Session, vendor_ids: set[int], *, today: dt.date,
+                      settings: Settings) -> list[RunningContract]:
+    """Active contracts as the seat-days still to do, spread from today to their deadline."""
+    if not vendor_ids:
+        return []
+    contracts = session.scalars(
+        select(Contract).where(Contract.status == "active", Contract.vendor_id.in_(vendor_ids))
+        .options(selectinload(Contract.order), selectinload(Contract.milestones))
+    ).all()
+    rates = {
+        (vendor_id, modality, kind): rate
+        for vendor_id, modality, kind, rate in session.execute(
+            select(Capability.vendor_id, Capability.modality, Capability.annotation_type,
+                   Capability.throughput_per_seat_day).where(Capability.vendor_id.in_(vendor_ids))
+        )
+    }
+    running = []
+    for contract in contracts:
+        remaining = max(contract.volume - done_volume(contract), 0)
+        rate = rates.get((contract.vendor_id, contract.order.modality, contract.order.annotation_type))
+        if remaining and rate:
+            running.append(RunningContract(vendor=contract.vendor_id, seat_days=remaining / rate,
+                                           start=today, end=settings.local_date(contract.deadline)))
+    return running
+
+
+def engine_vendor(org: Organization, *, award_share: float, settings: Settings) -> eligibility.Vendor:
+    profile = org.vendor_profile
+    return eligibility.Vendor(
+        id=org.id,
+        seats=profile.seats,
+        verification=profile.verification_status,
+        clearance=profile.clearance,
+        certifications=frozenset(profile.certifications or ()),
+        onsite_possible=profile.onsite_possible,
+        local=is_local(org, settings),
+        recent_award_share=min(max(award_share, 0.0), 1.0),
+        capabilities={
+            (c.modality, c.annotation_type): eligibility.Capability(
+                throughput_per_seat_day=c.throughput_per_seat_day,
+                proficiency=0.5 if c.assessed_proficiency is None else c.assessed_proficiency,
+                unit_price=c.unit_price,
+            )
+            for c in profile.capabilities
+        },
+        name=org.name,
+    )
+
+
+def open_part(order: Order, approved: Approved) -> tuple[int, int | None]:
+    """The volume still to match and how many more vendors may share it (None: no limit)."""
+    vendors_left = order.max_vendors - approved.vendors if order.max_vendors else None
+    return order.volume - approved.volume, vendors_left
+
+
+def engine_order(order: Order, *, remaining: int, vendors_left: int | None, today: dt.date,
+                 settings: Settings) -> eligibility.Order:
+    unit_ceiling = order.budget_ceiling / order.volume
+    return eligibility.Order(
+        id=order.id,
+        modality=order.modality,
+        annotation_type=order.annotation_type,
+        volume=remaining,
+        # The ceiling scales with what is left, so the per-unit ceiling stays the order's own.
+        budget_ceiling=unit_ceiling * remaining,
+        reference_unit_price=unit_ceiling,
+        start=max(today, settings.local_date(order.bidding_closes_at)),
+        deadline=settings.local_date(order.delivery_deadline),
+        data_classification=order.data_classification,
+        onsite_required=order.onsite_required,
+        required_certifications=frozenset(order.required_certifications or ()),
+        splittable=order.splittable,
+        max_vendors=vendors_left,
+        min_lot=min(order.min_lot, remaining) if order.min_lot else None,
+        unit=order.unit,
+        weights=order.scoring_weights,
+    )
+
+
+def engine_bid(bid, *, remaining: int, quality: float | None = None) -> eligibility.Bid:
+    return eligibility.Bid(id=bid.id, order_id=bid.order_id, vendor_id=bid.vendor_id, unit_price=bid.unit_price,
+                           volume=min(bid.volume, remaining), quality=quality)

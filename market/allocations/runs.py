@@ -1,0 +1,231 @@
+"""Matching runs: load the engine's inputs from the database, match, store the proposals with why.
+
+The engine (market.matching) is pure; a run turns rows into its inputs (market.allocations.inputs),
+calls it once, and stores every bid's evaluation and the proposed allocations.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from market.accounts.models import User
+from market.allocations import inputs
+from market.allocations.models import Allocation, BidEvaluation, MatchRun
+from market.allocations.policy import current_policy
+from market.allocations.proposals import NOTHING_APPROVED, Approved, approved_by_order, supersede_for_run
+from market.audit import services as audit
+from market.bids.models import Bid
+from market.db import utcnow
+from market.matching import allocate, eligibility
+from market.matching.calendar import RunningContract
+from market.notifications import services as notifications
+from market.orders.lifecycle import ORDER_LIFECYCLE
+from market.orders.models import Order
+from market.permissions import not_found, require_role
+from market.quality.service import quality_for_pairs
+from market.settings import settings_of
+
+Progress = Callable[[str, int, int], None]
+
+
+def _no_progress(step: str, done: int, total: int) -> None:
+    return None
+
+
+@dataclass
+class _Inputs:
+    """What one run works on, read from the database."""
+
+    orders: dict[int, Order]  # the orders with volume left to match, by id
+    approved: dict[int, Approved]
+    bids: list[Bid]  # live bids on those orders
+    engine_orders: list[eligibility.Order]
+    engine_vendors: list[eligibility.Vendor]
+    engine_bids: list[eligibility.Bid]
+    quality: dict[int, dict]  # the quality model's explanation per bid id
+    running: list[RunningContract]
+    excluded: set[tuple[int, int]]
+    policy: dict[str, float]
+
+
+def run_matching(
+    session: Session,
+    *,
+    actor: User | None,
+    time_limit: float | None = None,
+    trigger: str = "api",
+    progress: Progress = _no_progress,
+    now: dt.datetime | None = None,
+) -> MatchRun:
+    """Run the engine over every order whose bidding has closed and store its proposals.
+
+    Newer proposals supersede the open ones of the same orders; pairs a coordinator rejected
+    stay out; orders with no eligible bid at all become unsuccessful. Coordinators run it; `actor`
+    None is the system (the command line). The caller commits (or, for a dry run, rolls back).
+    """
+    if actor is not None:
+        require_role(actor, "coordinator")
+    now = now or utcnow()
+    settings = settings_of(session)
+    loaded = _load(session, actor=actor, now=now, progress=progress)
+    progress("solve", 0, 1)
+    result = allocate.match(
+        loaded.engine_orders, loaded.engine_vendors, loaded.engine_bids, running=loaded.running,
+        excluded_pairs=loaded.excluded, weights=loaded.policy,
+        time_limit=settings.match_time_limit if time_limit is None else time_limit,
+    )
+    progress("solve", 1, 1)
+    return _store(session, loaded, result, actor=actor, trigger=trigger, progress=progress, now=now)
+
+
+def _load(session: Session, *, actor, now: dt.datetime, progress: Progress) -> _Inputs:
+    settings = settings_of(session)
+    today = settings.local_date(now)
+    progress("load", 0, 1)
+    orders = inputs.orders_under_evaluation(session, now=now, lock=True)
+    for order in orders:
+        if order.status == "published":  # past its closing; the scheduler may not have run yet
+            ORDER_LIFECYCLE.transition(session, order, "evaluating", actor=actor, organization_id=order.agency_id,
+                                       data={"by": "match_run"}, now=now)
+    order_ids = [o.id for o in orders]
+    approved = approved_by_order(session, order_ids)
+    bids = list(session.scalars(
+        select(Bid).where(Bid.order_id.in_(order_ids), Bid.status == "submitted").order_by(Bid.id)
+    )) if order_ids else []
+    progress("load", 1, 1)
+
+    vendor_ids = {b.vendor_id for b in bids}
+    vendors = inputs.vendors_with_capabilities(session, vendor_ids)
+    shares = inputs.award_shares(session, now=now)
+    excluded = {
+        (order_id, vendor_id) for order_id, vendor_id in session.execute(
+            select(Allocation.order_id, Allocation.vendor_id)
+            .where(Allocation.order_id.in_(order_ids), Allocation.status == "rejected")
+        )
+    } if order_ids else set()
+
+    engine_orders, open_orders = [], {}
+    for order in orders:
+        remaining, vendors_left = inputs.open_part(order, approved.get(order.id, NOTHING_APPROVED))
+        if remaining <= 0 or (vendors_left is not None and vendors_left <= 0):
+            continue
+        open_orders[order.id] = order
+        engine_orders.append(inputs.engine_order(order, remaining=remaining, vendors_left=vendors_left,
+                                                 today=today, settings=settings))
+    open_bids = [b for b in bids if b.order_id in open_orders]
+
+    progress("quality", 0, len(open_bids))
+    qualities = quality_for_pairs(session, [(open_orders[b.order_id], b) for b in open_bids],
+                                  settings.instance_path, now=now)
+    progress("quality", len(open_bids), len(open_bids))
+    remaining_of = {o.id: o.volume for o in engine_orders}
+    return _Inputs(
+        orders=open_orders, approved=approved, bids=open_bids, engine_orders=engine_orders,
+        engine_vendors=[inputs.engine_vendor(v, award_share=shares.get(v.id, 0.0), settings=settings)
+                        for v in vendors],
+        engine_bids=[inputs.engine_bid(b, remaining=remaining_of[b.order_id], quality=q)
+                     for b, (q, _explanation) in zip(open_bids, qualities)],
+        quality={b.id: explanation for b, (_q, explanation) in zip(open_bids, qualities)},
+        running=inputs.running_contracts(session, vendor_ids, today=today, settings=settings),
+        excluded=excluded, policy=current_policy(session),
+    )
+
+
+def _store(session: Session, loaded: _Inputs, result, *, actor, trigger: str, progress: Progress,
+           now: dt.datetime) -> MatchRun:
+    open_orders = loaded.orders
+    run = MatchRun(
+        started_by_id=actor.id if actor else None, trigger=trigger, status="completed", policy=loaded.policy,
+        solver=result.solver, objective=result.objective, bound=result.bound, gap_pct=result.gap_pct,
+        seconds=result.seconds, order_ids=sorted(open_orders), started_at=now, finished_at=utcnow(),
+    )
+    session.add(run)
+    session.flush()  # allocations and evaluations refer to the run's id
+    superseded = supersede_for_run(session, list(open_orders), run_id=run.id, actor=actor, now=now)
+
+    progress("store", 0, len(result.outcomes))
+    bid_by_id = {b.id: b for b in loaded.bids}
+    eligible_orders: set[int] = set()
+    proposals = 0
+    for n, outcome in enumerate(result.outcomes, 1):
+        bid = bid_by_id[outcome.bid_id]
+        breakdown = outcome.score.as_dict() if outcome.score else {}
+        if breakdown:
+            breakdown["quality_model"] = loaded.quality[bid.id]
+            eligible_orders.add(bid.order_id)
+        volume = _whole_units(outcome.volume)
+        session.add(BidEvaluation(
+            run_id=run.id, order_id=bid.order_id, bid_id=bid.id, vendor_id=bid.vendor_id,
+            eligible=outcome.eligible, refusals=[{"code": r.code, "message": r.message} for r in outcome.refusals],
+            score=outcome.score.total if outcome.score else None, breakdown=breakdown,
+            allocated_volume=volume, outcome=_outcome_text(outcome, volume),
+        ))
+        if volume > 0:
+            proposals += 1
+            session.add(Allocation(
+                run_id=run.id, order_id=bid.order_id, bid_id=bid.id, vendor_id=bid.vendor_id, volume=volume,
+                unit_price=bid.unit_price, score=outcome.score.total, breakdown=breakdown,
+            ))
+        if n % 500 == 0:
+            progress("store", n, len(result.outcomes))
+    progress("store", len(result.outcomes), len(result.outcomes))
+
+    unsuccessful = []
+    for order_id, order in open_orders.items():
+        if order_id not in eligible_orders and loaded.approved.get(order_id, NOTHING_APPROVED).volume == 0:
+            ORDER_LIFECYCLE.transition(session, order, "unsuccessful", actor=actor, organization_id=order.agency_id,
+                                       reason="no eligible bid", data={"match_run_id": run.id}, now=now)
+            unsuccessful.append(order_id)
+    run.stats = {
+        "orders": len(open_orders), "bids": len(loaded.bids),
+        "eligible_bids": sum(1 for o in result.outcomes if o.eligible), "proposals": proposals,
+        "superseded": superseded, "unsuccessful_orders": unsuccessful, "excluded_pairs": len(loaded.excluded),
+        "solver_status": result.status, "build_seconds": result.build_seconds,
+        "weeks": [result.week_labels[0], result.week_labels[-1]] if result.week_labels else [],
+    }
+    audit.record(session, "match_run.completed", actor=actor, object_type="match_run", object_id=run.id,
+                 data={"objective": run.objective, "bound": run.bound, "gap_pct": run.gap_pct,
+                       "seconds": run.seconds, **{k: v for k, v in run.stats.items() if k != "weeks"}},
+                 occurred_at=now)
+    if proposals:
+        notifications.notify(session, notifications.users_with_role(session, "coordinator"), "allocation.proposed",
+                             {"match_run_id": run.id, "proposals": proposals})
+    return run
+
+
+def _whole_units(volume: float) -> int:
+    # Volumes are counted in whole units; rounding down never breaks a capacity or the order's volume.
+    if volume <= 0:
+        return 0
+    return int(math.floor(volume + 1e-6))
+
+
+def _outcome_text(outcome, volume: int) -> str:
+    if not outcome.eligible:
+        return "ineligible: " + "; ".join(r.message for r in outcome.refusals)
+    if volume > 0 and outcome.reason is None:
+        return f"proposed for {volume} units"
+    if volume > 0:
+        return f"proposed for {volume} units (less than offered: {outcome.reason.message})"
+    return outcome.reason.message if outcome.reason else "not selected"
+
+
+def list_runs(*, actor) -> Select:
+    """Matching runs, newest first (coordinators and administrators)."""
+    require_role(actor, "coordinator", "admin")
+    return select(MatchRun).order_by(MatchRun.id.desc())
+
+
+def get_run(session: Session, run_id: int, *, actor) -> MatchRun:
+    """One matching run (coordinators and administrators)."""
+    require_role(actor, "coordinator", "admin")
+    run = session.get(MatchRun, run_id)
+    if run is None:
+        raise not_found("match run", run_id)
+    return run

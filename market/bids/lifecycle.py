@@ -1,0 +1,13 @@
+"""The bid lifecycle: which moves are allowed and the time each one stamps."""
+
+from __future__ import annotations
+
+from market.lifecycle import Lifecycle
+
+BID_LIFECYCLE = Lifecycle(
+    object_type="bid",
+    allowed={
+        "submitted": frozenset({"withdrawn", "awarded", "rejected"}),
+    },
+    stamps={"withdrawn": "withdrawn_at", "awarded": "awarded_at", "rejected": "rejected_at"},
+)
