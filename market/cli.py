@@ -101,13 +101,13 @@ def create_user(email, name, role, organization_id, password):
     data = _load(UserCreateSchema(), {"email": email, "name": name, "password": password, "role": role,
                                       "organization_id": organization_id})
     with _writing() as session:
-        organization = session.get(Organization, data.pop("organization_id"))
+        organization = session.get(Organization, data["organization_id"])
         if organization is None:
             raise click.ClickException(
                 f"No organisation with id {organization_id}; create one first with "
                 "`market create-organization` (or list them: GET /api/v1/organizations)."
             )
-        user = services.create_user(session, organization=organization, **data)
+        user = services.create_user(session, data, actor=None)
     click.echo(f"Created {user.role} user {user.email} (id {user.id}) in {organization.name}.")
 
 

@@ -18,6 +18,7 @@ from market.context import current_context
 from market.db import utcnow
 from market.errors import Conflict, InvalidInput, TooManyRequests, Unauthorized
 from market.organizations.models import Organization
+from market.permissions import require_role
 
 TOKEN_PREFIX = "mkt_"
 # A hash computed once so that logins for unknown e-mails take as long as for known ones.
@@ -45,24 +46,19 @@ def _email_taken(session: Session, email: str) -> bool:
     return session.scalar(select(User.id).where(User.email == email)) is not None
 
 
-def create_user(
-    session: Session,
-    *,
-    email: str,
-    name: str,
-    password: str,
-    role: str,
-    organization: Organization | None = None,
-    organization_id: int | None = None,
-    locale: str = "zh",
-    actor=None,
-) -> User:
-    """A new user of `organization` (or the one with `organization_id`, which must exist: 422 if not)."""
+def create_user(session: Session, data: dict, *, actor, now: dt.datetime | None = None) -> User:
+    """A new user (administrators; `actor` None is the command line setting up).
+
+    `data` has email, name, password, role, organization_id (which must exist: 422 if not) and
+    optionally locale.
+    """
+    if actor is not None:
+        require_role(actor, "admin")
+    email, name, password, role = data["email"], data["name"], data["password"], data["role"]
+    organization = session.get(Organization, data["organization_id"])
     if organization is None:
-        organization = session.get(Organization, organization_id)
-        if organization is None:
-            raise InvalidInput(f"No organisation with id {organization_id}.",
-                               errors={"organization_id": ["no such organisation"]})
+        raise InvalidInput(f"No organisation with id {data['organization_id']}.",
+                           errors={"organization_id": ["no such organisation"]})
     expected_kind = ROLE_ORG_KIND[role]
     if organization.kind != expected_kind:
         raise InvalidInput(
@@ -81,7 +77,9 @@ def create_user(
         # event needs the new user's id.
         with session.begin_nested():
             user = User(email=email, name=name, password_hash=password_hash, role=role,
-                        organization=organization, locale=locale)
+                        organization=organization, locale=data.get("locale", "zh"))
+            if now is not None:
+                user.created_at = now
             session.add(user)
             session.flush()
     except IntegrityError as exc:
@@ -90,7 +88,7 @@ def create_user(
         raise
     audit.record(
         session, "user.created", actor=actor, object_type="user", object_id=user.id,
-        organization_id=organization.id, data={"email": email, "role": role},
+        organization_id=organization.id, data={"email": email, "role": role}, occurred_at=now,
     )
     return user
 
@@ -183,8 +181,9 @@ def revoke_all_tokens(session: Session, user: User, *, actor: User) -> int:
     return len(rows)
 
 
-def list_users(session: Session, *, role: str | None = None, organization_id: int | None = None,
-               q: str | None = None):
+def list_users(*, actor, role: str | None = None, organization_id: int | None = None, q: str | None = None):
+    """Users, filtered (administrators)."""
+    require_role(actor, "admin")
     stmt = select(User).options(selectinload(User.organization)).order_by(User.id)
     if role:
         stmt = stmt.where(User.role == role)

@@ -14,7 +14,6 @@ from market.api import BEARER
 from market.api.fields import paginate
 from market.auth import current_token, current_user
 from market.errors import DomainError
-from market.permissions import require_role
 
 auth_blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Log in and out")
 me_blp = Blueprint("me", __name__, url_prefix="/api/v1", description="The signed-in user")
@@ -66,8 +65,7 @@ def me():
 @users_blp.doc(security=BEARER)
 def list_users(query):
     """List users (administrators)"""
-    require_role(current_user(), "admin")
-    stmt = services.list_users(db.session, role=query.get("role"),
+    stmt = services.list_users(actor=current_user(), role=query.get("role"),
                                organization_id=query.get("organization_id"), q=query.get("q"))
     return paginate(db.session, stmt, query["page"], query["per_page"])
 
@@ -78,8 +76,7 @@ def list_users(query):
 @users_blp.doc(security=BEARER)
 def create_user(body):
     """Create a user in an organisation (administrators)"""
-    actor = require_role(current_user(), "admin")
-    user = services.create_user(db.session, actor=actor, **body)
+    user = services.create_user(db.session, body, actor=current_user())
     db.session.commit()
     return user
 

@@ -175,7 +175,7 @@ def get_visible_bid(session: Session, bid_id: int, *, actor, now: dt.datetime | 
     raise not_found("bid", bid_id)
 
 
-def own_bids(session: Session, *, actor, status: str | None = None, order_id: int | None = None) -> Select:
+def own_bids(*, actor, status: str | None = None, order_id: int | None = None) -> Select:
     """A vendor's own bids across orders, newest first."""
     require_role(actor, "vendor")
     stmt = select(Bid).where(Bid.vendor_id == actor.organization_id).order_by(Bid.id.desc())

@@ -42,7 +42,7 @@ def list_order_bids(query, order_id):
 @blp.doc(security=BEARER)
 def list_own_bids(query):
     """The signed-in vendor's own bids across orders, newest first (vendors)"""
-    stmt = services.own_bids(db.session, actor=current_user(), status=query.get("status"),
+    stmt = services.own_bids(actor=current_user(), status=query.get("status"),
                              order_id=query.get("order_id"))
     return paginate(db.session, stmt, query["page"], query["per_page"])
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
 from sqlalchemy import select
@@ -49,9 +50,9 @@ def notify(session: Session, recipients: Iterable[User], kind: str, payload: dic
             session.add(OutboxEmail(to_address=user.email, subject=subject, body="\n".join(lines)))
 
 
-def notifications_of(user: User, *, unread: bool | None = None):
+def notifications_of(*, actor: User, unread: bool | None = None):
     """A newest-first query of `user`'s own notifications, optionally only the unread (or read) ones."""
-    stmt = select(Notification).where(Notification.recipient_id == user.id)
+    stmt = select(Notification).where(Notification.recipient_id == actor.id)
     if unread is True:
         stmt = stmt.where(Notification.read_at.is_(None))
     elif unread is False:
@@ -59,12 +60,13 @@ def notifications_of(user: User, *, unread: bool | None = None):
     return stmt.order_by(Notification.created_at.desc(), Notification.id.desc())
 
 
-def mark_read(session: Session, notification_id: int, user: User) -> Notification:
+def mark_read(session: Session, notification_id: int, *, actor: User,
+              now: dt.datetime | None = None) -> Notification:
     """Mark one of `user`'s notifications read; someone else's is reported as missing."""
     notification = session.get(Notification, notification_id)
-    if notification is None or notification.recipient_id != user.id:
+    if notification is None or notification.recipient_id != actor.id:
         raise not_found("notification", notification_id)
     # Reading twice keeps the first time: that is when the person actually saw it.
     if notification.read_at is None:
-        notification.read_at = utcnow()
+        notification.read_at = now or utcnow()
     return notification

@@ -21,7 +21,7 @@ blp = Blueprint("notifications", __name__, url_prefix="/api/v1/notifications",
 @blp.doc(security=BEARER)
 def list_notifications(query):
     """My notifications, newest first"""
-    stmt = services.notifications_of(current_user(), unread=query.get("unread"))
+    stmt = services.notifications_of(actor=current_user(), unread=query.get("unread"))
     return paginate(db.session, stmt, query["page"], query["per_page"])
 
 
@@ -30,7 +30,7 @@ def list_notifications(query):
 @blp.doc(security=BEARER)
 def mark_read(notification_id):
     """Mark one of my notifications read"""
-    notification = services.mark_read(db.session, notification_id, current_user())
+    notification = services.mark_read(db.session, notification_id, actor=current_user())
     db.session.commit()
     return notification
 

@@ -38,8 +38,9 @@ DIRECTORY_STATUSES = (
 DIRECTORY_CSV_MAX_ROWS = 10_000
 
 
-def list_orders(actor, *, now: dt.datetime, status=None, sector=None, modality=None, q=None):
+def list_orders(*, actor, now: dt.datetime | None = None, status=None, sector=None, modality=None, q=None):
     """Agencies list their own orders in every state; everyone else the orders that were published."""
+    now = now or utcnow()
     stmt = select(Order).options(selectinload(Order.agency))
     if actor.role == "agency":
         stmt = stmt.where(Order.agency_id == actor.organization_id)
@@ -66,7 +67,7 @@ MAX_DELIVERY_WINDOW = dt.timedelta(days=3 * 365)
 MAX_BIDDING_PERIOD = dt.timedelta(days=365)
 
 
-def _rule_errors(values: dict, changed: set) -> dict:
+def _rule_errors(values: dict, changed: set, now: dt.datetime) -> dict:
     """Rules across fields, checked on the order as it would be after the change."""
     errors = {}
     if values["bidding_closes_at"] >= values["delivery_deadline"]:
@@ -78,7 +79,7 @@ def _rule_errors(values: dict, changed: set) -> dict:
         field = _blame(changed, "delivery_deadline", "bidding_closes_at")
         errors[field] = [f"The delivery deadline must be within {MAX_DELIVERY_WINDOW.days // 365} years "
                          "of the bidding closing time."]
-    if values["bidding_closes_at"] - utcnow() > MAX_BIDDING_PERIOD:
+    if values["bidding_closes_at"] - now > MAX_BIDDING_PERIOD:
         errors["bidding_closes_at"] = [
             f"Bidding must close within {MAX_BIDDING_PERIOD.days} days."]
     min_lot = values.get("min_lot")
@@ -93,21 +94,23 @@ def _rule_errors(values: dict, changed: set) -> dict:
     return errors
 
 
-def _check_rules(values: dict, changed: set) -> None:
-    errors = _rule_errors(values, changed)
+def _check_rules(values: dict, changed: set, now: dt.datetime) -> None:
+    errors = _rule_errors(values, changed, now)
     if errors:
         raise InvalidInput("The order breaks rules between its fields; see 'errors'.", errors=errors)
 
 
-def create_order(session: Session, data: dict, *, actor) -> Order:
+def create_order(session: Session, data: dict, *, actor, now: dt.datetime | None = None) -> Order:
     """A new draft of `actor`'s agency (agency staff)."""
     require_role(actor, "agency")
-    _check_rules(data, set(data))
+    _check_rules(data, set(data), now or utcnow())
     order = Order(agency_id=actor.organization_id, created_by_id=actor.id, status="draft", **data)
+    if now is not None:
+        order.created_at = order.updated_at = now
     session.add(order)
     session.flush()  # the audit event needs the id
     audit.record(session, "order.created", actor=actor, object_type="order", object_id=order.id,
-                 organization_id=order.agency_id, data=data)
+                 organization_id=order.agency_id, data=data, occurred_at=now)
     return order
 
 
@@ -130,10 +133,11 @@ def update_order(session: Session, order_id: int, data: dict, *, actor, now: dt.
     """Change a draft of `actor`'s agency; the rules between fields are checked on the merged result."""
     require_role(actor, "agency")
     order = get_own_order(session, order_id, actor=actor, for_update=True)
-    _require_draft(order, now or utcnow(), "edited")
+    now = now or utcnow()
+    _require_draft(order, now, "edited")
     merged = {name: getattr(order, name) for name in EDITABLE_FIELDS}
     merged.update(data)
-    _check_rules(merged, set(data))
+    _check_rules(merged, set(data), now)
     changes = {}
     for key, value in data.items():
         if getattr(order, key) != value:
@@ -141,19 +145,20 @@ def update_order(session: Session, order_id: int, data: dict, *, actor, now: dt.
             setattr(order, key, value)
     if changes:
         audit.record(session, "order.updated", actor=actor, object_type="order", object_id=order.id,
-                     organization_id=order.agency_id, data=changes)
+                     organization_id=order.agency_id, data=changes, occurred_at=now)
     return order
 
 
 def delete_order(session: Session, order_id: int, *, actor, now: dt.datetime | None = None) -> None:
     """Delete a draft of `actor`'s agency for good; the audit trail keeps what it was."""
     require_role(actor, "agency")
+    now = now or utcnow()
     order = get_own_order(session, order_id, actor=actor, for_update=True)
-    _require_draft(order, now or utcnow(), "deleted")
+    _require_draft(order, now, "deleted")
     audit.record(session, "order.deleted", actor=actor, object_type="order", object_id=order.id,
                  organization_id=order.agency_id,
                  data={"title": order.title, "sector": order.sector, "volume": order.volume,
-                       "budget_ceiling": order.budget_ceiling})
+                       "budget_ceiling": order.budget_ceiling}, occurred_at=now)
     session.delete(order)
 
 
@@ -220,7 +225,7 @@ def due_for_closing(now: dt.datetime):
 # Clarification questions -------------------------------------------------------------------------
 
 
-def questions_of(order: Order, actor):
+def questions_of(order: Order, *, actor):
     """Questions `actor` may read: all for the agency and coordinators; else the answered ones,
     plus a vendor's own."""
     stmt = select(Question).where(Question.order_id == order.id).order_by(Question.id)

@@ -8,7 +8,6 @@ from market import db
 from market.api import BEARER
 from market.api.fields import PageQuerySchema, paginate
 from market.auth import current_user
-from market.db import utcnow
 from market.orders import access, services
 from market.orders.schemas import (
     AnswerSchema, CancelSchema, OrderPageSchema, OrderQuerySchema, OrderSchema, OrderUpdateSchema,
@@ -28,7 +27,7 @@ questions_blp = Blueprint("questions", __name__, url_prefix="/api/v1/questions",
 def list_orders(query):
     """List orders: an agency its own, everyone else those published"""
     page, per_page = query.pop("page"), query.pop("per_page")
-    stmt = services.list_orders(current_user(), now=utcnow(), **query)
+    stmt = services.list_orders(actor=current_user(), **query)
     return paginate(db.session, stmt, page, per_page)
 
 
@@ -100,7 +99,7 @@ def list_questions(query, order_id):
     """Clarification questions on an order (who asked only for the agency, coordinators, the asker)"""
     actor = current_user()
     order = access.get_visible_order(db.session, order_id, actor=actor)
-    result = paginate(db.session, services.questions_of(order, actor), query["page"], query["per_page"])
+    result = paginate(db.session, services.questions_of(order, actor=actor), query["page"], query["per_page"])
     result["items"] = [services.present_question(q, actor, order) for q in result["items"]]
     return result
 

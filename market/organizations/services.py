@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from contextlib import contextmanager
 
 from sqlalchemy import func, or_, select
@@ -16,7 +17,7 @@ from market.organizations.lifecycle import VENDOR_LIFECYCLE
 from market.organizations.models import Capability, Organization, VendorProfile
 from market.permissions import not_found, require_role
 
-def get_organization(session: Session, org_id: int, actor) -> Organization:
+def get_organization(session: Session, org_id: int, *, actor) -> Organization:
     org = session.get(Organization, org_id)
     if org is None:
         raise not_found("organisation", org_id)
@@ -66,7 +67,7 @@ def _unique_credit_code(session: Session):
         raise
 
 
-def create_organization(session: Session, data: dict, *, actor) -> Organization:
+def create_organization(session: Session, data: dict, *, actor, now: dt.datetime | None = None) -> Organization:
     """Register an organisation (administrators; `actor` None is the command line setting up)."""
     if actor is not None:
         require_role(actor, "admin")
@@ -76,13 +77,15 @@ def create_organization(session: Session, data: dict, *, actor) -> Organization:
         raise _credit_code_conflict()
     profile_data = data.pop("vendor_profile", None) or {}
     org = Organization(**data)
+    if now is not None:
+        org.created_at = org.updated_at = now
     if org.kind == "vendor":
         org.vendor_profile = VendorProfile(**profile_data)
     with _unique_credit_code(session):  # flushed: the audit event needs the id
         session.add(org)
     audit.record(session, "organization.created", actor=actor, object_type="organization",
                  object_id=org.id, organization_id=org.id,
-                 data={"kind": org.kind, "name": org.name, "credit_code": org.credit_code})
+                 data={"kind": org.kind, "name": org.name, "credit_code": org.credit_code}, occurred_at=now)
     return org
 
 
@@ -90,7 +93,10 @@ def create_organization(session: Session, data: dict, *, actor) -> Organization:
 SELF_SERVICE_FIELDS = {"contact_email", "description", "sectors", "vendor_profile"}
 
 
-def update_organization(session: Session, org: Organization, data: dict, *, actor) -> Organization:
+def update_organization(session: Session, org_id: int, data: dict, *, actor,
+                        now: dt.datetime | None = None) -> Organization:
+    """Edit an organisation: its own staff the self-service fields, administrators everything."""
+    org = get_organization(session, org_id, actor=actor)
     if actor.role != "admin":
         if actor.organization_id != org.id or actor.role not in ("agency", "vendor"):
             raise Forbidden("Only administrators or the organisation's own staff may edit it.")
@@ -117,9 +123,9 @@ def update_organization(session: Session, org: Organization, data: dict, *, acto
                 changes[key] = value
                 setattr(org, key, value)
     if changes:
-        org.updated_at = utcnow()
+        org.updated_at = now or utcnow()
         audit.record(session, "organization.updated", actor=actor, object_type="organization",
-                     object_id=org.id, organization_id=org.id, data=changes)
+                     object_id=org.id, organization_id=org.id, data=changes, occurred_at=now)
     return org
 
 
@@ -129,19 +135,23 @@ def _vendor_profile(org: Organization) -> VendorProfile:
     return org.vendor_profile
 
 
-def set_vendor_status(session: Session, org_id: int, target: str, *, actor, reason: str | None) -> Organization:
+def set_vendor_status(session: Session, org_id: int, target: str, *, actor, reason: str | None,
+                      now: dt.datetime | None = None) -> Organization:
     """Verify or suspend a vendor (coordinators), through the vendor lifecycle."""
     require_role(actor, "coordinator")
-    org = get_organization(session, org_id, actor)
+    org = get_organization(session, org_id, actor=actor)
     profile = _vendor_profile(org)
     session.refresh(profile, with_for_update=True)  # two coordinators may act on one vendor at once
-    VENDOR_LIFECYCLE.transition(session, profile, target, actor=actor, organization_id=org.id, reason=reason)
+    VENDOR_LIFECYCLE.transition(session, profile, target, actor=actor, organization_id=org.id, reason=reason,
+                                now=now)
     if target == "suspended":
-        close_vendor_proposals(session, org.id, actor=actor, why=f"vendor suspended: {reason}")
+        close_vendor_proposals(session, org.id, actor=actor, why=f"vendor suspended: {reason}", now=now)
     return org
 
 
-def capabilities_of(session: Session, org: Organization) -> list[Capability]:
+def capabilities_of(session: Session, org_id: int, *, actor) -> list[Capability]:
+    """A vendor's capabilities, for anyone signed in."""
+    org = get_organization(session, org_id, actor=actor)
     _require_vendor(org)
     return list(org.vendor_profile.capabilities)
 
@@ -163,8 +173,10 @@ def _refuse_dropping_assessed(current: list[Capability], items: list[dict]) -> N
                         errors={"capabilities": [f"keep {name}" for name in assessed]})
 
 
-def replace_capabilities(session: Session, org: Organization, items: list[dict], *, actor) -> list[Capability]:
+def replace_capabilities(session: Session, org_id: int, items: list[dict], *, actor,
+                         now: dt.datetime | None = None) -> list[Capability]:
     """Replace a vendor's capabilities; vendors edit their own, only coordinators assess proficiency."""
+    org = get_organization(session, org_id, actor=actor)
     _require_vendor(org)
     if actor.role == "vendor":
         if actor.organization_id != org.id:
@@ -176,7 +188,7 @@ def replace_capabilities(session: Session, org: Organization, items: list[dict],
         raise Forbidden("Only the vendor's own staff or coordinators may change its capabilities.")
     profile = org.vendor_profile
     existing = {(c.modality, c.annotation_type): c for c in profile.capabilities}
-    now = utcnow()
+    now = now or utcnow()
     kept = []
     for item in items:
         key = (item["modality"], item["annotation_type"])
@@ -193,5 +205,5 @@ def replace_capabilities(session: Session, org: Organization, items: list[dict],
     profile.capabilities[:] = kept
     audit.record(session, "vendor.capabilities_replaced", actor=actor, object_type="organization",
                  object_id=org.id, organization_id=org.id,
-                 data={"capabilities": [f"{c.modality}/{c.annotation_type}" for c in kept]})
+                 data={"capabilities": [f"{c.modality}/{c.annotation_type}" for c in kept]}, occurred_at=now)
     return kept

@@ -47,7 +47,7 @@ def create_organization(body):
 @blp.doc(security=BEARER)
 def get_organization(org_id):
     """One organisation with its vendor profile"""
-    return services.get_organization(db.session, org_id, current_user())
+    return services.get_organization(db.session, org_id, actor=current_user())
 
 
 @blp.patch("/<id:org_id>")
@@ -56,9 +56,7 @@ def get_organization(org_id):
 @blp.doc(security=BEARER)
 def update_organization(body, org_id):
     """Edit an organisation (its own staff for the profile, administrators for everything)"""
-    actor = current_user()
-    org = services.get_organization(db.session, org_id, actor)
-    services.update_organization(db.session, org, body, actor=actor)
+    org = services.update_organization(db.session, org_id, body, actor=current_user())
     db.session.commit()
     return org
 
@@ -91,8 +89,7 @@ def suspend_vendor(body, org_id):
 @vendors_blp.doc(security=BEARER)
 def get_capabilities(org_id):
     """A vendor's capabilities"""
-    org = services.get_organization(db.session, org_id, current_user())
-    return {"capabilities": services.capabilities_of(db.session, org)}
+    return {"capabilities": services.capabilities_of(db.session, org_id, actor=current_user())}
 
 
 @vendors_blp.put("/<id:org_id>/capabilities")
@@ -101,9 +98,7 @@ def get_capabilities(org_id):
 @vendors_blp.doc(security=BEARER)
 def put_capabilities(body, org_id):
     """Replace a vendor's capabilities (the vendor; coordinators also set assessed proficiency)"""
-    actor = current_user()
-    org = services.get_organization(db.session, org_id, actor)
-    caps = services.replace_capabilities(db.session, org, body["capabilities"], actor=actor)
+    caps = services.replace_capabilities(db.session, org_id, body["capabilities"], actor=current_user())
     db.session.commit()
     return {"capabilities": caps}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from market.accounts import services
 from tests.conftest import assert_error
@@ -156,3 +157,17 @@ def test_a_duplicate_email_that_races_past_the_check_is_still_409(api, actors, m
     monkeypatch.setattr(services, "_email_taken", lambda session, email: False)
     body = new_user(actors.vendor.organization_id, email=actors.vendor.email)
     assert_error(api.post(URL, json=body, token=actors.token(actors.admin)), 409, "email")
+
+
+@pytest.mark.parametrize("role", ["agency", "vendor", "coordinator"])
+def test_only_administrators_create_users_whoever_calls_the_service(db_session, actors, role):
+    from market.accounts.models import User
+    from market.errors import Forbidden
+
+    actor = getattr(actors, role)
+    data = {"email": "new.person@example.cn", "name": "新用户", "password": "a-long-password",
+            "role": "agency", "organization_id": actors.agency.organization_id}
+    with pytest.raises(Forbidden):
+        services.create_user(db_session, data, actor=actor)
+    assert db_session.scalar(select(User.id).where(User.email == "new.person@example.cn")) is None
+    assert services.create_user(db_session, data, actor=actors.admin).email == "new.person@example.cn"

@@ -158,3 +158,22 @@ def test_a_proposal_whose_delivery_deadline_has_passed_cannot_be_approved(api, a
     refused = assert_error(api.post(f"/api/v1/allocations/{proposal['id']}/approve", json={},
                                     token=actors.token(actors.coordinator)), 409)
     assert "deadline" in refused["message"]
+
+
+def test_approval_rechecks_every_hard_rule_with_the_engines_eligibility(api, actors, market, db_session):
+    from market.organizations.models import VendorProfile
+
+    whole = market["whole"]
+    _run, (proposal,) = _proposals(api, actors, whole.id)
+    # Since the run, the order's data was reclassified above the winner's clearance and it now
+    # needs a certification the winner lacks.
+    whole.data_classification = "core"
+    whole.required_certifications = ["ISO 27701"]
+    db_session.get(VendorProfile, proposal["vendor_id"]).clearance = "general"
+    db_session.flush()
+    refused = assert_error(api.post(f"/api/v1/allocations/{proposal['id']}/approve", json={},
+                                    token=actors.token(actors.coordinator)), 409, "eligibility")
+    assert set(refused["errors"]["eligibility"]) == {"clearance_too_low", "certification_missing"}
+    db_session.expire_all()
+    assert db_session.get(Allocation, proposal["id"]).status == "proposed"
+    assert db_session.scalar(select(func.count(Contract.id))) == 0
