@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from functools import partial
 from pathlib import Path
 
 from flask import Flask
@@ -24,6 +25,8 @@ def create_app(config: BaseConfig | None = None) -> Flask:
     _init_requests(app)
     _init_api(app)
     _init_cli(app)
+    # How to build another app like this one: gunicorn's workers each build their own after the fork.
+    app.extensions["market.factory"] = partial(create_app, config)
     return app
 
 

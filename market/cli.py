@@ -1,12 +1,13 @@
-"""The command line: `market ...` (also `flask --app market ...`)."""
+"""The commands of the command line (`market ...`, also `flask --app market ...`); see market.console."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import contextmanager
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import with_appcontext
 
 from market.allocations.cli import match as match_group
 from market.quality.cli import model as model_group
@@ -147,8 +148,8 @@ def seed_demo(if_empty, seed):
     click.echo(f"Done in {time.monotonic() - started:.1f} s.")
 
 
-def gunicorn_application(options: dict):
-    """gunicorn's application serving create_app(); gunicorn is imported only when serving."""
+def gunicorn_application(options: dict, factory: Callable[[], Flask]):
+    """gunicorn's application serving apps built by `factory`; gunicorn is imported only when serving."""
     from gunicorn.app.base import BaseApplication
 
     class MarketApplication(BaseApplication):
@@ -159,9 +160,7 @@ def gunicorn_application(options: dict):
         def load(self):
             # Each worker builds its own app after the fork, so no worker shares another's
             # database connections.
-            from market import create_app
-
-            return create_app()
+            return factory()
 
     return MarketApplication()
 
@@ -191,7 +190,8 @@ def serve(host, port, workers, threads):
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"market: serving http://{shown}:{port}/ with gunicorn "
                f"({workers} workers x {threads} threads, database {_database_kind()}); Ctrl-C stops.")
-    gunicorn_application(gunicorn_options(host, port, workers, threads)).run()
+    factory = current_app.extensions["market.factory"]
+    gunicorn_application(gunicorn_options(host, port, workers, threads), factory).run()
 
 
 def _database_kind() -> str:
@@ -212,13 +212,3 @@ def scheduler(standby_seconds):
 
 COMMANDS = [init_db, create_organization, create_user, seed_demo, serve, scheduler, model_group, match_group]
 
-
-def _create_app():
-    from market import create_app
-
-    return create_app()
-
-
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True, add_version_option=False)
-def main():
-    """market: the annotation demand marketplace."""

@@ -38,8 +38,9 @@ def _imports(path: Path, name: str, modules: dict[str, Path]) -> set[str]:
             base = node.module or ""
             if node.level:
                 base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else []))
-            # `from market.x import y` imports market.x, and market.x.y when y is a module.
-            names = [base] + [f"{base}.{alias.name}" for alias in node.names]
+            # `from market.x import y` depends on market.x.y when y is a module, else on market.x.
+            names = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base
+                     for alias in node.names]
         else:
             continue
         for target in names:
@@ -84,12 +85,7 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 def _graph() -> dict[str, set[str]]:
     modules = _modules()
-    graph = {name: _imports(path, name, modules) for name, path in modules.items()}
-    # A package's __init__ importing its own submodules is how packages are built, not a cycle;
-    # a submodule importing its package's __init__ for names defined there would be.
-    for name, targets in graph.items():
-        targets.difference_update({t for t in targets if t.startswith(name + ".")})
-    return graph
+    return {name: _imports(path, name, modules) for name, path in modules.items()}
 
 
 def test_no_import_cycle_among_markets_modules_counting_function_local_imports():

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from flask import current_app
-from flask_smorest import Blueprint
+from market.api.openapi import PUBLIC, Blueprint
 
 from market import db
 from market.accounts import services
 from market.accounts.schemas import (
     LoginSchema, TokenSchema, UserCreateSchema, UserPageSchema, UserQuerySchema, UserSchema,
 )
-from market.api import BEARER
-from market.api.fields import paginate
 from market.auth import current_token, current_user
 from market.errors import DomainError
 
@@ -23,6 +21,7 @@ users_blp = Blueprint("users", __name__, url_prefix="/api/v1/users", description
 @auth_blp.post("/tokens")
 @auth_blp.arguments(LoginSchema)
 @auth_blp.response(201, TokenSchema)
+@auth_blp.doc(security=PUBLIC)
 def create_token(body):
     """Log in with e-mail and password and get a bearer token"""
     cfg = current_app.config
@@ -43,17 +42,14 @@ def create_token(body):
 
 @auth_blp.delete("/tokens/current")
 @auth_blp.response(204)
-@auth_blp.doc(security=BEARER)
+@auth_blp.commits
 def delete_current_token():
     """Log out: revoke the token used for this request"""
-    user = current_user()
-    services.revoke_token(db.session, current_token(), actor=user)
-    db.session.commit()
+    services.revoke_token(db.session, current_token(), actor=current_user())
 
 
 @me_blp.get("/me")
 @me_blp.response(200, UserSchema)
-@me_blp.doc(security=BEARER)
 def me():
     """The signed-in user and their organisation"""
     return current_user()
@@ -61,24 +57,19 @@ def me():
 
 @users_blp.get("")
 @users_blp.arguments(UserQuerySchema, location="query")
-@users_blp.response(200, UserPageSchema)
-@users_blp.doc(security=BEARER)
+@users_blp.paginated(UserPageSchema)
 def list_users(query):
     """List users (administrators)"""
-    stmt = services.list_users(actor=current_user(), role=query.get("role"),
-                               organization_id=query.get("organization_id"), q=query.get("q"))
-    return paginate(db.session, stmt, query["page"], query["per_page"])
+    return services.list_users(actor=current_user(), **query)
 
 
 @users_blp.post("")
 @users_blp.arguments(UserCreateSchema)
 @users_blp.response(201, UserSchema)
-@users_blp.doc(security=BEARER)
+@users_blp.commits
 def create_user(body):
     """Create a user in an organisation (administrators)"""
-    user = services.create_user(db.session, body, actor=current_user())
-    db.session.commit()
-    return user
+    return services.create_user(db.session, body, actor=current_user())
 
 
 BLUEPRINTS = [auth_blp, me_blp, users_blp]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
+from market.api.openapi import Blueprint
 
 from market import db
 from market.allocations import policy, runs, services
@@ -10,8 +10,7 @@ from market.allocations.schemas import (
     AllocationPageSchema, AllocationQuerySchema, AllocationSchema, ApprovalSchema, ApproveSchema,
     MatchRunCreateSchema, MatchRunPageSchema, MatchRunSchema, RejectSchema, ScoringPolicySchema,
 )
-from market.api import BEARER
-from market.api.fields import PageQuerySchema, paginate
+from market.api.fields import PageQuerySchema
 from market.auth import current_user
 
 runs_blp = Blueprint("match_runs", __name__, url_prefix="/api/v1/match-runs", description="Matching runs")
@@ -24,26 +23,22 @@ policy_blp = Blueprint("scoring_policy", __name__, url_prefix="/api/v1/scoring-p
 @runs_blp.post("")
 @runs_blp.arguments(MatchRunCreateSchema)
 @runs_blp.response(201, MatchRunSchema)
-@runs_blp.doc(security=BEARER)
+@runs_blp.commits
 def create_run(body):
     """Run matching over every order whose bidding has closed (coordinators)"""
-    run = runs.run_matching(db.session, actor=current_user(), time_limit=body.get("time_limit"))
-    db.session.commit()
-    return run
+    return runs.run_matching(db.session, actor=current_user(), time_limit=body.get("time_limit"))
 
 
 @runs_blp.get("")
 @runs_blp.arguments(PageQuerySchema, location="query")
-@runs_blp.response(200, MatchRunPageSchema)
-@runs_blp.doc(security=BEARER)
+@runs_blp.paginated(MatchRunPageSchema)
 def list_runs(query):
     """Matching runs, newest first (coordinators)"""
-    return paginate(db.session, runs.list_runs(actor=current_user()), query["page"], query["per_page"])
+    return runs.list_runs(actor=current_user())
 
 
 @runs_blp.get("/<id:run_id>")
 @runs_blp.response(200, MatchRunSchema)
-@runs_blp.doc(security=BEARER)
 def get_run(run_id):
     """One matching run with its figures (coordinators)"""
     return runs.get_run(db.session, run_id, actor=current_user())
@@ -51,22 +46,15 @@ def get_run(run_id):
 
 @alloc_blp.get("")
 @alloc_blp.arguments(AllocationQuerySchema, location="query")
-@alloc_blp.response(200, AllocationPageSchema)
-@alloc_blp.doc(security=BEARER)
+@alloc_blp.paginated(AllocationPageSchema)
 def list_allocations(query):
     """Proposed and decided matches with their score breakdown and the competing bids"""
     actor = current_user()
-    page = paginate(db.session, services.list_allocations(
-        actor=actor, status=query.get("status"), order_id=query.get("order_id"),
-        vendor_id=query.get("vendor_id"), run_id=query.get("run_id"),
-    ), query["page"], query["per_page"])
-    page["items"] = _with_competition(actor, page["items"])
-    return page
+    return services.list_allocations(actor=actor, **query), lambda rows: _with_competition(actor, rows)
 
 
 @alloc_blp.get("/<id:allocation_id>")
 @alloc_blp.response(200, AllocationSchema)
-@alloc_blp.doc(security=BEARER)
 def get_allocation(allocation_id):
     """One proposed match with its score breakdown and the competing bids"""
     actor = current_user()
@@ -76,12 +64,11 @@ def get_allocation(allocation_id):
 @alloc_blp.post("/<id:allocation_id>/approve")
 @alloc_blp.arguments(ApproveSchema)
 @alloc_blp.response(200, ApprovalSchema)
-@alloc_blp.doc(security=BEARER)
+@alloc_blp.commits
 def approve(body, allocation_id):
     """Approve a proposal: award the bid and create the contract (coordinators, not of the order's organisation)"""
     actor = current_user()
     contract = services.approve(db.session, allocation_id, actor=actor, reason=body.get("reason"))
-    db.session.commit()
     allocation = services.get_allocation(db.session, allocation_id, actor=actor)
     return {"allocation": _with_competition(actor, [allocation])[0], "contract": contract}
 
@@ -89,18 +76,16 @@ def approve(body, allocation_id):
 @alloc_blp.post("/<id:allocation_id>/reject")
 @alloc_blp.arguments(RejectSchema)
 @alloc_blp.response(200, AllocationSchema)
-@alloc_blp.doc(security=BEARER)
+@alloc_blp.commits
 def reject(body, allocation_id):
     """Reject a proposal with a reason; the pair is excluded from later runs (coordinators)"""
     actor = current_user()
     allocation = services.reject(db.session, allocation_id, actor=actor, reason=body["reason"])
-    db.session.commit()
     return _with_competition(actor, [allocation])[0]
 
 
 @policy_blp.get("")
 @policy_blp.response(200, ScoringPolicySchema)
-@policy_blp.doc(security=BEARER)
 def get_policy():
     """The scoring weights in force"""
     current_user()
@@ -110,12 +95,10 @@ def get_policy():
 @policy_blp.put("")
 @policy_blp.arguments(ScoringPolicySchema)
 @policy_blp.response(200, ScoringPolicySchema)
-@policy_blp.doc(security=BEARER)
+@policy_blp.commits
 def put_policy(body):
     """Set the scoring weights; they must sum to 100 (coordinators)"""
-    row = policy.set_policy(db.session, body["weights"], actor=current_user(), note=body.get("note"))
-    db.session.commit()
-    return row
+    return policy.set_policy(db.session, body["weights"], actor=current_user(), note=body.get("note"))
 
 
 def _with_competition(actor, allocations):

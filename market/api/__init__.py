@@ -1,21 +1,18 @@
-"""The JSON API under /api/v1: flask-smorest with one error shape and the OpenAPI document."""
+"""The JSON API under /api/v1: registers the blueprints, the one error shape and the OpenAPI document."""
 
 from __future__ import annotations
 
 import json
 import re
 
-import marshmallow
 from flask import Flask, current_app, request
 from flask_smorest import Api
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
-from werkzeug.routing import IntegerConverter
 
+from market.api.openapi import IdConverter, decimal_as_string
 from market.auth import current_user
 from market.errors import InvalidInput, handle_http_exception
 
-BEARER = [{"bearerAuth": []}]
-MAX_ID = 2**31 - 1  # PostgreSQL's integer
 
 
 class MarketApi(Api):
@@ -23,28 +20,6 @@ class MarketApi(Api):
 
     def handle_http_exception(self, error):
         return handle_http_exception(error)
-
-
-class IdConverter(IntegerConverter):
-    """Path ids: positive and within the database's integer range, else simply no such route (404)."""
-
-    def __init__(self, url_map):
-        super().__init__(url_map, min=1, max=MAX_ID)
-
-
-def decimal_as_string(self, field, ret, **kwargs) -> dict:
-    """Document a Decimal dumped as a string ("0.2800": exact CNY) as a string, not as a number.
-
-    apispec calls every Decimal a number and writes its range as strings, which is not a valid
-    OpenAPI document and does not match the strings the API returns. The range is kept as
-    x-minimum / x-maximum, as apispec itself does for ranges on non-numbers.
-    """
-    if not isinstance(field, marshmallow.fields.Decimal) or not field.as_string:
-        return {}
-    for key in ("minimum", "maximum"):
-        if key in ret:
-            ret[f"x-{key}"] = ret.pop(key)
-    return {"type": "string", "format": "decimal", "pattern": r"^-?[0-9]+(\.[0-9]+)?$"}
 
 
 # PostgreSQL cannot store NUL in text and no database can encode a lone surrogate: such text would
@@ -132,6 +107,8 @@ def init_app(app: Flask) -> None:
 
     api = MarketApi(app, spec_kwargs={
         "info": {"description": "Public data-annotation demand, vendor bids, matching and approval."},
+        # Every operation needs the bearer token unless it says otherwise (security: []).
+        "security": [{"bearerAuth": []}],
     })
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     api.ma_plugin.converter.add_attribute_function(decimal_as_string)

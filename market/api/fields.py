@@ -6,9 +6,12 @@ import datetime as dt
 
 from flask import current_app
 from marshmallow import Schema, ValidationError, fields, validate
+from sqlalchemy import func, select
 
 from market.db import utcnow
 from market.timezone import local_isoformat, local_zone
+
+MAX_ID = 2**31 - 1  # PostgreSQL's integer
 
 
 class LocalDateTime(fields.DateTime):
@@ -62,12 +65,12 @@ def Reason(**kwargs) -> fields.String:
 
 def Id(**kwargs) -> fields.Integer:
     """A reference to another object by id; bounded so the database never sees an overflowing value."""
-    return fields.Integer(validate=validate.Range(min=1, max=2**31 - 1), strict=True, **kwargs)
+    return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), strict=True, **kwargs)
 
 
 def QueryId(**kwargs) -> fields.Integer:
     """`Id` for query strings: they arrive as text, which a strict integer would always refuse."""
-    return fields.Integer(validate=validate.Range(min=1, max=2**31 - 1), **kwargs)
+    return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
 def future(value: dt.datetime) -> None:
@@ -96,8 +99,6 @@ def page_schema(item_schema: type[Schema], name: str) -> type[Schema]:
 
 
 def paginate(session, stmt, page: int, per_page: int) -> dict:
-    from sqlalchemy import func, select
-
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     items = session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
     return {

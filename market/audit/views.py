@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
+from market.api.openapi import Blueprint
 
-from market import db
-from market.api import BEARER
-from market.api.fields import paginate
 from market.audit import services
 from market.audit.schemas import AuditEventPageSchema, AuditEventQuerySchema
 from market.auth import current_user
@@ -16,13 +13,10 @@ blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit-events", descriptio
 
 @blp.get("")
 @blp.arguments(AuditEventQuerySchema, location="query")
-@blp.response(200, AuditEventPageSchema)
-@blp.doc(security=BEARER)
+@blp.paginated(AuditEventPageSchema)
 def list_audit_events(query):
     """Audit events, newest first (staff see all; others their own organisation's)"""
-    actor = current_user()
-    page, per_page = query.pop("page"), query.pop("per_page")
-    return paginate(db.session, services.visible_events(actor=actor, **query), page, per_page)
+    return services.visible_events(actor=current_user(), **query)
 
 
 BLUEPRINTS = [blp]

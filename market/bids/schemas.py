@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from market.api import MAX_ID
+from market.api.fields import MAX_ID
 from market.api.fields import LocalDateTime, PageQuerySchema, QueryId, page_schema
 from market.bids.models import BID_STATUSES
 from market.bids.services import total_price

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
+from market.api.openapi import Blueprint
 
 from market import db
-from market.api import BEARER
-from market.api.fields import paginate
 from market.auth import current_user
 from market.bids import services
 from market.bids.schemas import BidCreateSchema, BidPageSchema, BidSchema, OrderBidQuerySchema, OwnBidQuerySchema
@@ -18,38 +16,30 @@ blp = Blueprint("bids", __name__, url_prefix="/api/v1",
 @blp.post("/orders/<id:order_id>/bids")
 @blp.arguments(BidCreateSchema)
 @blp.response(201, BidSchema)
-@blp.doc(security=BEARER)
+@blp.commits
 def submit_bid(body, order_id):
     """Bid on a published order while bidding is open (verified vendors; one live bid per firm)"""
-    bid = services.submit_bid(db.session, order_id, body, actor=current_user())
-    db.session.commit()
-    return bid
+    return services.submit_bid(db.session, order_id, body, actor=current_user())
 
 
 @blp.get("/orders/<id:order_id>/bids")
 @blp.arguments(OrderBidQuerySchema, location="query")
-@blp.response(200, BidPageSchema)
-@blp.doc(security=BEARER)
+@blp.paginated(BidPageSchema)
 def list_order_bids(query, order_id):
     """Bids on an order: a vendor its own; the agency and coordinators all, once bidding has closed"""
-    stmt = services.bids_on_order(db.session, order_id, actor=current_user(), status=query.get("status"))
-    return paginate(db.session, stmt, query["page"], query["per_page"])
+    return services.bids_on_order(db.session, order_id, actor=current_user(), **query)
 
 
 @blp.get("/bids")
 @blp.arguments(OwnBidQuerySchema, location="query")
-@blp.response(200, BidPageSchema)
-@blp.doc(security=BEARER)
+@blp.paginated(BidPageSchema)
 def list_own_bids(query):
     """The signed-in vendor's own bids across orders, newest first (vendors)"""
-    stmt = services.own_bids(actor=current_user(), status=query.get("status"),
-                             order_id=query.get("order_id"))
-    return paginate(db.session, stmt, query["page"], query["per_page"])
+    return services.own_bids(actor=current_user(), **query)
 
 
 @blp.get("/bids/<id:bid_id>")
 @blp.response(200, BidSchema)
-@blp.doc(security=BEARER)
 def get_bid(bid_id):
     """One bid (its vendor at any time; the order's agency and coordinators after closing)"""
     return services.get_visible_bid(db.session, bid_id, actor=current_user())
@@ -57,12 +47,10 @@ def get_bid(bid_id):
 
 @blp.post("/bids/<id:bid_id>/withdraw")
 @blp.response(200, BidSchema)
-@blp.doc(security=BEARER)
+@blp.commits
 def withdraw_bid(bid_id):
     """Withdraw a bid while bidding is open (the bidding vendor); the firm may then bid again"""
-    bid = services.withdraw_bid(db.session, bid_id, actor=current_user())
-    db.session.commit()
-    return bid
+    return services.withdraw_bid(db.session, bid_id, actor=current_user())
 
 
 BLUEPRINTS = [blp]

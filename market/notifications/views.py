@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
+from market.api.openapi import Blueprint
 
 from market import db
-from market.api import BEARER
-from market.api.fields import paginate
 from market.auth import current_user
 from market.notifications import services
 from market.notifications.schemas import NotificationPageSchema, NotificationQuerySchema, NotificationSchema
@@ -17,22 +15,18 @@ blp = Blueprint("notifications", __name__, url_prefix="/api/v1/notifications",
 
 @blp.get("")
 @blp.arguments(NotificationQuerySchema, location="query")
-@blp.response(200, NotificationPageSchema)
-@blp.doc(security=BEARER)
+@blp.paginated(NotificationPageSchema)
 def list_notifications(query):
     """My notifications, newest first"""
-    stmt = services.notifications_of(actor=current_user(), unread=query.get("unread"))
-    return paginate(db.session, stmt, query["page"], query["per_page"])
+    return services.notifications_of(actor=current_user(), **query)
 
 
 @blp.post("/<id:notification_id>/read")
 @blp.response(200, NotificationSchema)
-@blp.doc(security=BEARER)
+@blp.commits
 def mark_read(notification_id):
     """Mark one of my notifications read"""
-    notification = services.mark_read(db.session, notification_id, actor=current_user())
-    db.session.commit()
-    return notification
+    return services.mark_read(db.session, notification_id, actor=current_user())
 
 
 BLUEPRINTS = [blp]

@@ -7,10 +7,9 @@ import io
 from collections.abc import Iterator
 
 from flask import Response, stream_with_context
-from flask_smorest import Blueprint
+from market.api.openapi import PUBLIC, Blueprint
 
 from market import db
-from market.api.fields import paginate
 from market.db import utcnow
 from market.orders import services
 from market.orders.schemas import (
@@ -32,17 +31,18 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 @blp.get("/directory")
 @blp.arguments(DirectoryPageQuerySchema, location="query")
-@blp.response(200, DirectoryPageSchema)
+@blp.paginated(DirectoryPageSchema)
+@blp.doc(security=PUBLIC)
 def list_directory(query):
     """Browse published annotation demand, newest first"""
     now = utcnow()
-    page = paginate(db.session, services.directory_orders(now=now, **query), query["page"], query["per_page"])
-    page["items"] = [services.public_view(order, now) for order in page["items"]]
-    return page
+    return services.directory_orders(now=now, **query), lambda rows: [
+        services.public_view(order, now) for order in rows]
 
 
 @blp.get("/directory/<id:order_id>")
 @blp.response(200, DirectoryOrderSchema)
+@blp.doc(security=PUBLIC)
 def get_directory_entry(order_id):
     """One published order, with the fields its agency made public"""
     return services.public_view(services.get_public_order(db.session, order_id), utcnow())
@@ -51,7 +51,7 @@ def get_directory_entry(order_id):
 @blp.get("/directory.csv")
 @blp.arguments(DirectoryQuerySchema, location="query")
 @blp.response(200, content_type="text/csv")
-@blp.doc(responses={"200": {
+@blp.doc(security=PUBLIC, responses={"200": {
     "description": f"UTF-8 with BOM, a header row, at most {services.DIRECTORY_CSV_MAX_ROWS} rows",
     "content": {"text/csv": {"schema": {"type": "string"}}},
 }})

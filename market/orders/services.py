@@ -315,7 +315,7 @@ def _lists_public(field: str):
 
 def directory_orders(*, now: dt.datetime, sector=None, modality=None, annotation_type=None, region=None,
                      status=None, q=None, closes_after=None, closes_before=None, deadline_after=None,
-                     deadline_before=None, **_pagination):
+                     deadline_before=None):
     """Published demand for anyone to browse, newest first, filtered in the database."""
     stmt = (
         select(Order)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
+from market.api.openapi import Blueprint
 
 from market import db
-from market.api import BEARER
-from market.api.fields import PageQuerySchema, paginate
+from market.api.fields import PageQuerySchema
 from market.auth import current_user
 from market.orders import access, services
 from market.orders.schemas import (
@@ -22,29 +21,23 @@ questions_blp = Blueprint("questions", __name__, url_prefix="/api/v1/questions",
 
 @blp.get("")
 @blp.arguments(OrderQuerySchema, location="query")
-@blp.response(200, OrderPageSchema)
-@blp.doc(security=BEARER)
+@blp.paginated(OrderPageSchema)
 def list_orders(query):
     """List orders: an agency its own, everyone else those published"""
-    page, per_page = query.pop("page"), query.pop("per_page")
-    stmt = services.list_orders(actor=current_user(), **query)
-    return paginate(db.session, stmt, page, per_page)
+    return services.list_orders(actor=current_user(), **query)
 
 
 @blp.post("")
 @blp.arguments(OrderSchema)
 @blp.response(201, OrderSchema)
-@blp.doc(security=BEARER)
+@blp.commits
 def create_order(body):
     """Draft an order for your agency (agency staff)"""
-    order = services.create_order(db.session, body, actor=current_user())
-    db.session.commit()
-    return order
+    return services.create_order(db.session, body, actor=current_user())
 
 
 @blp.get("/<id:order_id>")
 @blp.response(200, OrderSchema)
-@blp.doc(security=BEARER)
 def get_order(order_id):
     """One order (a draft only for its own agency)"""
     return access.get_visible_order(db.session, order_id, actor=current_user())
@@ -53,78 +46,67 @@ def get_order(order_id):
 @blp.patch("/<id:order_id>")
 @blp.arguments(OrderUpdateSchema)
 @blp.response(200, OrderSchema)
-@blp.doc(security=BEARER)
+@blp.commits
 def update_order(body, order_id):
     """Edit a draft (its agency)"""
-    order = services.update_order(db.session, order_id, body, actor=current_user())
-    db.session.commit()
-    return order
+    return services.update_order(db.session, order_id, body, actor=current_user())
 
 
 @blp.delete("/<id:order_id>")
 @blp.response(204)
-@blp.doc(security=BEARER)
+@blp.commits
 def delete_order(order_id):
     """Delete a draft (its agency)"""
     services.delete_order(db.session, order_id, actor=current_user())
-    db.session.commit()
 
 
 @blp.post("/<id:order_id>/publish")
 @blp.response(200, OrderSchema)
-@blp.doc(security=BEARER)
+@blp.commits
 def publish_order(order_id):
     """Publish a draft and open it for bidding (its agency)"""
-    order = services.publish_order(db.session, order_id, actor=current_user())
-    db.session.commit()
-    return order
+    return services.publish_order(db.session, order_id, actor=current_user())
 
 
 @blp.post("/<id:order_id>/cancel")
 @blp.arguments(CancelSchema)
 @blp.response(200, OrderSchema)
-@blp.doc(security=BEARER)
+@blp.commits
 def cancel_order(body, order_id):
     """Cancel an order with a reason (its agency or a coordinator)"""
-    order = services.cancel_order(db.session, order_id, actor=current_user(), reason=body["reason"])
-    db.session.commit()
-    return order
+    return services.cancel_order(db.session, order_id, actor=current_user(), reason=body["reason"])
 
 
 @blp.get("/<id:order_id>/questions")
 @blp.arguments(PageQuerySchema, location="query")
-@blp.response(200, QuestionPageSchema)
-@blp.doc(security=BEARER)
+@blp.paginated(QuestionPageSchema)
 def list_questions(query, order_id):
     """Clarification questions on an order (who asked only for the agency, coordinators, the asker)"""
     actor = current_user()
     order = access.get_visible_order(db.session, order_id, actor=actor)
-    result = paginate(db.session, services.questions_of(order, actor=actor), query["page"], query["per_page"])
-    result["items"] = [services.present_question(q, actor, order) for q in result["items"]]
-    return result
+    return services.questions_of(order, actor=actor), lambda rows: [
+        services.present_question(q, actor, order) for q in rows]
 
 
 @blp.post("/<id:order_id>/questions")
 @blp.arguments(QuestionSchema)
 @blp.response(201, QuestionSchema)
-@blp.doc(security=BEARER)
+@blp.commits
 def ask_question(body, order_id):
     """Ask a clarification question while bidding is open (vendor staff)"""
     actor = current_user()
     question = services.ask_question(db.session, order_id, body["text"], actor=actor)
-    db.session.commit()
     return services.present_question(question, actor, question.order)
 
 
 @questions_blp.post("/<id:question_id>/answer")
 @questions_blp.arguments(AnswerSchema)
 @questions_blp.response(200, QuestionSchema)
-@questions_blp.doc(security=BEARER)
+@questions_blp.commits
 def answer_question(body, question_id):
     """Answer a question on your order, once; the answer becomes public (its agency)"""
     actor = current_user()
     question = services.answer_question(db.session, question_id, body["answer"], actor=actor)
-    db.session.commit()
     return services.present_question(question, actor, question.order)
 
 

@@ -15,7 +15,7 @@ from market.errors import Conflict, Forbidden, InvalidInput
 from market.allocations.proposals import close_vendor_proposals
 from market.organizations.lifecycle import VENDOR_LIFECYCLE
 from market.organizations.models import Capability, Organization, VendorProfile
-from market.permissions import not_found, require_role
+from market.permissions import not_found, require_role, require_user
 
 def get_organization(session: Session, org_id: int, *, actor) -> Organization:
     org = session.get(Organization, org_id)
@@ -24,7 +24,9 @@ def get_organization(session: Session, org_id: int, *, actor) -> Organization:
     return org
 
 
-def list_organizations(*, kind=None, city=None, verification_status=None, q=None):
+def list_organizations(*, actor, kind=None, city=None, verification_status=None, q=None):
+    """Organisations, filtered (anyone signed in)."""
+    require_user(actor)
     stmt = select(Organization).options(selectinload(Organization.vendor_profile)).order_by(Organization.id)
     if kind:
         stmt = stmt.where(Organization.kind == kind)

@@ -28,7 +28,7 @@ from sqlalchemy import select
 from config import settings as market_settings
 from market import create_app
 from market.accounts import services as accounts
-from market.api import MAX_ID
+from market.api.fields import MAX_ID
 from market.db import Base
 from market.notifications.services import notify
 from tests.conftest import outer_transaction
