@@ -46,7 +46,9 @@ class BaseConfig:
     OPENAPI_URL_PREFIX = "/api/v1"
     OPENAPI_JSON_PATH = "openapi.json"
     OPENAPI_REDOC_PATH = None
-    OPENAPI_SWAGGER_UI_PATH = None
+    # The API reference at /api/v1/docs, its assets served by the app (market.api.reference).
+    OPENAPI_SWAGGER_UI_PATH = "docs"
+    OPENAPI_SWAGGER_UI_URL = "/api/v1/docs/assets/"
 
     JSON_SORT_KEYS = False
 

@@ -9,6 +9,7 @@ from flask import Flask, current_app, request
 from flask_smorest import Api
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
 
+from market.api import reference
 from market.api.openapi import IdConverter, decimal_as_string
 from market.auth import current_user
 from market.errors import InvalidInput, handle_http_exception
@@ -115,6 +116,7 @@ def init_app(app: Flask) -> None:
     for blueprint in blueprints.all_blueprints():
         api.register_blueprint(blueprint)
     app.extensions["market.api"] = api
+    reference.init_app(app)
     _health(app)
 
 
