@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from market.accounts.models import ROLES
-from market.api.fields import Id, LocalDateTime, PageQuerySchema, QueryId, page_schema
+from market.api.fields import Id, LocalDateTime, PageQuerySchema, QueryId, Text, page_schema
 
 
 class LoginSchema(Schema):
@@ -43,7 +43,7 @@ class TokenSchema(Schema):
 
 class UserCreateSchema(Schema):
     email = fields.Email(required=True, validate=validate.Length(max=254))
-    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    name = Text(required=True, max_length=100)
     password = fields.String(required=True, load_only=True, validate=validate.Length(min=10, max=256))
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     organization_id = Id(required=True)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 
 from flask import current_app
 from marshmallow import Schema, ValidationError, fields, validate
@@ -48,6 +50,12 @@ class Vocabulary(fields.String):
         return value
 
 
+def says_nothing(value: str) -> bool:
+    """True for text that is empty once whitespace and invisible characters (Unicode format
+    characters: zero-width spaces, direction marks, the BOM) are removed."""
+    return all(char.isspace() or unicodedata.category(char) == "Cf" for char in value)
+
+
 class Trimmed(fields.String):
     """A string with surrounding whitespace removed on input, so that "   " counts as empty."""
 
@@ -55,12 +63,51 @@ class Trimmed(fields.String):
         return super()._deserialize(value, attr, data, **kwargs).strip()
 
 
+class Text(Trimmed):
+    """Required text (a title, a name, a question, an answer, a reason): it must say something.
+
+    Text of only whitespace or invisible characters is refused, not stored; the length counts
+    the text as given, without its surrounding whitespace.
+    """
+
+    def __init__(self, *, max_length: int, min_length: int = 1, **kwargs):
+        super().__init__(validate=validate.Length(min=min_length, max=max_length), **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if says_nothing(text):
+            raise ValidationError("Must not be empty (nor only spaces or invisible characters).")
+        return text
+
+
 def Reason(**kwargs) -> fields.String:
     """Why a coordinator or administrator decided something: real text, not just spaces."""
-    return Trimmed(
-        validate=validate.Length(min=1, max=2000, error="Give a reason of 1 to 2000 characters (not only spaces)."),
-        **kwargs,
-    )
+    return Text(max_length=2000, **kwargs)
+
+
+class Amount(fields.Decimal):
+    """Money exactly as written: ASCII digits with at most `places` decimals, as a string or a number.
+
+    Python's Decimal would also read other scripts' digits ("٨٣٤٥٦"), full-width ones ("０.３５")
+    and exponents ("8.3456e4"), and a `places` field would round "83456.009" up, raising a
+    ceiling nobody wrote: all of these are refused instead.
+    """
+
+    def __init__(self, *, places: int, **kwargs):
+        self.decimals = places
+        # Zeros after the last place are allowed: "0.350000" is 0.35, nothing is rounded.
+        self._pattern = re.compile(rf"[0-9]+(\.[0-9]{{1,{places}}}0*)?", re.ASCII)
+        # places: dumped with exactly that many; loading never rounds, the digits were checked first.
+        super().__init__(places=places, as_string=True, allow_nan=False, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise ValidationError("Must be a number or a string of digits, e.g. \"1234.50\".")
+        text = repr(value) if isinstance(value, float) else str(value)
+        if not self._pattern.fullmatch(text):
+            raise ValidationError(f"Must be digits 0-9 with at most {self.decimals} decimal places, "
+                                  "e.g. \"1234.50\" (no exponent, no rounding).")
+        return super()._deserialize(text, attr, data, **kwargs)
 
 
 def Id(**kwargs) -> fields.Integer:

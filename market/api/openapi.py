@@ -38,7 +38,9 @@ def decimal_as_string(self, field, ret, **kwargs) -> dict:
     for key in ("minimum", "maximum"):
         if key in ret:
             ret[f"x-{key}"] = ret.pop(key)
-    return {"type": "string", "format": "decimal", "pattern": r"^-?[0-9]+(\.[0-9]+)?$"}
+    places = getattr(field, "decimals", None)
+    pattern = rf"^[0-9]+(\.[0-9]{{1,{places}}}0*)?$" if places else r"^-?[0-9]+(\.[0-9]+)?$"
+    return {"type": "string", "format": "decimal", "pattern": pattern}
 
 
 class Blueprint(flask_smorest.Blueprint):

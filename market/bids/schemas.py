@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 
-from market.api.fields import MAX_ID
-from market.api.fields import LocalDateTime, PageQuerySchema, QueryId, page_schema
+from market.api.fields import MAX_ID, Amount, LocalDateTime, PageQuerySchema, QueryId, page_schema
 from market.bids.models import BID_STATUSES
 from market.bids.services import total_price
 
@@ -15,16 +14,9 @@ from market.bids.services import total_price
 MAX_UNIT_PRICE = Decimal("1000000")
 
 
-def _at_most_four_places(value: Decimal) -> None:
-    # Refused rather than rounded: a price the vendor did not write must never be stored.
-    if value.normalize().as_tuple().exponent < -4:
-        raise ValidationError("At most 4 decimal places.")
-
-
 class BidCreateSchema(Schema):
-    unit_price = fields.Decimal(
-        required=True, as_string=True, allow_nan=False,
-        validate=[validate.Range(min=0, min_inclusive=False, max=MAX_UNIT_PRICE), _at_most_four_places],
+    unit_price = Amount(
+        required=True, places=4, validate=validate.Range(min=0, min_inclusive=False, max=MAX_UNIT_PRICE),
         metadata={"description": "CNY per unit of the order, e.g. \"0.35\"", "example": "0.35"},
     )
     volume = fields.Integer(

@@ -6,7 +6,9 @@ import math
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
-from market.api.fields import LocalDateTime, PageQuerySchema, Reason, Vocabulary, future, page_schema
+from market.api.fields import (
+    Amount, LocalDateTime, PageQuerySchema, Reason, Text, Vocabulary, future, page_schema,
+)
 from market.db import utcnow
 from market.orders.models import ORDER_STATUSES, SAMPLING_LEVELS
 from market.orders.services import DIRECTORY_STATUSES, PUBLIC_FIELD_CHOICES, SCORING_COMPONENTS
@@ -59,7 +61,7 @@ class OrderSchema(Schema):
     id = fields.Integer(dump_only=True)
     agency = fields.Nested(AgencyRefSchema, dump_only=True)
     created_by_id = fields.Integer(dump_only=True, allow_none=True)
-    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    title = Text(required=True, max_length=200)
     description = fields.String(validate=validate.Length(max=20000))
     sector = Vocabulary("sectors", required=True)
     modality = Vocabulary("modalities", required=True)
@@ -68,7 +70,7 @@ class OrderSchema(Schema):
                             validate=validate.Length(max=500))
     volume = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_VOLUME))
     unit = Vocabulary("units", required=True)
-    budget_ceiling = fields.Decimal(required=True, as_string=True, places=2, validate=_budget_range,
+    budget_ceiling = Amount(required=True, places=2, validate=_budget_range,
                                     metadata={"description": "CNY, above 0 and below 10^12"})
     bidding_closes_at = LocalDateTime(required=True, validate=future)
     delivery_deadline = LocalDateTime(required=True, validate=future)
@@ -149,7 +151,7 @@ class QuestionSchema(Schema):
 
     id = fields.Integer(dump_only=True)
     order_id = fields.Integer(dump_only=True)
-    text = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    text = Text(required=True, max_length=2000)
     vendor_id = fields.Integer(dump_only=True, allow_none=True)
     asked_by_id = fields.Integer(dump_only=True, allow_none=True)
     asked_at = LocalDateTime(dump_only=True)
@@ -159,7 +161,7 @@ class QuestionSchema(Schema):
 
 
 class AnswerSchema(Schema):
-    answer = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+    answer = Text(required=True, max_length=5000)
 
 
 class DirectoryQuerySchema(Schema):

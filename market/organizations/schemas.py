@@ -7,11 +7,10 @@ from flask import current_app
 from market.organizations.region import is_local
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
-from market.api.fields import LocalDateTime, PageQuerySchema, Reason, Vocabulary, page_schema
+from market.api.fields import Amount, LocalDateTime, PageQuerySchema, Reason, Text, Vocabulary, page_schema
 from market.organizations.credit_code import credit_code_problem
 from market.organizations.models import CLEARANCES, ORG_KINDS, VERIFICATION_STATUSES
 
-_NAME = validate.Length(min=1, max=200)
 _PLACE = validate.Length(min=1, max=50)
 
 
@@ -25,8 +24,8 @@ class Certification(fields.String):
 
 
 class VendorProfileSchema(Schema):
-    seats = fields.Integer(validate=validate.Range(min=0, max=100000))
-    headcount = fields.Integer(validate=validate.Range(min=0, max=1000000))
+    seats = fields.Integer(strict=True, validate=validate.Range(min=0, max=100000))
+    headcount = fields.Integer(strict=True, validate=validate.Range(min=0, max=1000000))
     certifications = fields.List(Certification(), validate=validate.Length(max=20))
     clearance = fields.String(validate=validate.OneOf(CLEARANCES))
     onsite_possible = fields.Boolean()
@@ -44,7 +43,7 @@ class VendorProfileSchema(Schema):
 class OrganizationSchema(Schema):
     id = fields.Integer(dump_only=True)
     kind = fields.String(required=True, validate=validate.OneOf(ORG_KINDS))
-    name = fields.String(required=True, validate=_NAME)
+    name = Text(required=True, max_length=200)
     credit_code = fields.String(required=True, metadata={"description": "unified social credit code, GB 32100-2015"})
     province = fields.String(required=True, validate=_PLACE)
     city = fields.String(required=True, validate=_PLACE)
@@ -70,7 +69,7 @@ class OrganizationSchema(Schema):
 
 
 class OrganizationUpdateSchema(Schema):
-    name = fields.String(validate=_NAME)
+    name = Text(max_length=200)
     credit_code = fields.String()
     province = fields.String(validate=_PLACE)
     city = fields.String(validate=_PLACE)
@@ -110,8 +109,7 @@ class CapabilitySchema(Schema):
         required=True, validate=validate.Range(min=0, min_inclusive=False, max=1e7),
         metadata={"description": "units one seat finishes in a working day"},
     )
-    unit_price = fields.Decimal(required=True, as_string=True, places=4,
-                                validate=validate.Range(min=0, min_inclusive=False, max=1e6))
+    unit_price = Amount(required=True, places=4, validate=validate.Range(min=0, min_inclusive=False, max=1e6))
     assessed_proficiency = fields.Float(allow_none=True, validate=validate.Range(min=0, max=1),
                                         metadata={"description": "set by coordinators only"})
     evidence = fields.String(allow_none=True, validate=validate.Length(max=2000))
