@@ -61,8 +61,48 @@ class TooManyRequests(DomainError):
     status = "Too Many Requests"
 
 
+# Where webargs found the input; the path of a field never needs it (a field lives in one place).
+_LOCATIONS = frozenset({"json", "query", "querystring", "form", "path", "view_args", "headers", "files"})
+BODY = "_body"  # the key of messages about the input as a whole
+
+
+def flatten_errors(errors: dict) -> dict[str, list[str]]:
+    """Field messages as one flat map from each field's path to its messages.
+
+    `title`, `weights.quality`, `capabilities[2].unit_price`; a rule across an object's fields is
+    filed under the object (`weights`), one across the whole input under `_body`. Bodies, query
+    strings and the services' own rules all come out in this shape.
+    """
+    flat: dict[str, list[str]] = {}
+
+    def walk(value, path: str) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key == "_schema":
+                    walk(item, path)
+                elif isinstance(key, int) or (isinstance(key, str) and key.isdigit() and path):
+                    walk(item, f"{path}[{key}]")
+                else:
+                    walk(item, f"{path}.{key}" if path else str(key))
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                if isinstance(item, (dict, list, tuple)):
+                    walk(item, path)
+                else:
+                    flat.setdefault(path or BODY, []).append(str(item))
+        else:
+            flat.setdefault(path or BODY, []).append(str(value))
+
+    for key, value in (errors or {}).items():
+        if key in _LOCATIONS:
+            walk(value, "")
+        else:
+            walk({key: value}, "")
+    return flat
+
+
 def error_body(code: int, status: str, message: str, errors: dict | None = None) -> dict:
-    return {"code": code, "status": status, "message": message, "errors": errors or {}}
+    return {"code": code, "status": status, "message": message, "errors": flatten_errors(errors or {})}
 
 
 def _render(code: int, status: str, message: str, errors: dict | None, headers: dict | None):

@@ -134,7 +134,10 @@ def assert_error(response, status: int, *fields: str) -> dict:
     assert body["code"] == status
     assert isinstance(body["message"], str) and body["message"]
     errors = body["errors"]
-    flat = errors.get("json", errors.get("query", errors))
+    # One flat map from each field's path to its messages, whatever the input's location.
+    assert all(isinstance(k, str) and isinstance(v, list) and all(isinstance(m, str) for m in v)
+               for k, v in errors.items()), errors
     for field in fields:
-        assert field in flat, (field, body)
+        # The field itself, or one inside it (`weights` for `weights.quality`, `capabilities[0]`).
+        assert any(key == field or key.startswith((f"{field}.", f"{field}[")) for key in errors), (field, body)
     return body

@@ -36,15 +36,15 @@ def _unstorable_path(document) -> str | None:
         path, value = stack.pop()
         if isinstance(value, str):
             if _UNSTORABLE.search(value):
-                return path or "_schema"
+                return path or "_body"
         elif isinstance(value, dict):
             for key, item in value.items():
-                child = f"{path}.{key}" if path else str(key)
+                child = f"{path}.{key}" if path else str(key)  # the path as errors name it
                 if _UNSTORABLE.search(key):
                     return child
                 stack.append((child, item))
         elif isinstance(value, list):
-            stack.extend((f"{path}.{i}" if path else str(i), item) for i, item in enumerate(value))
+            stack.extend((f"{path}[{i}]" if path else f"[{i}]", item) for i, item in enumerate(value))
     return None
 
 

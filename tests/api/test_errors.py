@@ -101,7 +101,7 @@ def test_a_nul_character_deep_in_a_body_is_422_with_its_path(api, actors):
                   "unit_price": "1", "evidence": "\u0000"}
     response = api.put(f"/api/v1/vendors/{actors.vendor.organization_id}/capabilities",
                        json={"capabilities": [capability]}, token=actors.token(actors.vendor))
-    assert_error(response, 422, "capabilities.0.evidence")
+    assert_error(response, 422, "capabilities[0].evidence")
 
 
 def test_an_unpaired_surrogate_in_a_body_is_422(api):

@@ -87,7 +87,7 @@ def test_registering_needs_a_login(api):
 def test_a_credit_code_with_a_wrong_check_character_is_422(api, actors):
     body = new_vendor(credit_code=wrong_check_character(NEW_CODE))
     error = assert_error(api.post(URL, json=body, token=actors.token(actors.admin)), 422, "credit_code")
-    assert "check character" in error["errors"]["json"]["credit_code"][0]
+    assert "check character" in error["errors"]["credit_code"][0]
 
 
 def test_a_duplicate_credit_code_is_409(api, actors):
