@@ -34,6 +34,27 @@ class LocalDateTime(fields.DateTime):
             raise ValidationError("Not a usable date and time.") from exc
 
 
+class DateFilter(LocalDateTime):
+    """A time filter that also takes a plain date (YYYY-MM-DD, a day in local time): as a lower
+    bound the day's first moment, as an upper bound its last, so the whole day is in."""
+
+    def __init__(self, *, upper: bool, **kwargs):
+        self.upper = upper
+        kwargs.setdefault("metadata", {}).setdefault(
+            "description", f"a local date and time, or a plain date (the {'end' if upper else 'start'} of that day)")
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value, re.ASCII):
+            try:
+                day = dt.date.fromisoformat(value)
+            except ValueError as exc:
+                raise ValidationError("Not a valid date.") from exc
+            moment = dt.datetime.combine(day, dt.time.max if self.upper else dt.time.min, tzinfo=local_zone())
+            return moment.astimezone(dt.timezone.utc)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class Vocabulary(fields.String):
     """A string that must be one of a configured vocabulary (sectors, modalities, ...)."""
 

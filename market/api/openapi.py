@@ -11,6 +11,8 @@ from collections.abc import Callable
 
 import flask_smorest
 import marshmallow
+from marshmallow import RAISE
+from webargs.flaskparser import FlaskParser
 from werkzeug.routing import IntegerConverter
 
 from market import db
@@ -43,8 +45,16 @@ def decimal_as_string(self, field, ret, **kwargs) -> dict:
     return {"type": "string", "format": "decimal", "pattern": pattern}
 
 
+class _Parser(FlaskParser):
+    """Unknown query parameters are refused like unknown body fields: a typo never goes unnoticed."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": RAISE, "querystring": RAISE}
+
+
 class Blueprint(flask_smorest.Blueprint):
     """flask-smorest's blueprint with the two things nearly every view repeated."""
+
+    ARGUMENTS_PARSER = _Parser()
 
     def paginated(self, page_schema: type[marshmallow.Schema]):
         """The view returns a Select (or a Select and a function presenting its rows); this runs it

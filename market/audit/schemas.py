@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import g
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from market.api.fields import LocalDateTime, PageQuerySchema, QueryId, page_schema
+from market.api.fields import DateFilter, LocalDateTime, PageQuerySchema, QueryId, page_schema
 from market.audit.services import ALL_EVENTS_ROLES
 
 
@@ -39,8 +39,8 @@ class AuditEventQuerySchema(PageQuerySchema):
     action = fields.String(validate=validate.Length(min=1, max=64), metadata={
         "description": "an exact action (order.published), or a prefix ending in a dot (order.)",
     })
-    occurred_after = LocalDateTime(metadata={"description": "events at or after this time"})
-    occurred_before = LocalDateTime(metadata={"description": "events before this time"})
+    occurred_after = DateFilter(upper=False, metadata={"description": "events at or after this time (or date)"})
+    occurred_before = DateFilter(upper=True, metadata={"description": "events before this time (or up to this date)"})
 
     @validates_schema
     def _ordered_window(self, data, **kwargs):

@@ -7,7 +7,7 @@ import math
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from market.api.fields import (
-    Amount, LocalDateTime, PageQuerySchema, Reason, Text, Vocabulary, future, page_schema,
+    Amount, DateFilter, LocalDateTime, PageQuerySchema, Reason, Text, Vocabulary, future, page_schema,
 )
 from market.db import utcnow
 from market.orders.models import ORDER_STATUSES, SAMPLING_LEVELS
@@ -173,10 +173,10 @@ class DirectoryQuerySchema(Schema):
     status = fields.String(validate=validate.OneOf(DIRECTORY_STATUSES),
                            metadata={"description": "effective status"})
     q = fields.String(validate=_TEXT_QUERY, metadata={"description": "words in the title or public description"})
-    closes_after = LocalDateTime()
-    closes_before = LocalDateTime()
-    deadline_after = LocalDateTime()
-    deadline_before = LocalDateTime()
+    closes_after = DateFilter(upper=False)
+    closes_before = DateFilter(upper=True)
+    deadline_after = DateFilter(upper=False)
+    deadline_before = DateFilter(upper=True)
 
     @validates_schema
     def _ranges_in_order(self, data, **kwargs):
