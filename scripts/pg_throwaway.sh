@@ -29,22 +29,25 @@ pg_throwaway_start() {
     chown postgres "$dir"
     runas=(runuser -u postgres --)
   fi
-  "${runas[@]}" "$bindir/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 --locale=C.UTF-8 >/dev/null
-  "${runas[@]}" "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
+  # Run from the cluster's own folder: the postgres user may not enter the caller's working
+  # directory, and initdb and pg_ctl would each say so ("could not change directory").
+  (cd "$dir" && "${runas[@]}" "$bindir/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 --locale=C.UTF-8 >/dev/null)
+  (cd "$dir" && "${runas[@]}" "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
     -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_connections=200" \
-    start >/dev/null
+    start >/dev/null)
   PG_THROWAWAY_DIR=$dir
   PG_THROWAWAY_BIN=$bindir
   PG_THROWAWAY_RUNAS=("${runas[@]}")
   trap pg_throwaway_stop EXIT
-  "${runas[@]}" "$bindir/createdb" -h 127.0.0.1 -p "$port" -U postgres market_test
+  (cd "$dir" && "${runas[@]}" "$bindir/createdb" -h 127.0.0.1 -p "$port" -U postgres market_test)
   export PG_URL="postgresql+psycopg://postgres@127.0.0.1:$port/market_test"
   echo "PostgreSQL $("$bindir/postgres" --version | awk '{print $3}') running on 127.0.0.1:$port" >&2
 }
 
 pg_throwaway_stop() {
   [ -n "${PG_THROWAWAY_DIR:-}" ] || return 0
-  "${PG_THROWAWAY_RUNAS[@]}" "$PG_THROWAWAY_BIN/pg_ctl" -D "$PG_THROWAWAY_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
+  (cd "$PG_THROWAWAY_DIR" && "${PG_THROWAWAY_RUNAS[@]}" "$PG_THROWAWAY_BIN/pg_ctl" -D "$PG_THROWAWAY_DIR/data" \
+    -m fast -w stop >/dev/null 2>&1) || true
   rm -rf "$PG_THROWAWAY_DIR"
   PG_THROWAWAY_DIR=
 }

@@ -1,0 +1,1 @@
+"""The Alembic revisions (a package, so that setuptools installs it as one)."""
