@@ -57,6 +57,7 @@ def run(dry_run: bool, time_limit: float | None):
     if dry_run:
         # Nothing was stored, so nothing was superseded: say what a real run would do.
         summary["would_supersede"] = summary.pop("superseded", 0)
+        summary.pop("superseded_ids", None)
         session.rollback()
     else:
         session.commit()

@@ -25,9 +25,13 @@ from market.settings import Settings
 FAIRNESS_WINDOW_DAYS = 180
 
 
-def orders_under_evaluation(session: Session, *, now: dt.datetime, lock: bool = False) -> list[Order]:
-    """Orders whose bidding has closed and that are not decided yet, by time, whatever ran."""
+def orders_under_evaluation(session: Session, *, now: dt.datetime, lock: bool = False,
+                            order_ids: list[int] | None = None) -> list[Order]:
+    """Orders whose bidding has closed and that are not decided yet, by time, whatever ran (only
+    those of `order_ids` when given)."""
     stmt = select(Order).where(Order.effective_status(now) == "evaluating").order_by(Order.id)
+    if order_ids is not None:
+        stmt = stmt.where(Order.id.in_(order_ids))
     if lock:
         stmt = stmt.with_for_update()
     return list(session.scalars(stmt))

@@ -39,11 +39,12 @@ def approved_by_order(session: Session, order_ids: list[int]) -> dict[int, Appro
     return {order_id: Approved(int(total or 0), int(vendors)) for order_id, total, vendors in rows}
 
 
-def _supersede(session: Session, rows: list[Allocation], *, actor, data: dict, now: dt.datetime | None) -> int:
+def _supersede(session: Session, rows: list[Allocation], *, actor, data: dict,
+               now: dt.datetime | None) -> list[int]:
     for allocation in rows:
         ALLOCATION_LIFECYCLE.transition(session, allocation, "superseded", actor=actor,
                                         organization_id=allocation.order.agency_id, data=data, now=now)
-    return len(rows)
+    return [allocation.id for allocation in rows]
 
 
 def close_open_proposals(session: Session, order: Order, *, actor, why: str,
@@ -53,7 +54,7 @@ def close_open_proposals(session: Session, order: Order, *, actor, why: str,
         select(Allocation).where(Allocation.order_id == order.id, Allocation.status == "proposed")
         .with_for_update()
     ).all()
-    return _supersede(session, rows, actor=actor, data={"reason": why}, now=now)
+    return len(_supersede(session, rows, actor=actor, data={"reason": why}, now=now))
 
 
 def close_vendor_proposals(session: Session, vendor_id: int, *, actor, why: str,
@@ -63,14 +64,15 @@ def close_vendor_proposals(session: Session, vendor_id: int, *, actor, why: str,
         select(Allocation).where(Allocation.vendor_id == vendor_id, Allocation.status == "proposed")
         .options(selectinload(Allocation.order)).with_for_update()
     ).all()
-    return _supersede(session, rows, actor=actor, data={"reason": why}, now=now)
+    return len(_supersede(session, rows, actor=actor, data={"reason": why}, now=now))
 
 
 def supersede_for_run(session: Session, order_ids: list[int], *, run_id: int, actor,
-                      now: dt.datetime | None = None) -> int:
-    """A newer run's proposals replace the open ones of the same orders."""
+                      now: dt.datetime | None = None) -> list[int]:
+    """A newer run's proposals replace the open ones of the same orders, and only those; the ids
+    of the proposals it replaced."""
     if not order_ids:
-        return 0
+        return []
     rows = session.scalars(
         select(Allocation).where(Allocation.order_id.in_(order_ids), Allocation.status == "proposed",
                                  Allocation.run_id != run_id)

@@ -22,6 +22,7 @@ from market.allocations.proposals import NOTHING_APPROVED, Approved, approved_by
 from market.audit import services as audit
 from market.bids.models import Bid
 from market.db import utcnow
+from market.errors import InvalidInput
 from market.matching import allocate, eligibility
 from market.matching.calendar import RunningContract
 from market.notifications import services as notifications
@@ -58,14 +59,16 @@ def run_matching(
     session: Session,
     *,
     actor: User | None,
+    order_ids: list[int] | None = None,
     time_limit: float | None = None,
     trigger: str = "api",
     progress: Progress = _no_progress,
     now: dt.datetime | None = None,
 ) -> MatchRun:
-    """Run the engine over every order whose bidding has closed and store its proposals.
+    """Run the engine over every order whose bidding has closed (or the ones of `order_ids`, each
+    of which must be under evaluation) and store its proposals.
 
-    Newer proposals supersede the open ones of the same orders; pairs a coordinator rejected
+    Newer proposals supersede the open ones of the same orders, and only those; pairs a coordinator rejected
     stay out; orders with no eligible bid at all become unsuccessful. Coordinators run it; `actor`
     None is the system (the command line). The caller commits (or, for a dry run, rolls back).
     """
@@ -73,7 +76,7 @@ def run_matching(
         require_role(actor, "coordinator")
     now = now or utcnow()
     settings = settings_of(session)
-    loaded = _load(session, actor=actor, now=now, progress=progress)
+    loaded = _load(session, actor=actor, now=now, progress=progress, order_ids=order_ids)
     progress("solve", 0, 1)
     result = allocate.match(
         loaded.engine_orders, loaded.engine_vendors, loaded.engine_bids, running=loaded.running,
@@ -84,11 +87,17 @@ def run_matching(
     return _store(session, loaded, result, actor=actor, trigger=trigger, progress=progress, now=now)
 
 
-def _load(session: Session, *, actor, now: dt.datetime, progress: Progress) -> _Inputs:
+def _load(session: Session, *, actor, now: dt.datetime, progress: Progress,
+          order_ids: list[int] | None) -> _Inputs:
     settings = settings_of(session)
     today = settings.local_date(now)
     progress("load", 0, 1)
-    orders = inputs.orders_under_evaluation(session, now=now, lock=True)
+    orders = inputs.orders_under_evaluation(session, now=now, lock=True, order_ids=order_ids)
+    if order_ids is not None:
+        missing = sorted(set(order_ids) - {o.id for o in orders})
+        if missing:
+            raise InvalidInput("Only orders under evaluation (bidding closed, not yet decided) can be matched.",
+                               errors={"order_ids": [f"order {i} is not under evaluation" for i in missing]})
     for order in orders:
         if order.status == "published":  # past its closing; the scheduler may not have run yet
             ORDER_LIFECYCLE.transition(session, order, "evaluating", actor=actor, organization_id=order.agency_id,
@@ -185,7 +194,8 @@ def _store(session: Session, loaded: _Inputs, result, *, actor, trigger: str, pr
     run.stats = {
         "orders": len(open_orders), "bids": len(loaded.bids),
         "eligible_bids": sum(1 for o in result.outcomes if o.eligible), "proposals": proposals,
-        "superseded": superseded, "unsuccessful_orders": unsuccessful, "excluded_pairs": len(loaded.excluded),
+        "superseded": len(superseded), "superseded_ids": superseded, "unsuccessful_orders": unsuccessful,
+        "excluded_pairs": len(loaded.excluded),
         "solver_status": result.status, "build_seconds": result.build_seconds,
         "weeks": [result.week_labels[0], result.week_labels[-1]] if result.week_labels else [],
     }

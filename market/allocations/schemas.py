@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from market.allocations.models import ALLOCATION_STATUSES
-from market.api.fields import LocalDateTime, PageQuerySchema, QueryId, Reason, page_schema
+from market.api.fields import Id, LocalDateTime, PageQuerySchema, QueryId, Reason, page_schema
 from market.contracts.schemas import ContractSchema
 from market.orders.schemas import ScoringWeightsSchema
 
@@ -20,6 +20,14 @@ class ScoringPolicySchema(Schema):
 class MatchRunCreateSchema(Schema):
     time_limit = fields.Float(validate=validate.Range(min=0.5, max=120),
                               metadata={"description": "seconds for the solver (default from config)"})
+    order_ids = fields.List(Id(), validate=validate.Length(min=1, max=10000), metadata={
+        "description": "run over these orders only (each must be under evaluation); "
+                       "default: every order whose bidding has closed"})
+
+    @validates("order_ids")
+    def _distinct(self, value, **kwargs):
+        if len(set(value)) != len(value):
+            raise ValidationError("List each order once.")
 
 
 class MatchRunSchema(Schema):

@@ -25,8 +25,8 @@ policy_blp = Blueprint("scoring_policy", __name__, url_prefix="/api/v1/scoring-p
 @runs_blp.response(201, MatchRunSchema)
 @runs_blp.commits
 def create_run(body):
-    """Run matching over every order whose bidding has closed (coordinators)"""
-    return runs.run_matching(db.session, actor=current_user(), time_limit=body.get("time_limit"))
+    """Run matching over every order whose bidding has closed, or the ones named (coordinators)"""
+    return runs.run_matching(db.session, actor=current_user(), **body)
 
 
 @runs_blp.get("")

@@ -125,3 +125,35 @@ def test_a_run_with_nothing_to_match_is_still_recorded(api, actors):
     assert response.status_code == 201, response.text
     assert response.json()["stats"]["orders"] == 0
     assert response.json()["stats"]["proposals"] == 0
+
+
+def test_a_run_over_named_orders_supersedes_only_their_proposals(api, actors, market, db_session):
+    token = actors.token(actors.coordinator)
+    first = _run(api, actors)
+    whole, split = market["whole"].id, market["split"].id
+    before = {a.id: a.order_id for a in db_session.scalars(
+        select(Allocation).where(Allocation.run_id == first["id"]))}
+    assert set(before.values()) == {whole, split}
+    targeted = api.post("/api/v1/match-runs", json={"order_ids": [split]}, token=token)
+    assert targeted.status_code == 201, targeted.text
+    run = targeted.json()
+    assert run["order_ids"] == [split]
+    replaced = sorted(i for i, order_id in before.items() if order_id == split)
+    assert sorted(run["stats"]["superseded_ids"]) == replaced and run["stats"]["superseded"] == len(replaced)
+    db_session.expire_all()
+    for allocation_id, order_id in before.items():
+        status = db_session.get(Allocation, allocation_id).status
+        assert status == ("superseded" if order_id == split else "proposed"), (allocation_id, status)
+
+
+def test_a_run_over_an_order_not_under_evaluation_is_refused_and_stores_nothing(api, actors, market, db_session):
+    from tests.factories import OrderFactory
+
+    open_order = OrderFactory(agency=market["agency"].organization)
+    response = api.post("/api/v1/match-runs", json={"order_ids": [market["whole"].id, open_order.id]},
+                        token=actors.token(actors.coordinator))
+    body = assert_error(response, 422, "order_ids")
+    assert str(open_order.id) in body["errors"]["order_ids"][0]
+    assert db_session.scalar(select(Allocation.id).limit(1)) is None
+    assert_error(api.post("/api/v1/match-runs", json={"order_ids": [market["whole"].id] * 2},
+                          token=actors.token(actors.coordinator)), 422, "order_ids")
