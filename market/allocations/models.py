@@ -97,7 +97,8 @@ class Allocation(Base):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[dt.datetime | None]
     superseded_at: Mapped[dt.datetime | None]
-    reason: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)  # the decision's reason, told to the vendor
+    note: Mapped[str | None] = mapped_column(Text)  # the coordinators' internal note, never shown to the vendor
 
     run: Mapped[MatchRun] = relationship(back_populates="allocations")
     order: Mapped["Order"] = relationship()  # noqa: F821

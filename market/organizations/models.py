@@ -68,7 +68,8 @@ class VendorProfile(Base):
     verification_status: Mapped[str] = mapped_column(String(16), default="pending")
     verified_at: Mapped[dt.datetime | None]
     suspended_at: Mapped[dt.datetime | None]
-    status_reason: Mapped[str | None] = mapped_column(Text)
+    status_reason: Mapped[str | None] = mapped_column(Text)  # told to the vendor
+    status_note: Mapped[str | None] = mapped_column(Text)  # the coordinators' internal note
 
     organization: Mapped[Organization] = relationship(back_populates="vendor_profile")
     capabilities: Mapped[list[Capability]] = relationship(
