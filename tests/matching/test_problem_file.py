@@ -129,7 +129,7 @@ def test_the_command_line_reports_a_bad_file_without_a_traceback(tmp_path, capsy
 
 
 def test_an_orlib_file_is_solved_with_the_gap_solver(tmp_path):
-    pytest.importorskip("market.matching.gap")
+    pytest.importorskip("market.matching.gap.solver")
     # One profit instance: 2 agents, 3 jobs; best is jobs 0 and 2 on agent 0, job 1 on agent 1.
     text = "1\n2 3\n9 1 8\n2 7 3\n5 5 5\n5 5 5\n10 10\n"
     (result,) = solve_file(write(tmp_path, text, "gap99.txt"))
@@ -139,13 +139,13 @@ def test_an_orlib_file_is_solved_with_the_gap_solver(tmp_path):
 
 
 def test_a_broken_orlib_file_is_refused(tmp_path):
-    pytest.importorskip("market.matching.gap")
+    pytest.importorskip("market.matching.gap.solver")
     with pytest.raises(ValueError, match="gap98.txt"):
         list(solve_file(write(tmp_path, "1\n2 3\n9 1\n", "gap98.txt")))
 
 
 def test_an_orlib_file_with_any_name_is_solved_once_its_sense_is_given(tmp_path, capsys):
-    pytest.importorskip("market.matching.gap")
+    pytest.importorskip("market.matching.gap.solver")
     path = write(tmp_path, "1\n2 3\n9 1 8\n2 7 3\n5 5 5\n5 5 5\n10 10\n", "my-case.txt")
     assert main([str(path)]) == 2
     assert "--sense" in capsys.readouterr().err  # the error says how to fix it
