@@ -27,7 +27,7 @@ from market.contracts.models import Contract, Milestone
 from market.db import utcnow
 from market.errors import Conflict, Forbidden, InvalidInput
 from market.lifecycle import Lifecycle
-from market.matching import allocate, eligibility
+from market.matching import eligibility, match
 from market.matching.calendar import RunningContract
 from market.matching.scoring import validate_weights
 from market.notifications import services as notifications
@@ -271,7 +271,7 @@ def run_matching(
     ]
     policy = current_policy(session)
     progress("solve", 0, 1)
-    result = allocate.match(
+    result = match.match(
         engine_orders, [_engine_vendor(v, shares.get(v.id, 0.0)) for v in vendors], engine_bids,
         running=_running_contracts(session, vendor_ids, today), excluded_pairs=excluded, weights=policy,
         time_limit=time_limit,

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from market.matching.allocate import AllocationProblem, prepare_match, solve_allocation, solve_match
+from market.matching.build import prepare_match
 from market.matching.calendar import (
     RunningContract,
     WeekCalendar,
@@ -27,7 +27,10 @@ from market.matching.calendar import (
     vendor_week_capacity,
 )
 from market.matching.eligibility import CLEARANCE_LEVELS, Bid, Capability, Order, Vendor
+from market.matching.match import solve_match
+from market.matching.problem import AllocationProblem
 from market.matching.scoring import validate_weights
+from market.matching.solver.allocation import solve_allocation
 
 __all__ = ["detect_format", "solve_file"]
 
