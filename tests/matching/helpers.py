@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -67,3 +69,21 @@ def order(oid: str, volume: float = 900, **kw) -> Order:
 
 def vendor(vid: str, seats: int = 10, throughput: float = 100, **kw) -> Vendor:
     return Vendor(id=vid, seats=seats, capabilities={("image", "bbox"): Capability(throughput, 0.8)}, **kw)
+
+
+# --- problem files ---------------------------------------------------------------------
+
+SCORED = {
+    "orders": [{"id": 1, "volume": 1000, "start": "2026-12-01", "deadline": "2026-12-11", "splittable": True}],
+    "vendors": [{"id": "a", "seats": 2}, {"id": "b", "seats": 5}],
+    "bids": [
+        {"order": 1, "vendor": "a", "volume": 1000, "score": 80, "throughput_per_seat_day": 50},
+        {"order": 1, "vendor": "b", "volume": 600, "score": 60, "throughput_per_seat_day": 40},
+    ],
+}
+
+
+def write(tmp_path: Path, data, name: str = "problem.json") -> Path:
+    path = tmp_path / name
+    path.write_text(data if isinstance(data, str) else json.dumps(data))
+    return path

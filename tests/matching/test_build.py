@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import date
 
+import numpy as np
 import pytest
 
 from market.matching.build import prepare_match
 from market.matching.eligibility import Bid, Capability, Order, Vendor
 from market.matching.match import match
+from market.matching.problem_json import read_json_problems
 from tests.matching.helpers import order, vendor
 
 
@@ -69,3 +72,32 @@ def test_quality_falls_back_to_the_assessed_proficiency():
     bid = Bid("b1", "o", "a", unit_price=5.0, volume=600)
     (score,) = prepare_match([_order()], [_vendor("a")], [bid]).scores
     assert score["quality"].raw == pytest.approx(0.7)
+
+
+def test_problem_files_and_prepare_match_share_one_capacity_path(tmp_path):
+    # The same vendors, weeks and running work, once as a scored problem file and once from
+    # facts: both builders see the same horizon and free seat-days.
+    orders = [
+        {"id": "o1", "volume": 900, "start": "2026-12-01", "deadline": "2026-12-11", "splittable": True,
+         "modality": "image", "annotation_type": "bbox", "budget_ceiling": 270},
+        {"id": "o2", "volume": 300, "start": "2026-12-09", "deadline": "2026-12-23",
+         "modality": "image", "annotation_type": "bbox", "budget_ceiling": 90},
+    ]
+    vendors = [
+        {"id": v, "seats": seats, "capacity": {"2026-W50": 7, "2027-W10": 1},
+         "capabilities": [{"modality": "image", "annotation_type": "bbox", "throughput_per_seat_day": 100}]}
+        for v, seats in (("a", 3), ("b", 10))
+    ]
+    running = [{"vendor": "b", "seat_days": 12, "start": "2026-12-07", "end": "2026-12-18"}]
+    bids = [{"order": o["id"], "vendor": v["id"], "volume": o["volume"]} for o in orders for v in vendors]
+    common = {"orders": orders, "vendors": vendors, "running": running}
+    scored = {**common, "bids": [{**b, "score": 50} for b in bids]}
+    facts = {**common, "bids": [{**b, "unit_price": 0.2} for b in bids]}
+    path = tmp_path / "both.json"
+    path.write_text(json.dumps([scored, facts]))
+    from_scores, from_facts = read_json_problems(path, path.read_text())
+    a, b = from_scores.problem, from_facts.problem.problem
+    assert a.week_labels == b.week_labels == ("2026-W49", "2026-W50", "2026-W51", "2026-W52")
+    assert np.array_equal(a.capacity, b.capacity)
+    assert a.capacity[:, 1].tolist() == [7, 7 - 12 * 5 / 10]
+    assert np.array_equal(a.cand_load.toarray(), b.cand_load.toarray())
