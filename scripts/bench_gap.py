@@ -13,8 +13,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a plain script from anywhere
 
-from market.matching.gap import solve_gap, warm_up  # noqa: E402
-from market.matching.orlib import read_orlib  # noqa: E402
+from market.matching.gap.orlib import read_orlib  # noqa: E402
+from market.matching.gap.solver import solve_gap, warm_up  # noqa: E402
 
 ALL_FILES = [f"gap{i}" for i in range(1, 13)] + ["gapa", "gapb", "gapc", "gapd"]
 

@@ -1,9 +1,10 @@
 """Benchmark the matching engine on a reproducible synthetic province, end to end.
 
 Builds orders, vendors, bids and running contracts from a seed, runs them through the same
-path the product uses (eligibility, scoring, calendar, allocation: ``market.matching.allocate
-.prepare_match`` and ``solve_match``), checks the splittable part against an independent LP,
-and prints a summary ending with one JSON line. Progress goes to stderr.
+path the product uses (eligibility, scoring, calendar, allocation:
+``market.matching.build.prepare_match`` and ``market.matching.match.solve_match``), checks the
+splittable part against an independent LP, and prints a summary ending with one JSON line.
+Progress goes to stderr.
 
     python scripts/bench_scale.py                      # 5000 orders, 500 vendors
     python scripts/bench_scale.py --orders 20000 --vendors 1000
@@ -25,13 +26,9 @@ from scipy.optimize import linprog
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from market.matching.allocate import (  # noqa: E402
-    AllocationProblem,
-    MatchResult,
-    PreparedMatch,
-    prepare_match,
-    solve_match,
-)
+from market.matching.build import PreparedMatch, prepare_match  # noqa: E402
+from market.matching.match import MatchResult, solve_match  # noqa: E402
+from market.matching.problem import AllocationProblem  # noqa: E402
 from market.matching.calendar import RunningContract  # noqa: E402
 from market.matching.eligibility import Bid, Capability, Order, Vendor  # noqa: E402
 

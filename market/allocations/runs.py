@@ -23,7 +23,7 @@ from market.audit import services as audit
 from market.bids.models import Bid
 from market.db import utcnow
 from market.errors import InvalidInput
-from market.matching import allocate, eligibility
+from market.matching import eligibility, match
 from market.matching.calendar import RunningContract
 from market.notifications import services as notifications
 from market.orders.lifecycle import ORDER_LIFECYCLE
@@ -78,7 +78,7 @@ def run_matching(
     settings = settings_of(session)
     loaded = _load(session, actor=actor, now=now, progress=progress, order_ids=order_ids)
     progress("solve", 0, 1)
-    result = allocate.match(
+    result = match.match(
         loaded.engine_orders, loaded.engine_vendors, loaded.engine_bids, running=loaded.running,
         excluded_pairs=loaded.excluded, weights=loaded.policy,
         time_limit=settings.match_time_limit if time_limit is None else time_limit,

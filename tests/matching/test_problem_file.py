@@ -8,23 +8,9 @@ from pathlib import Path
 import pytest
 
 from market.matching.problem_file import RESULT_KEYS, detect_format, main, solve_file
+from tests.matching.helpers import SCORED, write
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "problem.json"
-
-SCORED = {
-    "orders": [{"id": 1, "volume": 1000, "start": "2026-12-01", "deadline": "2026-12-11", "splittable": True}],
-    "vendors": [{"id": "a", "seats": 2}, {"id": "b", "seats": 5}],
-    "bids": [
-        {"order": 1, "vendor": "a", "volume": 1000, "score": 80, "throughput_per_seat_day": 50},
-        {"order": 1, "vendor": "b", "volume": 600, "score": 60, "throughput_per_seat_day": 40},
-    ],
-}
-
-
-def write(tmp_path: Path, data, name: str = "problem.json") -> Path:
-    path = tmp_path / name
-    path.write_text(data if isinstance(data, str) else json.dumps(data))
-    return path
 
 
 def test_the_documented_example_solves_to_a_proven_optimum():
@@ -69,47 +55,6 @@ def test_the_format_is_detected_by_extension_or_content(tmp_path):
         detect_format(write(tmp_path, "hello", "notes.md"))
 
 
-@pytest.mark.parametrize(
-    ("change", "message"),
-    [
-        (lambda d: d.update(orders=[]), r"orders: must not be empty"),
-        (lambda d: d["orders"][0].update(volume=-5), r"orders\[0\]\.volume: must be positive"),
-        (lambda d: d["orders"][0].update(start="1 Dec"), r"orders\[0\]\.start: must be a date"),
-        (lambda d: d["orders"][0].update(colour="red"), r"orders\[0\]: unknown field colour"),
-        (lambda d: d["bids"][1].update(order=2), r"bids\[1\]\.order: unknown order 2"),
-        (lambda d: d["bids"][1].update(score=120), r"bids\[1\]\.score: must be between 0 and 100"),
-        (lambda d: d["bids"][1].pop("score"), r"either every bid has a \"score\""),
-        (lambda d: d["bids"][0].pop("throughput_per_seat_day"), r"bids\[0\]: needs \"throughput_per_seat_day\""),
-        (lambda d: d["vendors"][0].update(capacity={"W49": 3}), r"is not an ISO week"),
-        (lambda d: d["vendors"][1].update(id="a"), r"vendors\[1\]\.id: duplicate id \"a\""),
-        (lambda d: d.update(weights={"quality": 100}), r"weights: weights must name exactly"),
-        (lambda d: d.pop("bids"), r"missing \"bids\""),
-    ],
-)
-def test_a_bad_json_problem_is_refused_with_the_place_of_the_mistake(tmp_path, change, message):
-    data = json.loads(json.dumps(SCORED))
-    change(data)
-    path = write(tmp_path, data)
-    with pytest.raises(ValueError, match=message) as info:
-        list(solve_file(path))
-    assert str(info.value).startswith(str(path))
-
-
-def test_a_facts_problem_needs_the_facts_to_check_and_score_bids(tmp_path):
-    data = {
-        "orders": [{"id": 1, "volume": 10, "start": "2026-12-01", "deadline": "2026-12-11"}],
-        "vendors": [{"id": "a", "seats": 1}],
-        "bids": [{"order": 1, "vendor": "a", "volume": 10, "unit_price": 1}],
-    }
-    with pytest.raises(ValueError, match=r"orders\[0\]: missing \"modality\""):
-        list(solve_file(write(tmp_path, data)))
-
-
-def test_invalid_json_names_the_line_and_column(tmp_path):
-    with pytest.raises(ValueError, match="not valid JSON: .* line 1, column"):
-        list(solve_file(write(tmp_path, '{"orders": [}')))
-
-
 def test_a_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="no such file"):
         list(solve_file(tmp_path / "nowhere.json"))
@@ -129,7 +74,7 @@ def test_the_command_line_reports_a_bad_file_without_a_traceback(tmp_path, capsy
 
 
 def test_an_orlib_file_is_solved_with_the_gap_solver(tmp_path):
-    pytest.importorskip("market.matching.gap")
+    pytest.importorskip("market.matching.gap.solver")
     # One profit instance: 2 agents, 3 jobs; best is jobs 0 and 2 on agent 0, job 1 on agent 1.
     text = "1\n2 3\n9 1 8\n2 7 3\n5 5 5\n5 5 5\n10 10\n"
     (result,) = solve_file(write(tmp_path, text, "gap99.txt"))
@@ -139,13 +84,13 @@ def test_an_orlib_file_is_solved_with_the_gap_solver(tmp_path):
 
 
 def test_a_broken_orlib_file_is_refused(tmp_path):
-    pytest.importorskip("market.matching.gap")
+    pytest.importorskip("market.matching.gap.solver")
     with pytest.raises(ValueError, match="gap98.txt"):
         list(solve_file(write(tmp_path, "1\n2 3\n9 1\n", "gap98.txt")))
 
 
 def test_an_orlib_file_with_any_name_is_solved_once_its_sense_is_given(tmp_path, capsys):
-    pytest.importorskip("market.matching.gap")
+    pytest.importorskip("market.matching.gap.solver")
     path = write(tmp_path, "1\n2 3\n9 1 8\n2 7 3\n5 5 5\n5 5 5\n10 10\n", "my-case.txt")
     assert main([str(path)]) == 2
     assert "--sense" in capsys.readouterr().err  # the error says how to fix it

@@ -6,16 +6,12 @@ import copy
 import json
 import math
 import pickle
-from dataclasses import replace
-from datetime import date
 from decimal import Decimal
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from market.matching.allocate import prepare_match
-from market.matching.eligibility import Bid, Capability, Order, Vendor
 from market.matching.scoring import (
     COMPONENTS,
     DEFAULT_WEIGHTS,
@@ -158,45 +154,3 @@ def test_every_component_and_the_total_stay_between_0_and_100(p, price, need, fr
     )
     assert all(0.0 <= c.score <= 100.0 for c in b.components)
     assert 0.0 <= b.total <= 100.0
-
-
-def _order() -> Order:
-    return Order(
-        id="o", modality="text", annotation_type="ner", volume=1000, budget_ceiling=6000,
-        start=date(2026, 12, 1), deadline=date(2026, 12, 18), splittable=True,
-    )
-
-
-def _vendor(vid: str, seats: int = 10) -> Vendor:
-    return Vendor(id=vid, seats=seats, capabilities={("text", "ner"): Capability(30, 0.7)})
-
-
-def test_a_bids_score_does_not_change_when_an_unrelated_bid_arrives():
-    order = _order()
-    vendors = [_vendor("a"), _vendor("b"), _vendor("c")]
-    first = Bid("b1", "o", "a", unit_price=5.0, volume=600, quality=0.8)
-    alone = prepare_match([order], vendors, [first]).scores[0]
-    cheaper = Bid("b2", "o", "b", unit_price=1.0, volume=1000, quality=0.99)
-    dearer = Bid("b3", "o", "c", unit_price=5.9, volume=400, quality=0.1)
-    crowded = prepare_match([order], vendors, [cheaper, first, dearer]).scores[1]
-    assert crowded == alone
-
-
-def test_an_orders_own_weights_win_over_the_policy():
-    order = replace(_order(), weights={"quality": 100, "price": 0, "capacity": 0, "local": 0, "fairness": 0})
-    bid = Bid("b1", "o", "a", unit_price=5.0, volume=600, quality=0.8)
-    (score,) = prepare_match([order], [_vendor("a")], [bid]).scores
-    assert score.total == pytest.approx(80.0)
-
-
-def test_a_reference_price_replaces_the_ceiling_per_unit():
-    order = replace(_order(), reference_unit_price=10)
-    bid = Bid("b1", "o", "a", unit_price=5.0, volume=600, quality=0.8)
-    (score,) = prepare_match([order], [_vendor("a")], [bid]).scores
-    assert score["price"].score == 100.0
-
-
-def test_quality_falls_back_to_the_assessed_proficiency():
-    bid = Bid("b1", "o", "a", unit_price=5.0, volume=600)
-    (score,) = prepare_match([_order()], [_vendor("a")], [bid]).scores
-    assert score["quality"].raw == pytest.approx(0.7)

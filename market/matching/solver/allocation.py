@@ -1,0 +1,163 @@
+"""Allocate volume to candidates to maximise the total score, within every hard constraint."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from market.matching.problem import AllocationProblem, AllocationResult
+from market.matching.solver.highs import HIGHS
+from market.matching.solver.local_search import local_search
+from market.matching.solver.model import EPS, build_model, to_volume
+from market.matching.solver.relax_and_fix import Candidate, decide, relax_and_fix, splittable_lp
+from market.matching.solver.status import Status
+from market.matching.solver.subproblems import solve_lp
+
+__all__ = ["EXACT_MAX_BINARIES", "solve_allocation"]
+
+# Solver choice. The splittable part is a plain LP and the unsplittable part a GAP whose
+# items (orders) consume capacity in several weeks at once, linked to the LP through the
+# shared vendor-weeks. HiGHS (bundled with scipy) does both: its dual simplex returns an exact
+# vertex optimum of the sparse LP (a vertex keeps the fractional orders few, which the
+# rounding step relies on), and its branch and cut takes the same matrices with integrality
+# marks, is deterministic and has a node limit, so no second modelling layer is needed.
+# Alternatives weighed: GLOP solves the LP too but would need the MILP elsewhere; a min-cost
+# flow cannot express one candidate consuming several vendor-weeks in fixed proportions;
+# CP-SAT needs integer coefficients, while loads are fractional seat-days per unit.
+
+# Up to this many 0/1 decisions, branch and cut also runs on the whole problem.
+EXACT_MAX_BINARIES = 1000
+_EXACT_REL_GAP = 1e-6  # branch and cut on the whole problem: the "optimal" status threshold
+
+
+def solve_allocation(problem: AllocationProblem, time_limit: float = 10.0) -> AllocationResult:
+    """Allocate volume to candidates to maximise the sum of score x volume.
+
+    Hard constraints, always respected: an order gets at most its volume; a vendor's load in
+    each week stays within its free seat-days; a candidate gets at most what its bid offers;
+    an unsplittable order goes whole to one candidate or to none; a splittable order uses at
+    most ``max_vendors`` candidates and every positive allocation is at least ``min_lot``.
+
+    Method (deterministic for the same input):
+
+    1. The LP relaxation of the whole problem gives the bound (HiGHS; 0/1 choices relaxed,
+       "at most K vendors" relaxed to sum(share / max share) <= K, min lots dropped). With
+       no unsplittable order and no max vendors or min lot that can bite, this LP is the
+       answer.
+    2. Otherwise 0/1 decisions are needed: which candidate takes each unsplittable order,
+       and which vendors may serve each splittable order whose max vendors or min lot can
+       bite ("constrained" orders). Relax-and-fix decides them: an unsplittable order the LP
+       gives whole to one candidate keeps it, a constrained order whose LP solution obeys its
+       rules keeps the LP's vendors, and branch and cut decides the rest on the capacity
+       left, valuing each candidate at its score x volume minus the LP's price of the
+       seat-days it takes (what the splittable orders lose to it).
+    3. The splittable orders are re-solved as one exact LP on the capacity the unsplittable
+       orders leave, constrained orders limited to the vendors chosen for them (each at
+       least its minimum lot).
+    4. Local search: up to ``LOCAL_SEARCH_ROUNDS`` small branch and cuts, each around an
+       unsplittable order that is unassigned or below its best candidate, move whole orders
+       between the vendors involved when that raises the total; then step 3 again.
+    5. With at most ``EXACT_MAX_BINARIES`` 0/1 decisions, branch and cut also runs on the
+       whole problem, followed by step 3; the better of the two allocations wins and its
+       bound tightens the LP's.
+
+    So "optimal" for the splittable part means LP-optimal given those 0/1 decisions, and the
+    whole allocation is within ``gap_pct`` of the bound. Branch and cut stops at a node limit
+    and a relative gap of 1e-4 (deterministic); ``time_limit`` seconds, counted from the end
+    of the LP relaxation, is only a wall-clock safety net for it, and when it fires the status
+    says "time_limit" and the result may depend on the machine's speed. LPs are always
+    solved to optimality, so the run takes longer than ``time_limit`` when they are large.
+    """
+    t0 = time.perf_counter()
+    deadline = math.inf  # set once the LP relaxation is solved
+    m = build_model(problem)
+    n_orders = problem.n_orders
+    n_cand = problem.n_candidates
+    stats: dict[str, float] = {"candidates": float(n_cand), "usable": float(m.usable.size)}
+    best = Candidate(np.zeros(n_cand), np.zeros(n_orders, bool), np.zeros(n_cand, bool))
+    hit_time = False
+    solver = "highs-lp"
+    mip_bound = math.inf
+    lp_bound = 0.0
+
+    if m.usable.size:
+        relax = solve_lp(
+            m, m.usable, np.zeros(m.usable.size), m.ub[m.usable], m.b_cap, np.ones(n_orders),
+            vendor_rows=True,
+        )
+        if relax is None:  # zero is feasible and the LP bounded: only numerical trouble
+            raise RuntimeError("HiGHS failed to solve the LP relaxation of the allocation")
+        lp_bound = relax.value
+        best.share[m.usable] = relax.x
+        best.value = relax.value
+        stats["lp_seconds"] = time.perf_counter() - t0
+        # The safety net covers branch and cut only: LPs must finish, however long they take.
+        deadline = time.perf_counter() + max(0.0, float(time_limit))
+
+        orders = np.unique(m.order[m.usable])
+        unsplit_orders = orders[~problem.order_splittable[orders]]
+        constrained = orders[m.active[orders]]
+        n_binaries = m.columns_of(np.concatenate([unsplit_orders, constrained])).size
+        stats["binaries"] = float(n_binaries)
+        if n_binaries:
+            solver = "highs-relax-and-fix"
+            t1 = time.perf_counter()
+            best, hit = relax_and_fix(m, relax, unsplit_orders, constrained, deadline, stats)
+            hit_time |= hit
+            best.share, best.split_lp = splittable_lp(m, best.share, best.decided, best.support)
+            stats["relax_and_fix_value"] = float(m.obj @ best.share)
+            t2 = time.perf_counter()
+            best.share, hit = local_search(m, best, deadline, stats)
+            hit_time |= hit
+            best.share, best.split_lp = splittable_lp(m, best.share, best.decided, best.support)
+            best.value = float(m.obj @ best.share)
+            stats["relax_and_fix_seconds"] = t2 - t1
+            stats["local_search_seconds"] = time.perf_counter() - t2
+        if 0 < n_binaries <= EXACT_MAX_BINARIES and time.perf_counter() < deadline:
+            nothing = np.zeros(problem.n_candidates, dtype=bool)
+            share, hit, mip_bound = decide(
+                m, np.zeros(problem.n_candidates), orders, m.usable, m.obj, nothing,
+                np.zeros(n_orders, dtype=bool), deadline, stats, _EXACT_REL_GAP,
+            )
+            # Nothing was fixed, so the branch-and-cut bound holds for the whole problem.
+            hit_time |= hit
+            decided = np.zeros(n_orders, dtype=bool)  # only 0/1 orders keep their vendor sets
+            decided[unsplit_orders] = True
+            decided[constrained] = True
+            exact = Candidate(share, decided, share > EPS)
+            exact.share, exact.split_lp = splittable_lp(
+                m, exact.share, exact.decided, exact.support
+            )
+            exact.value = float(m.obj @ exact.share)
+            if exact.value > best.value * (1 + 1e-12):
+                best = exact
+                solver = "highs-milp"
+    if solver == "highs-lp":
+        split_cols = m.usable[~m.unsplit[m.usable]]
+        best.split_lp = float(m.obj[split_cols] @ best.share[split_cols])
+
+    volume = to_volume(problem, m, best.share)
+    objective = float(problem.cand_score @ volume)
+    split_c = problem.order_splittable[problem.cand_order]
+    split_obj = float(problem.cand_score[split_c] @ volume[split_c])
+    # A tolerance-level excess of the objective is no gap; + 0.0 turns -0.0 into 0.0.
+    bound = max(min(lp_bound, mip_bound), objective) + 0.0
+    gap = 0.0 if bound <= 0 else 100.0 * (bound - objective) / bound
+    status = Status.TIME_LIMIT if hit_time else Status.OPTIMAL if gap <= 1e-4 else Status.FEASIBLE
+    stats["seconds_total"] = time.perf_counter() - t0
+    return AllocationResult(
+        volume=volume,
+        objective=objective,
+        bound=bound,
+        gap_pct=gap,
+        seconds=time.perf_counter() - t0,
+        status=status,
+        solver=f"{solver} ({HIGHS})",
+        splittable_objective=split_obj,
+        splittable_lp_optimum=best.split_lp,
+        lp_bound=lp_bound,
+        stats=stats,
+    )
+
