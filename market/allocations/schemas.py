@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from flask import g
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from market.allocations.models import ALLOCATION_STATUSES
-from market.api.fields import Id, LocalDateTime, PageQuerySchema, QueryId, Reason, page_schema
+from market.allocations.services import note_for
+from market.api.fields import Id, LocalDateTime, Note, PageQuerySchema, QueryId, Reason, page_schema
 from market.contracts.schemas import ContractSchema
 from market.orders.schemas import ScoringWeightsSchema
 
@@ -76,7 +78,9 @@ class AllocationSchema(Schema):
     decided_by_id = fields.Integer(allow_none=True)
     decided_at = LocalDateTime(allow_none=True)
     superseded_at = LocalDateTime(allow_none=True)
-    reason = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True, metadata={"description": "the decision's reason"})
+    note = fields.Function(lambda allocation: note_for(allocation, actor=g.get("current_user")), allow_none=True,
+                           metadata={"type": "string", "description": "internal note (coordinators only)"})
     competing = fields.List(fields.Nested(EvaluationSchema), metadata={
         "description": "every bid on the order in the same run: eligibility, score and why it lost "
                        "(not shown to vendors)"})
@@ -90,11 +94,12 @@ class AllocationQuerySchema(PageQuerySchema):
 
 
 class ApproveSchema(Schema):
-    reason = Reason()
+    reason = Reason(required=True, metadata={"description": "why, told to the vendor and the agency"})
+    note = Note(metadata={"description": "an internal note for coordinators, never shown to the vendor"})
 
 
-class RejectSchema(Schema):
-    reason = Reason(required=True)
+class RejectSchema(ApproveSchema):
+    pass
 
 
 class ContractRefSchema(ContractSchema):

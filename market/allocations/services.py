@@ -29,9 +29,15 @@ from market.orders.lifecycle import ORDER_LIFECYCLE
 from market.orders.models import Order
 from market.permissions import not_found, require_role
 from market.settings import settings_of
+from market.text import optional_note, require_reason
 
 # Staff of the platform read every proposal; agencies those on their orders, vendors their own.
 ALL_ALLOCATIONS_ROLES = ("coordinator", "admin")
+
+
+def note_for(allocation: Allocation, *, actor) -> str | None:
+    """The internal note of a decision, for the platform's staff only (not the vendor, not the agency)."""
+    return allocation.note if actor is not None and actor.role in ALL_ALLOCATIONS_ROLES else None
 
 
 def _visible(stmt: Select, actor) -> Select:
@@ -126,10 +132,12 @@ def _recheck(session: Session, allocation: Allocation, order: Order, bid: Bid, n
                        errors={"eligibility": [r.code for r in refusals]})
 
 
-def approve(session: Session, allocation_id: int, *, actor, reason: str | None = None,
+def approve(session: Session, allocation_id: int, *, actor, reason: str, note: str | None = None,
             now: dt.datetime | None = None) -> Contract:
-    """Approve a proposal: the bid is awarded and a contract created; exactly once, even in a race."""
+    """Approve a proposal with a reason (told to the vendor and the agency) and an optional internal
+    note: the bid is awarded and a contract created; exactly once, even in a race."""
     allocation, order = _lock_for_decision(session, allocation_id, actor)
+    reason, note = require_reason(reason), optional_note(note)
     now = now or utcnow()
     if order.status != "evaluating":
         raise Conflict(f"Order {order.id} is {order.status}; only proposals for orders under evaluation "
@@ -138,10 +146,10 @@ def approve(session: Session, allocation_id: int, *, actor, reason: str | None =
     if allocation.status == "proposed":
         _recheck(session, allocation, order, bid, now)
     ALLOCATION_LIFECYCLE.transition(session, allocation, "approved", actor=actor, organization_id=order.agency_id,
-                                    reason=reason, data={"order_id": order.id, "bid_id": allocation.bid_id},
-                                    now=now)
+                                    reason=reason, data={"order_id": order.id, "bid_id": allocation.bid_id,
+                                                         "note": note}, now=now)
     allocation.decided_by_id = actor.id
-    allocation.reason = reason
+    allocation.reason, allocation.note = reason, note
     BID_LIFECYCLE.transition(session, bid, "awarded", actor=actor, organization_id=bid.vendor_id,
                              data={"allocation_id": allocation.id, "volume": allocation.volume}, now=now)
     contract = create_contract(session, allocation, bid=bid, order=order, actor=actor, now=now)
@@ -151,7 +159,11 @@ def approve(session: Session, allocation_id: int, *, actor, reason: str | None =
         _award_order(session, order, actor, now)
     notifications.notify(session, notifications.users_of(session, bid.vendor_id), "allocation.approved",
                          {"order_id": order.id, "order_title": order.title, "contract_id": contract.id,
-                          "volume": allocation.volume, "unit_price": str(allocation.unit_price)})
+                          "volume": allocation.volume, "unit_price": str(allocation.unit_price), "reason": reason})
+    notifications.notify(session, notifications.users_of(session, order.agency_id, roles=["agency"]),
+                         "allocation.approved_on_order",
+                         {"order_id": order.id, "order_title": order.title, "vendor_id": bid.vendor_id,
+                          "volume": allocation.volume, "reason": reason}, email=False)
     return contract
 
 
@@ -171,14 +183,21 @@ def _award_order(session: Session, order: Order, actor, now: dt.datetime) -> Non
                          {"order_id": order.id, "order_title": order.title})
 
 
-def reject(session: Session, allocation_id: int, *, actor, reason: str, now: dt.datetime | None = None) -> Allocation:
-    """Reject a proposal with a reason; the (order, vendor) pair stays out of later runs."""
+def reject(session: Session, allocation_id: int, *, actor, reason: str, note: str | None = None,
+           now: dt.datetime | None = None) -> Allocation:
+    """Reject a proposal with a reason (told to the vendor and the agency) and an optional internal
+    note; the (order, vendor) pair stays out of later runs."""
     allocation, order = _lock_for_decision(session, allocation_id, actor)
+    reason, note = require_reason(reason), optional_note(note)
     ALLOCATION_LIFECYCLE.transition(session, allocation, "rejected", actor=actor, organization_id=order.agency_id,
-                                    reason=reason, data={"order_id": order.id, "bid_id": allocation.bid_id},
-                                    now=now)
+                                    reason=reason, data={"order_id": order.id, "bid_id": allocation.bid_id,
+                                                         "note": note}, now=now)
     allocation.decided_by_id = actor.id
-    allocation.reason = reason
+    allocation.reason, allocation.note = reason, note
     notifications.notify(session, notifications.users_of(session, allocation.vendor_id), "allocation.rejected",
                          {"order_id": order.id, "order_title": order.title, "reason": reason}, email=False)
+    notifications.notify(session, notifications.users_of(session, order.agency_id, roles=["agency"]),
+                         "allocation.rejected_on_order",
+                         {"order_id": order.id, "order_title": order.title, "vendor_id": allocation.vendor_id,
+                          "reason": reason}, email=False)
     return allocation

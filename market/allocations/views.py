@@ -68,7 +68,7 @@ def get_allocation(allocation_id):
 def approve(body, allocation_id):
     """Approve a proposal: award the bid and create the contract (coordinators, not of the order's organisation)"""
     actor = current_user()
-    contract = services.approve(db.session, allocation_id, actor=actor, reason=body.get("reason"))
+    contract = services.approve(db.session, allocation_id, actor=actor, **body)
     allocation = services.get_allocation(db.session, allocation_id, actor=actor)
     return {"allocation": _with_competition(actor, [allocation])[0], "contract": contract}
 
@@ -80,7 +80,7 @@ def approve(body, allocation_id):
 def reject(body, allocation_id):
     """Reject a proposal with a reason; the pair is excluded from later runs (coordinators)"""
     actor = current_user()
-    allocation = services.reject(db.session, allocation_id, actor=actor, reason=body["reason"])
+    allocation = services.reject(db.session, allocation_id, actor=actor, **body)
     return _with_competition(actor, [allocation])[0]
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 
 from flask import current_app
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import func, select
 
 from market.db import utcnow
+from market.text import REASON_MAX, says_nothing
 from market.timezone import local_isoformat, local_zone
 
 MAX_ID = 2**31 - 1  # PostgreSQL's integer
@@ -71,12 +71,6 @@ class Vocabulary(fields.String):
         return value
 
 
-def says_nothing(value: str) -> bool:
-    """True for text that is empty once whitespace and invisible characters (Unicode format
-    characters: zero-width spaces, direction marks, the BOM) are removed."""
-    return all(char.isspace() or unicodedata.category(char) == "Cf" for char in value)
-
-
 class Trimmed(fields.String):
     """A string with surrounding whitespace removed on input, so that "   " counts as empty."""
 
@@ -103,7 +97,12 @@ class Text(Trimmed):
 
 def Reason(**kwargs) -> fields.String:
     """Why a coordinator or administrator decided something: real text, not just spaces."""
-    return Text(max_length=2000, **kwargs)
+    return Text(max_length=REASON_MAX, **kwargs)
+
+
+def Note(**kwargs) -> fields.String:
+    """An internal note beside a decision's reason: for coordinators only, never shown to the vendor."""
+    return Trimmed(allow_none=True, validate=validate.Length(max=REASON_MAX), **kwargs)
 
 
 class Amount(fields.Decimal):

@@ -59,6 +59,15 @@ def record(
 
 # Staff of the platform see the whole trail; everyone else sees their own organisation's.
 ALL_EVENTS_ROLES = ("admin", "coordinator")
+# Parts of an event's data for the platform's staff only: coordinators' internal notes.
+INTERNAL_KEYS = frozenset({"note"})
+
+
+def readable_data(event: AuditEvent, *, actor) -> dict:
+    """The event's data as `actor` may read it: without the internal notes unless staff."""
+    if actor is not None and actor.role in ALL_EVENTS_ROLES:
+        return event.data
+    return {key: value for key, value in (event.data or {}).items() if key not in INTERNAL_KEYS}
 
 
 def visible_events(

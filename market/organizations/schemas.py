@@ -7,7 +7,7 @@ from flask import current_app
 from market.organizations.region import is_local
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
-from market.api.fields import Amount, LocalDateTime, PageQuerySchema, Reason, Text, Vocabulary, page_schema
+from market.api.fields import Amount, LocalDateTime, Note, PageQuerySchema, Reason, Text, Vocabulary, page_schema
 from market.organizations.credit_code import credit_code_problem
 from market.organizations.models import CLEARANCES, ORG_KINDS, VERIFICATION_STATUSES
 
@@ -94,11 +94,10 @@ class OrganizationQuerySchema(PageQuerySchema):
 
 
 class StatusReasonSchema(Schema):
-    reason = Reason()
+    """Every decision on a vendor has a reason (told to the vendor) and may have an internal note."""
 
-
-class RequiredReasonSchema(Schema):
-    reason = Reason(required=True)
+    reason = Reason(required=True, metadata={"description": "why, told to the vendor"})
+    note = Note(metadata={"description": "an internal note for coordinators, never shown to the vendor"})
 
 
 class CapabilitySchema(Schema):

@@ -15,7 +15,9 @@ from market.errors import Conflict, Forbidden, InvalidInput
 from market.allocations.proposals import close_vendor_proposals
 from market.organizations.lifecycle import VENDOR_LIFECYCLE
 from market.organizations.models import Capability, Organization, VendorProfile
+from market.notifications.services import notify, users_of
 from market.permissions import not_found, require_role, require_user
+from market.text import optional_note, require_reason
 
 def get_organization(session: Session, org_id: int, *, actor) -> Organization:
     org = session.get(Organization, org_id)
@@ -137,17 +139,23 @@ def _vendor_profile(org: Organization) -> VendorProfile:
     return org.vendor_profile
 
 
-def set_vendor_status(session: Session, org_id: int, target: str, *, actor, reason: str | None,
-                      now: dt.datetime | None = None) -> Organization:
-    """Verify or suspend a vendor (coordinators), through the vendor lifecycle."""
+def set_vendor_status(session: Session, org_id: int, target: str, *, actor, reason: str,
+                      note: str | None = None, now: dt.datetime | None = None) -> Organization:
+    """Verify, suspend or reinstate a vendor (coordinators), through the vendor lifecycle, with a reason
+    told to the vendor and an optional internal note; the vendor's staff are told."""
     require_role(actor, "coordinator")
     org = get_organization(session, org_id, actor=actor)
     profile = _vendor_profile(org)
+    reason, note = require_reason(reason), optional_note(note)
     session.refresh(profile, with_for_update=True)  # two coordinators may act on one vendor at once
+    was = profile.verification_status
     VENDOR_LIFECYCLE.transition(session, profile, target, actor=actor, organization_id=org.id, reason=reason,
-                                now=now)
+                                data={"note": note}, now=now)
+    profile.status_note = note
     if target == "suspended":
         close_vendor_proposals(session, org.id, actor=actor, why=f"vendor suspended: {reason}", now=now)
+    kind = "vendor.reinstated" if (was, target) == ("suspended", "verified") else f"vendor.{target}"
+    notify(session, users_of(session, org.id, roles=["vendor"]), kind, {"vendor_id": org.id, "reason": reason})
     return org
 
 

@@ -9,7 +9,7 @@ from market.auth import current_user
 from market.organizations import services
 from market.organizations.schemas import (
     CapabilityListSchema, OrganizationPageSchema, OrganizationQuerySchema, OrganizationSchema,
-    OrganizationUpdateSchema, RequiredReasonSchema, StatusReasonSchema,
+    OrganizationUpdateSchema, StatusReasonSchema,
 )
 
 blp = Blueprint("organizations", __name__, url_prefix="/api/v1/organizations",
@@ -56,17 +56,16 @@ def update_organization(body, org_id):
 @blp.commits
 def verify_vendor(body, org_id):
     """Verify a vendor, so that it may bid (coordinators)"""
-    return services.set_vendor_status(db.session, org_id, "verified", actor=current_user(),
-                                      reason=body.get("reason"))
+    return services.set_vendor_status(db.session, org_id, "verified", actor=current_user(), **body)
 
 
 @blp.post("/<id:org_id>/suspend")
-@blp.arguments(RequiredReasonSchema)
+@blp.arguments(StatusReasonSchema)
 @blp.response(200, OrganizationSchema)
 @blp.commits
 def suspend_vendor(body, org_id):
     """Suspend a vendor with a reason; it can no longer bid (coordinators)"""
-    return services.set_vendor_status(db.session, org_id, "suspended", actor=current_user(), reason=body["reason"])
+    return services.set_vendor_status(db.session, org_id, "suspended", actor=current_user(), **body)
 
 
 @vendors_blp.get("/<id:org_id>/capabilities")

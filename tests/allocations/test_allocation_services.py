@@ -33,7 +33,7 @@ def test_only_coordinators_decide_on_proposals(db_session, app, actors, market, 
     proposal = run.allocations[0]
     actor = getattr(actors, role)
     with pytest.raises(Forbidden):
-        services.approve(db_session, proposal.id, actor=actor)
+        services.approve(db_session, proposal.id, actor=actor, reason="综合评分最高")
     with pytest.raises(Forbidden):
         services.reject(db_session, proposal.id, actor=actor, reason="不合适")
     assert proposal.status == "proposed"
