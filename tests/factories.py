@@ -55,6 +55,8 @@ class OrganizationFactory(Base):
 
 
 class VendorFactory(OrganizationFactory):
+    """A vendor firm, verified unless `VendorFactory(pending=True)` or `VendorFactory(suspended=True)`."""
+
     kind = "vendor"
     name = factory.Sequence(lambda n: f"贵安数据标注科技有限公司{n}")
     vendor_profile = factory.LazyAttribute(lambda o: VendorProfile(
@@ -70,6 +72,9 @@ class VendorFactory(OrganizationFactory):
         clearance = "important"
         onsite_possible = True
         verification_status = "verified"
+        pending = factory.Trait(verification_status="pending")  # registered, not yet checked
+        verified = factory.Trait(verification_status="verified")
+        suspended = factory.Trait(verification_status="suspended")
 
 
 class OperatorFactory(OrganizationFactory):
@@ -100,9 +105,30 @@ class CapabilityFactory(Base):
     assessed_proficiency = 0.8
 
 
+def _ago(**delta):
+    return factory.LazyFunction(lambda: utcnow() - dt.timedelta(**delta))
+
+
 class OrderFactory(Base):
+    """An order, published and open for bids unless a trait names another state.
+
+    `draft`: never published. `published`: open for bids for another week. `closed`: still
+    'published', but the closing time has passed and the closing job has not run, so bidding is
+    closed by the clock and `effective_status` is 'evaluating'. `evaluating`: closed and moved on
+    by the job. `cancelled`: withdrawn after publication (add `published_at=None` for a draft that
+    was cancelled).
+    """
+
     class Meta:
         model = Order
+
+    class Params:
+        draft = factory.Trait(status="draft", published_at=None)
+        published = factory.Trait(status="published", published_at=_ago(days=1))
+        closed = factory.Trait(status="published", published_at=_ago(days=10), bidding_closes_at=_ago(hours=1))
+        evaluating = factory.Trait(status="evaluating", published_at=_ago(days=10), bidding_closes_at=_ago(days=1),
+                                   evaluating_at=_ago(hours=20))
+        cancelled = factory.Trait(status="cancelled", published_at=_ago(days=1), cancelled_at=factory.LazyFunction(utcnow))
 
     agency = factory.SubFactory(OrganizationFactory)
     title = factory.Sequence(lambda n: f"交通卡口视频车辆标注项目{n}")

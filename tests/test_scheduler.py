@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 import time
 
@@ -10,14 +9,13 @@ import pytest
 from sqlalchemy import select, text
 
 from market import scheduler
-from market.db import utcnow
 from market.notifications.models import OutboxEmail
 from market.scheduler import SchedulerLock, close_bidding_job, run, send_outbox_job
 from tests.factories import OrderFactory
 
 
 def test_closing_bidding_twice_closes_each_due_order_once(app, db_session, factories):
-    due = OrderFactory(bidding_closes_at=utcnow() - dt.timedelta(minutes=5))
+    due = OrderFactory(closed=True)
     still_open = OrderFactory()
     assert close_bidding_job(app) == 1
     assert close_bidding_job(app) == 0

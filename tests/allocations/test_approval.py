@@ -9,7 +9,7 @@ from market.audit.models import AuditEvent
 from market.bids.models import Bid
 from market.contracts.models import Contract
 from market.notifications.models import Notification
-from tests.allocations.conftest import capable_vendor, closed_order
+from tests.allocations.conftest import capable_vendor, evaluating_order
 from tests.conftest import assert_error
 from tests.factories import BidFactory
 
@@ -64,7 +64,7 @@ def test_only_coordinators_decide(api, actors, market):
 
 def test_a_coordinator_never_decides_on_an_order_of_their_own_organisation(api, actors, db_session):
     coordinator = actors.coordinator
-    own = closed_order(coordinator.organization, title="平台自有订单")
+    own = evaluating_order(coordinator.organization, title="平台自有订单")
     BidFactory(order=own, vendor=capable_vendor(), unit_price=own.budget_ceiling / own.volume / 2)
     db_session.flush()
     _run, (proposal,) = _proposals(api, actors, own.id)
@@ -121,7 +121,7 @@ def test_cancelling_an_order_rejects_its_live_bids_and_closes_its_proposals(api,
 
 
 def test_an_order_with_an_approved_match_cannot_be_cancelled(api, actors, db_session):
-    order = closed_order(actors.agency.organization, splittable=True, volume=20000)
+    order = evaluating_order(actors.agency.organization, splittable=True, volume=20000)
     for _ in range(2):  # two half offers: approving one leaves the order under evaluation
         BidFactory(order=order, vendor=capable_vendor(), unit_price=order.budget_ceiling / order.volume / 2,
                    volume=10000)

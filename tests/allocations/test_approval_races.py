@@ -22,10 +22,8 @@ def test_concurrent_approvals_of_one_proposal_make_exactly_one_contract(race_app
     with Committed(race_app) as data:
         operator = OperatorFactory()
         coordinators = [data.user_token("coordinator", operator) for _ in range(2)]
-        order = OrderFactory(agency=OrganizationFactory(), status="evaluating", volume=10000,
-                             budget_ceiling=Decimal("5000.00"), published_at=now - dt.timedelta(days=5),
-                             bidding_closes_at=now - dt.timedelta(hours=2), evaluating_at=now - dt.timedelta(hours=1),
-                             delivery_deadline=now + dt.timedelta(days=30))
+        order = OrderFactory(evaluating=True, agency=OrganizationFactory(), volume=10000,
+                             budget_ceiling=Decimal("5000.00"), delivery_deadline=now + dt.timedelta(days=30))
         vendor = VendorFactory(seats=80)
         CapabilityFactory(vendor=vendor.vendor_profile)
         BidFactory(order=order, vendor=vendor, unit_price=Decimal("0.30"), volume=10000)

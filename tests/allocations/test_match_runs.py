@@ -93,9 +93,9 @@ def test_a_newer_run_supersedes_open_proposals(api, actors, market, db_session):
 
 
 def test_an_order_with_no_eligible_bid_becomes_unsuccessful(api, actors, market, db_session):
-    from tests.allocations.conftest import closed_order
+    from tests.allocations.conftest import evaluating_order
 
-    lonely = closed_order(market["agency"].organization, title="无人投标的订单")
+    lonely = evaluating_order(market["agency"].organization, title="无人投标的订单")
     db_session.flush()
     run = _run(api, actors)
     assert lonely.id in run["stats"]["unsuccessful_orders"]

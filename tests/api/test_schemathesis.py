@@ -63,14 +63,14 @@ def fuzz_world(app, fuzz_connection):
         agency_org = OrganizationFactory()
         vendor_org = VendorFactory()
         CapabilityFactory(vendor=vendor_org.vendor_profile)
-        VendorFactory(verification_status="pending")
+        VendorFactory(pending=True)
         users = {
             "admin": UserFactory(role="admin", organization=operator),
             "coordinator": UserFactory(role="coordinator", organization=operator),
             "agency": UserFactory(role="agency", organization=agency_org),
             "vendor": UserFactory(role="vendor", organization=vendor_org),
         }
-        OrderFactory(agency=agency_org, status="draft", published_at=None)
+        OrderFactory(draft=True, agency=agency_org)
         published = OrderFactory(agency=agency_org)
         BidFactory(order=published, vendor=vendor_org)
         QuestionFactory(order=published, asker=users["vendor"])

@@ -124,7 +124,7 @@ def test_the_address_of_the_request_is_shown_to_staff_only(api, actors):
 
 
 def test_a_change_made_through_the_api_appears_in_the_trail_of_its_organisation(api, actors):
-    vendor = actors.user("vendor", VendorFactory(verification_status="pending"))
+    vendor = actors.user("vendor", VendorFactory(pending=True))
     response = api.post(f"/api/v1/organizations/{vendor.organization_id}/verify", json={"reason": "资料齐全"},
                         token=actors.token(actors.coordinator))
     assert response.status_code == 200, response.text

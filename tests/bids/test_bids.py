@@ -74,19 +74,19 @@ def test_bidding_without_a_token_is_401(api, actors, order):
 
 
 def test_a_vendor_not_yet_verified_is_told_so(api, actors, order):
-    pending = actors.user("vendor", VendorFactory(verification_status="pending"))
+    pending = actors.user("vendor", VendorFactory(pending=True))
     body = assert_error(submit(api, actors, pending, order), 403)
     assert "not verified" in body["message"]
 
 
 def test_a_suspended_vendor_is_told_so(api, actors, order):
-    suspended = actors.user("vendor", VendorFactory(verification_status="suspended"))
+    suspended = actors.user("vendor", VendorFactory(suspended=True))
     body = assert_error(submit(api, actors, suspended, order), 403)
     assert "suspended" in body["message"]
 
 
 def test_a_bid_on_another_agencys_draft_is_404(api, actors):
-    draft = OrderFactory(status="draft", published_at=None)
+    draft = OrderFactory(draft=True)
     assert_error(submit(api, actors, actors.vendor, draft), 404)
 
 

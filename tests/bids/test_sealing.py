@@ -69,13 +69,13 @@ def test_all_bids_are_unsealed_once_the_closing_time_passes_even_if_no_job_ran(
 
 
 def test_bids_are_unsealed_when_the_order_is_evaluating(api, actors):
-    order = OrderFactory(agency=actors.agency.organization, status="evaluating", evaluating_at=utcnow())
+    order = OrderFactory(agency=actors.agency.organization, evaluating=True)
     bid = BidFactory(order=order)
     assert ids(api.get(f"/api/v1/orders/{order.id}/bids", token=actors.token(actors.agency))) == [bid.id]
 
 
 def test_an_order_cancelled_before_closing_keeps_its_bids_sealed(api, actors):
-    order = OrderFactory(agency=actors.agency.organization, status="cancelled", cancelled_at=utcnow())
+    order = OrderFactory(agency=actors.agency.organization, cancelled=True)
     BidFactory(order=order)
     assert_error(api.get(f"/api/v1/orders/{order.id}/bids", token=actors.token(actors.agency)), 403)
 
@@ -94,7 +94,7 @@ def test_another_agencys_order_is_404_before_and_after_closing(api, actors, orde
 
 
 def test_a_draft_is_404_to_vendors(api, actors):
-    draft = OrderFactory(status="draft", published_at=None)
+    draft = OrderFactory(draft=True)
     assert_error(api.get(f"/api/v1/orders/{draft.id}/bids", token=actors.token(actors.vendor)), 404)
 
 

@@ -29,15 +29,15 @@ def published_days_ago(days: float, **kwargs):
 def test_anyone_browses_published_demand_newest_first_without_logging_in(api, factories):
     older = published_days_ago(3)
     newer = published_days_ago(1)
-    OrderFactory(status="draft", published_at=None)
-    OrderFactory(status="cancelled", published_at=None, cancelled_at=utcnow())  # never published
+    OrderFactory(draft=True)
+    OrderFactory(cancelled=True, published_at=None)  # never published
     response = api.get("/api/v1/directory")
     assert ids(response) == [newer.id, older.id]
     assert response.json()["meta"]["total"] == 2
 
 
 def test_cancelled_and_unsuccessful_orders_stay_listed_with_their_status(api, factories):
-    cancelled = published_days_ago(2, status="cancelled", cancelled_at=utcnow())
+    cancelled = published_days_ago(2, cancelled=True)
     failed = published_days_ago(1, status="unsuccessful", evaluating_at=utcnow(), unsuccessful_at=utcnow())
     items = api.get("/api/v1/directory").json()["items"]
     assert [(i["id"], i["status"]) for i in items] == [(failed.id, "unsuccessful"), (cancelled.id, "cancelled")]
@@ -59,15 +59,14 @@ def test_only_the_base_fields_and_the_ones_the_agency_made_public_are_shown(api,
 
 
 def test_a_draft_is_not_in_the_directory(api, factories):
-    draft = OrderFactory(status="draft", published_at=None)
+    draft = OrderFactory(draft=True)
     assert_error(api.get(f"/api/v1/directory/{draft.id}"), 404)
     assert_error(api.get("/api/v1/directory/999999"), 404)
 
 
 def test_an_order_past_its_closing_time_is_found_as_evaluating_though_no_job_ran(api, factories):
-    closed = published_days_ago(2, bidding_closes_at=utcnow() - dt.timedelta(minutes=5))
-    stored_evaluating = published_days_ago(3, status="evaluating", evaluating_at=utcnow(),
-                                           bidding_closes_at=utcnow() - dt.timedelta(days=1))
+    closed = published_days_ago(2, closed=True)
+    stored_evaluating = published_days_ago(3, evaluating=True)
     open_ = published_days_ago(1)
     assert ids(api.get("/api/v1/directory?status=evaluating")) == [closed.id, stored_evaluating.id]
     assert ids(api.get("/api/v1/directory?status=published")) == [open_.id]
@@ -164,7 +163,7 @@ def test_csv_export_opens_in_excel_with_chinese_intact(api, factories):
 def test_csv_export_applies_the_same_filters(api, factories):
     scan = published_days_ago(1, sector="health")
     published_days_ago(2, sector="transport")
-    closed = published_days_ago(3, sector="health", bidding_closes_at=utcnow() - dt.timedelta(hours=1))
+    closed = published_days_ago(3, sector="health", closed=True)
     assert [int(r["id"]) for r in read_csv(api.get("/api/v1/directory.csv?sector=health"))] == [scan.id, closed.id]
     evaluating = read_csv(api.get("/api/v1/directory.csv?status=evaluating"))
     assert [(int(r["id"]), r["status"]) for r in evaluating] == [(closed.id, "evaluating")]

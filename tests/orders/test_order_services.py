@@ -12,7 +12,7 @@ from tests.orders.conftest import order_body
 
 
 def draft_of(org):
-    return OrderFactory(agency=org, status="draft", published_at=None)
+    return OrderFactory(draft=True, agency=org)
 
 
 @pytest.mark.parametrize("role", ["vendor", "coordinator", "admin"])

@@ -13,7 +13,7 @@ from tests.orders.conftest import in_days, order_body
 
 
 def draft_of(org, **kwargs):
-    return OrderFactory(agency=org, status="draft", published_at=None, **kwargs)
+    return OrderFactory(draft=True, agency=org, **kwargs)
 
 
 # Creating -----------------------------------------------------------------------------------------
@@ -139,8 +139,8 @@ def test_scoring_weights_must_name_all_five_components_and_sum_to_100(api, actor
 
 def test_agency_lists_its_own_orders_in_every_state_and_no_one_elses(api, actors):
     own = actors.agency.organization
-    mine = {draft_of(own).id, OrderFactory(agency=own).id, OrderFactory(agency=own, status="cancelled",
-                                                                      published_at=None, cancelled_at=utcnow()).id}
+    mine = {draft_of(own).id, OrderFactory(agency=own).id, OrderFactory(agency=own, cancelled=True,
+                                                                      published_at=None).id}
     OrderFactory()  # another agency's published order
     response = api.get("/api/v1/orders", token=actors.token(actors.agency))
     assert response.status_code == 200, response.text
@@ -151,7 +151,7 @@ def test_agency_lists_its_own_orders_in_every_state_and_no_one_elses(api, actors
 def test_vendors_list_published_orders_of_every_agency_but_no_drafts(api, actors):
     published = {OrderFactory().id, OrderFactory().id}
     draft_of(OrganizationFactory())
-    OrderFactory(status="cancelled", published_at=None, cancelled_at=utcnow())
+    OrderFactory(cancelled=True, published_at=None)
     for user in (actors.vendor, actors.coordinator, actors.admin):
         items = api.get("/api/v1/orders", token=actors.token(user)).json()["items"]
         assert {o["id"] for o in items} == published
@@ -179,7 +179,7 @@ def test_order_list_is_paginated(api, actors):
 
 
 def test_order_past_its_closing_time_shows_and_filters_as_evaluating_though_no_job_ran(api, actors):
-    closed = OrderFactory(bidding_closes_at=utcnow() - dt.timedelta(minutes=1))
+    closed = OrderFactory(closed=True)
     open_ = OrderFactory()
     token = actors.token(actors.vendor)
     shown = api.get(f"/api/v1/orders/{closed.id}", token=token).json()
@@ -282,7 +282,7 @@ def test_vendors_cannot_edit_orders(api, actors):
 
 @pytest.mark.parametrize("status", ["draft", "published"])
 def test_another_agencys_order_cannot_be_edited_and_is_not_found(api, actors, status):
-    order = OrderFactory(status=status, published_at=None if status == "draft" else utcnow())
+    order = OrderFactory(**{status: True})
     assert_error(api.patch(f"/api/v1/orders/{order.id}", token=actors.token(actors.agency),
                            json={"title": "x"}), 404)
 
@@ -355,7 +355,7 @@ def test_cancelling_tells_the_vendors_with_live_bids(api, actors, audit_actions,
 
 @pytest.mark.parametrize("status", ["draft", "evaluating"])
 def test_coordinators_cancel_orders_of_any_agency_from_published_or_evaluating(api, actors, status):
-    order = OrderFactory(status=status, evaluating_at=utcnow() if status == "evaluating" else None)
+    order = OrderFactory(**{status: True})
     if status == "draft":
         # A coordinator cannot see another agency's draft, so cancelling it is 404.
         assert_error(api.post(f"/api/v1/orders/{order.id}/cancel", token=actors.token(actors.coordinator),

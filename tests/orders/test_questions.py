@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
 
 import pytest
 
-from market.db import utcnow
 from tests.conftest import assert_error
 from tests.factories import OrderFactory, OrganizationFactory, QuestionFactory, VendorFactory
 
@@ -26,7 +24,7 @@ def test_a_vendor_asks_and_the_agency_staff_are_told(api, actors, audit_actions,
 
 
 def test_any_vendor_may_ask_even_before_verification(api, actors):
-    pending = actors.user("vendor", VendorFactory(verification_status="pending"))
+    pending = actors.user("vendor", VendorFactory(pending=True))
     order = OrderFactory()
     response = api.post(f"/api/v1/orders/{order.id}/questions", token=actors.token(pending), json={"text": "?"})
     assert response.status_code == 201, response.text
@@ -41,7 +39,7 @@ def test_only_vendors_ask_questions(api, actors, role):
 
 
 def test_questions_after_the_closing_time_are_refused_though_no_job_ran(api, actors):
-    order = OrderFactory(bidding_closes_at=utcnow() - dt.timedelta(seconds=1))
+    order = OrderFactory(closed=True)
     response = api.post(f"/api/v1/orders/{order.id}/questions", token=actors.token(actors.vendor),
                         json={"text": "还能提问吗？"})
     body = assert_error(response, 409)
@@ -49,13 +47,13 @@ def test_questions_after_the_closing_time_are_refused_though_no_job_ran(api, act
 
 
 def test_questions_on_a_cancelled_order_are_refused(api, actors):
-    order = OrderFactory(status="cancelled", cancelled_at=utcnow())
+    order = OrderFactory(cancelled=True)
     assert_error(api.post(f"/api/v1/orders/{order.id}/questions", token=actors.token(actors.vendor),
                           json={"text": "?"}), 409)
 
 
 def test_a_draft_is_not_found_for_vendors_asking(api, actors):
-    draft = OrderFactory(status="draft", published_at=None)
+    draft = OrderFactory(draft=True)
     assert_error(api.post(f"/api/v1/orders/{draft.id}/questions", token=actors.token(actors.vendor),
                           json={"text": "?"}), 404)
 
@@ -109,7 +107,7 @@ def test_everyone_else_sees_only_answered_questions_without_who_asked(api, actor
 
 
 def test_questions_of_another_agencys_draft_are_not_found(api, actors):
-    draft = OrderFactory(agency=OrganizationFactory(), status="draft", published_at=None)
+    draft = OrderFactory(draft=True, agency=OrganizationFactory())
     assert_error(api.get(f"/api/v1/orders/{draft.id}/questions", token=actors.token(actors.agency)), 404)
 
 

@@ -29,7 +29,7 @@ def test_the_command_line_registers_without_a_user(db_session):
 @pytest.mark.parametrize("role", ["agency", "vendor", "admin"])
 @pytest.mark.parametrize("target", ["verified", "suspended"])
 def test_only_coordinators_verify_or_suspend_vendors(db_session, actors, role, target):
-    vendor = VendorFactory(verification_status="pending")
+    vendor = VendorFactory(pending=True)
     with pytest.raises(Forbidden):
         services.set_vendor_status(db_session, vendor.id, target, actor=getattr(actors, role), reason="核查")
     assert vendor.vendor_profile.verification_status == "pending"

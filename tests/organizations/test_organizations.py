@@ -143,8 +143,8 @@ def test_a_missing_required_field_is_422(api, actors):
 
 
 def test_any_signed_in_user_lists_organisations_with_filters(api, actors):
-    pending = VendorFactory(verification_status="pending", city="铜仁市")
-    VendorFactory(verification_status="verified")
+    pending = VendorFactory(pending=True, city="铜仁市")
+    VendorFactory(verified=True)
     token = actors.token(actors.agency)
     found = api.get(URL, params={"kind": "vendor", "verification_status": "pending"}, token=token).json()
     assert [o["id"] for o in found["items"]] == [pending.id]
@@ -298,7 +298,7 @@ def test_vendor_staff_cannot_set_their_own_verification_status(api, actors):
 
 @pytest.fixture
 def pending_vendor(actors):
-    return VendorFactory(verification_status="pending")
+    return VendorFactory(pending=True)
 
 
 def test_a_coordinator_verifies_a_pending_vendor(api, actors, pending_vendor):
@@ -335,7 +335,7 @@ def test_suspending_twice_is_409(api, actors):
 
 
 def test_a_suspended_vendor_can_be_verified_again(api, actors):
-    suspended = VendorFactory(verification_status="suspended")
+    suspended = VendorFactory(suspended=True)
     response = api.post(f"{URL}/{suspended.id}/verify", json={"reason": "已整改"},
                         token=actors.token(actors.coordinator))
     assert response.status_code == 200, response.text
