@@ -74,6 +74,12 @@ def test_every_response_carries_a_request_id(api):
     assert echoed.headers["X-Request-ID"] == "abc-123"
 
 
+def test_an_unsafe_incoming_request_id_is_replaced_by_a_new_one(api):
+    first = api.get("/healthz", headers={"X-Request-ID": "abc 123; drop"}).headers["X-Request-ID"]
+    second = api.get("/healthz", headers={"X-Request-ID": "abc 123; drop"}).headers["X-Request-ID"]
+    assert first and "drop" not in first and first != second
+
+
 def test_readyz_reports_the_database(api):
     assert api.get("/readyz").json() == {"status": "ok", "database": "ok"}
 
@@ -83,6 +89,17 @@ def test_failed_logins_from_one_address_across_accounts_are_throttled_at_a_highe
     for n in range(3):
         api.post("/api/v1/auth/tokens", json={"email": f"nobody{n}@example.cn", "password": "x"})
     assert_error(api.post("/api/v1/auth/tokens", json={"email": actors.agency.email, "password": PASSWORD}), 429)
+
+
+def test_failed_logins_from_another_address_do_not_count_against_this_one(api, actors, app, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_MAX_FAILURES_PER_ADDRESS", 3)
+    for n in range(3):
+        api.post("/api/v1/auth/tokens", json={"email": f"nobody{n}@example.cn", "password": "x"},
+                 remote_addr="198.51.100.7")
+    login = {"email": actors.agency.email, "password": PASSWORD}
+    assert_error(api.post("/api/v1/auth/tokens", json=login, remote_addr="198.51.100.7"), 429)
+    ok = api.post("/api/v1/auth/tokens", json=login, remote_addr="198.51.100.8")
+    assert ok.status_code == 201, ok.text
 
 
 def test_a_few_failures_of_others_do_not_lock_out_the_address(api, actors):

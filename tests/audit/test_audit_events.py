@@ -110,17 +110,32 @@ def test_an_event_carries_who_did_what_to_which_object(api, actors, trail):
     }]
 
 
+CLIENT = "198.51.100.23"  # a documentation address, so it cannot be mistaken for a default
+
+
 def test_the_address_of_the_request_is_shown_to_staff_only(api, actors):
     vendor_token = actors.token(actors.vendor)
     org_id = actors.vendor.organization_id
-    response = api.patch(f"/api/v1/organizations/{org_id}", json={"description": "双人复核"}, token=vendor_token)
+    response = api.patch(f"/api/v1/organizations/{org_id}", json={"description": "双人复核"}, token=vendor_token,
+                         remote_addr=CLIENT)
     assert response.status_code == 200, response.text
     query = {"action": "organization.updated", "object_id": org_id}
     [seen_by_admin] = api.get(URL, params=query, token=actors.token(actors.admin)).json()["items"]
     [seen_by_vendor] = api.get(URL, params=query, token=vendor_token).json()["items"]
-    assert seen_by_admin["ip_address"] == "127.0.0.1"
+    assert seen_by_admin["ip_address"] == CLIENT
     assert seen_by_vendor["ip_address"] is None
     assert seen_by_admin["request_id"] == seen_by_vendor["request_id"] == response.headers["X-Request-ID"]
+
+
+def test_a_forged_x_forwarded_for_is_not_recorded_when_no_proxy_is_trusted(api, actors):
+    org_id = actors.vendor.organization_id
+    response = api.patch(f"/api/v1/organizations/{org_id}", json={"description": "双人复核"},
+                         token=actors.token(actors.vendor), remote_addr=CLIENT,
+                         headers={"X-Forwarded-For": "203.0.113.7"})
+    assert response.status_code == 200, response.text
+    query = {"action": "organization.updated", "object_id": org_id}
+    [event] = api.get(URL, params=query, token=actors.token(actors.admin)).json()["items"]
+    assert event["ip_address"] == CLIENT
 
 
 def test_a_change_made_through_the_api_appears_in_the_trail_of_its_organisation(api, actors):
