@@ -49,7 +49,9 @@ def database_url(tmp_path_factory) -> str:
 @pytest.fixture(scope="session")
 def app(database_url, tmp_path_factory):
     upgrade(database_url)  # the migrations are what the tests run against, never create_all
-    app = create_app(TestingConfig(database_url, INSTANCE_PATH=str(tmp_path_factory.mktemp("instance"))))
+    app = create_app(
+        TestingConfig(database_url, INSTANCE_PATH=str(tmp_path_factory.mktemp("instance")))
+    )
     yield app
     app.extensions["market.db"].engine.dispose()
 
@@ -151,8 +153,14 @@ class ApiClient(_Verbs):
             path += ("&" if "?" in path else "?") + urlencode(params, doseq=True)
         environ = {"REMOTE_ADDR": remote_addr} if remote_addr else {}
         response = contextvars.Context().run(
-            self.client.open, path, method=method, headers=headers, environ_base=environ, buffered=True,
-            **kwargs)
+            self.client.open,
+            path,
+            method=method,
+            headers=headers,
+            environ_base=environ,
+            buffered=True,
+            **kwargs,
+        )
         return ClientResponse(response)
 
 
@@ -163,11 +171,20 @@ class LiveClient(_Verbs):
         self.base_url = base_url
         self.http = requests.Session()
 
-    def request(self, method: str, path: str, token: str | None = None, headers: dict | None = None, **kwargs):
+    def request(
+        self,
+        method: str,
+        path: str,
+        token: str | None = None,
+        headers: dict | None = None,
+        **kwargs,
+    ):
         headers = dict(headers or {})
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        return self.http.request(method, self.base_url + path, headers=headers, timeout=30, **kwargs)
+        return self.http.request(
+            method, self.base_url + path, headers=headers, timeout=30, **kwargs
+        )
 
 
 @pytest.fixture

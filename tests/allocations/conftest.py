@@ -31,18 +31,31 @@ def market(actors, db_session):
     agency_user = actors.agency
     agency = agency_user.organization
     whole = evaluating_order(agency, title="高速卡口车辆框标注", splittable=False)
-    split = evaluating_order(agency, title="城市路口行人框标注", splittable=True, max_vendors=2, min_lot=2000)
+    split = evaluating_order(
+        agency, title="城市路口行人框标注", splittable=True, max_vendors=2, min_lot=2000
+    )
     vendors = [capable_vendor(proficiency=p) for p in (0.9, 0.7, 0.5)]
     for vendor in vendors:
         actors.user("vendor", organization=vendor)  # someone to notify
     bids = {}
     for order in (whole, split):
-        for vendor, price in zip(vendors, ("0.30", "0.35", "0.40")):
-            bids[(order.id, vendor.id)] = BidFactory(order=order, vendor=vendor, unit_price=Decimal(price),
-                                                     volume=order.volume, seats_committed=20)
+        for vendor, price in zip(vendors, ("0.30", "0.35", "0.40"), strict=True):
+            bids[(order.id, vendor.id)] = BidFactory(
+                order=order,
+                vendor=vendor,
+                unit_price=Decimal(price),
+                volume=order.volume,
+                seats_committed=20,
+            )
     # An ineligible bid: over the budget ceiling per unit (10000 / 20000 = 0.50).
     pricey = capable_vendor()
     bids[(whole.id, pricey.id)] = BidFactory(order=whole, vendor=pricey, unit_price=Decimal("0.80"),
                                              volume=whole.volume)
     db_session.flush()
-    return {"agency": agency_user, "whole": whole, "split": split, "vendors": vendors + [pricey], "bids": bids}
+    return {
+        "agency": agency_user,
+        "whole": whole,
+        "split": split,
+        "vendors": vendors + [pricey],
+        "bids": bids,
+    }

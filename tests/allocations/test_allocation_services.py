@@ -1,4 +1,4 @@
-"""The matching and approval services refuse the wrong actor themselves, whichever page or API calls them."""
+"""The matching and approval services refuse the wrong actor themselves, whoever calls them."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from market.organizations.models import Organization
 
 
 def _run(db_session, app, actor):
-    return services.run_matching(db_session, actor=actor, instance_path=app.instance_path, time_limit=5)
+    return services.run_matching(
+        db_session, actor=actor, instance_path=app.instance_path, time_limit=5
+    )
 
 
 @pytest.mark.parametrize("role", ["agency", "vendor", "admin"])
@@ -47,7 +49,9 @@ def test_only_coordinators_set_the_scoring_policy(db_session, actors, role):
 
 
 @pytest.mark.parametrize("role", ["agency", "vendor"])
-def test_only_coordinators_and_administrators_read_match_runs(db_session, app, actors, market, role):
+def test_only_coordinators_and_administrators_read_match_runs(
+    db_session, app, actors, market, role
+):
     run = _run(db_session, app, actors.coordinator)
     with pytest.raises(Forbidden):
         services.list_runs(getattr(actors, role))
@@ -61,5 +65,7 @@ def test_vendors_never_get_the_competing_bids_from_the_service(db_session, app, 
     proposal = run.allocations[0]
     vendor = actors.user("vendor", organization=db_session.get(Organization, proposal.vendor_id))
     assert services.competing_evaluations(db_session, vendor, [proposal]) == {}
-    competing = services.competing_evaluations(db_session, actors.coordinator, [proposal])[proposal.id]
+    competing = services.competing_evaluations(db_session, actors.coordinator, [proposal])[
+        proposal.id
+    ]
     assert len(competing) > 1

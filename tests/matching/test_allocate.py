@@ -37,7 +37,9 @@ def problem(
         cand_vendor=np.array([c[1] for c in cands], dtype=np.int64),
         cand_score=np.array([c[2] for c in cands], dtype=float),
         cand_max_volume=np.array([c[3] for c in cands], dtype=float),
-        cand_load=sp.csr_matrix(np.array([c[4] for c in cands], dtype=float).reshape(len(cands), len(capacity[0]))),
+        cand_load=sp.csr_matrix(
+            np.array([c[4] for c in cands], dtype=float).reshape(len(cands), len(capacity[0]))
+        ),
         capacity=np.array(capacity, dtype=float),
     )
 
@@ -77,7 +79,12 @@ def dense_lp_optimum(p: AllocationProblem) -> float:
         rows.append((p.cand_order == o).astype(float))
         rhs.append(p.order_volume[o])
     ub = np.minimum(p.cand_max_volume, p.order_volume[p.cand_order])
-    res = linprog(-p.cand_score, A_ub=np.array(rows), b_ub=np.array(rhs), bounds=list(zip([0.0] * n, ub)))
+    res = linprog(
+        -p.cand_score,
+        A_ub=np.array(rows),
+        b_ub=np.array(rhs),
+        bounds=list(zip([0.0] * n, ub, strict=True)),
+    )
     assert res.status == 0
     return -res.fun
 
@@ -86,7 +93,9 @@ def dense_lp_optimum(p: AllocationProblem) -> float:
 
 
 def test_a_splittable_order_goes_to_the_best_bids_first():
-    p = problem([(100, True, 0, 0)], [(0, 0, 90, 60, [1.0]), (0, 1, 50, 100, [1.0])], [[1000], [1000]])
+    p = problem(
+        [(100, True, 0, 0)], [(0, 0, 90, 60, [1.0]), (0, 1, 50, 100, [1.0])], [[1000], [1000]]
+    )
     r = solve_allocation(p)
     assert r.volume.tolist() == pytest.approx([60, 40])
     assert r.objective == pytest.approx(90 * 60 + 50 * 40)
@@ -102,7 +111,9 @@ def test_vendor_capacity_limits_the_volume_each_week():
 
 def test_an_unsplittable_order_goes_whole_to_one_vendor_or_to_none():
     # Neither vendor can take all 100 units; splitting would fit but is not allowed.
-    p = problem([(100, False, 0, 0)], [(0, 0, 90, 100, [1.0]), (0, 1, 80, 100, [1.0])], [[60], [60]])
+    p = problem(
+        [(100, False, 0, 0)], [(0, 0, 90, 100, [1.0]), (0, 1, 80, 100, [1.0])], [[60], [60]]
+    )
     r = solve_allocation(p)
     assert r.volume.tolist() == [0, 0]
     assert r.objective == 0
@@ -133,7 +144,9 @@ def test_max_vendors_caps_the_number_of_vendors_on_a_splittable_order():
 
 def test_every_allocation_is_zero_or_at_least_the_minimum_lot():
     # Vendor 0 could add 10 units after vendor 1 takes 90, but 10 is below the lot of 30.
-    p = problem([(100, True, 0, 30)], [(0, 0, 50, 100, [1.0]), (0, 1, 90, 90, [1.0])], [[1000], [1000]])
+    p = problem(
+        [(100, True, 0, 30)], [(0, 0, 50, 100, [1.0]), (0, 1, 90, 90, [1.0])], [[1000], [1000]]
+    )
     r = solve_allocation(p)
     check_hard_constraints(p, r.volume)
     assert r.objective == pytest.approx(max(90 * 70 + 50 * 30, 90 * 90))
@@ -165,17 +178,34 @@ def test_the_same_input_gives_the_same_allocation():
     assert first.objective == second.objective and first.bound == second.bound
 
 
-def random_problem(rng: np.random.Generator, n_orders: int, n_vendors: int, n_weeks: int) -> AllocationProblem:
+def random_problem(
+    rng: np.random.Generator, n_orders: int, n_vendors: int, n_weeks: int
+) -> AllocationProblem:
     orders, cands = [], []
     for o in range(n_orders):
         vol = float(rng.integers(10, 100))
         split = bool(rng.random() < 0.6)
-        orders.append((vol, split, int(rng.integers(0, 3)) if split else 0, float(rng.integers(0, 20)) if split else 0.0))
+        orders.append(
+            (
+                vol,
+                split,
+                int(rng.integers(0, 3)) if split else 0,
+                float(rng.integers(0, 20)) if split else 0.0,
+            )
+        )
         for v in rng.choice(n_vendors, size=min(n_vendors, 3), replace=False):
             load = np.zeros(n_weeks)
             weeks = rng.choice(n_weeks, size=int(rng.integers(1, n_weeks + 1)), replace=False)
             load[weeks] = rng.uniform(0.05, 0.5, weeks.size)
-            cands.append((o, int(v), float(rng.integers(1, 100)), float(rng.integers(10, 120)), load.tolist()))
+            cands.append(
+                (
+                    o,
+                    int(v),
+                    float(rng.integers(1, 100)),
+                    float(rng.integers(10, 120)),
+                    load.tolist(),
+                )
+            )
     capacity = rng.uniform(0, 60, (n_vendors, n_weeks)).tolist()
     return problem(orders, cands, capacity)
 
@@ -197,7 +227,9 @@ def instances(draw, splittable_only: bool = False) -> AllocationProblem:
         orders.append((volume, split, max_vendors, min_lot))
         for v in range(n_vendors):
             if draw(st.booleans()):
-                load = [draw(st.sampled_from([0.0, 0.05, 0.1, 0.25, 0.5, 1.0])) for _ in range(n_weeks)]
+                load = [
+                    draw(st.sampled_from([0.0, 0.05, 0.1, 0.25, 0.5, 1.0])) for _ in range(n_weeks)
+                ]
                 score = float(draw(st.integers(0, 100)))
                 max_volume = float(draw(st.integers(0, 150)))
                 cands.append((o, v, score, max_volume, load))
@@ -283,12 +315,20 @@ START, END = date(2026, 12, 1), date(2026, 12, 11)  # 9 working days in 2026-W49
 
 
 def order(oid: str, volume: float = 900, **kw) -> Order:
-    defaults = dict(modality="image", annotation_type="bbox", budget_ceiling=volume * 0.3, start=START, deadline=END)
+    defaults = dict(
+        modality="image",
+        annotation_type="bbox",
+        budget_ceiling=volume * 0.3,
+        start=START,
+        deadline=END,
+    )
     return Order(id=oid, volume=volume, **{**defaults, **kw})
 
 
 def vendor(vid: str, seats: int = 10, throughput: float = 100, **kw) -> Vendor:
-    return Vendor(id=vid, seats=seats, capabilities={("image", "bbox"): Capability(throughput, 0.8)}, **kw)
+    return Vendor(
+        id=vid, seats=seats, capabilities={("image", "bbox"): Capability(throughput, 0.8)}, **kw
+    )
 
 
 def test_match_reports_refusals_scores_volumes_and_reasons_for_every_bid():
@@ -320,7 +360,10 @@ def test_a_losing_bid_hears_which_week_its_vendor_ran_out_of_capacity():
     orders = [order("o1", splittable=True)]
     vendors = [vendor("a", seats=1), vendor("b", seats=10, local=False)]
     running = [RunningContract("a", 4.5, date(2026, 12, 7), date(2026, 12, 11))]
-    bids = [Bid("x", "o1", "a", 0.2, 900, quality=0.95), Bid("y", "o1", "b", 0.29, 900, quality=0.3)]
+    bids = [
+        Bid("x", "o1", "a", 0.2, 900, quality=0.95),
+        Bid("y", "o1", "b", 0.29, 900, quality=0.3),
+    ]
     r = match(orders, vendors, bids, running=running)
     x, y = r.outcomes
     assert x.volume == pytest.approx(0.5 / (5 / 9 / 100))
@@ -333,7 +376,10 @@ def test_a_losing_bid_on_an_order_at_its_vendor_limit_is_told_so():
     # Bid x offers only 600 of the 900 units, but with a limit of one vendor its high score
     # still beats y taking all 900, and y cannot add the rest.
     orders = [order("o1", splittable=True, max_vendors=1)]
-    bids = [Bid("x", "o1", "a", 0.2, 600, quality=0.99), Bid("y", "o1", "b", 0.29, 900, quality=0.2)]
+    bids = [
+        Bid("x", "o1", "a", 0.2, 600, quality=0.99),
+        Bid("y", "o1", "b", 0.29, 900, quality=0.2),
+    ]
     r = match(orders, [vendor("a"), vendor("b")], bids)
     x, y = r.outcomes
     assert x.score.total * 600 > y.score.total * 900
@@ -345,13 +391,18 @@ def test_a_losing_bid_on_an_order_at_its_vendor_limit_is_told_so():
 
 def test_a_vendor_too_small_for_a_whole_order_is_told_how_short_it_is():
     # One seat at 50 a day over 9 days covers 450 of the 900 units: b gets the order.
-    bids = [Bid("x", "o1", "a", 0.2, 900, quality=0.99), Bid("y", "o1", "b", 0.29, 900, quality=0.2)]
+    bids = [
+        Bid("x", "o1", "a", 0.2, 900, quality=0.99),
+        Bid("y", "o1", "b", 0.29, 900, quality=0.2),
+    ]
     r = match([order("o1")], [vendor("a", seats=1, throughput=50), vendor("b")], bids)
     x, y = r.outcomes
     assert x.volume == 0 and y.volume == pytest.approx(900)
     assert x.reason.code == "vendor_capacity"
     # Week 2026-W50 has 5 seat-days and would need 10 (5/9 of 18).
-    assert x.reason.message == "not enough vendor capacity in week 2026-W50 (5 of 10 seat-days free)"
+    assert (
+        x.reason.message == "not enough vendor capacity in week 2026-W50 (5 of 10 seat-days free)"
+    )
 
 
 def test_nothing_goes_to_an_ineligible_bid_even_when_it_would_score_best():
@@ -367,7 +418,11 @@ def test_match_refuses_inconsistent_input():
     with pytest.raises(ValueError, match="unknown order"):
         match([order("o1")], [vendor("a")], [Bid("x", "o2", "a", 0.2, 900)])
     with pytest.raises(ValueError, match="two bids for order"):
-        match([order("o1")], [vendor("a")], [Bid("x", "o1", "a", 0.2, 900), Bid("y", "o1", "a", 0.2, 900)])
+        match(
+            [order("o1")],
+            [vendor("a")],
+            [Bid("x", "o1", "a", 0.2, 900), Bid("y", "o1", "a", 0.2, 900)],
+        )
     with pytest.raises(ValueError, match="duplicate vendor id"):
         match([order("o1")], [vendor("a"), vendor("a")], [])
 
@@ -391,7 +446,9 @@ def markets(draw):
             onsite_possible=draw(st.booleans()),
             local=draw(st.booleans()),
             recent_award_share=draw(st.sampled_from([0.0, 0.1, 0.5])),
-            capabilities={("image", "bbox"): Capability(draw(st.sampled_from([20.0, 50.0, 100.0])), 0.7)}
+            capabilities={
+                ("image", "bbox"): Capability(draw(st.sampled_from([20.0, 50.0, 100.0])), 0.7)
+            }
             if draw(st.integers(0, 4))
             else {},
         )
@@ -464,6 +521,10 @@ def test_the_allocation_runs_in_a_process_that_has_loaded_ortools():
     x = model.new_bool_var("x")
     model.maximize(x)
     assert cp_model.CpSolver().solve(model) == cp_model.OPTIMAL
-    p = problem([(100, False, 0, 0), (100, True, 0, 0)], [(0, 0, 90, 100, [1.0]), (1, 0, 50, 100, [1.0])], [[150]])
+    p = problem(
+        [(100, False, 0, 0), (100, True, 0, 0)],
+        [(0, 0, 90, 100, [1.0]), (1, 0, 50, 100, [1.0])],
+        [[150]],
+    )
     r = solve_allocation(p)
     assert r.volume.tolist() == pytest.approx([100, 50])

@@ -29,7 +29,9 @@ def _data_dir() -> Path:
 
 
 DATA = _data_dir()
-needs_data = pytest.mark.skipif(not (DATA / "gap1.txt").is_file(), reason="OR-Library GAP data not available")
+needs_data = pytest.mark.skipif(
+    not (DATA / "gap1.txt").is_file(), reason="OR-Library GAP data not available"
+)
 
 
 def assert_feasible(inst: GapInstance, result: GapResult) -> None:
@@ -72,7 +74,14 @@ def test_parser_reads_gap1() -> None:
 @needs_data
 def test_parser_reads_gapd_shapes() -> None:
     instances = read_orlib(DATA / "gapd.txt")
-    assert [i.name for i in instances] == ["d5-100", "d5-200", "d10-100", "d10-200", "d20-100", "d20-200"]
+    assert [i.name for i in instances] == [
+        "d5-100",
+        "d5-200",
+        "d10-100",
+        "d10-200",
+        "d20-100",
+        "d20-200",
+    ]
     assert all(i.sense == "min" for i in instances)
     assert instances[5].value.shape == (20, 200) and instances[5].capacity.shape == (20,)
 
@@ -113,7 +122,7 @@ def test_parser_needs_sense_for_unknown_names(tmp_path: Path) -> None:
 @needs_data
 def test_solver_reaches_reference_on_gap1() -> None:
     reference = json.loads((DATA / "reference.json").read_text())["gap1"]["values"]
-    for inst, ref in zip(read_orlib(DATA / "gap1.txt"), reference):
+    for inst, ref in zip(read_orlib(DATA / "gap1.txt"), reference, strict=True):
         result = solve_gap(inst, time_limit=10)
         assert_feasible(inst, result)
         assert result.objective == ref
@@ -129,14 +138,20 @@ def test_solver_bound_valid_and_deterministic() -> None:
     assert_feasible(inst, first)
     assert first.bound >= first.objective - 1e-9
     assert np.array_equal(first.assignment, second.assignment)
-    assert (first.objective, first.bound, first.status) == (second.objective, second.bound, second.status)
+    assert (first.objective, first.bound, first.status) == (
+        second.objective,
+        second.bound,
+        second.status,
+    )
 
 
 def test_min_instance_bound_below_objective() -> None:
     rng = np.random.default_rng(3)
     m, n = 4, 30
     weight = rng.integers(5, 25, size=(m, n))
-    inst = GapInstance("rand", "min", rng.integers(10, 50, size=(m, n)), weight, (weight.sum(1) * 0.4).astype(int))
+    inst = GapInstance(
+        "rand", "min", rng.integers(10, 50, size=(m, n)), weight, (weight.sum(1) * 0.4).astype(int)
+    )
     result = solve_gap(inst, time_limit=5)
     assert_feasible(inst, result)
     assert result.bound <= result.objective + 1e-9
@@ -163,8 +178,12 @@ def small_instances(draw: st.DrawFn) -> GapInstance:
     m = draw(st.integers(1, 4))
     n = draw(st.integers(1, 8 if m <= 2 else 6))
     sense = draw(st.sampled_from(["max", "min"]))
-    value = np.array(draw(st.lists(st.integers(0, 30), min_size=m * n, max_size=m * n))).reshape(m, n)
-    weight = np.array(draw(st.lists(st.integers(1, 10), min_size=m * n, max_size=m * n))).reshape(m, n)
+    value = np.array(draw(st.lists(st.integers(0, 30), min_size=m * n, max_size=m * n))).reshape(
+        m, n
+    )
+    weight = np.array(draw(st.lists(st.integers(1, 10), min_size=m * n, max_size=m * n))).reshape(
+        m, n
+    )
     capacity = np.array(draw(st.lists(st.integers(0, 25), min_size=m, max_size=m)))
     return GapInstance("prop", sense, value, weight, capacity)
 
@@ -198,13 +217,17 @@ def test_fractional_data_uses_exact_fallback() -> None:
 def knapsack_rows(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     m = draw(st.integers(1, 3))
     n = draw(st.integers(1, 8))
-    profit = np.array(draw(st.lists(st.floats(-5, 20, allow_nan=False), min_size=m * n, max_size=m * n)))
+    profit = np.array(
+        draw(st.lists(st.floats(-5, 20, allow_nan=False), min_size=m * n, max_size=m * n))
+    )
     weight = np.array(draw(st.lists(st.integers(1, 12), min_size=m * n, max_size=m * n)))
     capacity = np.array(draw(st.lists(st.integers(0, 30), min_size=m, max_size=m)))
     return profit.reshape(m, n), weight.reshape(m, n).astype(np.int64), capacity.astype(np.int64)
 
 
-def _best_subset(profit: np.ndarray, weight: np.ndarray, capacity: int, forced: int | None = None) -> float:
+def _best_subset(
+    profit: np.ndarray, weight: np.ndarray, capacity: int, forced: int | None = None
+) -> float:
     n = len(profit)
     best = -np.inf
     for bits in itertools.product((0, 1), repeat=n):
@@ -218,7 +241,9 @@ def _best_subset(profit: np.ndarray, weight: np.ndarray, capacity: int, forced: 
 
 @settings(max_examples=60, deadline=None)
 @given(knapsack_rows())
-def test_knapsack_kernel_matches_enumeration(row: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+def test_knapsack_kernel_matches_enumeration(
+    row: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> None:
     from market.matching import gap_kernels
 
     profit, weight, capacity = row
@@ -231,7 +256,9 @@ def test_knapsack_kernel_matches_enumeration(row: tuple[np.ndarray, np.ndarray, 
 
 @settings(max_examples=60, deadline=None)
 @given(knapsack_rows())
-def test_lagrangian_penalty_is_the_loss_of_forcing_an_item(row: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+def test_lagrangian_penalty_is_the_loss_of_forcing_an_item(
+    row: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> None:
     from market.matching import gap_kernels
 
     profit, weight, capacity = row
@@ -254,7 +281,9 @@ def test_iterated_search_is_reproducible_and_feasible() -> None:
     capacity = weight.sum(axis=1) * 0.8 / m
     start = rng.integers(0, m, size=n).astype(np.int64)
     runs = [
-        gap_kernels.iterated_local_search(cost, weight, capacity, start, 3000, 100, 6, 10, 2.0, 0.1, 0.1, 2, 5, -np.inf)
+        gap_kernels.iterated_local_search(
+            cost, weight, capacity, start, 3000, 100, 6, 10, 2.0, 0.1, 0.1, 2, 5, -np.inf
+        )
         for _ in range(2)
     ]
     (a, best, used, rounds), (b, best_b, _, _) = runs
@@ -283,7 +312,9 @@ def test_a_large_tight_instance_gets_a_feasible_assignment() -> None:
     m, n = 20, 1000
     weight = rng.integers(1, 101, size=(m, n))
     cost = 111 - weight + rng.integers(-10, 11, size=(m, n))
-    inst = GapInstance("tight-large", "min", cost, weight, (0.8 * weight.sum(axis=1) / m).astype(int))
+    inst = GapInstance(
+        "tight-large", "min", cost, weight, (0.8 * weight.sum(axis=1) / m).astype(int)
+    )
     result = solve_gap(inst, time_limit=4)
     assert result.status in ("feasible", "optimal")
     assert_feasible(inst, result)

@@ -1,4 +1,4 @@
-"""Problem files: JSON problems (scored or from facts) and OR-Library GAP files, bad files refused."""
+"""Problem files: JSON problems (scored or from facts), OR-Library GAP files, bad files refused."""
 
 from __future__ import annotations
 
@@ -12,7 +12,15 @@ from market.matching.problem_file import RESULT_KEYS, detect_format, main, solve
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "problem.json"
 
 SCORED = {
-    "orders": [{"id": 1, "volume": 1000, "start": "2026-12-01", "deadline": "2026-12-11", "splittable": True}],
+    "orders": [
+        {
+            "id": 1,
+            "volume": 1000,
+            "start": "2026-12-01",
+            "deadline": "2026-12-11",
+            "splittable": True,
+        }
+    ],
     "vendors": [{"id": "a", "seats": 2}, {"id": "b", "seats": 5}],
     "bids": [
         {"order": 1, "vendor": "a", "volume": 1000, "score": 80, "throughput_per_seat_day": 50},
@@ -79,7 +87,10 @@ def test_the_format_is_detected_by_extension_or_content(tmp_path):
         (lambda d: d["bids"][1].update(order=2), r"bids\[1\]\.order: unknown order 2"),
         (lambda d: d["bids"][1].update(score=120), r"bids\[1\]\.score: must be between 0 and 100"),
         (lambda d: d["bids"][1].pop("score"), r"either every bid has a \"score\""),
-        (lambda d: d["bids"][0].pop("throughput_per_seat_day"), r"bids\[0\]: needs \"throughput_per_seat_day\""),
+        (
+            lambda d: d["bids"][0].pop("throughput_per_seat_day"),
+            r"bids\[0\]: needs \"throughput_per_seat_day\"",
+        ),
         (lambda d: d["vendors"][0].update(capacity={"W49": 3}), r"is not an ISO week"),
         (lambda d: d["vendors"][1].update(id="a"), r"vendors\[1\]\.id: duplicate id \"a\""),
         (lambda d: d.update(weights={"quality": 100}), r"weights: weights must name exactly"),

@@ -1,4 +1,4 @@
-"""The pure quality model on synthetic history with a known signal: learning, calibration, prior, files."""
+"""The pure quality model on synthetic history with known signal: fit, calibration, prior, files."""
 
 from __future__ import annotations
 
@@ -29,7 +29,11 @@ def synthetic(n: int = 600, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     X[:, COL["load"]] = rng.uniform(0.2, 2.0, n)
     X[:, COL["accuracy_target"]] = rng.choice([0.9, 0.95, 0.98], size=n)
     X[:, COL["text_similarity"]] = np.where(past > 0, rng.uniform(0, 1, n), 0.0)
-    logit = 6 * (skill - 0.6) - 1.5 * (X[:, COL["load"]] - 1) - 25 * (X[:, COL["accuracy_target"]] - 0.94)
+    logit = (
+        6 * (skill - 0.6)
+        - 1.5 * (X[:, COL["load"]] - 1)
+        - 25 * (X[:, COL["accuracy_target"]] - 0.94)
+    )
     y = (rng.uniform(size=n) < 1 / (1 + np.exp(-logit))).astype(int)
     return X, y
 
@@ -113,7 +117,9 @@ def test_contributions_add_up_to_the_logit_minus_the_intercept(trained):
     model, _metrics, X, _y = trained
     for explanation in model.explain_batch(X[:50]):
         total = sum(c.contribution for c in explanation.contributions)
-        assert total == pytest.approx(logit(explanation.probability) - explanation.intercept, abs=1e-9)
+        assert total == pytest.approx(
+            logit(explanation.probability) - explanation.intercept, abs=1e-9
+        )
         assert [c.feature for c in explanation.contributions] == list(FEATURE_NAMES)
         assert explanation.source == "model"
 
@@ -212,9 +218,13 @@ def test_a_model_trained_on_another_feature_list_is_refused(trained, tmp_path):
         quality.load_current(tmp_path)
 
 
-def test_a_model_object_with_another_feature_list_is_refused_even_if_its_sidecar_agrees(trained, tmp_path):
+def test_a_model_object_with_another_feature_list_is_refused_even_if_its_sidecar_agrees(
+    trained, tmp_path
+):
     model = trained[0]
-    renamed = quality.QualityModel(model.history, model.prior, features=("proficiency",) + FEATURE_NAMES[1:-1])
+    renamed = quality.QualityModel(
+        model.history, model.prior, features=("proficiency",) + FEATURE_NAMES[1:-1]
+    )
     version = quality.save(renamed, tmp_path)
     sidecar = tmp_path / f"quality-{version}.json"
     info = json.loads(sidecar.read_text())

@@ -41,7 +41,9 @@ def test_closing_bidding_twice_changes_nothing_the_second_time(db_session, facto
     OrderFactory(closed=True, bidding_closes_at=utcnow() - dt.timedelta(days=2))
     assert close_due_bidding(db_session) == 2
     assert close_due_bidding(db_session) == 0
-    actions = db_session.scalars(select(AuditEvent.action).where(AuditEvent.action == "order.evaluating")).all()
+    actions = db_session.scalars(
+        select(AuditEvent.action).where(AuditEvent.action == "order.evaluating")
+    ).all()
     assert len(actions) == 2
 
 
