@@ -2,9 +2,9 @@
 
 from config.settings import (  # noqa: F401
     BaseConfig,
+    ConfigError,
     DevelopmentConfig,
     ProductionConfig,
     TestingConfig,
-    ConfigError,
     config_from_env,
 )

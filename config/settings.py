@@ -1,4 +1,4 @@
-"""Configuration: defaults for an embedded single-machine setup, overridden by environment variables."""
+"""Configuration: defaults for an embedded single-machine setup, overridden by the environment."""
 
 from __future__ import annotations
 
@@ -80,23 +80,43 @@ class BaseConfig:
         self.SMTP_HOST = _env("MARKET_SMTP_HOST")
         self.SMTP_PORT = _env_int("MARKET_SMTP_PORT", 25)
         self.MATCH_TIME_LIMIT = float(_env("MARKET_MATCH_TIME_LIMIT", "10") or 10)
-        self.SCHEDULER_CLOSE_BIDDING_SECONDS = _env_int("MARKET_SCHEDULER_CLOSE_BIDDING_SECONDS", 60)
+        self.SCHEDULER_CLOSE_BIDDING_SECONDS = _env_int(
+            "MARKET_SCHEDULER_CLOSE_BIDDING_SECONDS", 60
+        )
         self.SCHEDULER_OUTBOX_SECONDS = _env_int("MARKET_SCHEDULER_OUTBOX_SECONDS", 30)
         self.VOCABULARY = {
             "sectors": _env_list("MARKET_SECTORS", ["transport", "health", "education"]),
             "modalities": _env_list(
                 "MARKET_MODALITIES",
-                ["image", "video", "audio", "text", "point_cloud", "remote_sensing", "medical_image"],
+                [
+                    "image",
+                    "video",
+                    "audio",
+                    "text",
+                    "point_cloud",
+                    "remote_sensing",
+                    "medical_image",
+                ],
             ),
             "annotation_types": _env_list(
                 "MARKET_ANNOTATION_TYPES",
                 [
-                    "classification", "bbox", "polygon", "segmentation", "keypoint", "cuboid_3d",
-                    "tracking", "transcription", "ner", "relation", "qa_pair",
+                    "classification",
+                    "bbox",
+                    "polygon",
+                    "segmentation",
+                    "keypoint",
+                    "cuboid_3d",
+                    "tracking",
+                    "transcription",
+                    "ner",
+                    "relation",
+                    "qa_pair",
                 ],
             ),
             "units": _env_list(
-                "MARKET_UNITS", ["item", "box", "frame", "audio_minute", "kchar", "point_cloud_frame"]
+                "MARKET_UNITS",
+                ["item", "box", "frame", "audio_minute", "kchar", "point_cloud_frame"],
             ),
             "certifications": _env_list(
                 "MARKET_CERTIFICATIONS",

@@ -36,7 +36,7 @@ def gap_to_reference(objective: float, reference: float, sense: str) -> float:
 
 
 def draw_chart(rows: list[tuple[str, float, float, float]], path: Path, time_limit: float) -> None:
-    """Per instance: gap to the reference and proven gap (top), seconds (bottom), with the targets."""
+    """Per instance: gap to the reference and proven gap (top), seconds (bottom), the targets."""
     import matplotlib
 
     matplotlib.use("Agg")  # files only, no display
@@ -52,7 +52,9 @@ def draw_chart(rows: list[tuple[str, float, float, float]], path: Path, time_lim
     top.legend(loc="upper left", fontsize=8)
     top.set_title("OR-Library GAP: every instance against its reference value")
     bottom.bar(x, [row[2] for row in rows], color="#4a5568")
-    bottom.axhline(time_limit, color="#c53030", linestyle="--", linewidth=1, label=f"limit {time_limit:g} s")
+    bottom.axhline(
+        time_limit, color="#c53030", linestyle="--", linewidth=1, label=f"limit {time_limit:g} s"
+    )
     bottom.set_ylabel("seconds")
     bottom.legend(loc="upper left", fontsize=8)
     bottom.set_xticks(list(x))
@@ -67,7 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-limit", type=float, default=10.0, help="seconds per instance")
     parser.add_argument("--files", nargs="+", default=ALL_FILES, help="file stems, e.g. gap1 gapd")
     parser.add_argument("--data-dir", type=Path, default=None)
-    parser.add_argument("--chart", type=Path, default=None, help="also draw the results into this PNG")
+    parser.add_argument(
+        "--chart", type=Path, default=None, help="also draw the results into this PNG"
+    )
     args = parser.parse_args(argv)
 
     data_dir = args.data_dir or default_data_dir()
@@ -76,13 +80,18 @@ def main(argv: list[str] | None = None) -> int:
     warm_up()
     rows = []
     started = time.perf_counter()
-    print(f"{'instance':<10} {'objective':>10} {'reference':>10} {'ref gap %':>9} {'proven %':>9} {'seconds':>8}  status")
+    print(
+        f"{'instance':<10} {'objective':>10} {'reference':>10} {'ref gap %':>9} {'proven %':>9} "
+        f"{'seconds':>8}  status"
+    )
     for stem in args.files:
         instances = read_orlib(data_dir / f"{stem}.txt")
         ref = reference[stem]
         if len(ref["values"]) != len(instances):
-            raise SystemExit(f"{stem}: {len(instances)} instances but {len(ref['values'])} reference values")
-        for inst, ref_value in zip(instances, ref["values"]):
+            raise SystemExit(
+                f"{stem}: {len(instances)} instances but {len(ref['values'])} reference values"
+            )
+        for inst, ref_value in zip(instances, ref["values"], strict=True):
             result = solve_gap(inst, time_limit=args.time_limit)
             gap = gap_to_reference(result.objective, ref_value, inst.sense)
             rows.append((inst.name, gap, result.seconds, result.gap_pct))

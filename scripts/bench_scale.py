@@ -60,7 +60,7 @@ def some(
     rng: np.random.Generator, names: tuple[str, ...], odds: tuple[float, ...]
 ) -> frozenset[str]:
     """Each name with its own probability."""
-    return frozenset(name for name, p in zip(names, odds) if rng.random() < p)
+    return frozenset(name for name, p in zip(names, odds, strict=True) if rng.random() < p)
 
 
 def log(message: str) -> None:
@@ -250,8 +250,10 @@ def draw_chart(summary: dict, generate_seconds: float, path: Path) -> None:
     fig, (times, memory, quality) = plt.subplots(1, 3, figsize=(12, 4), width_ratios=(3, 1.2, 1.8))
     phases = [("build", summary["build_seconds"]), ("solve", summary["solve_seconds"])]
     left = 0.0
-    for (name, seconds), color in zip(phases, ("#2b6cb0", "#63b3ed")):
-        times.barh(["end to end"], [seconds], left=left, color=color, label=f"{name} {seconds:.2f} s")
+    for (name, seconds), color in zip(phases, ("#2b6cb0", "#63b3ed"), strict=True):
+        times.barh(
+            ["end to end"], [seconds], left=left, color=color, label=f"{name} {seconds:.2f} s"
+        )
         left += seconds
     times.barh(["(not timed) generate"], [generate_seconds], color="#cbd5e0")
     times.axvline(10.0, color="#c53030", linestyle="--", linewidth=1, label="target 10 s")
@@ -265,7 +267,9 @@ def draw_chart(summary: dict, generate_seconds: float, path: Path) -> None:
     memory.set_ylabel("MB (target < 2048)")
     quality.bar(["gap to bound"], [summary["gap_pct"]], color="#2b6cb0")
     quality.set_ylabel("%")
-    quality.set_title("splittable part exact" if summary["splittable_exact"] else "splittable part NOT exact")
+    quality.set_title(
+        "splittable part exact" if summary["splittable_exact"] else "splittable part NOT exact"
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -326,7 +330,12 @@ def main(argv: list[str] | None = None) -> int:
     np.add.at(used, (p.cand_vendor[coo.row], coo.col), coo.data * vol[coo.row])
     over = float(np.max(used - p.capacity)) if used.size else 0.0
 
-    default_size = (args.orders, args.vendors, args.bids_per_order, args.weeks) == (5000, 500, 10, 12)
+    default_size = (args.orders, args.vendors, args.bids_per_order, args.weeks) == (
+        5000,
+        500,
+        10,
+        12,
+    )
     summary = {
         "orders": args.orders,
         "vendors": args.vendors,

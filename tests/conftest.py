@@ -1,10 +1,13 @@
-"""Test fixtures: migrations once per run, a live HTTP server, and a rolled-back transaction per test."""
+"""Test fixtures: migrations once per run, a rolled-back transaction per test, and API clients."""
 
 from __future__ import annotations
 
+import contextvars
+import json
 import os
 import threading
 from contextlib import contextmanager
+from urllib.parse import urlencode
 
 import pytest
 import requests
@@ -46,7 +49,9 @@ def database_url(tmp_path_factory) -> str:
 @pytest.fixture(scope="session")
 def app(database_url, tmp_path_factory):
     upgrade(database_url)  # the migrations are what the tests run against, never create_all
-    app = create_app(TestingConfig(database_url, INSTANCE_PATH=str(tmp_path_factory.mktemp("instance"))))
+    app = create_app(
+        TestingConfig(database_url, INSTANCE_PATH=str(tmp_path_factory.mktemp("instance")))
+    )
     yield app
     app.extensions["market.db"].engine.dispose()
 
@@ -92,19 +97,7 @@ def db_session(app, connection):
         session.close()
 
 
-class ApiClient:
-    """Real HTTP requests to the live server, with an optional bearer token."""
-
-    def __init__(self, base_url: str):
-        self.base_url = base_url
-        self.http = requests.Session()
-
-    def request(self, method: str, path: str, token: str | None = None, headers: dict | None = None, **kwargs):
-        headers = dict(headers or {})
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        return self.http.request(method, self.base_url + path, headers=headers, timeout=30, **kwargs)
-
+class _Verbs:
     def get(self, path, **kwargs):
         return self.request("GET", path, **kwargs)
 
@@ -121,9 +114,89 @@ class ApiClient:
         return self.request("DELETE", path, **kwargs)
 
 
+class ClientResponse:
+    """A test client response read the way `requests` reads one: `.json()` is a method."""
+
+    def __init__(self, response):
+        self.raw = response
+        self.status_code = response.status_code
+        self.headers = response.headers
+        self.content = response.get_data()
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+    def json(self):
+        return json.loads(self.content)
+
+
+class ApiClient(_Verbs):
+    """Requests through the Flask test client, with an optional bearer token.
+
+    The interface of `requests` that the tests use: `json=`, `data=`, `params=`, `headers=`, plus
+    `token=` and `remote_addr=` (the client's address as the server would see it). Each request runs
+    in an empty context, as on a server thread: otherwise Flask would reuse the app context a test
+    pushed (the `db_session` fixture does) and requests would share its `g`, with the signed-in user
+    and the request's database session.
+    """
+
+    def __init__(self, app):
+        self.client = app.test_client()
+
+    def request(self, method: str, path: str, token: str | None = None, headers: dict | None = None,
+                params: dict | None = None, remote_addr: str | None = None, **kwargs):
+        headers = dict(headers or {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        if params:
+            path += ("&" if "?" in path else "?") + urlencode(params, doseq=True)
+        environ = {"REMOTE_ADDR": remote_addr} if remote_addr else {}
+        response = contextvars.Context().run(
+            self.client.open,
+            path,
+            method=method,
+            headers=headers,
+            environ_base=environ,
+            buffered=True,
+            **kwargs,
+        )
+        return ClientResponse(response)
+
+
+class LiveClient(_Verbs):
+    """Real HTTP requests to the live server, with an optional bearer token."""
+
+    def __init__(self, base_url: str):
+        self.base_url = base_url
+        self.http = requests.Session()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        token: str | None = None,
+        headers: dict | None = None,
+        **kwargs,
+    ):
+        headers = dict(headers or {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return self.http.request(
+            method, self.base_url + path, headers=headers, timeout=30, **kwargs
+        )
+
+
 @pytest.fixture
-def api(live_server, connection) -> ApiClient:
-    return ApiClient(live_server)
+def api(app, connection) -> ApiClient:
+    """The JSON API through the Flask test client, inside the test's rolled-back transaction."""
+    return ApiClient(app)
+
+
+@pytest.fixture
+def live_api(live_server, connection) -> LiveClient:
+    """The JSON API over real HTTP, for what needs a server: bodies streamed in chunks."""
+    return LiveClient(live_server)
 
 
 def assert_error(response, status: int, *fields: str) -> dict:

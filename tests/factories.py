@@ -55,14 +55,23 @@ class OrganizationFactory(Base):
 
 
 class VendorFactory(OrganizationFactory):
+    """A vendor firm, verified unless a trait says `pending=True` or `suspended=True`."""
+
     kind = "vendor"
     name = factory.Sequence(lambda n: f"贵安数据标注科技有限公司{n}")
-    vendor_profile = factory.LazyAttribute(lambda o: VendorProfile(
-        seats=o.seats, headcount=o.seats + 5, certifications=list(o.certifications), clearance=o.clearance,
-        onsite_possible=o.onsite_possible, sme=True, verification_status=o.verification_status,
-        verified_at=utcnow() if o.verification_status == "verified" else None,
-        suspended_at=utcnow() if o.verification_status == "suspended" else None,
-    ))
+    vendor_profile = factory.LazyAttribute(
+        lambda o: VendorProfile(
+            seats=o.seats,
+            headcount=o.seats + 5,
+            certifications=list(o.certifications),
+            clearance=o.clearance,
+            onsite_possible=o.onsite_possible,
+            sme=True,
+            verification_status=o.verification_status,
+            verified_at=utcnow() if o.verification_status == "verified" else None,
+            suspended_at=utcnow() if o.verification_status == "suspended" else None,
+        )
+    )
 
     class Params:
         seats = 100
@@ -70,6 +79,9 @@ class VendorFactory(OrganizationFactory):
         clearance = "important"
         onsite_possible = True
         verification_status = "verified"
+        pending = factory.Trait(verification_status="pending")  # registered, not yet checked
+        verified = factory.Trait(verification_status="verified")
+        suspended = factory.Trait(verification_status="suspended")
 
 
 class OperatorFactory(OrganizationFactory):
@@ -100,9 +112,38 @@ class CapabilityFactory(Base):
     assessed_proficiency = 0.8
 
 
+def _ago(**delta):
+    return factory.LazyFunction(lambda: utcnow() - dt.timedelta(**delta))
+
+
 class OrderFactory(Base):
+    """An order, published and open for bids unless a trait names another state.
+
+    `draft`: never published. `published`: open for bids for another week. `closed`: still
+    'published', but the closing time has passed and the closing job has not run, so bidding is
+    closed by the clock and `effective_status` is 'evaluating'. `evaluating`: closed and moved on
+    by the job. `cancelled`: withdrawn after publication (add `published_at=None` for a draft that
+    was cancelled).
+    """
+
     class Meta:
         model = Order
+
+    class Params:
+        draft = factory.Trait(status="draft", published_at=None)
+        published = factory.Trait(status="published", published_at=_ago(days=1))
+        closed = factory.Trait(
+            status="published", published_at=_ago(days=10), bidding_closes_at=_ago(hours=1)
+        )
+        evaluating = factory.Trait(
+            status="evaluating",
+            published_at=_ago(days=10),
+            bidding_closes_at=_ago(days=1),
+            evaluating_at=_ago(hours=20),
+        )
+        cancelled = factory.Trait(
+            status="cancelled", published_at=_ago(days=1), cancelled_at=factory.LazyFunction(utcnow)
+        )
 
     agency = factory.SubFactory(OrganizationFactory)
     title = factory.Sequence(lambda n: f"交通卡口视频车辆标注项目{n}")
@@ -132,12 +173,14 @@ class BidFactory(Base):
     unit_price = Decimal("0.40")
     volume = factory.LazyAttribute(lambda o: o.order.volume)
     seats_committed = 20
-    proposed_finish_date = factory.LazyAttribute(lambda o: (o.order.delivery_deadline - dt.timedelta(days=5)).date())
+    proposed_finish_date = factory.LazyAttribute(
+        lambda o: (o.order.delivery_deadline - dt.timedelta(days=5)).date()
+    )
     technical_note = "双人复核，质检抽样 10%。"
 
 
 class QuestionFactory(Base):
-    """A vendor's clarification question; `QuestionFactory(answered=True)` for one already answered."""
+    """A vendor's clarification question; `QuestionFactory(answered=True)` for an answered one."""
 
     class Meta:
         model = Question
@@ -150,14 +193,16 @@ class QuestionFactory(Base):
         )
 
     order = factory.SubFactory(OrderFactory)
-    asker = factory.SubFactory(UserFactory, role="vendor", organization=factory.SubFactory(VendorFactory))
+    asker = factory.SubFactory(
+        UserFactory, role="vendor", organization=factory.SubFactory(VendorFactory)
+    )
     asked_by_id = factory.LazyAttribute(lambda o: o.asker.id)
     vendor_id = factory.LazyAttribute(lambda o: o.asker.organization_id)
     text = "被遮挡超过一半的车辆是否需要标注？"
 
 
 class ContractFactory(Base):
-    """A running contract; pass status="completed", completed_at and the outcome for a finished one."""
+    """A running contract; pass status="completed", completed_at and the outcome for a done one."""
 
     class Meta:
         model = Contract
@@ -173,8 +218,17 @@ class ContractFactory(Base):
     status = "active"
 
 
-ALL_FACTORIES = [OrganizationFactory, VendorFactory, OperatorFactory, UserFactory, CapabilityFactory,
-                 OrderFactory, BidFactory, QuestionFactory, ContractFactory]
+ALL_FACTORIES = [
+    OrganizationFactory,
+    VendorFactory,
+    OperatorFactory,
+    UserFactory,
+    CapabilityFactory,
+    OrderFactory,
+    BidFactory,
+    QuestionFactory,
+    ContractFactory,
+]
 
 
 @pytest.fixture
@@ -187,7 +241,7 @@ def factories(db_session):
 
 
 class Actors:
-    """Users of every role with live tokens, made on demand: `actors.agency`, `actors.token(user)`."""
+    """Users of every role with live tokens, made on demand: `actors.agency`, `actors.token(u)`."""
 
     def __init__(self, session):
         self.session = session

@@ -1,4 +1,4 @@
-"""A fresh, empty, migrated database beside the test database: for the demo seed and concurrency tests.
+"""A fresh, empty, migrated database beside the test one: for the demo seed and concurrency tests.
 
 The per-test rollback cannot serve them: seeding needs an empty database, and two connections
 racing for rows need rows both can see. On SQLite it is a new file; on PostgreSQL a new database

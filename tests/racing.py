@@ -48,8 +48,13 @@ def race_database_url(database_url):
 @pytest.fixture
 def race_app(race_database_url, tmp_path):
     """An app with its own engine and pool, so each racing request has its own connection."""
-    racing = create_app(settings.TestingConfig(race_database_url, INSTANCE_PATH=str(tmp_path / "instance"),
-                                               DATABASE_POOL_SIZE=RACERS + 2))
+    racing = create_app(
+        settings.TestingConfig(
+            race_database_url,
+            INSTANCE_PATH=str(tmp_path / "instance"),
+            DATABASE_POOL_SIZE=RACERS + 2,
+        )
+    )
     yield racing
     racing.extensions["market.db"].engine.dispose()
 

@@ -16,8 +16,12 @@ def test_production_without_a_secret_key_refuses_to_start(monkeypatch):
 
 
 @pytest.mark.parametrize("trusted, expected", [(1, "203.0.113.7"), (0, "127.0.0.1")])
-def test_x_forwarded_for_names_the_client_only_behind_trusted_proxies(database_url, tmp_path, trusted, expected):
-    app = create_app(settings.TestingConfig(database_url, INSTANCE_PATH=str(tmp_path), TRUSTED_PROXIES=trusted))
+def test_x_forwarded_for_names_the_client_only_behind_trusted_proxies(
+    database_url, tmp_path, trusted, expected
+):
+    app = create_app(
+        settings.TestingConfig(database_url, INSTANCE_PATH=str(tmp_path), TRUSTED_PROXIES=trusted)
+    )
     seen = {}
 
     @app.get("/_probe")

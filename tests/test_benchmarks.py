@@ -29,7 +29,14 @@ def run_script(*args: str) -> tuple[list[str], dict]:
 def test_bench_gap_reports_every_instance_and_draws_the_chart(tmp_path: Path) -> None:
     chart = tmp_path / "gap.png"
     lines, summary = run_script(
-        "scripts/bench_gap.py", "--files", "gap1", "gapa", "--time-limit", "3", "--chart", str(chart)
+        "scripts/bench_gap.py",
+        "--files",
+        "gap1",
+        "gapa",
+        "--time-limit",
+        "3",
+        "--chart",
+        str(chart),
     )
     assert summary["instances"] == 11 and summary["at_reference"] == 11
     assert summary["max_gap_pct"] == 0.0
@@ -40,7 +47,15 @@ def test_bench_gap_reports_every_instance_and_draws_the_chart(tmp_path: Path) ->
 def test_bench_scale_small_province_is_exact_on_the_splittable_part(tmp_path: Path) -> None:
     chart = tmp_path / "scale.png"
     _, summary = run_script(
-        "scripts/bench_scale.py", "--orders", "300", "--vendors", "40", "--weeks", "6", "--chart", str(chart)
+        "scripts/bench_scale.py",
+        "--orders",
+        "300",
+        "--vendors",
+        "40",
+        "--weeks",
+        "6",
+        "--chart",
+        str(chart),
     )
     assert summary["orders"] == 300 and summary["splittable_exact"] is True
     assert summary["max_capacity_excess_seat_days"] <= 1e-6

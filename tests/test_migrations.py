@@ -14,7 +14,9 @@ from market.migrations import downgrade, upgrade
 def test_the_migrated_database_matches_the_models(app):
     engine = app.extensions["market.db"].engine
     with engine.connect() as conn:
-        diffs = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+        diffs = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
+        )
     assert diffs == []
 
 

@@ -1,8 +1,7 @@
-"""The scheduler process: one active scheduler (advisory lock on PostgreSQL), thin jobs safe to run twice."""
+"""The scheduler process: one active scheduler (an advisory lock on PostgreSQL), idempotent jobs."""
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 import time
 
@@ -10,14 +9,13 @@ import pytest
 from sqlalchemy import select, text
 
 from market import scheduler
-from market.db import utcnow
 from market.notifications.models import OutboxEmail
 from market.scheduler import SchedulerLock, close_bidding_job, run, send_outbox_job
 from tests.factories import OrderFactory
 
 
 def test_closing_bidding_twice_closes_each_due_order_once(app, db_session, factories):
-    due = OrderFactory(bidding_closes_at=utcnow() - dt.timedelta(minutes=5))
+    due = OrderFactory(closed=True)
     still_open = OrderFactory()
     assert close_bidding_job(app) == 1
     assert close_bidding_job(app) == 0
@@ -27,7 +25,11 @@ def test_closing_bidding_twice_closes_each_due_order_once(app, db_session, facto
 
 
 def test_sending_the_outbox_twice_sends_each_mail_once(app, db_session):
-    db_session.add(OutboxEmail(to_address="a@example.cn", subject="投标已截止 / Bidding closed", body="order_id: 1"))
+    db_session.add(
+        OutboxEmail(
+            to_address="a@example.cn", subject="投标已截止 / Bidding closed", body="order_id: 1"
+        )
+    )
     db_session.flush()
     assert send_outbox_job(app) == 1
     assert send_outbox_job(app) == 0
@@ -39,7 +41,10 @@ def test_sending_the_outbox_twice_sends_each_mail_once(app, db_session):
 def test_on_sqlite_there_is_nothing_to_elect(app):
     if app.extensions["market.db"].engine.dialect.name != "sqlite":
         pytest.skip("the single-machine case")
-    first, second = SchedulerLock(app.extensions["market.db"].engine), SchedulerLock(app.extensions["market.db"].engine)
+    first, second = (
+        SchedulerLock(app.extensions["market.db"].engine),
+        SchedulerLock(app.extensions["market.db"].engine),
+    )
     assert first.try_acquire() and second.try_acquire()
     assert first.still_held()
     first.release()
@@ -55,7 +60,9 @@ def test_a_second_scheduler_waits_while_the_first_holds_the_lock(app):
         assert not second.try_acquire()
         stop = threading.Event()
         elected = []
-        waiter = threading.Thread(target=lambda: elected.append(second.wait(stop, retry_seconds=0.05)))
+        waiter = threading.Thread(
+            target=lambda: elected.append(second.wait(stop, retry_seconds=0.05))
+        )
         waiter.start()
         time.sleep(0.5)
         assert waiter.is_alive() and not second.held, "the standby must not become active"
@@ -102,12 +109,16 @@ def test_a_lost_lock_connection_is_noticed(app):
 def probe(monkeypatch):
     """Replace the jobs with one that records when the scheduler runs it."""
     runs = []
-    monkeypatch.setattr(scheduler, "JOBS", (("probe", lambda app: runs.append(time.monotonic()), "PROBE", 1),))
+    monkeypatch.setattr(
+        scheduler, "JOBS", (("probe", lambda app: runs.append(time.monotonic()), "PROBE", 1),)
+    )
     return runs
 
 
 def _start(app, stop):
-    thread = threading.Thread(target=run, args=(app,), kwargs={"standby_seconds": 0.05, "stop": stop})
+    thread = threading.Thread(
+        target=run, args=(app,), kwargs={"standby_seconds": 0.05, "stop": stop}
+    )
     thread.start()
     return thread
 

@@ -18,7 +18,9 @@ def test_login_returns_a_token_that_identifies_the_user(api, actors):
 
 
 def test_wrong_password_is_401_in_the_error_shape(api, actors):
-    response = api.post("/api/v1/auth/tokens", json={"email": actors.agency.email, "password": "nope"})
+    response = api.post(
+        "/api/v1/auth/tokens", json={"email": actors.agency.email, "password": "nope"}
+    )
     assert_error(response, 401)
 
 
@@ -43,11 +45,16 @@ def test_repeated_failed_logins_are_throttled_and_audited(api, actors, db_sessio
 
     email = actors.vendor.email
     for _ in range(5):
-        assert api.post("/api/v1/auth/tokens", json={"email": email, "password": "wrong"}).status_code == 401
+        assert (
+            api.post("/api/v1/auth/tokens", json={"email": email, "password": "wrong"}).status_code
+            == 401
+        )
     throttled = api.post("/api/v1/auth/tokens", json={"email": email, "password": PASSWORD})
     assert_error(throttled, 429)
     assert "Retry-After" in throttled.headers
-    actions = db_session.scalars(select(AuditEvent.action).where(AuditEvent.object_type == "login")).all()
+    actions = db_session.scalars(
+        select(AuditEvent.action).where(AuditEvent.object_type == "login")
+    ).all()
     assert actions.count("auth.login_failed") == 5
     assert "auth.login_throttled" in actions
 
@@ -57,7 +64,9 @@ def test_login_with_missing_fields_is_422(api):
 
 
 def test_malformed_json_is_400(api):
-    response = api.post("/api/v1/auth/tokens", data="{not json", headers={"Content-Type": "application/json"})
+    response = api.post(
+        "/api/v1/auth/tokens", data="{not json", headers={"Content-Type": "application/json"}
+    )
     assert_error(response, 400)
 
 
@@ -74,15 +83,39 @@ def test_every_response_carries_a_request_id(api):
     assert echoed.headers["X-Request-ID"] == "abc-123"
 
 
+def test_an_unsafe_incoming_request_id_is_replaced_by_a_new_one(api):
+    first = api.get("/healthz", headers={"X-Request-ID": "abc 123; drop"}).headers["X-Request-ID"]
+    second = api.get("/healthz", headers={"X-Request-ID": "abc 123; drop"}).headers["X-Request-ID"]
+    assert first and "drop" not in first and first != second
+
+
 def test_readyz_reports_the_database(api):
     assert api.get("/readyz").json() == {"status": "ok", "database": "ok"}
 
 
-def test_failed_logins_from_one_address_across_accounts_are_throttled_at_a_higher_limit(api, actors, app, monkeypatch):
+def test_failed_logins_from_one_address_across_accounts_are_throttled_at_a_higher_limit(
+    api, actors, app, monkeypatch
+):
     monkeypatch.setitem(app.config, "LOGIN_MAX_FAILURES_PER_ADDRESS", 3)
     for n in range(3):
         api.post("/api/v1/auth/tokens", json={"email": f"nobody{n}@example.cn", "password": "x"})
-    assert_error(api.post("/api/v1/auth/tokens", json={"email": actors.agency.email, "password": PASSWORD}), 429)
+    assert_error(
+        api.post("/api/v1/auth/tokens", json={"email": actors.agency.email, "password": PASSWORD}),
+        429,
+    )
+
+
+def test_failed_logins_from_another_address_do_not_count_against_this_one(
+    api, actors, app, monkeypatch
+):
+    monkeypatch.setitem(app.config, "LOGIN_MAX_FAILURES_PER_ADDRESS", 3)
+    for n in range(3):
+        api.post("/api/v1/auth/tokens", json={"email": f"nobody{n}@example.cn", "password": "x"},
+                 remote_addr="198.51.100.7")
+    login = {"email": actors.agency.email, "password": PASSWORD}
+    assert_error(api.post("/api/v1/auth/tokens", json=login, remote_addr="198.51.100.7"), 429)
+    ok = api.post("/api/v1/auth/tokens", json=login, remote_addr="198.51.100.8")
+    assert ok.status_code == 201, ok.text
 
 
 def test_a_few_failures_of_others_do_not_lock_out_the_address(api, actors):

@@ -71,7 +71,11 @@ def test_a_duplicate_email_is_409_whatever_its_case(api, actors):
 
 
 def test_an_unknown_organisation_is_422_naming_the_field(api, actors):
-    assert_error(api.post(URL, json=new_user(999999), token=actors.token(actors.admin)), 422, "organization_id")
+    assert_error(
+        api.post(URL, json=new_user(999999), token=actors.token(actors.admin)),
+        422,
+        "organization_id",
+    )
 
 
 @pytest.mark.parametrize("overrides, field", [
@@ -108,11 +112,15 @@ def test_users_need_a_login(api, actors):
 
 def test_admin_lists_users_with_filters(api, actors):
     vendor, agency, admin = actors.vendor, actors.agency, actors.admin
-    colleague = actors.user("vendor", vendor.organization, name="王芳", email="wang.fang@example.cn")
+    colleague = actors.user(
+        "vendor", vendor.organization, name="王芳", email="wang.fang@example.cn"
+    )
     token = actors.token(admin)
 
     everyone = api.get(URL, token=token).json()
-    assert [u["id"] for u in everyone["items"]] == sorted([vendor.id, agency.id, admin.id, colleague.id])
+    assert [u["id"] for u in everyone["items"]] == sorted(
+        [vendor.id, agency.id, admin.id, colleague.id]
+    )
     assert everyone["meta"]["total"] == 4
 
     vendors = api.get(URL, params={"role": "vendor"}, token=token).json()
@@ -130,7 +138,8 @@ def test_admin_lists_users_with_filters(api, actors):
 def test_user_search_wildcards_are_taken_literally(api, actors):
     actors.user("vendor", actors.vendor.organization, email="a_b@example.cn")
     token = actors.token(actors.admin)
-    assert [u["email"] for u in api.get(URL, params={"q": "_"}, token=token).json()["items"]] == ["a_b@example.cn"]
+    underscore = api.get(URL, params={"q": "_"}, token=token).json()["items"]
+    assert [u["email"] for u in underscore] == ["a_b@example.cn"]
     assert api.get(URL, params={"q": "%"}, token=token).json()["items"] == []
 
 

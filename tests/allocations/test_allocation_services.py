@@ -1,4 +1,4 @@
-"""The matching and approval services refuse the wrong actor themselves, whichever page or API calls them."""
+"""The matching and approval services refuse the wrong actor themselves, whoever calls them."""
 
 from __future__ import annotations
 
@@ -47,7 +47,9 @@ def test_only_coordinators_set_the_scoring_policy(db_session, actors, role):
 
 
 @pytest.mark.parametrize("role", ["agency", "vendor"])
-def test_only_coordinators_and_administrators_read_match_runs(db_session, app, actors, market, role):
+def test_only_coordinators_and_administrators_read_match_runs(
+    db_session, app, actors, market, role
+):
     run = _run(db_session, app, actors.coordinator)
     with pytest.raises(Forbidden):
         runs.list_runs(actor=getattr(actors, role))

@@ -10,23 +10,31 @@ from market.bids.models import Bid
 from market.contracts.models import Contract
 from market.notifications.models import Notification
 from market.organizations.models import Organization
-from tests.allocations.conftest import capable_vendor, closed_order
+from tests.allocations.conftest import capable_vendor, evaluating_order
 from tests.conftest import assert_error
 from tests.factories import BidFactory
 
 
 def _proposals(api, actors, order_id):
     run = api.post("/api/v1/match-runs", json={}, token=actors.token(actors.coordinator)).json()
-    items = api.get("/api/v1/allocations", params={"run_id": run["id"], "order_id": order_id, "status": "proposed"},
-                    token=actors.token(actors.coordinator)).json()["items"]
+    items = api.get(
+        "/api/v1/allocations",
+        params={"run_id": run["id"], "order_id": order_id, "status": "proposed"},
+        token=actors.token(actors.coordinator),
+    ).json()["items"]
     return run, items
 
 
-def test_approving_awards_the_bid_creates_the_contract_and_awards_a_covered_order(api, actors, market, db_session):
+def test_approving_awards_the_bid_creates_the_contract_and_awards_a_covered_order(
+    api, actors, market, db_session
+):
     whole = market["whole"]
     _run, (proposal,) = _proposals(api, actors, whole.id)
-    response = api.post(f"/api/v1/allocations/{proposal['id']}/approve", json={"reason": "综合评分最高"},
-                        token=actors.token(actors.coordinator))
+    response = api.post(
+        f"/api/v1/allocations/{proposal['id']}/approve",
+        json={"reason": "综合评分最高"},
+        token=actors.token(actors.coordinator),
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["allocation"]["status"] == "approved"
@@ -36,10 +44,18 @@ def test_approving_awards_the_bid_creates_the_contract_and_awards_a_covered_orde
     assert db_session.get(Bid, proposal["bid_id"]).status == "awarded"
     order = api.get(f"/api/v1/orders/{whole.id}", token=actors.token(market["agency"])).json()
     assert order["status"] == "awarded"
-    others = db_session.scalars(select(Bid.status).where(Bid.order_id == whole.id, Bid.id != proposal["bid_id"])).all()
+    others = db_session.scalars(
+        select(Bid.status).where(Bid.order_id == whole.id, Bid.id != proposal["bid_id"])
+    ).all()
     assert others and set(others) == {"rejected"}
     actions = set(db_session.scalars(select(AuditEvent.action)))
-    assert {"allocation.approved", "bid.awarded", "contract.created", "order.awarded", "bid.rejected"} <= actions
+    assert {
+        "allocation.approved",
+        "bid.awarded",
+        "contract.created",
+        "order.awarded",
+        "bid.rejected",
+    } <= actions
     kinds = set(db_session.scalars(select(Notification.kind)))
     assert {"allocation.approved", "order.awarded", "bid.rejected"} <= kinds
     contracts = api.get("/api/v1/contracts", token=actors.token(market["agency"])).json()["items"]
@@ -65,7 +81,7 @@ def test_only_coordinators_decide(api, actors, market):
 
 def test_a_coordinator_never_decides_on_an_order_of_their_own_organisation(api, actors, db_session):
     coordinator = actors.coordinator
-    own = closed_order(coordinator.organization, title="平台自有订单")
+    own = evaluating_order(coordinator.organization, title="平台自有订单")
     BidFactory(order=own, vendor=capable_vendor(), unit_price=own.budget_ceiling / own.volume / 2)
     db_session.flush()
     _run, (proposal,) = _proposals(api, actors, own.id)
@@ -75,16 +91,33 @@ def test_a_coordinator_never_decides_on_an_order_of_their_own_organisation(api, 
                     token=actors.token(colleague)).status_code in (200, 403)
 
 
-def test_rejecting_needs_a_reason_and_keeps_the_pair_out_of_later_runs(api, actors, market, db_session):
+def test_rejecting_needs_a_reason_and_keeps_the_pair_out_of_later_runs(
+    api, actors, market, db_session
+):
     token = actors.token(actors.coordinator)
     _run, (proposal,) = _proposals(api, actors, market["whole"].id)
-    assert_error(api.post(f"/api/v1/allocations/{proposal['id']}/reject", json={}, token=token), 422, "reason")
-    assert_error(api.post(f"/api/v1/allocations/{proposal['id']}/reject", json={"reason": " \t "}, token=token),
-                 422, "reason")
-    rejected = api.post(f"/api/v1/allocations/{proposal['id']}/reject", json={"reason": "该企业近期质检不合格"},
-                        token=token)
+    assert_error(
+        api.post(f"/api/v1/allocations/{proposal['id']}/reject", json={}, token=token),
+        422,
+        "reason",
+    )
+    assert_error(
+        api.post(
+            f"/api/v1/allocations/{proposal['id']}/reject", json={"reason": " \t "}, token=token
+        ),
+        422,
+        "reason",
+    )
+    rejected = api.post(
+        f"/api/v1/allocations/{proposal['id']}/reject",
+        json={"reason": "该企业近期质检不合格"},
+        token=token,
+    )
     assert rejected.status_code == 200, rejected.text
-    assert rejected.json()["status"] == "rejected" and rejected.json()["reason"] == "该企业近期质检不合格"
+    assert (
+        rejected.json()["status"] == "rejected"
+        and rejected.json()["reason"] == "该企业近期质检不合格"
+    )
     _run2, (second,) = _proposals(api, actors, market["whole"].id)
     assert second["vendor_id"] != proposal["vendor_id"]
     excluded = next(c for c in second["competing"] if c["vendor_id"] == proposal["vendor_id"])
@@ -108,7 +141,9 @@ def test_unknown_allocation_is_404(api, actors):
     assert_error(api.post("/api/v1/allocations/999999/approve", json={"reason": "综合评分最高"}, token=actors.token(actors.coordinator)), 404)
 
 
-def test_cancelling_an_order_rejects_its_live_bids_and_closes_its_proposals(api, actors, market, db_session):
+def test_cancelling_an_order_rejects_its_live_bids_and_closes_its_proposals(
+    api, actors, market, db_session
+):
     split = market["split"]
     _run, proposals = _proposals(api, actors, split.id)
     assert proposals
@@ -118,36 +153,51 @@ def test_cancelling_an_order_rejects_its_live_bids_and_closes_its_proposals(api,
     db_session.expire_all()
     statuses = set(db_session.scalars(select(Bid.status).where(Bid.order_id == split.id)))
     assert statuses == {"rejected"}
-    assert set(db_session.scalars(select(Allocation.status).where(Allocation.order_id == split.id))) == {"superseded"}
+    assert set(
+        db_session.scalars(select(Allocation.status).where(Allocation.order_id == split.id))
+    ) == {"superseded"}
 
 
 def test_an_order_with_an_approved_match_cannot_be_cancelled(api, actors, db_session):
-    order = closed_order(actors.agency.organization, splittable=True, volume=20000)
+    order = evaluating_order(actors.agency.organization, splittable=True, volume=20000)
     for _ in range(2):  # two half offers: approving one leaves the order under evaluation
-        BidFactory(order=order, vendor=capable_vendor(), unit_price=order.budget_ceiling / order.volume / 2,
-                   volume=10000)
+        BidFactory(
+            order=order,
+            vendor=capable_vendor(),
+            unit_price=order.budget_ceiling / order.volume / 2,
+            volume=10000,
+        )
     db_session.flush()
     token = actors.token(actors.coordinator)
     _run, proposals = _proposals(api, actors, order.id)
     assert len(proposals) == 2
     assert api.post(f"/api/v1/allocations/{proposals[0]['id']}/approve", json={"reason": "综合评分最高"}, token=token).status_code == 200
     assert api.get(f"/api/v1/orders/{order.id}", token=token).json()["status"] == "evaluating"
-    refused = assert_error(api.post(f"/api/v1/orders/{order.id}/cancel", json={"reason": "x"}, token=token), 409)
+    refused = assert_error(
+        api.post(f"/api/v1/orders/{order.id}/cancel", json={"reason": "x"}, token=token), 409
+    )
     assert "approved" in refused["message"]
 
 
-def test_a_proposal_of_a_vendor_suspended_since_the_run_cannot_be_approved(api, actors, market, db_session):
+def test_a_proposal_of_a_vendor_suspended_since_the_run_cannot_be_approved(
+    api, actors, market, db_session
+):
     _run, (proposal,) = _proposals(api, actors, market["whole"].id)
     token = actors.token(actors.coordinator)
-    suspended = api.post(f"/api/v1/organizations/{proposal['vendor_id']}/suspend", json={"reason": "资质过期"},
-                         token=token)
+    suspended = api.post(
+        f"/api/v1/organizations/{proposal['vendor_id']}/suspend",
+        json={"reason": "资质过期"},
+        token=token,
+    )
     assert suspended.status_code == 200, suspended.text
     db_session.expire_all()
     assert db_session.get(Allocation, proposal["id"]).status == "superseded"
     assert_error(api.post(f"/api/v1/allocations/{proposal['id']}/approve", json={"reason": "综合评分最高"}, token=token), 409)
 
 
-def test_a_proposal_whose_delivery_deadline_has_passed_cannot_be_approved(api, actors, market, db_session):
+def test_a_proposal_whose_delivery_deadline_has_passed_cannot_be_approved(
+    api, actors, market, db_session
+):
     import datetime as dt
 
     from market.db import utcnow

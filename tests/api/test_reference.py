@@ -19,7 +19,8 @@ def test_the_root_says_what_the_service_is_and_links_what_anyone_can_use(client)
     links = re.findall(r'href="([^"]+)"', page.text)
     assert {"/api/v1/directory", "/api/v1/directory.csv", "/api/v1/docs", "/api/v1/openapi.json"} <= set(links)
     for link in links:
-        assert client.get(link).status_code == 200, link
+        with client.get(link) as response:
+            assert response.status_code == 200, link
 
 
 def test_the_root_answers_json_to_a_client_that_asks_for_it(client):
@@ -33,10 +34,11 @@ def test_the_api_reference_loads_every_asset_from_the_app(client):
     assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
     assert assets and all(asset.startswith("/api/v1/docs/assets/") for asset in assets), assets
     for asset in assets:
-        response = client.get(asset)
-        assert response.status_code == 200 and len(response.data) > 1000, asset
+        with client.get(asset) as response:  # a file response: closed, or its file stays open
+            assert response.status_code == 200 and len(response.data) > 1000, asset
 
 
 def test_an_asset_outside_the_bundle_is_404(client):
-    assert client.get("/api/v1/docs/assets/../../../etc/passwd").status_code == 404
-    assert client.get("/api/v1/docs/assets/nothing-here.js").status_code == 404
+    for path in ("/api/v1/docs/assets/../../../etc/passwd", "/api/v1/docs/assets/nothing-here.js"):
+        with client.get(path) as response:
+            assert response.status_code == 404

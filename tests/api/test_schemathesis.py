@@ -4,11 +4,11 @@ No generated request, valid or not, may get a 5xx, a status or content type the 
 declare, or a body that does not match the declared response schema. New endpoints are picked up
 from the document as they are added.
 
-As an administrator every phase runs: the schema's examples, the coverage phase (boundaries, missing
-and wrong-typed fields: the input is checked before the role, so once is enough) and random valid and
-invalid requests. As the other roles and without a login, only random valid requests: what differs per
-role is what the services do with input that passed validation. MARKET_FUZZ_EXAMPLES sets the random
-requests per operation and role (default 30).
+As an administrator every phase runs: the schema's examples, the coverage phase (boundaries,
+missing and wrong-typed fields: the input is checked before the role, so once is enough) and random
+valid and invalid requests. As the other roles and without a login, only random valid requests: what
+differs per role is what the services do with input that passed validation. MARKET_FUZZ_EXAMPLES
+sets the random requests per operation and role (default 30).
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
-    content_type_conformance, response_schema_conformance, status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
 )
 from sqlalchemy import select
 
@@ -33,26 +35,39 @@ from market.db import Base
 from market.notifications.services import notify
 from tests.conftest import outer_transaction
 from tests.factories import (
-    ALL_FACTORIES, BidFactory, CapabilityFactory, ContractFactory, OperatorFactory, OrderFactory,
-    OrganizationFactory, QuestionFactory, UserFactory, VendorFactory,
+    ALL_FACTORIES,
+    BidFactory,
+    CapabilityFactory,
+    ContractFactory,
+    OperatorFactory,
+    OrderFactory,
+    OrganizationFactory,
+    QuestionFactory,
+    UserFactory,
+    VendorFactory,
 )
 
 pytestmark = pytest.mark.slow
 
 EXAMPLES = int(os.environ.get("MARKET_FUZZ_EXAMPLES", "30"))
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
 
 
 @pytest.fixture(scope="module")
 def fuzz_connection(app):
-    """One outer transaction for the whole run: the generated requests add to it, the end rolls it back."""
+    """One outer transaction for the whole run: the requests add to it, the end rolls it back."""
     with outer_transaction(app) as conn:
         yield conn
 
 
 @pytest.fixture(scope="module")
 def fuzz_world(app, fuzz_connection):
-    """A user of every role and some objects of theirs (orders, a bid, a question, a contract) to find."""
+    """A user of every role and objects of theirs to find: orders, a bid, a question, a contract."""
     # No app context is pushed here: Flask reuses a pushed context for requests in the same thread,
     # which would share `g` (the signed-in user, the session) between requests.
     session = app.extensions["market.db"].sessionmaker()
@@ -63,14 +78,14 @@ def fuzz_world(app, fuzz_connection):
         agency_org = OrganizationFactory()
         vendor_org = VendorFactory()
         CapabilityFactory(vendor=vendor_org.vendor_profile)
-        VendorFactory(verification_status="pending")
+        VendorFactory(pending=True)
         users = {
             "admin": UserFactory(role="admin", organization=operator),
             "coordinator": UserFactory(role="coordinator", organization=operator),
             "agency": UserFactory(role="agency", organization=agency_org),
             "vendor": UserFactory(role="vendor", organization=vendor_org),
         }
-        OrderFactory(agency=agency_org, status="draft", published_at=None)
+        OrderFactory(draft=True, agency=agency_org)
         published = OrderFactory(agency=agency_org)
         BidFactory(order=published, vendor=vendor_org)
         QuestionFactory(order=published, asker=users["vendor"])
@@ -89,10 +104,10 @@ ID_TABLES = {"org_id": "organizations", "run_id": "match_runs"}
 
 
 def aim_at_existing_objects(case, session) -> None:
-    """Point the even generated path ids at objects that exist, so that requests also get past the 404.
+    """Point the even generated path ids at objects that exist, so requests also get past the 404.
 
-    Deterministic in the generated value, so Hypothesis can still replay and shrink a failure; the odd
-    ids and the out-of-range ones of the coverage phase are sent as generated.
+    Deterministic in the generated value, so Hypothesis can still replay and shrink a failure; the
+    odd ids and the out-of-range ones of the coverage phase are sent as generated.
     """
     for name, value in (case.path_parameters or {}).items():
         table = Base.metadata.tables.get(ID_TABLES.get(name, f"{name.removesuffix('_id')}s"))
@@ -104,12 +119,14 @@ def aim_at_existing_objects(case, session) -> None:
 
 
 def _openapi_document() -> dict:
-    """The app's OpenAPI document, built from the code alone, so the tests can be collected per operation.
+    """The app's OpenAPI document, built from the code alone, so tests are collected per operation.
 
-    The document does not depend on the database, so a throwaway app on an unopened in-memory database
-    gives the same document as the app under test.
+    The document does not depend on the database, so a throwaway app on an unopened in-memory
+    database gives the same document as the app under test.
     """
-    app = create_app(market_settings.TestingConfig("sqlite://", INSTANCE_PATH=tempfile.gettempdir()))
+    app = create_app(
+        market_settings.TestingConfig("sqlite://", INSTANCE_PATH=tempfile.gettempdir())
+    )
     with app.test_client() as client:
         return client.get("/api/v1/openapi.json").get_json()
 
@@ -118,12 +135,22 @@ DOCUMENT = _openapi_document()
 every_phase = schemathesis.openapi.from_dict(DOCUMENT, config=schemathesis.Config.from_dict({
     "phases": {"stateful": {"enabled": False}},
 }))
-valid_requests = schemathesis.openapi.from_dict(DOCUMENT, config=schemathesis.Config.from_dict({
-    "phases": {"examples": {"enabled": False}, "coverage": {"enabled": False}, "stateful": {"enabled": False}},
-    "generation": {"mode": "positive"},
-}))
-FUZZ_SETTINGS = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck),
-                         print_blob=True)
+valid_requests = schemathesis.openapi.from_dict(
+    DOCUMENT,
+    config=schemathesis.Config.from_dict(
+        {
+            "phases": {
+                "examples": {"enabled": False},
+                "coverage": {"enabled": False},
+                "stateful": {"enabled": False},
+            },
+            "generation": {"mode": "positive"},
+        }
+    ),
+)
+FUZZ_SETTINGS = settings(
+    max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), print_blob=True
+)
 
 
 @pytest.fixture
@@ -144,16 +171,20 @@ def send(live_server, fuzz_world):
     return send_as
 
 
-# Parametrized by role even for one role: under pytest 9 that is what puts the operation in the test id.
+# Parametrized by role even for one role: under pytest 9 that puts the operation in the test id.
 @pytest.mark.parametrize("role", ["admin"])
 @FUZZ_SETTINGS
 @every_phase.parametrize()
-def test_no_request_by_an_administrator_gets_a_server_error_or_an_undocumented_response(case, send, role):
+def test_no_request_by_an_administrator_gets_a_server_error_or_an_undocumented_response(
+    case, send, role
+):
     send(role, case)
 
 
 @pytest.mark.parametrize("role", ["coordinator", "agency", "vendor", "anonymous"])
 @FUZZ_SETTINGS
 @valid_requests.parametrize()
-def test_no_valid_request_by_another_role_gets_a_server_error_or_an_undocumented_response(case, send, role):
+def test_no_valid_request_by_another_role_gets_a_server_error_or_an_undocumented_response(
+    case, send, role
+):
     send(role, case)

@@ -10,7 +10,7 @@ from market.audit import services as audit
 from tests.conftest import assert_error
 from tests.factories import OrganizationFactory, VendorFactory
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 URL = "/api/v1/audit-events"
 
 
@@ -26,15 +26,28 @@ class Trail:
         start = dt.datetime(2030, 1, 1, 0, 0, tzinfo=UTC)
 
         def event(action, minutes, *, actor, object_type, object_id, organization_id):
-            return audit.record(session, action, actor=actor, object_type=object_type, object_id=object_id,
-                                organization_id=organization_id, data={"n": minutes},
-                                occurred_at=start + dt.timedelta(minutes=minutes))
+            return audit.record(
+                session,
+                action,
+                actor=actor,
+                object_type=object_type,
+                object_id=object_id,
+                organization_id=organization_id,
+                data={"n": minutes},
+                occurred_at=start + dt.timedelta(minutes=minutes),
+            )
 
         agency_org = self.agency.organization_id
         vendor_org = self.vendor.organization_id
         # The coordinator acts on the vendor: the vendor's object, so the vendor sees it.
-        self.vendor_verified = event("vendor.verified", 0, actor=self.coordinator, object_type="vendor",
-                                     object_id=vendor_org, organization_id=vendor_org)
+        self.vendor_verified = event(
+            "vendor.verified",
+            0,
+            actor=self.coordinator,
+            object_type="vendor",
+            object_id=vendor_org,
+            organization_id=vendor_org,
+        )
         # Our agency publishes an order of its own.
         self.order_published = event("order.published", 10, actor=self.agency, object_type="order",
                                      object_id=501, organization_id=agency_org)
@@ -42,20 +55,38 @@ class Trail:
         self.bid_submitted = event("bid.submitted", 20, actor=self.vendor, object_type="bid",
                                    object_id=601, organization_id=self.other_agency.organization_id)
         # Another agency cancels its own order: none of our business.
-        self.order_cancelled = event("order.cancelled", 30, actor=self.other_agency, object_type="order",
-                                     object_id=502, organization_id=self.other_agency.organization_id)
+        self.order_cancelled = event(
+            "order.cancelled",
+            30,
+            actor=self.other_agency,
+            object_type="order",
+            object_id=502,
+            organization_id=self.other_agency.organization_id,
+        )
         # The scheduler (no actor) closes bidding on our agency's order.
         self.order_evaluating = event("order.evaluating", 40, actor=None, object_type="order",
                                       object_id=501, organization_id=agency_org)
         # Another vendor's suspension.
-        self.other_suspended = event("vendor.suspended", 50, actor=self.coordinator, object_type="vendor",
-                                     object_id=self.other_vendor_org.id, organization_id=self.other_vendor_org.id)
+        self.other_suspended = event(
+            "vendor.suspended",
+            50,
+            actor=self.coordinator,
+            object_type="vendor",
+            object_id=self.other_vendor_org.id,
+            organization_id=self.other_vendor_org.id,
+        )
         session.flush()
 
     @property
     def all(self):
-        return [self.vendor_verified, self.order_published, self.bid_submitted, self.order_cancelled,
-                self.order_evaluating, self.other_suspended]
+        return [
+            self.vendor_verified,
+            self.order_published,
+            self.bid_submitted,
+            self.order_cancelled,
+            self.order_evaluating,
+            self.other_suspended,
+        ]
 
 
 @pytest.fixture
@@ -80,21 +111,29 @@ def test_staff_see_every_event_newest_first(api, actors, trail, role):
 
 def test_agency_sees_its_own_organisations_events_only(api, actors, trail):
     token = actors.token(trail.agency)
-    assert ids(api.get(URL, token=token)) == newest_first(trail.order_published, trail.order_evaluating)
+    assert ids(api.get(URL, token=token)) == newest_first(
+        trail.order_published, trail.order_evaluating
+    )
 
 
 def test_vendor_sees_events_on_its_firm_and_its_own_actions(api, actors, trail):
     token = actors.token(trail.vendor)
-    assert ids(api.get(URL, token=token)) == newest_first(trail.vendor_verified, trail.bid_submitted)
+    assert ids(api.get(URL, token=token)) == newest_first(
+        trail.vendor_verified, trail.bid_submitted
+    )
 
 
 def test_another_agency_sees_its_order_and_the_bid_on_it(api, actors, trail):
     token = actors.token(trail.other_agency)
-    assert ids(api.get(URL, token=token)) == newest_first(trail.bid_submitted, trail.order_cancelled)
+    assert ids(api.get(URL, token=token)) == newest_first(
+        trail.bid_submitted, trail.order_cancelled
+    )
 
 
 def test_an_event_carries_who_did_what_to_which_object(api, actors, trail):
-    body = api.get(URL, params={"action": "vendor.verified"}, token=actors.token(trail.vendor)).json()
+    body = api.get(
+        URL, params={"action": "vendor.verified"}, token=actors.token(trail.vendor)
+    ).json()
     assert body["items"] == [{
         "id": trail.vendor_verified.id,
         "occurred_at": "2030-01-01T08:00:00+08:00",
@@ -110,23 +149,49 @@ def test_an_event_carries_who_did_what_to_which_object(api, actors, trail):
     }]
 
 
+CLIENT = "198.51.100.23"  # a documentation address, so it cannot be mistaken for a default
+
+
 def test_the_address_of_the_request_is_shown_to_staff_only(api, actors):
     vendor_token = actors.token(actors.vendor)
     org_id = actors.vendor.organization_id
-    response = api.patch(f"/api/v1/organizations/{org_id}", json={"description": "双人复核"}, token=vendor_token)
+    response = api.patch(
+        f"/api/v1/organizations/{org_id}",
+        json={"description": "双人复核"},
+        token=vendor_token,
+        remote_addr=CLIENT,
+    )
     assert response.status_code == 200, response.text
     query = {"action": "organization.updated", "object_id": org_id}
     [seen_by_admin] = api.get(URL, params=query, token=actors.token(actors.admin)).json()["items"]
     [seen_by_vendor] = api.get(URL, params=query, token=vendor_token).json()["items"]
-    assert seen_by_admin["ip_address"] == "127.0.0.1"
+    assert seen_by_admin["ip_address"] == CLIENT
     assert seen_by_vendor["ip_address"] is None
-    assert seen_by_admin["request_id"] == seen_by_vendor["request_id"] == response.headers["X-Request-ID"]
+    assert (
+        seen_by_admin["request_id"]
+        == seen_by_vendor["request_id"]
+        == response.headers["X-Request-ID"]
+    )
+
+
+def test_a_forged_x_forwarded_for_is_not_recorded_when_no_proxy_is_trusted(api, actors):
+    org_id = actors.vendor.organization_id
+    response = api.patch(f"/api/v1/organizations/{org_id}", json={"description": "双人复核"},
+                         token=actors.token(actors.vendor), remote_addr=CLIENT,
+                         headers={"X-Forwarded-For": "203.0.113.7"})
+    assert response.status_code == 200, response.text
+    query = {"action": "organization.updated", "object_id": org_id}
+    [event] = api.get(URL, params=query, token=actors.token(actors.admin)).json()["items"]
+    assert event["ip_address"] == CLIENT
 
 
 def test_a_change_made_through_the_api_appears_in_the_trail_of_its_organisation(api, actors):
-    vendor = actors.user("vendor", VendorFactory(verification_status="pending"))
-    response = api.post(f"/api/v1/organizations/{vendor.organization_id}/verify", json={"reason": "资料齐全"},
-                        token=actors.token(actors.coordinator))
+    vendor = actors.user("vendor", VendorFactory(pending=True))
+    response = api.post(
+        f"/api/v1/organizations/{vendor.organization_id}/verify",
+        json={"reason": "资料齐全"},
+        token=actors.token(actors.coordinator),
+    )
     assert response.status_code == 200, response.text
     [event] = api.get(URL, token=actors.token(vendor)).json()["items"]
     assert event["action"] == "vendor.verified"
@@ -148,13 +213,16 @@ def test_filter_by_actor(api, actors, trail):
 
 def test_filter_by_exact_action(api, actors, trail):
     token = actors.token(actors.admin)
-    assert ids(api.get(URL, params={"action": "order.cancelled"}, token=token)) == [trail.order_cancelled.id]
+    cancelled = api.get(URL, params={"action": "order.cancelled"}, token=token)
+    assert ids(cancelled) == [trail.order_cancelled.id]
 
 
 def test_an_action_ending_in_a_dot_is_a_prefix(api, actors, trail):
     token = actors.token(actors.admin)
     found = ids(api.get(URL, params={"action": "order."}, token=token))
-    assert found == newest_first(trail.order_published, trail.order_cancelled, trail.order_evaluating)
+    assert found == newest_first(
+        trail.order_published, trail.order_cancelled, trail.order_evaluating
+    )
 
 
 def test_an_action_without_a_dot_is_not_a_prefix(api, actors, trail):
@@ -193,7 +261,9 @@ def test_the_trail_is_paginated(api, actors, trail):
 
 def test_a_window_that_ends_before_it_starts_is_422(api, actors):
     params = {"occurred_after": "2030-01-02T00:00:00", "occurred_before": "2030-01-01T00:00:00"}
-    assert_error(api.get(URL, params=params, token=actors.token(actors.admin)), 422, "occurred_after")
+    assert_error(
+        api.get(URL, params=params, token=actors.token(actors.admin)), 422, "occurred_after"
+    )
 
 
 @pytest.mark.parametrize("params, field", [
@@ -233,12 +303,21 @@ def test_bid_events_stay_sealed_from_coordinators_until_bidding_closes(api, acto
 
     order = OrderFactory(agency=actors.agency.organization)
     vendor = actors.vendor
-    body = {"unit_price": "0.35", "volume": order.volume, "seats_committed": 20,
-            "proposed_finish_date": (order.delivery_deadline - dt.timedelta(days=5)).date().isoformat()}
+    body = {
+        "unit_price": "0.35",
+        "volume": order.volume,
+        "seats_committed": 20,
+        "proposed_finish_date": (order.delivery_deadline - dt.timedelta(days=5)).date().isoformat(),
+    }
     bid = api.post(f"/api/v1/orders/{order.id}/bids", json=body, token=actors.token(vendor))
     assert bid.status_code == 201, bid.text
     query = {"object_type": "bid", "object_id": bid.json()["id"]}
-    assert api.get("/api/v1/audit-events", params=query, token=actors.token(actors.coordinator)).json()["items"] == []
+    assert (
+        api.get(
+            "/api/v1/audit-events", params=query, token=actors.token(actors.coordinator)
+        ).json()["items"]
+        == []
+    )
     assert api.get("/api/v1/audit-events", params=query, token=actors.token(vendor)).json()["items"]
     order.bidding_closes_at = utcnow() - dt.timedelta(minutes=1)
     db_session.flush()

@@ -6,7 +6,6 @@ import datetime as dt
 
 import pytest
 
-from market.db import utcnow
 from tests.factories import OrderFactory
 
 
@@ -31,7 +30,5 @@ def order(actors):
 
 @pytest.fixture
 def closed_order(actors):
-    """An order whose closing time has passed but which is still 'published': the job never ran."""
-    now = utcnow()
-    return OrderFactory(agency=actors.agency.organization, published_at=now - dt.timedelta(days=10),
-                        bidding_closes_at=now - dt.timedelta(hours=1))
+    """An order closed for bids by the clock but still 'published': the closing job never ran."""
+    return OrderFactory(closed=True, agency=actors.agency.organization)

@@ -27,15 +27,24 @@ from tests.factories import BidFactory, OrderFactory
 from tests.racing import RACERS, Committed, all_at_once
 
 
-
 def _bid_row(order, vendor, status="submitted", **extra) -> Bid:
-    return Bid(order_id=order.id, vendor_id=vendor.id, unit_price=Decimal("0.40"), volume=order.volume,
-               seats_committed=10, proposed_finish_date=order.delivery_deadline.date(), status=status, **extra)
+    return Bid(
+        order_id=order.id,
+        vendor_id=vendor.id,
+        unit_price=Decimal("0.40"),
+        volume=order.volume,
+        seats_committed=10,
+        proposed_finish_date=order.delivery_deadline.date(),
+        status=status,
+        **extra,
+    )
 
 
 # The constraint itself, on SQLite and PostgreSQL alike
 
-def test_two_live_bids_of_one_firm_on_one_order_break_the_database_constraint(db_session, factories):
+def test_two_live_bids_of_one_firm_on_one_order_break_the_database_constraint(
+    db_session, factories
+):
     bid = BidFactory()
     with pytest.raises(IntegrityError, match="(?i)unique|uq_bids_one_live_per_vendor"):
         with db_session.begin_nested():
@@ -56,7 +65,10 @@ def test_withdrawn_bids_leave_room_for_a_new_live_one(db_session, factories):
     db_session.add(_bid_row(bid.order, bid.vendor, status="withdrawn", withdrawn_at=utcnow()))
     db_session.add(_bid_row(bid.order, bid.vendor))
     db_session.flush()
-    assert db_session.scalar(select(func.count()).select_from(Bid).where(Bid.order_id == bid.order_id)) == 3
+    assert (
+        db_session.scalar(select(func.count()).select_from(Bid).where(Bid.order_id == bid.order_id))
+        == 3
+    )
 
 
 def test_a_duplicate_that_slips_past_the_check_is_a_409_and_the_transaction_lives_on(
@@ -82,17 +94,25 @@ def test_a_duplicate_that_slips_past_the_check_is_a_409_and_the_transaction_live
 def _live_bids(app, order_id: int) -> list[Bid]:
     with app.app_context():
         with app.extensions["market.db"].sessionmaker() as session:
-            return list(session.scalars(
-                select(Bid).where(Bid.order_id == order_id, Bid.status.in_(("submitted", "awarded")))
-            ))
+            return list(
+                session.scalars(
+                    select(Bid).where(
+                        Bid.order_id == order_id, Bid.status.in_(("submitted", "awarded"))
+                    )
+                )
+            )
 
 
 def _post(url, token, json=None):
-    return lambda: requests.post(url, json=json, headers={"Authorization": f"Bearer {token}"}, timeout=60)
+    return lambda: requests.post(
+        url, json=json, headers={"Authorization": f"Bearer {token}"}, timeout=60
+    )
 
 
 @pytest.mark.postgres_only
-def test_one_firm_double_submitting_from_several_accounts_gets_exactly_one_bid(race_app, race_server):
+def test_one_firm_double_submitting_from_several_accounts_gets_exactly_one_bid(
+    race_app, race_server
+):
     with Committed(race_app) as data:
         firm = data.firm()
         tokens = [data.token(firm) for _ in range(3)]
@@ -142,7 +162,9 @@ def test_a_withdrawal_racing_resubmissions_never_leaves_two_live_bids(race_app, 
 
 
 @pytest.mark.postgres_only
-def test_firms_withdrawing_and_resubmitting_in_a_loop_never_hold_two_live_bids(race_app, race_server):
+def test_firms_withdrawing_and_resubmitting_in_a_loop_never_hold_two_live_bids(
+    race_app, race_server
+):
     with Committed(race_app) as data:
         firm = data.firm()
         token = data.token(firm)
@@ -159,8 +181,11 @@ def test_firms_withdrawing_and_resubmitting_in_a_loop_never_hold_two_live_bids(r
             submitted = requests.post(submit_url, json=body, headers=headers, timeout=60)
             codes.append(submitted.status_code)
             if submitted.status_code == 201:
-                withdrawn = requests.post(f"{race_server}/api/v1/bids/{submitted.json()['id']}/withdraw",
-                                          headers=headers, timeout=60)
+                withdrawn = requests.post(
+                    f"{race_server}/api/v1/bids/{submitted.json()['id']}/withdraw",
+                    headers=headers,
+                    timeout=60,
+                )
                 codes.append(withdrawn.status_code)
         return codes
 

@@ -17,14 +17,30 @@ from tests.conftest import assert_error
 from tests.factories import BidFactory, OrderFactory, VendorFactory
 
 BID_FIELDS = {
-    "id", "order_id", "vendor_id", "unit_price", "volume", "total_price", "seats_committed",
-    "proposed_finish_date", "technical_note", "status", "status_reason", "submitted_at", "withdrawn_at",
-    "awarded_at", "rejected_at",
+    "id",
+    "order_id",
+    "vendor_id",
+    "unit_price",
+    "volume",
+    "total_price",
+    "seats_committed",
+    "proposed_finish_date",
+    "technical_note",
+    "status",
+    "status_reason",
+    "submitted_at",
+    "withdrawn_at",
+    "awarded_at",
+    "rejected_at",
 }
 
 
 def submit(api, actors, user, order, **overrides):
-    return api.post(f"/api/v1/orders/{order.id}/bids", token=actors.token(user), json=valid_bid(order, **overrides))
+    return api.post(
+        f"/api/v1/orders/{order.id}/bids",
+        token=actors.token(user),
+        json=valid_bid(order, **overrides),
+    )
 
 
 # Submitting
@@ -44,7 +60,9 @@ def test_a_verified_vendor_submits_a_bid_and_gets_its_terms_and_total_back(api, 
     assert bid["withdrawn_at"] is None and bid["awarded_at"] is None and bid["rejected_at"] is None
 
 
-def test_submitting_is_audited_without_the_terms_and_notifies_nobody(api, actors, order, db_session):
+def test_submitting_is_audited_without_the_terms_and_notifies_nobody(
+    api, actors, order, db_session
+):
     agency_user = actors.agency
     response = submit(api, actors, actors.vendor, order)
     assert response.status_code == 201, response.text
@@ -53,9 +71,14 @@ def test_submitting_is_audited_without_the_terms_and_notifies_nobody(api, actors
     assert event.actor_id == actors.vendor.id
     assert event.organization_id == actors.vendor.organization_id
     assert event.data == {"order_id": order.id}
-    assert db_session.scalar(
-        select(func.count()).select_from(Notification).where(Notification.recipient_id == agency_user.id)
-    ) == 0
+    assert (
+        db_session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.recipient_id == agency_user.id)
+        )
+        == 0
+    )
 
 
 def test_two_vendors_may_each_bid_on_the_same_order(api, actors, order):
@@ -74,28 +97,32 @@ def test_bidding_without_a_token_is_401(api, actors, order):
 
 
 def test_a_vendor_not_yet_verified_is_told_so(api, actors, order):
-    pending = actors.user("vendor", VendorFactory(verification_status="pending"))
+    pending = actors.user("vendor", VendorFactory(pending=True))
     body = assert_error(submit(api, actors, pending, order), 403)
     assert "not verified" in body["message"]
 
 
 def test_a_suspended_vendor_is_told_so(api, actors, order):
-    suspended = actors.user("vendor", VendorFactory(verification_status="suspended"))
+    suspended = actors.user("vendor", VendorFactory(suspended=True))
     body = assert_error(submit(api, actors, suspended, order), 403)
     assert "suspended" in body["message"]
 
 
 def test_a_bid_on_another_agencys_draft_is_404(api, actors):
-    draft = OrderFactory(status="draft", published_at=None)
+    draft = OrderFactory(draft=True)
     assert_error(submit(api, actors, actors.vendor, draft), 404)
 
 
 def test_a_bid_on_a_missing_order_is_404(api, actors, order):
-    response = api.post("/api/v1/orders/2147483647/bids", token=actors.token(actors.vendor), json=valid_bid(order))
+    response = api.post(
+        "/api/v1/orders/2147483647/bids", token=actors.token(actors.vendor), json=valid_bid(order)
+    )
     assert_error(response, 404)
 
 
-def test_a_bid_after_the_closing_time_is_refused_even_before_the_job_has_run(api, actors, closed_order):
+def test_a_bid_after_the_closing_time_is_refused_even_before_the_job_has_run(
+    api, actors, closed_order
+):
     body = assert_error(submit(api, actors, actors.vendor, closed_order), 409)
     assert "closed" in body["message"]
 
@@ -123,11 +150,15 @@ def test_a_firm_may_bid_again_after_withdrawing(api, actors, order):
     assert second.json()["id"] != first["id"]
 
 
-@pytest.mark.parametrize("field", ["unit_price", "volume", "seats_committed", "proposed_finish_date"])
+@pytest.mark.parametrize(
+    "field", ["unit_price", "volume", "seats_committed", "proposed_finish_date"]
+)
 def test_each_required_field_is_named_when_missing(api, actors, order, field):
     body = valid_bid(order)
     del body[field]
-    response = api.post(f"/api/v1/orders/{order.id}/bids", token=actors.token(actors.vendor), json=body)
+    response = api.post(
+        f"/api/v1/orders/{order.id}/bids", token=actors.token(actors.vendor), json=body
+    )
     assert_error(response, 422, field)
 
 
@@ -165,7 +196,9 @@ def test_a_volume_above_the_orders_is_refused(api, actors, order):
 
 
 def test_an_unsplittable_order_takes_only_bids_for_its_whole_volume(api, actors, order):
-    body = assert_error(submit(api, actors, actors.vendor, order, volume=order.volume - 1), 422, "volume")
+    body = assert_error(
+        submit(api, actors, actors.vendor, order, volume=order.volume - 1), 422, "volume"
+    )
     assert "not splittable" in body["errors"]["volume"][0]
 
 
@@ -196,12 +229,19 @@ def test_a_finish_date_in_the_past_is_refused(api, actors, order):
 
 def test_a_finish_date_after_the_delivery_deadline_is_refused(api, actors, order):
     late = (order.delivery_deadline + dt.timedelta(days=2)).date().isoformat()
-    assert_error(submit(api, actors, actors.vendor, order, proposed_finish_date=late), 422, "proposed_finish_date")
+    assert_error(
+        submit(api, actors, actors.vendor, order, proposed_finish_date=late),
+        422,
+        "proposed_finish_date",
+    )
 
 
 def test_a_refused_bid_leaves_nothing_behind(api, actors, order, db_session):
     submit(api, actors, actors.vendor, order, seats_committed=10**4)
-    assert db_session.scalar(select(func.count()).select_from(Bid).where(Bid.order_id == order.id)) == 0
+    assert (
+        db_session.scalar(select(func.count()).select_from(Bid).where(Bid.order_id == order.id))
+        == 0
+    )
 
 
 # Withdrawing
@@ -221,7 +261,10 @@ def test_the_vendor_withdraws_its_bid_while_bidding_is_open(api, actors, order, 
 def test_a_colleague_at_the_same_firm_may_withdraw(api, actors, order):
     bid = BidFactory(order=order, vendor=actors.vendor.organization)
     colleague = actors.user("vendor", actors.vendor.organization)
-    assert api.post(f"/api/v1/bids/{bid.id}/withdraw", token=actors.token(colleague)).status_code == 200
+    assert (
+        api.post(f"/api/v1/bids/{bid.id}/withdraw", token=actors.token(colleague)).status_code
+        == 200
+    )
 
 
 def test_withdrawing_twice_is_409(api, actors, order):
@@ -231,30 +274,44 @@ def test_withdrawing_twice_is_409(api, actors, order):
     assert_error(api.post(f"/api/v1/bids/{bid.id}/withdraw", token=token), 409)
 
 
-def test_withdrawing_after_the_closing_time_is_409_even_before_the_job_has_run(api, actors, closed_order):
+def test_withdrawing_after_the_closing_time_is_409_even_before_the_job_has_run(
+    api, actors, closed_order
+):
     bid = BidFactory(order=closed_order, vendor=actors.vendor.organization)
-    body = assert_error(api.post(f"/api/v1/bids/{bid.id}/withdraw", token=actors.token(actors.vendor)), 409)
+    body = assert_error(
+        api.post(f"/api/v1/bids/{bid.id}/withdraw", token=actors.token(actors.vendor)), 409
+    )
     assert "closed" in body["message"]
 
 
 def test_an_awarded_bid_cannot_be_withdrawn(api, actors, order):
-    bid = BidFactory(order=order, vendor=actors.vendor.organization, status="awarded", awarded_at=utcnow())
-    assert_error(api.post(f"/api/v1/bids/{bid.id}/withdraw", token=actors.token(actors.vendor)), 409)
+    bid = BidFactory(
+        order=order, vendor=actors.vendor.organization, status="awarded", awarded_at=utcnow()
+    )
+    assert_error(
+        api.post(f"/api/v1/bids/{bid.id}/withdraw", token=actors.token(actors.vendor)), 409
+    )
 
 
 def test_another_vendor_cannot_withdraw_a_bid_and_learns_nothing(api, actors, order):
     bid = BidFactory(order=order)
-    assert_error(api.post(f"/api/v1/bids/{bid.id}/withdraw", token=actors.token(actors.vendor)), 404)
+    assert_error(
+        api.post(f"/api/v1/bids/{bid.id}/withdraw", token=actors.token(actors.vendor)), 404
+    )
 
 
 @pytest.mark.parametrize("role", ["agency", "coordinator", "admin"])
 def test_only_vendors_withdraw(api, actors, order, role):
     bid = BidFactory(order=order)
-    assert_error(api.post(f"/api/v1/bids/{bid.id}/withdraw", token=actors.token(getattr(actors, role))), 403)
+    assert_error(
+        api.post(f"/api/v1/bids/{bid.id}/withdraw", token=actors.token(getattr(actors, role))), 403
+    )
 
 
 def test_withdrawing_a_missing_bid_is_404(api, actors):
-    assert_error(api.post("/api/v1/bids/2147483647/withdraw", token=actors.token(actors.vendor)), 404)
+    assert_error(
+        api.post("/api/v1/bids/2147483647/withdraw", token=actors.token(actors.vendor)), 404
+    )
 
 
 # The vendor's own list
@@ -286,7 +343,9 @@ def test_a_vendors_list_is_paginated(api, actors, order):
     mine = actors.vendor.organization
     for _ in range(3):
         BidFactory(vendor=mine)
-    page = api.get("/api/v1/bids", token=actors.token(actors.vendor), params={"per_page": 2, "page": 2}).json()
+    page = api.get(
+        "/api/v1/bids", token=actors.token(actors.vendor), params={"per_page": 2, "page": 2}
+    ).json()
     assert len(page["items"]) == 1
     assert page["meta"] == {"page": 2, "per_page": 2, "total": 3, "pages": 2}
 
@@ -296,11 +355,22 @@ def test_only_vendors_have_a_list_of_their_own_bids(api, actors, role):
     assert_error(api.get("/api/v1/bids", token=actors.token(getattr(actors, role))), 403)
 
 
-@pytest.mark.parametrize("field, value", [
-    ("status", "live"), ("order_id", "abc"), ("order_id", "0"), ("order_id", str(2**40)), ("per_page", "1000"),
-])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("status", "live"),
+        ("order_id", "abc"),
+        ("order_id", "0"),
+        ("order_id", str(2**40)),
+        ("per_page", "1000"),
+    ],
+)
 def test_bad_list_filters_are_422_naming_the_field(api, actors, field, value):
-    assert_error(api.get("/api/v1/bids", token=actors.token(actors.vendor), params={field: value}), 422, field)
+    assert_error(
+        api.get("/api/v1/bids", token=actors.token(actors.vendor), params={field: value}),
+        422,
+        field,
+    )
 
 
 def test_the_vendors_own_bid_is_readable_by_id(api, actors, order):

@@ -1,4 +1,4 @@
-"""Sealed bids: nobody but the bidding vendor sees a bid until bidding closes, by the clock alone."""
+"""Sealed bids: nobody but the bidding vendor sees a bid until bidding closes by the clock."""
 
 from __future__ import annotations
 
@@ -19,11 +19,13 @@ def open_bids(actors, order):
 
 @pytest.fixture
 def closed_bids(actors, closed_order):
-    """The signed-in vendor's bid, a rival's and a withdrawn one, on an order past its closing time."""
+    """The signed-in vendor's bid, a rival's and a withdrawn one, on an order past its closing."""
     return (
         BidFactory(order=closed_order, vendor=actors.vendor.organization),
         BidFactory(order=closed_order),
-        BidFactory(order=closed_order, status="withdrawn", withdrawn_at=utcnow() - dt.timedelta(days=1)),
+        BidFactory(
+            order=closed_order, status="withdrawn", withdrawn_at=utcnow() - dt.timedelta(days=1)
+        ),
     )
 
 
@@ -36,12 +38,17 @@ def ids(response) -> list[int]:
 
 def test_a_vendor_sees_only_its_own_bids_on_an_open_order(api, actors, order, open_bids):
     mine, _rival = open_bids
-    assert ids(api.get(f"/api/v1/orders/{order.id}/bids", token=actors.token(actors.vendor))) == [mine.id]
+    seen = api.get(f"/api/v1/orders/{order.id}/bids", token=actors.token(actors.vendor))
+    assert ids(seen) == [mine.id]
 
 
-def test_a_vendor_still_sees_only_its_own_bids_after_closing(api, actors, closed_order, closed_bids):
+def test_a_vendor_still_sees_only_its_own_bids_after_closing(
+    api, actors, closed_order, closed_bids
+):
     mine = closed_bids[0]
-    assert ids(api.get(f"/api/v1/orders/{closed_order.id}/bids", token=actors.token(actors.vendor))) == [mine.id]
+    assert ids(
+        api.get(f"/api/v1/orders/{closed_order.id}/bids", token=actors.token(actors.vendor))
+    ) == [mine.id]
 
 
 def test_a_vendor_without_bids_sees_an_empty_list(api, actors, order, open_bids):
@@ -63,19 +70,22 @@ def test_all_bids_are_unsealed_once_the_closing_time_passes_even_if_no_job_ran(
     api, actors, closed_order, closed_bids, role
 ):
     assert closed_order.status == "published"
-    response = api.get(f"/api/v1/orders/{closed_order.id}/bids", token=actors.token(getattr(actors, role)))
+    response = api.get(
+        f"/api/v1/orders/{closed_order.id}/bids", token=actors.token(getattr(actors, role))
+    )
     assert ids(response) == [b.id for b in closed_bids]
     assert response.json()["meta"]["total"] == 3
 
 
 def test_bids_are_unsealed_when_the_order_is_evaluating(api, actors):
-    order = OrderFactory(agency=actors.agency.organization, status="evaluating", evaluating_at=utcnow())
+    order = OrderFactory(agency=actors.agency.organization, evaluating=True)
     bid = BidFactory(order=order)
-    assert ids(api.get(f"/api/v1/orders/{order.id}/bids", token=actors.token(actors.agency))) == [bid.id]
+    seen = api.get(f"/api/v1/orders/{order.id}/bids", token=actors.token(actors.agency))
+    assert ids(seen) == [bid.id]
 
 
 def test_an_order_cancelled_before_closing_keeps_its_bids_sealed(api, actors):
-    order = OrderFactory(agency=actors.agency.organization, status="cancelled", cancelled_at=utcnow())
+    order = OrderFactory(agency=actors.agency.organization, cancelled=True)
     BidFactory(order=order)
     assert_error(api.get(f"/api/v1/orders/{order.id}/bids", token=actors.token(actors.agency)), 403)
 
@@ -86,7 +96,9 @@ def test_the_unsealed_list_filters_by_status(api, actors, closed_order, closed_b
     assert ids(response) == [closed_bids[2].id]
 
 
-def test_another_agencys_order_is_404_before_and_after_closing(api, actors, order, closed_order, closed_bids):
+def test_another_agencys_order_is_404_before_and_after_closing(
+    api, actors, order, closed_order, closed_bids
+):
     stranger = actors.user("agency", OrganizationFactory())
     token = actors.token(stranger)
     assert_error(api.get(f"/api/v1/orders/{order.id}/bids", token=token), 404)
@@ -94,7 +106,7 @@ def test_another_agencys_order_is_404_before_and_after_closing(api, actors, orde
 
 
 def test_a_draft_is_404_to_vendors(api, actors):
-    draft = OrderFactory(status="draft", published_at=None)
+    draft = OrderFactory(draft=True)
     assert_error(api.get(f"/api/v1/orders/{draft.id}/bids", token=actors.token(actors.vendor)), 404)
 
 
@@ -103,7 +115,9 @@ def test_a_missing_order_is_404(api, actors):
 
 
 def test_administrators_are_not_part_of_the_bidding(api, actors, closed_order, closed_bids):
-    assert_error(api.get(f"/api/v1/orders/{closed_order.id}/bids", token=actors.token(actors.admin)), 403)
+    assert_error(
+        api.get(f"/api/v1/orders/{closed_order.id}/bids", token=actors.token(actors.admin)), 403
+    )
 
 
 def test_the_order_bids_list_needs_a_token(api, order):
@@ -112,7 +126,9 @@ def test_the_order_bids_list_needs_a_token(api, order):
 
 @pytest.mark.parametrize("field, value", [("status", "live"), ("page", "0"), ("per_page", "abc")])
 def test_bad_filters_on_an_orders_bids_are_422(api, actors, order, field, value):
-    response = api.get(f"/api/v1/orders/{order.id}/bids", token=actors.token(actors.vendor), params={field: value})
+    response = api.get(
+        f"/api/v1/orders/{order.id}/bids", token=actors.token(actors.vendor), params={field: value}
+    )
     assert_error(response, 422, field)
 
 
@@ -125,7 +141,9 @@ def test_the_bidding_vendor_reads_its_bid_before_closing(api, actors, open_bids)
     assert response.json()["vendor_id"] == actors.vendor.organization_id
 
 
-def test_a_rivals_bid_is_404_to_a_vendor_before_and_after_closing(api, actors, open_bids, closed_bids):
+def test_a_rivals_bid_is_404_to_a_vendor_before_and_after_closing(
+    api, actors, open_bids, closed_bids
+):
     token = actors.token(actors.vendor)
     assert_error(api.get(f"/api/v1/bids/{open_bids[1].id}", token=token), 404)
     assert_error(api.get(f"/api/v1/bids/{closed_bids[1].id}", token=token), 404)
@@ -133,13 +151,17 @@ def test_a_rivals_bid_is_404_to_a_vendor_before_and_after_closing(api, actors, o
 
 @pytest.mark.parametrize("role", ["agency", "coordinator"])
 def test_a_sealed_bid_does_not_exist_for_the_agency_or_coordinators(api, actors, open_bids, role):
-    body = assert_error(api.get(f"/api/v1/bids/{open_bids[1].id}", token=actors.token(getattr(actors, role))), 404)
+    body = assert_error(
+        api.get(f"/api/v1/bids/{open_bids[1].id}", token=actors.token(getattr(actors, role))), 404
+    )
     assert "sealed" not in body["message"]
 
 
 @pytest.mark.parametrize("role", ["agency", "coordinator"])
 def test_the_agency_and_coordinators_read_a_bid_after_closing(api, actors, closed_bids, role):
-    response = api.get(f"/api/v1/bids/{closed_bids[1].id}", token=actors.token(getattr(actors, role)))
+    response = api.get(
+        f"/api/v1/bids/{closed_bids[1].id}", token=actors.token(getattr(actors, role))
+    )
     assert response.status_code == 200, response.text
     assert response.json()["id"] == closed_bids[1].id
 
@@ -150,7 +172,9 @@ def test_another_agency_never_reads_a_bid(api, actors, closed_bids):
 
 
 def test_administrators_do_not_read_bids(api, actors, closed_bids):
-    assert_error(api.get(f"/api/v1/bids/{closed_bids[1].id}", token=actors.token(actors.admin)), 404)
+    assert_error(
+        api.get(f"/api/v1/bids/{closed_bids[1].id}", token=actors.token(actors.admin)), 404
+    )
 
 
 def test_reading_a_bid_needs_a_token(api, closed_bids):

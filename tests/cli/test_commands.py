@@ -1,4 +1,4 @@
-"""The command line: create-user, seed-demo, match run, serve and scheduler, as an operator would run them."""
+"""The command line as an operator runs it: create-user, seed-demo, match run, serve, scheduler."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ PASSWORD = "a long enough password"
 
 @pytest.fixture
 def cli(app, connection):
-    """Invoke `market ...` against the test app; its writes join the test's rolled-back transaction."""
+    """Invoke `market ...` on the test app; its writes join the test's rolled-back transaction."""
     runner = app.test_cli_runner()
 
     def invoke(*args, input=None):
@@ -59,7 +59,7 @@ def assert_refused(result, *words):
         assert word in result.output, result.output
 
 
-# create-user ---------------------------------------------------------------------------------------
+# create-user -------------------------------------------------------------------------------
 
 
 def test_create_organization_registers_the_operator_for_the_first_administrator(cli, db_session):
@@ -76,8 +76,19 @@ def test_create_organization_registers_the_operator_for_the_first_administrator(
 
 
 def test_create_organization_with_a_wrong_check_character_is_refused(cli):
-    result = cli("create-organization", "--kind", "agency", "--name", "某局", "--credit-code", "91520100MA6H12345X",
-                 "--province", "贵州省", "--city", "贵阳市")
+    result = cli(
+        "create-organization",
+        "--kind",
+        "agency",
+        "--name",
+        "某局",
+        "--credit-code",
+        "91520100MA6H12345X",
+        "--province",
+        "贵州省",
+        "--city",
+        "贵阳市",
+    )
     assert_refused(result, "credit_code")
 
 
@@ -96,7 +107,9 @@ def test_create_user_makes_a_user_who_can_log_in_with_the_password(cli, factorie
 
 def test_create_user_asks_for_the_password_twice_when_not_given(cli, factories, db_session):
     org = OperatorFactory()
-    result = cli(*create_user_args(org.id, role="admin", password=None), input=f"{PASSWORD}\n{PASSWORD}\n")
+    result = cli(
+        *create_user_args(org.id, role="admin", password=None), input=f"{PASSWORD}\n{PASSWORD}\n"
+    )
     assert result.exit_code == 0, result.output
     assert "Repeat for confirmation" in result.output
     user = db_session.scalar(select(User).where(User.email == "new.user@example.cn"))
@@ -107,7 +120,9 @@ def test_create_user_for_an_unknown_organisation_is_refused_without_a_traceback(
     assert_refused(cli(*create_user_args(987654)), "No organisation with id 987654")
 
 
-def test_create_user_with_a_role_that_does_not_fit_the_organisation_is_refused(cli, factories, db_session):
+def test_create_user_with_a_role_that_does_not_fit_the_organisation_is_refused(
+    cli, factories, db_session
+):
     vendor = VendorFactory()
     result = cli(*create_user_args(vendor.id, role="coordinator"))
     assert_refused(result, "coordinator user must belong to an organisation of kind operator")
@@ -137,7 +152,7 @@ def test_create_user_with_an_unknown_role_is_a_usage_error(cli, factories):
     assert "superuser" in result.output and "Traceback" not in result.output
 
 
-# seed-demo -----------------------------------------------------------------------------------------
+# seed-demo ---------------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -149,8 +164,14 @@ def fresh(database_url, tmp_path):
 def test_seed_demo_fills_an_empty_database_and_prints_the_summary(fresh):
     result = fresh.test_cli_runner().invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output
-    for text in ("organisations:", "published (bidding open):", "coordinator@demo.market.cn",
-                 "agency@demo.market.cn", "vendor@demo.market.cn", "password for all: demo-password"):
+    for text in (
+        "organisations:",
+        "published (bidding open):",
+        "coordinator@demo.market.cn",
+        "agency@demo.market.cn",
+        "vendor@demo.market.cn",
+        "password for all: demo-password",
+    ):
         assert text in result.output
     with fresh.app_context():
         from market import db
@@ -159,8 +180,16 @@ def test_seed_demo_fills_an_empty_database_and_prints_the_summary(fresh):
             select(Organization.kind, func.count()).group_by(Organization.kind)).all())
         assert kinds["agency"] >= 6 and kinds["vendor"] >= 25 and kinds["operator"] == 1
         statuses = set(db.session.scalars(select(Order.status).distinct()))
-        assert statuses == {"draft", "published", "evaluating", "awarded", "in_progress", "completed",
-                            "cancelled", "unsuccessful"}
+        assert statuses == {
+            "draft",
+            "published",
+            "evaluating",
+            "awarded",
+            "in_progress",
+            "completed",
+            "cancelled",
+            "unsuccessful",
+        }
 
     again = fresh.test_cli_runner().invoke(args=["seed-demo"])
     assert again.exit_code == 1
@@ -181,7 +210,9 @@ def test_seed_demo_without_a_schema_says_to_run_init_db(tmp_path):
     from config.settings import TestingConfig
     from market import create_app
 
-    app = create_app(TestingConfig(f"sqlite:///{tmp_path / 'none.sqlite3'}", INSTANCE_PATH=str(tmp_path)))
+    app = create_app(
+        TestingConfig(f"sqlite:///{tmp_path / 'none.sqlite3'}", INSTANCE_PATH=str(tmp_path))
+    )
     result = app.test_cli_runner().invoke(args=["seed-demo", "--if-empty"])
     assert result.exit_code == 1
     assert "market init-db" in result.output and "Traceback" not in result.output
@@ -191,7 +222,9 @@ def test_init_db_creates_the_schema_that_create_user_then_uses(tmp_path):
     from config.settings import TestingConfig
     from market import create_app
 
-    app = create_app(TestingConfig(f"sqlite:///{tmp_path / 'new.sqlite3'}", INSTANCE_PATH=str(tmp_path)))
+    app = create_app(
+        TestingConfig(f"sqlite:///{tmp_path / 'new.sqlite3'}", INSTANCE_PATH=str(tmp_path))
+    )
     runner = app.test_cli_runner()
     before = runner.invoke(args=create_user_args(1))
     assert_refused(before, "market init-db")
@@ -227,8 +260,13 @@ def _environment(tmp_path: Path) -> dict:
 def test_serve_runs_gunicorn_that_answers_health_checks(tmp_path):
     env = _environment(tmp_path)  # the health checks need no schema
     port = _free_port()
-    process = subprocess.Popen([MARKET, "serve", "--port", str(port), "--workers", "1", "--threads", "2"],
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [MARKET, "serve", "--port", str(port), "--workers", "1", "--threads", "2"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -251,8 +289,9 @@ def test_serve_runs_gunicorn_that_answers_health_checks(tmp_path):
 def test_scheduler_runs_its_jobs_and_stops_cleanly_on_sigterm(tmp_path):
     env = _environment(tmp_path)
     upgrade(env["MARKET_DATABASE_URL"])
-    process = subprocess.Popen([MARKET, "scheduler"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True)
+    process = subprocess.Popen(
+        [MARKET, "scheduler"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     lines = []
     try:
         deadline = time.monotonic() + 60
@@ -272,7 +311,9 @@ def test_scheduler_runs_its_jobs_and_stops_cleanly_on_sigterm(tmp_path):
 # match run ----------------------------------------------------------------------------------------
 
 
-def test_match_run_dry_run_prints_the_proposals_and_stores_nothing_then_a_real_run_stores_them(fresh):
+def test_match_run_dry_run_prints_the_proposals_and_stores_nothing_then_a_real_run_stores_them(
+    fresh,
+):
     from market.allocations.models import Allocation, MatchRun
 
     assert fresh.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
@@ -298,5 +339,7 @@ def test_match_run_dry_run_prints_the_proposals_and_stores_nothing_then_a_real_r
 
         run = db.session.get(MatchRun, stored["run_id"])
         assert run is not None and run.status == "completed"
-        count = db.session.scalar(select(func.count()).select_from(Allocation).where(Allocation.run_id == run.id))
+        count = db.session.scalar(
+            select(func.count()).select_from(Allocation).where(Allocation.run_id == run.id)
+        )
         assert count == len(proposals)

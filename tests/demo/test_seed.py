@@ -1,4 +1,4 @@
-"""The demo programme: who is in it, orders in every state, bids matching can use, a history worth learning."""
+"""The demo programme: who is in it, orders in every state, usable bids, a history to learn from."""
 
 from __future__ import annotations
 
@@ -45,19 +45,33 @@ def session(seeded):
 
 
 def vendors(session):
-    return session.scalars(select(Organization).where(Organization.kind == "vendor").order_by(Organization.id)).all()
+    return session.scalars(
+        select(Organization).where(Organization.kind == "vendor").order_by(Organization.id)
+    ).all()
 
 
 def test_every_state_of_the_order_lifecycle_is_present(session):
     now = utcnow()
     orders = session.scalars(select(Order)).all()
     states = Counter(order.status for order in orders)
-    assert set(states) == {"draft", "published", "evaluating", "awarded", "in_progress", "completed",
-                           "cancelled", "unsuccessful"}
+    assert set(states) == {
+        "draft",
+        "published",
+        "evaluating",
+        "awarded",
+        "in_progress",
+        "completed",
+        "cancelled",
+        "unsuccessful",
+    }
     published = [o for o in orders if o.status == "published"]
     assert any(o.bidding_open(now) for o in published), "some orders take bids now"
-    assert any(o.effective_status(now) == "evaluating" for o in published), "some closed, job not yet run"
-    current = [o for o in orders if o.status != "completed" or o.completed_at > now - dt.timedelta(days=60)]
+    assert any(o.effective_status(now) == "evaluating" for o in published), (
+        "some closed, job not yet run"
+    )
+    current = [
+        o for o in orders if o.status != "completed" or o.completed_at > now - dt.timedelta(days=60)
+    ]
     assert len(current) >= 60
     cancelled = [o for o in orders if o.status == "cancelled"]
     assert any(o.published_at is None for o in cancelled) and any(o.published_at for o in cancelled)
@@ -69,7 +83,9 @@ def test_orders_read_as_agency_staff_would_write_them(session):
     for phrase in ("车辆检测框标注", "肺结节分割标注", "课堂语音转写", "点云三维框标注"):
         assert phrase in titles or any(phrase in o.title for o in session.scalars(select(Order)))
     for order in orders:
-        assert order.description and order.label_set and order.volume > 0 and order.budget_ceiling > 0
+        assert (
+            order.description and order.label_set and order.volume > 0 and order.budget_ceiling > 0
+        )
         assert order.bidding_closes_at < order.delivery_deadline
         assert 0.9 <= order.accuracy_target <= 0.99
     assert {o.sector for o in orders} == {"transport", "health", "education"}
@@ -78,11 +94,20 @@ def test_orders_read_as_agency_staff_would_write_them(session):
 def test_every_credit_code_is_valid_unique_and_names_its_region(session):
     orgs = session.scalars(select(Organization)).all()
     assert len({o.credit_code for o in orgs}) == len(orgs)
-    prefixes = {"贵阳市": "5201", "铜仁市": "5206", "黔南布依族苗族自治州": "5227", "重庆市": "5001", "成都市": "5101"}
+    prefixes = {
+        "贵阳市": "5201",
+        "铜仁市": "5206",
+        "黔南布依族苗族自治州": "5227",
+        "重庆市": "5001",
+        "成都市": "5101",
+    }
     for org in orgs:
         assert credit_code_problem(org.credit_code) is None, (org.name, org.credit_code)
         if org.kind == "vendor":
-            assert org.credit_code.startswith("91" + prefixes[org.city]), (org.name, org.credit_code)
+            assert org.credit_code.startswith("91" + prefixes[org.city]), (
+                org.name,
+                org.credit_code,
+            )
         else:
             assert org.credit_code[:2] in ("11", "12")  # public bodies and institutions
 
@@ -95,7 +120,9 @@ def test_the_cast_is_the_guizhou_programme(session):
     local = [v for v in firms if v.province == "贵州省"]
     assert len(local) >= 25
     assert {v.city for v in local} == {"贵阳市", "铜仁市", "黔南布依族苗族自治州"}
-    assert any(v.province != "贵州省" for v in firms), "a few firms from outside show the local preference"
+    assert any(v.province != "贵州省" for v in firms), (
+        "a few firms from outside show the local preference"
+    )
     seats = [v.vendor_profile.seats for v in firms]
     assert min(seats) >= 20 and max(seats) <= 800 and max(seats) >= 500
     statuses = Counter(v.vendor_profile.verification_status for v in firms)
@@ -128,7 +155,9 @@ def test_every_organisation_has_a_user_and_the_demo_logins_work(seeded, session)
     expected = {"coordinator@demo.market.cn": "coordinator", "admin@demo.market.cn": "admin",
                 "agency@demo.market.cn": "agency", "vendor@demo.market.cn": "vendor"}
     for email, role in expected.items():
-        response = client.post("/api/v1/auth/tokens", json={"email": email, "password": DEMO_PASSWORD})
+        response = client.post(
+            "/api/v1/auth/tokens", json={"email": email, "password": DEMO_PASSWORD}
+        )
         assert response.status_code == 201, (email, response.get_json())
         assert response.get_json()["user"]["role"] == role
     agency = session.scalar(select(User).where(User.email == "agency@demo.market.cn"))
@@ -151,7 +180,9 @@ def _eligible(profile: VendorProfile, order: Order) -> bool:
 
 
 def test_bids_come_from_capable_firms_and_fit_their_orders(session):
-    skills = {(c.vendor_id, c.modality, c.annotation_type) for c in session.scalars(select(Capability))}
+    skills = {
+        (c.vendor_id, c.modality, c.annotation_type) for c in session.scalars(select(Capability))
+    }
     seats = dict(session.execute(select(VendorProfile.organization_id, VendorProfile.seats)).all())
     for bid in session.scalars(select(Bid)):
         order = bid.order
@@ -165,8 +196,11 @@ def test_bids_come_from_capable_firms_and_fit_their_orders(session):
 
 def test_orders_under_evaluation_have_eligible_bids_a_coordinator_can_match(session):
     now = utcnow()
-    closed = [o for o in session.scalars(select(Order).where(Order.status.in_(("published", "evaluating"))))
-              if o.effective_status(now) == "evaluating"]
+    closed = [
+        o
+        for o in session.scalars(select(Order).where(Order.status.in_(("published", "evaluating"))))
+        if o.effective_status(now) == "evaluating"
+    ]
     assert len(closed) >= 10
     refused = 0
     for order in closed:
@@ -180,7 +214,9 @@ def test_orders_under_evaluation_have_eligible_bids_a_coordinator_can_match(sess
 
 
 def test_awarded_work_is_under_contract_for_its_whole_volume(session):
-    for order in session.scalars(select(Order).where(Order.status.in_(("awarded", "in_progress", "completed")))):
+    for order in session.scalars(
+        select(Order).where(Order.status.in_(("awarded", "in_progress", "completed")))
+    ):
         contracts = session.scalars(select(Contract).where(Contract.order_id == order.id)).all()
         assert sum(c.volume for c in contracts) == order.volume, order.title
         awarded = [b for b in order.bids if b.status == "awarded"]
@@ -197,9 +233,21 @@ def test_state_changes_are_audited_when_they_happened(session):
         assert {"order.created", "order.published", "order.evaluating"} <= set(actions)
         assert actions["order.published"].occurred_at == order.published_at
     actions = set(session.scalars(select(AuditEvent.action).distinct()))
-    assert {"organization.created", "user.created", "vendor.verified", "vendor.suspended", "bid.submitted",
-            "bid.awarded", "bid.rejected", "bid.withdrawn", "order.awarded", "order.cancelled",
-            "order.unsuccessful", "question.asked", "question.answered"} <= actions
+    assert {
+        "organization.created",
+        "user.created",
+        "vendor.verified",
+        "vendor.suspended",
+        "bid.submitted",
+        "bid.awarded",
+        "bid.rejected",
+        "bid.withdrawn",
+        "order.awarded",
+        "order.cancelled",
+        "order.unsuccessful",
+        "question.asked",
+        "question.answered",
+    } <= actions
 
 
 def test_questions_are_asked_and_mostly_answered(session):
@@ -215,11 +263,17 @@ def test_questions_are_asked_and_mostly_answered(session):
 
 def _history(session):
     rows = session.execute(
-        select(Contract, Order.accuracy_target, Capability.assessed_proficiency, VendorProfile.seats)
+        select(
+            Contract, Order.accuracy_target, Capability.assessed_proficiency, VendorProfile.seats
+        )
         .join(Order, Order.id == Contract.order_id)
         .join(VendorProfile, VendorProfile.organization_id == Contract.vendor_id)
-        .join(Capability, (Capability.vendor_id == Contract.vendor_id) & (Capability.modality == Order.modality)
-              & (Capability.annotation_type == Order.annotation_type))
+        .join(
+            Capability,
+            (Capability.vendor_id == Contract.vendor_id)
+            & (Capability.modality == Order.modality)
+            & (Capability.annotation_type == Order.annotation_type),
+        )
         .where(Contract.status == "completed")
         .order_by(Contract.starts_at)
     ).all()
@@ -245,8 +299,13 @@ def test_success_in_the_history_rises_with_proficiency_and_falls_with_load(sessi
     success_by_skill = defaultdict(list)
     success_by_load = defaultdict(list)
     for contract, target, proficiency, seats in rows:
-        # The load as the hidden model defines it: seats of the firm's running contracts plus this one's.
-        busy = sum(c.seats for c in by_vendor[contract.vendor_id] if c.starts_at <= contract.starts_at < c.completed_at)
+        # The load as the hidden model defines it: seats of the firm's running contracts plus
+        # this one's.
+        busy = sum(
+            c.seats
+            for c in by_vendor[contract.vendor_id]
+            if c.starts_at <= contract.starts_at < c.completed_at
+        )
         load = (busy + contract.seats) / seats
         by_vendor[contract.vendor_id].append(contract)
         success = contract.delivered_on_time and contract.accuracy_achieved >= target
@@ -265,16 +324,26 @@ _firms = itertools.count()
 
 
 def _draws(model: OutcomeModel, n: int, **kwargs) -> float:
-    """The share of n independent first contracts (a new firm each, so no experience) that succeed."""
-    start = dt.datetime(2025, 3, 1, tzinfo=dt.timezone.utc)
+    """The share of n independent first contracts (a new firm each: no experience) that succeed."""
+    start = dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
     wins = 0
     for _ in range(n):
-        values = {"vendor_seats": 100, "skill": ("image", "bbox"), "assessed": 0.8, "suspended": False,
-                  "accuracy_target": 0.95, "seats": 20}
+        values = {
+            "vendor_seats": 100,
+            "skill": ("image", "bbox"),
+            "assessed": 0.8,
+            "suspended": False,
+            "accuracy_target": 0.95,
+            "seats": 20,
+        }
         values.update(kwargs)
-        outcome = model.draw(vendor=f"firm-{next(_firms)}", starts_at=start,
-                             deadline=start + dt.timedelta(days=40), not_after=start + dt.timedelta(days=400),
-                             **values)
+        outcome = model.draw(
+            vendor=f"firm-{next(_firms)}",
+            starts_at=start,
+            deadline=start + dt.timedelta(days=40),
+            not_after=start + dt.timedelta(days=400),
+            **values,
+        )
         wins += outcome.delivered_on_time and outcome.accuracy_achieved >= values["accuracy_target"]
     return wins / n
 
@@ -290,17 +359,28 @@ def test_the_hidden_model_behaves_as_its_docstring_says():
 
 def test_experience_counts_earlier_finished_contracts_of_the_same_modality():
     model = OutcomeModel(random.Random(2))
-    start = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
+    start = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
     common = {"vendor": "firm", "vendor_seats": 100, "assessed": 0.8, "suspended": False,
               "accuracy_target": 0.95, "seats": 10, "not_after": start + dt.timedelta(days=1000)}
     for i in range(3):
         first = start + dt.timedelta(days=100 * i)
-        outcome = model.draw(skill=("image", "bbox"), starts_at=first, deadline=first + dt.timedelta(days=30),
-                             **common)
+        outcome = model.draw(
+            skill=("image", "bbox"),
+            starts_at=first,
+            deadline=first + dt.timedelta(days=30),
+            **common,
+        )
         assert outcome.experience == i
     later = start + dt.timedelta(days=400)
-    assert model.draw(skill=("audio", "transcription"), starts_at=later, deadline=later + dt.timedelta(days=30),
-                      **common).experience == 0
+    assert (
+        model.draw(
+            skill=("audio", "transcription"),
+            starts_at=later,
+            deadline=later + dt.timedelta(days=30),
+            **common,
+        ).experience
+        == 0
+    )
     # The audio contract just drawn is running, so it counts towards the load at its start.
     assert math.isclose(model.load("firm", later, 30, 100), 0.4)
 
@@ -310,24 +390,59 @@ def test_experience_counts_earlier_finished_contracts_of_the_same_modality():
 
 def _snapshot(session) -> dict:
     return {
-        "organizations": session.execute(select(
-            Organization.id, Organization.kind, Organization.name, Organization.credit_code, Organization.city,
-        ).order_by(Organization.id)).all(),
-        "capabilities": session.execute(select(
-            Capability.vendor_id, Capability.modality, Capability.annotation_type, Capability.unit_price,
-            Capability.assessed_proficiency,
-        ).order_by(Capability.id)).all(),
-        "orders": session.execute(select(
-            Order.id, Order.agency_id, Order.title, Order.status, Order.volume, Order.budget_ceiling,
-            Order.accuracy_target, Order.data_classification, Order.splittable,
-        ).order_by(Order.id)).all(),
-        "bids": session.execute(select(
-            Bid.id, Bid.order_id, Bid.vendor_id, Bid.unit_price, Bid.volume, Bid.seats_committed, Bid.status,
-        ).order_by(Bid.id)).all(),
-        "contracts": session.execute(select(
-            Contract.id, Contract.order_id, Contract.vendor_id, Contract.volume, Contract.delivered_on_time,
-            Contract.accuracy_achieved, Contract.rating,
-        ).order_by(Contract.id)).all(),
+        "organizations": session.execute(
+            select(
+                Organization.id,
+                Organization.kind,
+                Organization.name,
+                Organization.credit_code,
+                Organization.city,
+            ).order_by(Organization.id)
+        ).all(),
+        "capabilities": session.execute(
+            select(
+                Capability.vendor_id,
+                Capability.modality,
+                Capability.annotation_type,
+                Capability.unit_price,
+                Capability.assessed_proficiency,
+            ).order_by(Capability.id)
+        ).all(),
+        "orders": session.execute(
+            select(
+                Order.id,
+                Order.agency_id,
+                Order.title,
+                Order.status,
+                Order.volume,
+                Order.budget_ceiling,
+                Order.accuracy_target,
+                Order.data_classification,
+                Order.splittable,
+            ).order_by(Order.id)
+        ).all(),
+        "bids": session.execute(
+            select(
+                Bid.id,
+                Bid.order_id,
+                Bid.vendor_id,
+                Bid.unit_price,
+                Bid.volume,
+                Bid.seats_committed,
+                Bid.status,
+            ).order_by(Bid.id)
+        ).all(),
+        "contracts": session.execute(
+            select(
+                Contract.id,
+                Contract.order_id,
+                Contract.vendor_id,
+                Contract.volume,
+                Contract.delivered_on_time,
+                Contract.accuracy_achieved,
+                Contract.rating,
+            ).order_by(Contract.id)
+        ).all(),
         "questions": session.scalar(select(func.count(Question.id))),
     }
 

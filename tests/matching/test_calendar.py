@@ -93,7 +93,9 @@ def test_free_seat_days_in_a_window_count_partial_weeks_pro_rata():
 
 def test_running_contracts_take_their_seat_days_week_by_week():
     cap = vendor_week_capacity([10, 10], CAL)
-    contract = RunningContract(vendor=0, seat_days=25, start=date(2026, 12, 2), end=date(2026, 12, 8))
+    contract = RunningContract(
+        vendor=0, seat_days=25, start=date(2026, 12, 2), end=date(2026, 12, 8)
+    )
     free = subtract_running(cap, [contract], CAL)
     assert free[0, :3].tolist() == pytest.approx([35.0, 40.0, 50.0])
     assert (free[1] == 50).all()

@@ -28,12 +28,18 @@ VENDOR = Vendor(
 BID = Bid(id="b1", order_id="o1", vendor_id="v1", unit_price=Decimal("0.28"), volume=10000)
 
 
-def codes(order: Order = ORDER, vendor: Vendor = VENDOR, bid: Bid = BID, excluded=frozenset()) -> list[str]:
+def codes(
+    order: Order = ORDER, vendor: Vendor = VENDOR, bid: Bid = BID, excluded=frozenset()
+) -> list[str]:
     return [r.code for r in check_eligibility(order, vendor, bid, excluded)]
 
 
-def message(code: str, order: Order = ORDER, vendor: Vendor = VENDOR, bid: Bid = BID, excluded=frozenset()) -> str:
-    (found,) = [r.message for r in check_eligibility(order, vendor, bid, excluded) if r.code == code]
+def message(
+    code: str, order: Order = ORDER, vendor: Vendor = VENDOR, bid: Bid = BID, excluded=frozenset()
+) -> str:
+    (found,) = [
+        r.message for r in check_eligibility(order, vendor, bid, excluded) if r.code == code
+    ]
     return found
 
 
@@ -105,7 +111,9 @@ def test_a_vendor_without_the_capability_is_refused():
 
 
 def test_a_capability_without_throughput_does_not_count():
-    vendor = replace(VENDOR, capabilities={("image", "bbox"): Capability(throughput_per_seat_day=0)})
+    vendor = replace(
+        VENDOR, capabilities={("image", "bbox"): Capability(throughput_per_seat_day=0)}
+    )
     assert codes(vendor=vendor) == ["no_capability"]
 
 

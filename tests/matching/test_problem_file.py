@@ -1,4 +1,4 @@
-"""Problem files: JSON problems (scored or from facts) and OR-Library GAP files, bad files refused."""
+"""Problem files: JSON problems (scored or from facts), OR-Library GAP files, bad files refused."""
 
 from __future__ import annotations
 

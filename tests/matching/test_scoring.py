@@ -46,7 +46,10 @@ def test_the_default_weights_are_valid_and_sum_to_100():
         ({"quality": 50, "price": 50}, "missing capacity, local, fairness"),
         ({**DEFAULT_WEIGHTS, "speed": 0}, "unknown speed"),
         ({**DEFAULT_WEIGHTS, "quality": 41}, "weights must sum to 100, they sum to 101"),
-        ({**DEFAULT_WEIGHTS, "quality": 60, "price": -20, "capacity": 35}, "weight of price must be a finite number >= 0"),
+        (
+            {**DEFAULT_WEIGHTS, "quality": 60, "price": -20, "capacity": 35},
+            "weight of price must be a finite number >= 0",
+        ),
         ({**DEFAULT_WEIGHTS, "quality": "40"}, "weight of quality must be a number"),
         ({**DEFAULT_WEIGHTS, "local": True}, "weight of local must be a number"),
         ({**DEFAULT_WEIGHTS, "quality": math.nan}, "weight of quality must be a finite number"),
@@ -59,7 +62,13 @@ def test_invalid_weights_are_refused_with_a_clear_message(weights, message):
 
 
 def test_weights_may_be_decimals_and_floats_that_sum_to_100():
-    weights = {"quality": Decimal("33.4"), "price": 33.3, "capacity": 33.3, "local": 0, "fairness": 0}
+    weights = {
+        "quality": Decimal("33.4"),
+        "price": 33.3,
+        "capacity": 33.3,
+        "local": 0,
+        "fairness": 0,
+    }
     assert validate_weights(weights)["quality"] == pytest.approx(33.4)
 
 
@@ -94,12 +103,17 @@ def test_the_breakdown_is_json_ready_even_with_no_free_capacity():
     data = json.loads(json.dumps(b.as_dict(), allow_nan=False))
     assert data["components"]["capacity"]["raw"] is None
     assert data["components"]["capacity"]["score"] == 0.0
-    assert data["components"]["capacity"]["explanation"] == "needs 10.0 seat-days but has none free in the window"
+    assert (
+        data["components"]["capacity"]["explanation"]
+        == "needs 10.0 seat-days but has none free in the window"
+    )
 
 
 def test_quality_is_100_times_the_probability():
     for p in (0.0, 0.37, 1.0):
-        assert score_bid(**{**FACTS, "quality_probability": p})["quality"].score == pytest.approx(100 * p)
+        assert score_bid(**{**FACTS, "quality_probability": p})["quality"].score == pytest.approx(
+            100 * p
+        )
     with pytest.raises(ValueError, match="quality probability must be in"):
         score_bid(**{**FACTS, "quality_probability": 1.2})
 

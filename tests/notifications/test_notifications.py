@@ -59,7 +59,9 @@ def test_a_user_with_no_notifications_gets_an_empty_page(api, actors, inbox):
 
 
 def test_notifying_also_queues_an_email(db_session, actors, inbox):
-    subjects = db_session.scalars(select(OutboxEmail.subject).where(OutboxEmail.to_address == actors.agency.email))
+    subjects = db_session.scalars(
+        select(OutboxEmail.subject).where(OutboxEmail.to_address == actors.agency.email)
+    )
     assert list(subjects) == ["您的问题已答复 / Your question was answered"]
 
 
@@ -103,7 +105,9 @@ def test_an_unknown_notification_is_404(api, actors, notification_id):
 
 
 def test_a_bad_unread_filter_is_422(api, actors):
-    assert_error(api.get(URL, params={"unread": "maybe"}, token=actors.token(actors.vendor)), 422, "unread")
+    assert_error(
+        api.get(URL, params={"unread": "maybe"}, token=actors.token(actors.vendor)), 422, "unread"
+    )
 
 
 def test_notifications_need_a_login(api, inbox):
@@ -112,4 +116,6 @@ def test_notifications_need_a_login(api, inbox):
 
 
 def test_marking_read_is_a_post(api, actors, inbox):
-    assert_error(api.get(f"{URL}/{inbox['vendor'][0].id}/read", token=actors.token(actors.vendor)), 405)
+    assert_error(
+        api.get(f"{URL}/{inbox['vendor'][0].id}/read", token=actors.token(actors.vendor)), 405
+    )

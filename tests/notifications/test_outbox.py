@@ -1,4 +1,4 @@
-"""Sending the e-mail outbox: each mail once, failures counted and retried, never a body in the log."""
+"""Sending the e-mail outbox: each mail once, failures counted and retried, no body in the log."""
 
 from __future__ import annotations
 
@@ -47,7 +47,9 @@ def test_pending_mails_are_sent_once_and_marked_sent(db_session):
 
 def test_a_failed_mail_is_marked_failed_with_its_attempt_and_error(db_session):
     ok, bad = queue(db_session, "ok@example.cn", "bad@example.cn")
-    sender = RecordingSender(fail_for={"bad@example.cn"}, error=ConnectionRefusedError("server down"))
+    sender = RecordingSender(
+        fail_for={"bad@example.cn"}, error=ConnectionRefusedError("server down")
+    )
     assert send_outbox(db_session, sender) == 1
     assert ok.status == "sent"
     assert bad.status == "failed" and bad.attempts == 1 and bad.sent_at is None

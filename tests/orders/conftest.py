@@ -48,6 +48,8 @@ def audit_actions(db_session):
 @pytest.fixture
 def notifications(db_session):
     def of(user, kind: str) -> list[Notification]:
-        stmt = select(Notification).where(Notification.recipient_id == user.id, Notification.kind == kind)
+        stmt = select(Notification).where(
+            Notification.recipient_id == user.id, Notification.kind == kind
+        )
         return list(db_session.scalars(stmt))
     return of

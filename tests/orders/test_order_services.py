@@ -1,4 +1,4 @@
-"""The order services refuse the wrong actor themselves, so a page calling them is held to the API's rules."""
+"""The order services refuse the wrong actor themselves: a page calling them keeps API rules."""
 
 from __future__ import annotations
 
@@ -12,13 +12,15 @@ from tests.orders.conftest import order_body
 
 
 def draft_of(org):
-    return OrderFactory(agency=org, status="draft", published_at=None)
+    return OrderFactory(draft=True, agency=org)
 
 
 @pytest.mark.parametrize("role", ["vendor", "coordinator", "admin"])
 def test_only_agency_staff_draft_orders(db_session, actors, role):
     with pytest.raises(Forbidden):
-        services.create_order(db_session, OrderSchema().load(order_body()), actor=getattr(actors, role))
+        services.create_order(
+            db_session, OrderSchema().load(order_body()), actor=getattr(actors, role)
+        )
 
 
 def test_agency_staff_draft_an_order_through_the_service(db_session, actors):
@@ -26,11 +28,17 @@ def test_agency_staff_draft_an_order_through_the_service(db_session, actors):
     assert (order.status, order.agency_id) == ("draft", actors.agency.organization_id)
 
 
-@pytest.mark.parametrize("change", [
-    lambda session, order, actor: services.update_order(session, order.id, {"title": "新标题"}, actor=actor),
-    lambda session, order, actor: services.delete_order(session, order.id, actor=actor),
-    lambda session, order, actor: services.publish_order(session, order.id, actor=actor),
-], ids=["update", "delete", "publish"])
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda session, order, actor: services.update_order(
+            session, order.id, {"title": "新标题"}, actor=actor
+        ),
+        lambda session, order, actor: services.delete_order(session, order.id, actor=actor),
+        lambda session, order, actor: services.publish_order(session, order.id, actor=actor),
+    ],
+    ids=["update", "delete", "publish"],
+)
 def test_a_draft_is_changed_only_by_its_own_agency(db_session, actors, change):
     draft = draft_of(actors.agency.organization)
     with pytest.raises(Forbidden):
@@ -53,7 +61,9 @@ def test_vendors_and_other_agencies_cannot_cancel(db_session, actors):
 def test_only_vendors_ask_questions(db_session, actors, role):
     order = OrderFactory(agency=OrganizationFactory())
     with pytest.raises(Forbidden):
-        services.ask_question(db_session, order.id, "是否需要标注遮挡目标？", actor=getattr(actors, role))
+        services.ask_question(
+            db_session, order.id, "是否需要标注遮挡目标？", actor=getattr(actors, role)
+        )
 
 
 def test_only_the_orders_agency_answers(db_session, actors):

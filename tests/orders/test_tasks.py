@@ -18,9 +18,9 @@ from tests.factories import OrderFactory
 def test_published_orders_past_closing_move_to_evaluating_and_the_agency_is_told(
         db_session, actors, notifications):
     now = utcnow()
-    due = OrderFactory(agency=actors.agency.organization, bidding_closes_at=now - dt.timedelta(minutes=1))
+    due = OrderFactory(closed=True, agency=actors.agency.organization)
     still_open = OrderFactory(bidding_closes_at=now + dt.timedelta(hours=1))
-    stale_draft = OrderFactory(status="draft", published_at=None, bidding_closes_at=now - dt.timedelta(days=1))
+    stale_draft = OrderFactory(draft=True, bidding_closes_at=now - dt.timedelta(days=1))
 
     assert close_due_bidding(db_session, now=now) == 1
 
@@ -37,16 +37,18 @@ def test_published_orders_past_closing_move_to_evaluating_and_the_agency_is_told
 
 
 def test_closing_bidding_twice_changes_nothing_the_second_time(db_session, factories):
-    OrderFactory(bidding_closes_at=utcnow() - dt.timedelta(minutes=1))
-    OrderFactory(bidding_closes_at=utcnow() - dt.timedelta(days=2))
+    OrderFactory(closed=True)
+    OrderFactory(closed=True, bidding_closes_at=utcnow() - dt.timedelta(days=2))
     assert close_due_bidding(db_session) == 2
     assert close_due_bidding(db_session) == 0
-    actions = db_session.scalars(select(AuditEvent.action).where(AuditEvent.action == "order.evaluating")).all()
+    actions = db_session.scalars(
+        select(AuditEvent.action).where(AuditEvent.action == "order.evaluating")
+    ).all()
     assert len(actions) == 2
 
 
 def test_the_job_is_seen_through_the_api_as_the_same_effective_status(api, db_session, actors):
-    order = OrderFactory(bidding_closes_at=utcnow() - dt.timedelta(seconds=1))
+    order = OrderFactory(closed=True)
     token = actors.token(actors.vendor)
     before = api.get(f"/api/v1/orders/{order.id}", token=token).json()
     close_due_bidding(db_session)

@@ -14,8 +14,12 @@ def url(org_id: int) -> str:
 
 BBOX = {"modality": "image", "annotation_type": "bbox", "throughput_per_seat_day": 900,
         "unit_price": "0.28", "evidence": "2023 年省高速卡口项目 120 万框"}
-TRANSCRIPTION = {"modality": "audio", "annotation_type": "transcription", "throughput_per_seat_day": 45.5,
-                 "unit_price": "3.5"}
+TRANSCRIPTION = {
+    "modality": "audio",
+    "annotation_type": "transcription",
+    "throughput_per_seat_day": 45.5,
+    "unit_price": "3.5",
+}
 
 
 def kinds(body) -> list[tuple[str, str]]:
@@ -24,8 +28,12 @@ def kinds(body) -> list[tuple[str, str]]:
 
 def test_a_vendor_replaces_its_own_capabilities(api, actors):
     vendor = actors.vendor
-    CapabilityFactory(vendor=vendor.organization.vendor_profile, modality="text", annotation_type="ner",
-                      assessed_proficiency=None)
+    CapabilityFactory(
+        vendor=vendor.organization.vendor_profile,
+        modality="text",
+        annotation_type="ner",
+        assessed_proficiency=None,
+    )
     response = api.put(url(vendor.organization_id), json={"capabilities": [BBOX, TRANSCRIPTION]},
                        token=actors.token(vendor))
     assert response.status_code == 200, response.text
@@ -41,9 +49,15 @@ def test_a_vendor_replaces_its_own_capabilities(api, actors):
 
 def test_replacing_keeps_the_coordinators_assessment_of_a_kept_capability(api, actors):
     vendor = actors.vendor
-    CapabilityFactory(vendor=vendor.organization.vendor_profile, modality="image", annotation_type="bbox",
-                      assessed_proficiency=0.9)
-    response = api.put(url(vendor.organization_id), json={"capabilities": [BBOX]}, token=actors.token(vendor))
+    CapabilityFactory(
+        vendor=vendor.organization.vendor_profile,
+        modality="image",
+        annotation_type="bbox",
+        assessed_proficiency=0.9,
+    )
+    response = api.put(
+        url(vendor.organization_id), json={"capabilities": [BBOX]}, token=actors.token(vendor)
+    )
     assert response.status_code == 200, response.text
     assert response.json()["capabilities"][0]["assessed_proficiency"] == 0.9
 
@@ -51,18 +65,27 @@ def test_replacing_keeps_the_coordinators_assessment_of_a_kept_capability(api, a
 def test_an_empty_list_removes_every_capability(api, actors):
     vendor = actors.vendor
     CapabilityFactory(vendor=vendor.organization.vendor_profile, assessed_proficiency=None)
-    response = api.put(url(vendor.organization_id), json={"capabilities": []}, token=actors.token(vendor))
+    response = api.put(
+        url(vendor.organization_id), json={"capabilities": []}, token=actors.token(vendor)
+    )
     assert response.status_code == 200, response.text
     assert response.json() == {"capabilities": []}
 
 
 def test_a_vendor_cannot_drop_an_assessed_capability_to_shed_its_rating(api, actors):
     vendor = actors.vendor
-    CapabilityFactory(vendor=vendor.organization.vendor_profile, modality="image", annotation_type="bbox",
-                      assessed_proficiency=0.1)
+    CapabilityFactory(
+        vendor=vendor.organization.vendor_profile,
+        modality="image",
+        annotation_type="bbox",
+        assessed_proficiency=0.1,
+    )
     for body in ({"capabilities": [TRANSCRIPTION]}, {"capabilities": []}):
-        error = assert_error(api.put(url(vendor.organization_id), json=body, token=actors.token(vendor)),
-                             403, "capabilities")
+        error = assert_error(
+            api.put(url(vendor.organization_id), json=body, token=actors.token(vendor)),
+            403,
+            "capabilities",
+        )
         assert "coordinator" in error["message"]
     listed = api.get(url(vendor.organization_id), token=actors.token(vendor)).json()
     assert [c["assessed_proficiency"] for c in listed["capabilities"]] == [0.1]
@@ -70,8 +93,12 @@ def test_a_vendor_cannot_drop_an_assessed_capability_to_shed_its_rating(api, act
 
 def test_a_coordinator_may_remove_an_assessed_capability(api, actors):
     vendor = actors.vendor
-    CapabilityFactory(vendor=vendor.organization.vendor_profile, modality="image", annotation_type="bbox",
-                      assessed_proficiency=0.1)
+    CapabilityFactory(
+        vendor=vendor.organization.vendor_profile,
+        modality="image",
+        annotation_type="bbox",
+        assessed_proficiency=0.1,
+    )
     response = api.put(url(vendor.organization_id), json={"capabilities": [TRANSCRIPTION]},
                        token=actors.token(actors.coordinator))
     assert response.status_code == 200, response.text
@@ -81,13 +108,17 @@ def test_a_coordinator_may_remove_an_assessed_capability(api, actors):
 @pytest.mark.parametrize("proficiency", [0.7, None])
 def test_a_vendor_cannot_set_its_assessed_proficiency(api, actors, proficiency):
     body = {"capabilities": [dict(BBOX, assessed_proficiency=proficiency)]}
-    response = api.put(url(actors.vendor.organization_id), json=body, token=actors.token(actors.vendor))
+    response = api.put(
+        url(actors.vendor.organization_id), json=body, token=actors.token(actors.vendor)
+    )
     assert_error(response, 403)
 
 
 def test_a_coordinator_sets_the_assessed_proficiency(api, actors):
     body = {"capabilities": [dict(BBOX, assessed_proficiency=0.85)]}
-    response = api.put(url(actors.vendor.organization_id), json=body, token=actors.token(actors.coordinator))
+    response = api.put(
+        url(actors.vendor.organization_id), json=body, token=actors.token(actors.coordinator)
+    )
     assert response.status_code == 200, response.text
     [cap] = response.json()["capabilities"]
     assert cap["assessed_proficiency"] == 0.85
@@ -96,7 +127,9 @@ def test_a_coordinator_sets_the_assessed_proficiency(api, actors):
 
 def test_another_vendors_capabilities_are_404_to_change(api, actors):
     other = VendorFactory()
-    response = api.put(url(other.id), json={"capabilities": [BBOX]}, token=actors.token(actors.vendor))
+    response = api.put(
+        url(other.id), json={"capabilities": [BBOX]}, token=actors.token(actors.vendor)
+    )
     assert_error(response, 404)
 
 
@@ -108,7 +141,9 @@ def test_other_roles_cannot_change_capabilities(api, actors, role):
 
 
 def test_an_agency_has_no_capabilities(api, actors):
-    assert_error(api.get(url(actors.agency.organization_id), token=actors.token(actors.agency)), 404)
+    assert_error(
+        api.get(url(actors.agency.organization_id), token=actors.token(actors.agency)), 404
+    )
     response = api.put(url(actors.agency.organization_id), json={"capabilities": []},
                        token=actors.token(actors.coordinator))
     assert_error(response, 404)
@@ -125,7 +160,9 @@ def test_capabilities_need_a_login(api, actors):
 
 def test_the_same_modality_and_type_twice_is_422(api, actors):
     body = {"capabilities": [BBOX, dict(BBOX, unit_price="0.30")]}
-    response = api.put(url(actors.vendor.organization_id), json=body, token=actors.token(actors.vendor))
+    response = api.put(
+        url(actors.vendor.organization_id), json=body, token=actors.token(actors.vendor)
+    )
     assert_error(response, 422, "capabilities")
 
 
@@ -146,5 +183,7 @@ def test_bad_capabilities_are_422_naming_the_field(api, actors, change, field):
 
 
 def test_a_missing_capabilities_list_is_422(api, actors):
-    response = api.put(url(actors.vendor.organization_id), json={}, token=actors.token(actors.vendor))
+    response = api.put(
+        url(actors.vendor.organization_id), json={}, token=actors.token(actors.vendor)
+    )
     assert_error(response, 422, "capabilities")

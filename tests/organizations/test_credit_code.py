@@ -1,10 +1,15 @@
-"""The unified social credit code (GB 32100-2015): its check character and what makes a code invalid."""
+"""The unified social credit code (GB 32100-2015): its check character, what makes one invalid."""
 
 from __future__ import annotations
 
 import pytest
 
-from market.organizations.credit_code import ALPHABET, check_character, credit_code_problem, make_credit_code
+from market.organizations.credit_code import (
+    ALPHABET,
+    check_character,
+    credit_code_problem,
+    make_credit_code,
+)
 
 # Bodies in the real format: registration authority and type (91 enterprise, 11 government body,
 # 52 social organisation), a 6-digit division code of Guizhou, and a 9-character organisation code.
@@ -42,12 +47,12 @@ def test_a_published_code_checks_out():
 def test_the_check_character_follows_the_weighted_sum_modulo_31():
     body = "91520115MA6DK3XX0"
     weights = [pow(3, i, 31) for i in range(17)]
-    total = sum(ALPHABET.index(ch) * w for ch, w in zip(body, weights))
+    total = sum(ALPHABET.index(ch) * w for ch, w in zip(body, weights, strict=True))
     assert check_character(body) == ALPHABET[(31 - total % 31) % 31]
 
 
 def test_a_check_character_of_zero_is_written_0():
-    # Search a body whose weighted sum is a multiple of 31, where (31 - 0) % 31 must give "0", not "Y".
+    # Search a body whose weighted sum is a multiple of 31: (31 - 0) % 31 must give "0", not "Y".
     for n in range(1000):
         body = f"91520100{n:09d}"
         if check_character(body) == "0":
@@ -72,7 +77,9 @@ def test_a_non_string_is_refused():
 @pytest.mark.parametrize("letter", ["I", "O", "S", "V", "Z"])
 def test_letters_left_out_of_the_alphabet_are_refused(letter):
     code = "91520115MA6DK3XX" + letter + "0"
-    assert credit_code_problem(code) == f"contains characters not allowed in a credit code: {letter}"
+    assert (
+        credit_code_problem(code) == f"contains characters not allowed in a credit code: {letter}"
+    )
 
 
 def test_punctuation_is_refused():

@@ -11,8 +11,13 @@ from tests.factories import VendorFactory
 
 
 def registration() -> dict:
-    return {"kind": "agency", "name": "铜仁市教育局", "credit_code": make_credit_code("11522200MB1234567"),
-            "province": "贵州省", "city": "铜仁市"}
+    return {
+        "kind": "agency",
+        "name": "铜仁市教育局",
+        "credit_code": make_credit_code("11522200MB1234567"),
+        "province": "贵州省",
+        "city": "铜仁市",
+    }
 
 
 @pytest.mark.parametrize("role", ["agency", "vendor", "coordinator"])
@@ -29,9 +34,11 @@ def test_the_command_line_registers_without_a_user(db_session):
 @pytest.mark.parametrize("role", ["agency", "vendor", "admin"])
 @pytest.mark.parametrize("target", ["verified", "suspended"])
 def test_only_coordinators_verify_or_suspend_vendors(db_session, actors, role, target):
-    vendor = VendorFactory(verification_status="pending")
+    vendor = VendorFactory(pending=True)
     with pytest.raises(Forbidden):
-        services.set_vendor_status(db_session, vendor.id, target, actor=getattr(actors, role), reason="核查")
+        services.set_vendor_status(
+            db_session, vendor.id, target, actor=getattr(actors, role), reason="核查"
+        )
     assert vendor.vendor_profile.verification_status == "pending"
 
 

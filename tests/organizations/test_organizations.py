@@ -1,4 +1,4 @@
-"""Organisations: registering them, reading and editing profiles, verifying and suspending vendors."""
+"""Organisations: registering them, reading and editing profiles, verifying and suspending firms."""
 
 from __future__ import annotations
 
@@ -25,8 +25,14 @@ def new_vendor(**overrides) -> dict:
         "city": "贵阳市",
         "county": "观山湖区",
         "contact_email": "bd@qianshu.example.cn",
-        "vendor_profile": {"seats": 120, "headcount": 150, "certifications": ["ISO 27001", "ISO 9001"],
-                           "clearance": "important", "onsite_possible": True, "sme": True},
+        "vendor_profile": {
+            "seats": 120,
+            "headcount": 150,
+            "certifications": ["ISO 27001", "ISO 9001"],
+            "clearance": "important",
+            "onsite_possible": True,
+            "sme": True,
+        },
     }
     body.update(overrides)
     return body
@@ -61,8 +67,14 @@ def test_a_vendor_outside_the_home_province_is_not_local(api, actors):
 
 
 def test_admin_registers_an_agency_with_sectors(api, actors):
-    body = {"kind": "agency", "name": "铜仁市卫生健康局", "credit_code": make_credit_code("11522200MB1702836"),
-            "province": "贵州省", "city": "铜仁市", "sectors": ["health"]}
+    body = {
+        "kind": "agency",
+        "name": "铜仁市卫生健康局",
+        "credit_code": make_credit_code("11522200MB1702836"),
+        "province": "贵州省",
+        "city": "铜仁市",
+        "sectors": ["health"],
+    }
     response = api.post(URL, json=body, token=actors.token(actors.admin))
     assert response.status_code == 201, response.text
     assert response.json()["sectors"] == ["health"]
@@ -70,7 +82,9 @@ def test_admin_registers_an_agency_with_sectors(api, actors):
 
 
 def test_a_lowercase_credit_code_is_stored_uppercase(api, actors):
-    response = api.post(URL, json=new_vendor(credit_code=NEW_CODE.lower()), token=actors.token(actors.admin))
+    response = api.post(
+        URL, json=new_vendor(credit_code=NEW_CODE.lower()), token=actors.token(actors.admin)
+    )
     assert response.status_code == 201, response.text
     assert response.json()["credit_code"] == NEW_CODE
 
@@ -106,8 +120,11 @@ def test_a_duplicate_credit_code_that_races_past_the_check_is_still_409(api, act
 def test_changing_to_a_credit_code_that_races_past_the_check_is_still_409(api, actors, monkeypatch):
     monkeypatch.setattr(services, "_credit_code_taken", lambda session, code, except_id=None: False)
     other = OrganizationFactory()
-    response = api.patch(f"{URL}/{actors.vendor.organization_id}", json={"credit_code": other.credit_code},
-                         token=actors.token(actors.admin))
+    response = api.patch(
+        f"{URL}/{actors.vendor.organization_id}",
+        json={"credit_code": other.credit_code},
+        token=actors.token(actors.admin),
+    )
     assert_error(response, 409, "credit_code")
 
 
@@ -125,7 +142,9 @@ def test_changing_to_a_credit_code_that_races_past_the_check_is_still_409(api, a
     ({"favourite_colour": "red"}, "favourite_colour"),
 ])
 def test_bad_registrations_are_422_naming_the_field(api, actors, overrides, field):
-    assert_error(api.post(URL, json=new_vendor(**overrides), token=actors.token(actors.admin)), 422, field)
+    assert_error(
+        api.post(URL, json=new_vendor(**overrides), token=actors.token(actors.admin)), 422, field
+    )
 
 
 def test_an_agency_cannot_have_a_vendor_profile(api, actors):
@@ -143,10 +162,12 @@ def test_a_missing_required_field_is_422(api, actors):
 
 
 def test_any_signed_in_user_lists_organisations_with_filters(api, actors):
-    pending = VendorFactory(verification_status="pending", city="铜仁市")
-    VendorFactory(verification_status="verified")
+    pending = VendorFactory(pending=True, city="铜仁市")
+    VendorFactory(verified=True)
     token = actors.token(actors.agency)
-    found = api.get(URL, params={"kind": "vendor", "verification_status": "pending"}, token=token).json()
+    found = api.get(
+        URL, params={"kind": "vendor", "verification_status": "pending"}, token=token
+    ).json()
     assert [o["id"] for o in found["items"]] == [pending.id]
     by_city = api.get(URL, params={"city": "铜仁市"}, token=token).json()
     assert [o["id"] for o in by_city["items"]] == [pending.id]
@@ -221,8 +242,11 @@ def test_vendor_staff_edit_their_own_profile(api, actors):
 
 def test_agency_staff_edit_their_sectors(api, actors):
     agency = actors.agency
-    response = api.patch(f"{URL}/{agency.organization_id}", json={"sectors": ["transport", "education"]},
-                         token=actors.token(agency))
+    response = api.patch(
+        f"{URL}/{agency.organization_id}",
+        json={"sectors": ["transport", "education"]},
+        token=actors.token(agency),
+    )
     assert response.status_code == 200, response.text
     assert response.json()["sectors"] == ["transport", "education"]
 
@@ -241,7 +265,9 @@ def test_own_staff_cannot_change_identity_fields(api, actors, body):
 
 def test_staff_of_another_organisation_cannot_edit_it(api, actors):
     other = VendorFactory()
-    response = api.patch(f"{URL}/{other.id}", json={"description": "hijacked"}, token=actors.token(actors.vendor))
+    response = api.patch(
+        f"{URL}/{other.id}", json={"description": "hijacked"}, token=actors.token(actors.vendor)
+    )
     assert_error(response, 403)
 
 
@@ -252,13 +278,17 @@ def test_coordinators_cannot_edit_organisations(api, actors):
 
 
 def test_editing_an_unknown_organisation_is_404(api, actors):
-    assert_error(api.patch(f"{URL}/999999", json={"description": "x"}, token=actors.token(actors.admin)), 404)
+    assert_error(
+        api.patch(f"{URL}/999999", json={"description": "x"}, token=actors.token(actors.admin)), 404
+    )
 
 
 def test_admin_changes_identity_fields(api, actors):
     code = make_credit_code("91520100MA6J00000")
     body = {"name": "新名称有限公司", "credit_code": code}
-    response = api.patch(f"{URL}/{actors.vendor.organization_id}", json=body, token=actors.token(actors.admin))
+    response = api.patch(
+        f"{URL}/{actors.vendor.organization_id}", json=body, token=actors.token(actors.admin)
+    )
     assert response.status_code == 200, response.text
     assert response.json()["name"] == "新名称有限公司"
     assert response.json()["credit_code"] == code
@@ -266,23 +296,35 @@ def test_admin_changes_identity_fields(api, actors):
 
 def test_changing_to_a_credit_code_already_taken_is_409(api, actors):
     other = OrganizationFactory()
-    response = api.patch(f"{URL}/{actors.vendor.organization_id}", json={"credit_code": other.credit_code},
-                         token=actors.token(actors.admin))
+    response = api.patch(
+        f"{URL}/{actors.vendor.organization_id}",
+        json={"credit_code": other.credit_code},
+        token=actors.token(actors.admin),
+    )
     assert_error(response, 409, "credit_code")
 
 
 def test_changing_to_a_bad_credit_code_is_422(api, actors):
-    response = api.patch(f"{URL}/{actors.vendor.organization_id}",
-                         json={"credit_code": wrong_check_character(NEW_CODE)}, token=actors.token(actors.admin))
+    response = api.patch(
+        f"{URL}/{actors.vendor.organization_id}",
+        json={"credit_code": wrong_check_character(NEW_CODE)},
+        token=actors.token(actors.admin),
+    )
     assert_error(response, 422, "credit_code")
 
 
 def test_a_vendor_has_no_sectors_and_an_agency_no_vendor_profile(api, actors):
-    vendor_response = api.patch(f"{URL}/{actors.vendor.organization_id}", json={"sectors": ["health"]},
-                                token=actors.token(actors.vendor))
+    vendor_response = api.patch(
+        f"{URL}/{actors.vendor.organization_id}",
+        json={"sectors": ["health"]},
+        token=actors.token(actors.vendor),
+    )
     assert_error(vendor_response, 422, "sectors")
-    agency_response = api.patch(f"{URL}/{actors.agency.organization_id}", json={"vendor_profile": {"seats": 3}},
-                                token=actors.token(actors.agency))
+    agency_response = api.patch(
+        f"{URL}/{actors.agency.organization_id}",
+        json={"vendor_profile": {"seats": 3}},
+        token=actors.token(actors.agency),
+    )
     assert_error(agency_response, 422, "vendor_profile")
 
 
@@ -298,7 +340,7 @@ def test_vendor_staff_cannot_set_their_own_verification_status(api, actors):
 
 @pytest.fixture
 def pending_vendor(actors):
-    return VendorFactory(verification_status="pending")
+    return VendorFactory(pending=True)
 
 
 def test_a_coordinator_verifies_a_pending_vendor(api, actors, pending_vendor):
@@ -330,12 +372,14 @@ def test_a_suspended_vendor_shows_suspended_with_the_reason(api, actors):
 def test_suspending_twice_is_409(api, actors):
     org_id = actors.vendor.organization_id
     token = actors.token(actors.coordinator)
-    assert api.post(f"{URL}/{org_id}/suspend", json={"reason": "过期"}, token=token).status_code == 200
+    assert (
+        api.post(f"{URL}/{org_id}/suspend", json={"reason": "过期"}, token=token).status_code == 200
+    )
     assert_error(api.post(f"{URL}/{org_id}/suspend", json={"reason": "过期"}, token=token), 409)
 
 
 def test_a_suspended_vendor_can_be_verified_again(api, actors):
-    suspended = VendorFactory(verification_status="suspended")
+    suspended = VendorFactory(suspended=True)
     response = api.post(f"{URL}/{suspended.id}/verify", json={"reason": "已整改"},
                         token=actors.token(actors.coordinator))
     assert response.status_code == 200, response.text
@@ -366,8 +410,14 @@ def test_verifying_an_unknown_organisation_is_404(api, actors):
 
 
 def test_verifying_is_audited_against_the_vendor(api, actors, pending_vendor, db_session):
-    api.post(f"{URL}/{pending_vendor.id}/verify", json={"reason": "ok"}, token=actors.token(actors.coordinator))
-    event = db_session.scalars(select(AuditEvent).where(AuditEvent.action == "vendor.verified")).one()
+    api.post(
+        f"{URL}/{pending_vendor.id}/verify",
+        json={"reason": "ok"},
+        token=actors.token(actors.coordinator),
+    )
+    event = db_session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "vendor.verified")
+    ).one()
     assert event.organization_id == pending_vendor.id
     assert event.actor_id == actors.coordinator.id
 

@@ -7,9 +7,15 @@ import random
 
 import pytest
 
-from tests.factories import CapabilityFactory, ContractFactory, OrderFactory, OrganizationFactory, VendorFactory
+from tests.factories import (
+    CapabilityFactory,
+    ContractFactory,
+    OrderFactory,
+    OrganizationFactory,
+    VendorFactory,
+)
 
-T0 = dt.datetime(2024, 3, 1, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2024, 3, 1, tzinfo=dt.UTC)
 
 
 def day(n: float) -> dt.datetime:
@@ -20,9 +26,14 @@ def completed(vendor, *, start: float, end: float, on_time: bool = True, accurac
               order=None, deadline: float | None = None, **kwargs):
     """A contract of `vendor` that ran from day `start` and was completed on day `end`."""
     return ContractFactory(
-        vendor=vendor, order=order or OrderFactory(status="completed", completed_at=day(end)),
-        starts_at=day(start), deadline=day(deadline if deadline is not None else end + 5),
-        status="completed", completed_at=day(end), delivered_on_time=on_time, accuracy_achieved=accuracy,
+        vendor=vendor,
+        order=order or OrderFactory(status="completed", completed_at=day(end)),
+        starts_at=day(start),
+        deadline=day(deadline if deadline is not None else end + 5),
+        status="completed",
+        completed_at=day(end),
+        delivered_on_time=on_time,
+        accuracy_achieved=accuracy,
         **kwargs,
     )
 

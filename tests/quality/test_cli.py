@@ -16,14 +16,16 @@ def cli(app, connection, monkeypatch, tmp_path):
     runner = app.test_cli_runner()
 
     def invoke(*args):
-        # A context of its own, so the command's session closes before the test's savepoint rolls back.
+        # A context of its own: the command's session closes before the test's savepoint rolls back.
         with app.app_context():
             return runner.invoke(args=["model", *args])
 
     return invoke
 
 
-def test_model_train_prints_held_out_metrics_and_saves_the_current_model(cli, build_history, tmp_path):
+def test_model_train_prints_held_out_metrics_and_saves_the_current_model(
+    cli, build_history, tmp_path
+):
     build_history(contracts=48)
     result = cli("train", "--seed", "3")
     assert result.exit_code == 0, result.output

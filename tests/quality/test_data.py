@@ -1,4 +1,4 @@
-"""Features and labels of the quality model from the database: the label rule, no leakage, batching."""
+"""Features and labels of the quality model from the database: label rule, no leakage, batching."""
 
 from __future__ import annotations
 
@@ -13,7 +13,13 @@ from market.matching import quality
 from market.matching.quality import FEATURE_NAMES
 from market.quality.data import History, Work, training_set
 from market.quality.service import models_dir, quality_for_pairs
-from tests.factories import BidFactory, CapabilityFactory, ContractFactory, OrderFactory, VendorFactory
+from tests.factories import (
+    BidFactory,
+    CapabilityFactory,
+    ContractFactory,
+    OrderFactory,
+    VendorFactory,
+)
 from tests.quality.conftest import completed, day
 
 COL = {name: i for i, name in enumerate(FEATURE_NAMES)}
@@ -24,14 +30,34 @@ def rows_by_contract(session) -> dict[int, np.ndarray]:
     return {cid: data.X[i] for i, cid in enumerate(data.contract_ids)}
 
 
-def work(vendor, *, as_of: float, start: float | None = None, end: float | None = None, seats: int = 10,
-         modality: str = "image", annotation_type: str = "bbox", text: str = "", target: float = 0.95) -> Work:
-    return Work(vendor_id=vendor.id, modality=modality, annotation_type=annotation_type, accuracy_target=target,
-                text=text, as_of=day(as_of), window_start=day(as_of if start is None else start),
-                window_end=day((as_of if start is None else start) + 10 if end is None else end), seats=seats)
+def work(
+    vendor,
+    *,
+    as_of: float,
+    start: float | None = None,
+    end: float | None = None,
+    seats: int = 10,
+    modality: str = "image",
+    annotation_type: str = "bbox",
+    text: str = "",
+    target: float = 0.95,
+) -> Work:
+    return Work(
+        vendor_id=vendor.id,
+        modality=modality,
+        annotation_type=annotation_type,
+        accuracy_target=target,
+        text=text,
+        as_of=day(as_of),
+        window_start=day(as_of if start is None else start),
+        window_end=day((as_of if start is None else start) + 10 if end is None else end),
+        seats=seats,
+    )
 
 
-def test_the_label_is_one_only_when_delivered_on_time_at_the_order_accuracy_target(db_session, factories):
+def test_the_label_is_one_only_when_delivered_on_time_at_the_order_accuracy_target(
+    db_session, factories
+):
     vendor = VendorFactory()
     target = 0.95
 
@@ -47,7 +73,7 @@ def test_the_label_is_one_only_when_delivered_on_time_at_the_order_accuracy_targ
     ContractFactory(vendor=vendor, status="active", starts_at=day(0), deadline=day(30))
 
     data = training_set(db_session)
-    labels = dict(zip(data.contract_ids, data.y))
+    labels = dict(zip(data.contract_ids, data.y, strict=True))
     assert labels == {good.id: 1, exactly.id: 1, late.id: 0, sloppy.id: 0}
     assert unrecorded.id not in labels
 
@@ -55,7 +81,9 @@ def test_the_label_is_one_only_when_delivered_on_time_at_the_order_accuracy_targ
 def test_an_example_sees_only_contracts_completed_before_it_started(db_session, factories):
     vendor = VendorFactory()
     first = completed(vendor, start=0, end=20, on_time=True)
-    overlapping = completed(vendor, start=10, end=40, on_time=False)  # started before `first` finished
+    overlapping = completed(
+        vendor, start=10, end=40, on_time=False
+    )  # started before `first` finished
     later = completed(vendor, start=50, end=70, on_time=True)
 
     rows = rows_by_contract(db_session)
@@ -83,7 +111,9 @@ def test_a_later_outcome_does_not_change_an_earlier_example(db_session, factorie
 
 def test_past_rates_are_smoothed_towards_one_half(db_session, factories):
     vendor = VendorFactory()
-    completed(vendor, start=0, end=10, on_time=True, accuracy=0.90)  # on time, below the 0.95 target
+    completed(
+        vendor, start=0, end=10, on_time=True, accuracy=0.90
+    )  # on time, below the 0.95 target
     history = History.load(db_session)
     fresh, seasoned = history.features([work(vendor, as_of=5), work(vendor, as_of=15)])
     assert fresh[COL["on_time_rate"]] == fresh[COL["acceptance_rate"]] == 0.5
@@ -97,9 +127,13 @@ def test_experience_counts_units_delivered_earlier_in_the_same_modality_only(db_
     completed(vendor, start=0, end=10, order=OrderFactory(modality="text", volume=5000))
     completed(vendor, start=0, end=30, order=OrderFactory(modality="image", volume=7000))
     history = History.load(db_session)
-    image, text, video = history.features([
-        work(vendor, as_of=20), work(vendor, as_of=20, modality="text"), work(vendor, as_of=20, modality="video"),
-    ])
+    image, text, video = history.features(
+        [
+            work(vendor, as_of=20),
+            work(vendor, as_of=20, modality="text"),
+            work(vendor, as_of=20, modality="video"),
+        ]
+    )
     assert image[COL["experience"]] == pytest.approx(math.log1p(1000))
     assert text[COL["experience"]] == pytest.approx(math.log1p(5000))
     assert video[COL["experience"]] == 0
@@ -140,13 +174,21 @@ def test_proficiency_comes_from_the_matching_capability_or_the_neutral_prior(db_
 
 def test_text_similarity_finds_similar_chinese_work_among_earlier_orders(db_session, factories):
     vendor = VendorFactory()
-    completed(vendor, start=0, end=10, order=OrderFactory(
-        title="高速公路卡口车辆图像 2D 框标注", description="对卡口抓拍图像中的小汽车、货车、客车画框。"))
+    completed(
+        vendor,
+        start=0,
+        end=10,
+        order=OrderFactory(
+            title="高速公路卡口车辆图像 2D 框标注",
+            description="对卡口抓拍图像中的小汽车、货车、客车画框。",
+        ),
+    )
     completed(vendor, start=0, end=30, order=OrderFactory(
         title="儿童绘本朗读音频转写", description="普通话朗读音频逐句转写并校对。"))
     history = History.load(db_session)
-    vectorizer = quality.make_text_vectorizer().fit([c.text for c in history.contracts]
-                                                    + ["胸部 CT 肺结节分割", "城市道路卡口车辆框标注"])
+    vectorizer = quality.make_text_vectorizer().fit(
+        [c.text for c in history.contracts] + ["胸部 CT 肺结节分割", "城市道路卡口车辆框标注"]
+    )
     similar, unrelated, too_early = history.features([
         work(vendor, as_of=20, text="城市道路卡口车辆框标注\n对抓拍图像中的货车和客车画框。"),
         work(vendor, as_of=20, text="胸部 CT 肺结节分割\n三甲医院影像科数据。"),
@@ -168,7 +210,9 @@ def count_queries(connection):
     return statements, lambda: event.remove(connection, "before_cursor_execute", before)
 
 
-def test_quality_for_many_pairs_takes_as_many_queries_as_for_one(db_session, factories, connection, tmp_path):
+def test_quality_for_many_pairs_takes_as_many_queries_as_for_one(
+    db_session, factories, connection, tmp_path
+):
     vendors = [VendorFactory() for _ in range(4)]
     for v in vendors:
         completed(v, start=0, end=10)
@@ -199,14 +243,16 @@ def test_without_a_trained_model_pairs_get_the_proficiency_prior(db_session, fac
     assert "no trained model" in explanation["note"]
 
 
-def test_with_a_trained_model_pairs_are_explained_by_it(db_session, factories, tmp_path, build_history):
+def test_with_a_trained_model_pairs_are_explained_by_it(
+    db_session, factories, tmp_path, build_history
+):
     build_history()
     data = training_set(db_session)
     model, _metrics = quality.train(data.X, data.y, seed=0, text_vectorizer=data.vectorizer)
     version = quality.save(model, models_dir(tmp_path))
     vendor = VendorFactory()
     CapabilityFactory(vendor=vendor.vendor_profile, assessed_proficiency=0.9)
-    bid = BidFactory(vendor=vendor, order=OrderFactory(bidding_closes_at=dt.datetime.now(dt.timezone.utc)
+    bid = BidFactory(vendor=vendor, order=OrderFactory(bidding_closes_at=dt.datetime.now(dt.UTC)
                                                         + dt.timedelta(days=1)))
     ((p, explanation),) = quality_for_pairs(db_session, [(bid.order, bid)], tmp_path)
     assert explanation["source"] == "model" and explanation["version"] == version

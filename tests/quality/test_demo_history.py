@@ -8,7 +8,7 @@ from market.demo.seed import DEFAULT_SEED, seed_demo
 from market.matching import quality
 from market.quality.data import training_set
 
-NOW = dt.datetime(2026, 6, 1, 2, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 6, 1, 2, 0, tzinfo=dt.UTC)
 
 
 def test_the_model_learns_the_demo_history_better_than_the_base_rate(db_session):

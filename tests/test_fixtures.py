@@ -1,0 +1,32 @@
+"""The test fixtures themselves: what the API writes in a test is rolled back with the test."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from market.audit.models import AuditEvent
+from tests.conftest import ApiClient, outer_transaction
+
+EMAIL = "rolled-back@example.cn"
+
+
+def _failed_logins(connection) -> int:
+    stmt = (
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(
+            AuditEvent.action == "auth.login_failed", AuditEvent.data["email"].as_string() == EMAIL
+        )
+    )
+    return connection.scalar(stmt)
+
+
+def test_what_a_request_commits_is_seen_in_the_test_and_gone_after_it(app):
+    with outer_transaction(app) as connection:
+        response = ApiClient(app).post(
+            "/api/v1/auth/tokens", json={"email": EMAIL, "password": "x"}
+        )
+        assert response.status_code == 401, response.text
+        assert _failed_logins(connection) == 1  # the view committed: into the outer transaction
+    with app.extensions["market.db"].engine.connect() as fresh:
+        assert _failed_logins(fresh) == 0
