@@ -16,7 +16,9 @@ def create_app(config: BaseConfig | None = None) -> Flask:
     """Build the app in small named steps; nothing here runs at import time."""
     config = config or config_from_env()
     config.validate()
-    app = Flask(__name__, instance_path=config.INSTANCE_PATH or None, instance_relative_config=False)
+    app = Flask(
+        __name__, instance_path=config.INSTANCE_PATH or None, instance_relative_config=False
+    )
     _load_config(app, config)
     _configure_logging(app)
     _init_database(app)

@@ -67,7 +67,9 @@ def _writing():
 @click.option("--kind", required=True, type=click.Choice(["operator", "agency", "vendor"]),
               help="operator: the programme's platform (coordinators and admins belong to it).")
 @click.option("--name", required=True, help="The registered name.")
-@click.option("--credit-code", required=True, help="The unified social credit code (18 characters).")
+@click.option(
+    "--credit-code", required=True, help="The unified social credit code (18 characters)."
+)
 @click.option("--province", required=True)
 @click.option("--city", required=True)
 @click.option("--county", default=None)
@@ -87,9 +89,15 @@ def create_organization(kind, name, credit_code, province, city, county):
 @click.command("create-user")
 @click.option("--email", required=True, help="The login e-mail.")
 @click.option("--name", required=True, help="The person's name as shown to others.")
-@click.option("--role", required=True, type=click.Choice(["agency", "vendor", "coordinator", "admin"]),
-              help="agency and vendor users belong to an agency or vendor; coordinators and admins to the operator.")
-@click.option("--organization-id", required=True, type=int, help="The id of the user's organisation.")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["agency", "vendor", "coordinator", "admin"]),
+    help="agency and vendor users belong to an agency or vendor; coordinators and admins to the operator.",
+)
+@click.option(
+    "--organization-id", required=True, type=int, help="The id of the user's organisation."
+)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
               help="At least 10 characters; asked for (twice) when not given.")
 @with_appcontext
@@ -99,8 +107,16 @@ def create_user(email, name, role, organization_id, password):
     from market.accounts.schemas import UserCreateSchema
     from market.organizations.models import Organization
 
-    data = _load(UserCreateSchema(), {"email": email, "name": name, "password": password, "role": role,
-                                      "organization_id": organization_id})
+    data = _load(
+        UserCreateSchema(),
+        {
+            "email": email,
+            "name": name,
+            "password": password,
+            "role": role,
+            "organization_id": organization_id,
+        },
+    )
     with _writing() as session:
         organization = session.get(Organization, data["organization_id"])
         if organization is None:
@@ -182,26 +198,51 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict:
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
 @click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
-@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True, help="gunicorn worker processes.")
-@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True, help="Threads per worker.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=2,
+    show_default=True,
+    help="gunicorn worker processes.",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 64),
+    default=4,
+    show_default=True,
+    help="Threads per worker.",
+)
 @with_appcontext
 def serve(host, port, workers, threads):
     """Serve the web app and the API with gunicorn (the single-machine production setup)."""
     shown = f"[{host}]" if ":" in host else host
-    click.echo(f"market: serving http://{shown}:{port}/ with gunicorn "
-               f"({workers} workers x {threads} threads, database {_database_kind()}); Ctrl-C stops.")
+    click.echo(
+        f"market: serving http://{shown}:{port}/ with gunicorn "
+        f"({workers} workers x {threads} threads, database {_database_kind()}); Ctrl-C stops."
+    )
     factory = current_app.extensions["market.factory"]
     gunicorn_application(gunicorn_options(host, port, workers, threads), factory).run()
 
 
 def _database_kind() -> str:
     url = current_app.config["DATABASE_URL"]
-    return "PostgreSQL" if url.startswith("postgresql") else "SQLite" if url.startswith("sqlite") else url.split(":")[0]
+    return (
+        "PostgreSQL"
+        if url.startswith("postgresql")
+        else "SQLite"
+        if url.startswith("sqlite")
+        else url.split(":")[0]
+    )
 
 
 @click.command("scheduler")
-@click.option("--standby-seconds", type=click.FloatRange(0.1, 3600), default=15.0, show_default=True,
-              help="How often a standby scheduler retries to take over (PostgreSQL).")
+@click.option(
+    "--standby-seconds",
+    type=click.FloatRange(0.1, 3600),
+    default=15.0,
+    show_default=True,
+    help="How often a standby scheduler retries to take over (PostgreSQL).",
+)
 @with_appcontext
 def scheduler(standby_seconds):
     """Run the scheduled jobs (closing bidding, sending e-mail); one active process per deployment."""
@@ -210,5 +251,13 @@ def scheduler(standby_seconds):
     raise SystemExit(run(current_app._get_current_object(), standby_seconds=standby_seconds))
 
 
-COMMANDS = [init_db, create_organization, create_user, seed_demo, serve, scheduler, model_group, match_group]
-
+COMMANDS = [
+    init_db,
+    create_organization,
+    create_user,
+    seed_demo,
+    serve,
+    scheduler,
+    model_group,
+    match_group,
+]

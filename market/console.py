@@ -8,7 +8,9 @@ from flask.cli import FlaskGroup
 from market import create_app
 
 
-@click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=True, add_version_option=False)
+@click.group(
+    cls=FlaskGroup, create_app=create_app, add_default_commands=True, add_version_option=False
+)
 def main():
     """market: the annotation demand marketplace."""
 

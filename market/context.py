@@ -13,5 +13,6 @@ class RequestContext:
 
 
 current_context: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
-    "market_request_context", default=RequestContext()
+    # A frozen dataclass: the shared default cannot be changed, only replaced per request.
+    "market_request_context", default=RequestContext(),  # noqa: B039
 )

@@ -24,7 +24,7 @@ NAMING_CONVENTION = {
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 class UTCDateTime(TypeDecorator):
@@ -42,12 +42,12 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
-        return value.replace(tzinfo=dt.timezone.utc)
+        return value.replace(tzinfo=dt.UTC)
 
 
 class Money(TypeDecorator):
@@ -135,14 +135,19 @@ class Database:
             self.sessionmaker = sessionmaker(bind=self.engine, expire_on_commit=False, info=info)
         else:
             self.sessionmaker = sessionmaker(
-                bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint", info=info
+                bind=connection,
+                expire_on_commit=False,
+                join_transaction_mode="create_savepoint",
+                info=info,
             )
 
 
 def init_app(app: Flask, settings: Settings) -> None:
     url = app.config["DATABASE_URL"]
     app.extensions["market.db"] = Database(
-        make_engine(url, pool_size=app.config["DATABASE_POOL_SIZE"], echo=app.config["DATABASE_ECHO"]),
+        make_engine(
+            url, pool_size=app.config["DATABASE_POOL_SIZE"], echo=app.config["DATABASE_ECHO"]
+        ),
         settings,
     )
     app.teardown_appcontext(_close_session)

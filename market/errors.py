@@ -35,7 +35,9 @@ class Unauthorized(DomainError):
     status_code = 401
     status = "Unauthorized"
 
-    def __init__(self, message: str = "Authentication required: send 'Authorization: Bearer <token>'."):
+    def __init__(
+        self, message: str = "Authentication required: send 'Authorization: Bearer <token>'."
+    ):
         super().__init__(message, headers={"WWW-Authenticate": 'Bearer realm="market"'})
 
 
@@ -62,7 +64,9 @@ class TooManyRequests(DomainError):
 
 
 # Where webargs found the input; the path of a field never needs it (a field lives in one place).
-_LOCATIONS = frozenset({"json", "query", "querystring", "form", "path", "view_args", "headers", "files"})
+_LOCATIONS = frozenset(
+    {"json", "query", "querystring", "form", "path", "view_args", "headers", "files"}
+)
 BODY = "_body"  # the key of messages about the input as a whole
 
 
@@ -102,7 +106,12 @@ def flatten_errors(errors: dict) -> dict[str, list[str]]:
 
 
 def error_body(code: int, status: str, message: str, errors: dict | None = None) -> dict:
-    return {"code": code, "status": status, "message": message, "errors": flatten_errors(errors or {})}
+    return {
+        "code": code,
+        "status": status,
+        "message": message,
+        "errors": flatten_errors(errors or {}),
+    }
 
 
 def _render(code: int, status: str, message: str, errors: dict | None, headers: dict | None):
@@ -147,8 +156,13 @@ def handle_database_busy(error: OperationalError):
     if "locked" not in str(error.orig).lower() and "busy" not in str(error.orig).lower():
         return handle_unexpected(error)
     _rollback()
-    return _render(503, "Service Unavailable", "The database is busy; try again in a few seconds.", {},
-                   {"Retry-After": "5"})
+    return _render(
+        503,
+        "Service Unavailable",
+        "The database is busy; try again in a few seconds.",
+        {},
+        {"Retry-After": "5"},
+    )
 
 
 def handle_unexpected(error: Exception):
@@ -157,7 +171,9 @@ def handle_unexpected(error: Exception):
     log.exception("unhandled error")
     _rollback()
     server_error = InternalServerError()
-    return _render(500, server_error.name, "An unexpected error occurred; it has been logged.", {}, {})
+    return _render(
+        500, server_error.name, "An unexpected error occurred; it has been logged.", {}, {}
+    )
 
 
 def init_app(app: Flask) -> None:

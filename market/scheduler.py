@@ -69,10 +69,16 @@ class SchedulerLock:
             if self.connection is None:
                 # Autocommit: the lock belongs to the session, and an idle transaction would hold
                 # back vacuum for as long as the scheduler runs.
-                self.connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-            self.held = bool(self.connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key}))
+                self.connection = self.engine.connect().execution_options(
+                    isolation_level="AUTOCOMMIT"
+                )
+            self.held = bool(
+                self.connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key})
+            )
         except DBAPIError as exc:  # the database is down or restarting: stay in standby, try again
-            log.warning("scheduler lock: cannot reach the database (%s); retrying", exc.__class__.__name__)
+            log.warning(
+                "scheduler lock: cannot reach the database (%s); retrying", exc.__class__.__name__
+            )
             self._drop_connection()
         return self.held
 
@@ -83,7 +89,10 @@ class SchedulerLock:
             if self.try_acquire():
                 return True
             if not announced:
-                log.info("scheduler: standby, another scheduler is active; retrying every %g s", retry_seconds)
+                log.info(
+                    "scheduler: standby, another scheduler is active; retrying every %g s",
+                    retry_seconds,
+                )
                 announced = True
             stop.wait(retry_seconds)
         return False
@@ -161,10 +170,10 @@ def build_scheduler(app: Flask, lock: SchedulerLock, stop: threading.Event):
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     scheduler = BlockingScheduler(
-        timezone=dt.timezone.utc,
+        timezone=dt.UTC,
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30},
     )
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     for job_id, func, setting, default in JOBS:
         seconds = int(app.config.get(setting) or default)
         scheduler.add_job(func, "interval", args=[app], seconds=seconds, id=job_id, name=job_id,
@@ -183,7 +192,9 @@ def build_scheduler(app: Flask, lock: SchedulerLock, stop: threading.Event):
 
     scheduler.add_job(stop_if_asked, "date", run_date=now, id="stop-if-asked", name="stop-if-asked")
     if lock.needed:
-        scheduler.add_job(check_lock, "interval", seconds=LOCK_CHECK_SECONDS, id="check-lock", name="check-lock")
+        scheduler.add_job(
+            check_lock, "interval", seconds=LOCK_CHECK_SECONDS, id="check-lock", name="check-lock"
+        )
     return scheduler
 
 
@@ -219,7 +230,9 @@ def run(app: Flask, *, standby_seconds: float = 15.0, stop: threading.Event | No
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     try:
         while lock.wait(stop, standby_seconds):
-            log.info("scheduler: active (%s)", "advisory lock held" if lock.needed else "single machine")
+            log.info(
+                "scheduler: active (%s)", "advisory lock held" if lock.needed else "single machine"
+            )
             scheduler = build_scheduler(app, lock, stop)
             active[:] = [scheduler]
             scheduler.start()  # blocks until shut down: stopped, or the lock was lost

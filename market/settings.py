@@ -26,7 +26,9 @@ class Settings:
     home_province: str = "贵州省"
     home_cities: frozenset[str] = frozenset()  # empty: every city of the province
     zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
-    default_weights: Mapping[str, float] = field(default_factory=lambda: validate_weights(DEFAULT_WEIGHTS))
+    default_weights: Mapping[str, float] = field(
+        default_factory=lambda: validate_weights(DEFAULT_WEIGHTS)
+    )
     match_time_limit: float = 10.0
     instance_path: str = "instance"
 
@@ -55,5 +57,7 @@ def settings_of(session: Session) -> Settings:
     try:
         return session.info[SESSION_KEY]
     except KeyError:
-        raise RuntimeError("This session carries no market settings; make it with market.db.Database "
-                           "or put a Settings under session.info['market.settings'].") from None
+        raise RuntimeError(
+            "This session carries no market settings; make it with market.db.Database "
+            "or put a Settings under session.info['market.settings']."
+        ) from None

@@ -12,16 +12,22 @@ REASON_MAX = 2000
 def says_nothing(value: str | None) -> bool:
     """True for None or text that is empty once whitespace and invisible characters (Unicode format
     characters: zero-width spaces, direction marks, the BOM) are removed."""
-    return value is None or all(char.isspace() or unicodedata.category(char) == "Cf" for char in value)
+    return value is None or all(
+        char.isspace() or unicodedata.category(char) == "Cf" for char in value
+    )
 
 
 def require_reason(reason: str | None, *, field: str = "reason") -> str:
     """A decision's reason, trimmed; 422 when it says nothing or is too long."""
     if says_nothing(reason):
-        raise InvalidInput("Give a reason for this decision.", errors={field: ["A reason is required."]})
+        raise InvalidInput(
+            "Give a reason for this decision.", errors={field: ["A reason is required."]}
+        )
     reason = reason.strip()
     if len(reason) > REASON_MAX:
-        raise InvalidInput("The reason is too long.", errors={field: [f"At most {REASON_MAX} characters."]})
+        raise InvalidInput(
+            "The reason is too long.", errors={field: [f"At most {REASON_MAX} characters."]}
+        )
     return reason
 
 
@@ -31,5 +37,7 @@ def optional_note(note: str | None, *, field: str = "note") -> str | None:
         return None
     note = note.strip()
     if len(note) > REASON_MAX:
-        raise InvalidInput("The note is too long.", errors={field: [f"At most {REASON_MAX} characters."]})
+        raise InvalidInput(
+            "The note is too long.", errors={field: [f"At most {REASON_MAX} characters."]}
+        )
     return note

@@ -27,10 +27,10 @@ from scipy.optimize import linprog
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from market.matching.build import PreparedMatch, prepare_match  # noqa: E402
-from market.matching.match import MatchResult, solve_match  # noqa: E402
-from market.matching.problem import AllocationProblem  # noqa: E402
 from market.matching.calendar import RunningContract  # noqa: E402
 from market.matching.eligibility import Bid, Capability, Order, Vendor  # noqa: E402
+from market.matching.match import MatchResult, solve_match  # noqa: E402
+from market.matching.problem import AllocationProblem  # noqa: E402
 
 # (modality, annotation type, unit, units per seat-day, CNY per unit, how common)
 KINDS = [

@@ -212,5 +212,8 @@ def assert_error(response, status: int, *fields: str) -> dict:
                for k, v in errors.items()), errors
     for field in fields:
         # The field itself, or one inside it (`weights` for `weights.quality`, `capabilities[0]`).
-        assert any(key == field or key.startswith((f"{field}.", f"{field}[")) for key in errors), (field, body)
+        assert any(key == field or key.startswith((f"{field}.", f"{field}[")) for key in errors), (
+            field,
+            body,
+        )
     return body

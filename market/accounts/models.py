@@ -11,7 +11,12 @@ from market.db import Base, utcnow
 
 ROLES = ("agency", "vendor", "coordinator", "admin")
 # Which organisation kind each role belongs to.
-ROLE_ORG_KIND = {"agency": "agency", "vendor": "vendor", "coordinator": "operator", "admin": "operator"}
+ROLE_ORG_KIND = {
+    "agency": "agency",
+    "vendor": "vendor",
+    "coordinator": "operator",
+    "admin": "operator",
+}
 
 
 class User(Base):
@@ -29,8 +34,10 @@ class User(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[dt.datetime | None]
 
-    organization: Mapped["Organization"] = relationship(back_populates="users")  # noqa: F821
-    tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
+    organization: Mapped[Organization] = relationship(back_populates="users")  # noqa: F821
+    tokens: Mapped[list[ApiToken]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
 
 
 class ApiToken(Base):

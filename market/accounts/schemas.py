@@ -10,8 +10,12 @@ from market.api.fields import Id, LocalDateTime, PageQuerySchema, QueryId, Text,
 
 class LoginSchema(Schema):
     email = fields.Email(required=True, validate=validate.Length(max=254))
-    password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=256))
-    name = fields.String(validate=validate.Length(max=100), metadata={"description": "a label for the token"})
+    password = fields.String(
+        required=True, load_only=True, validate=validate.Length(min=1, max=256)
+    )
+    name = fields.String(
+        validate=validate.Length(max=100), metadata={"description": "a label for the token"}
+    )
 
 
 class OrganizationRefSchema(Schema):
@@ -44,7 +48,9 @@ class TokenSchema(Schema):
 class UserCreateSchema(Schema):
     email = fields.Email(required=True, validate=validate.Length(max=254))
     name = Text(required=True, max_length=100)
-    password = fields.String(required=True, load_only=True, validate=validate.Length(min=10, max=256))
+    password = fields.String(
+        required=True, load_only=True, validate=validate.Length(min=10, max=256)
+    )
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     organization_id = Id(required=True)
     locale = fields.String(load_default="zh", validate=validate.OneOf(["zh", "en"]))

@@ -67,7 +67,9 @@ def create_user(session: Session, data: dict, *, actor, now: dt.datetime | None 
             errors={"organization_id": [f"must be a {expected_kind} organisation for role {role}"]},
         )
     email = email.strip().lower()
-    taken = Conflict(f"A user with e-mail {email} already exists.", errors={"email": ["already registered"]})
+    taken = Conflict(
+        f"A user with e-mail {email} already exists.", errors={"email": ["already registered"]}
+    )
     if _email_taken(session, email):
         raise taken
     password_hash = hash_password(password)
@@ -93,11 +95,15 @@ def create_user(session: Session, data: dict, *, actor, now: dt.datetime | None 
     return user
 
 
-def _recent_failures(session: Session, *, email: str, ip: str | None, since: dt.datetime) -> tuple[int, int]:
+def _recent_failures(
+    session: Session, *, email: str, ip: str | None, since: dt.datetime
+) -> tuple[int, int]:
     base = select(func.count(AuditEvent.id)).where(
         AuditEvent.action == "auth.login_failed", AuditEvent.occurred_at >= since
     )
-    by_email = session.scalar(base.where(AuditEvent.object_type == "login", AuditEvent.data["email"].as_string() == email))
+    by_email = session.scalar(
+        base.where(AuditEvent.object_type == "login", AuditEvent.data["email"].as_string() == email)
+    )
     by_ip = session.scalar(base.where(AuditEvent.ip_address == ip)) if ip else 0
     return by_email or 0, by_ip or 0
 
@@ -143,7 +149,9 @@ def login(
     return user, token, row
 
 
-def issue_token(session: Session, user: User, *, ttl_hours: int, name: str | None = None) -> tuple[str, ApiToken]:
+def issue_token(
+    session: Session, user: User, *, ttl_hours: int, name: str | None = None
+) -> tuple[str, ApiToken]:
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(
         user=user, token_hash=hash_token(token), prefix=token[:12], name=name,
@@ -170,18 +178,29 @@ def token_needs_touch(row: ApiToken, now: dt.datetime) -> bool:
 def revoke_token(session: Session, row: ApiToken, *, actor: User) -> None:
     if row.revoked_at is None:
         row.revoked_at = utcnow()
-        audit.record(session, "auth.token_revoked", actor=actor, object_type="api_token", object_id=row.id,
-                     organization_id=actor.organization_id, data={"token_prefix": row.prefix})
+        audit.record(
+            session,
+            "auth.token_revoked",
+            actor=actor,
+            object_type="api_token",
+            object_id=row.id,
+            organization_id=actor.organization_id,
+            data={"token_prefix": row.prefix},
+        )
 
 
 def revoke_all_tokens(session: Session, user: User, *, actor: User) -> int:
-    rows = session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))).all()
+    rows = session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    ).all()
     for row in rows:
         revoke_token(session, row, actor=actor)
     return len(rows)
 
 
-def list_users(*, actor, role: str | None = None, organization_id: int | None = None, q: str | None = None):
+def list_users(
+    *, actor, role: str | None = None, organization_id: int | None = None, q: str | None = None
+):
     """Users, filtered (administrators)."""
     require_role(actor, "admin")
     stmt = select(User).options(selectinload(User.organization)).order_by(User.id)

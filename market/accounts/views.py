@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 from flask import current_app
-from market.api.openapi import PUBLIC, Blueprint
 
 from market import db
 from market.accounts import services
 from market.accounts.schemas import (
-    LoginSchema, TokenSchema, UserCreateSchema, UserPageSchema, UserQuerySchema, UserSchema,
+    LoginSchema,
+    TokenSchema,
+    UserCreateSchema,
+    UserPageSchema,
+    UserQuerySchema,
+    UserSchema,
 )
+from market.api.openapi import PUBLIC, Blueprint
 from market.auth import current_token, current_user
 from market.errors import DomainError
 
 auth_blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Log in and out")
 me_blp = Blueprint("me", __name__, url_prefix="/api/v1", description="The signed-in user")
-users_blp = Blueprint("users", __name__, url_prefix="/api/v1/users", description="Users (administrators)")
+users_blp = Blueprint(
+    "users", __name__, url_prefix="/api/v1/users", description="Users (administrators)"
+)
 
 
 @auth_blp.post("/tokens")
@@ -27,8 +34,12 @@ def create_token(body):
     cfg = current_app.config
     try:
         user, token, row = services.login(
-            db.session, email=body["email"], password=body["password"], token_name=body.get("name"),
-            max_failures=cfg["LOGIN_MAX_FAILURES"], max_address_failures=cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"],
+            db.session,
+            email=body["email"],
+            password=body["password"],
+            token_name=body.get("name"),
+            max_failures=cfg["LOGIN_MAX_FAILURES"],
+            max_address_failures=cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"],
             window_minutes=cfg["LOGIN_WINDOW_MINUTES"],
             ttl_hours=cfg["TOKEN_TTL_HOURS"],
         )
@@ -36,8 +47,13 @@ def create_token(body):
         db.session.commit()  # keep the audited failure, which also feeds the throttle
         raise
     db.session.commit()
-    return {"token": token, "token_type": "Bearer", "prefix": row.prefix, "expires_at": row.expires_at,
-            "user": user}
+    return {
+        "token": token,
+        "token_type": "Bearer",
+        "prefix": row.prefix,
+        "expires_at": row.expires_at,
+        "user": user,
+    }
 
 
 @auth_blp.delete("/tokens/current")

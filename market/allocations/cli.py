@@ -34,25 +34,49 @@ def run(dry_run: bool, time_limit: float | None):
         if bar is None:
             # A dry run computes the rows it would store, then rolls them back.
             desc = "prepare" if (dry_run and step == "store") else step
-            bar = bars[step] = tqdm(total=max(total, 1), desc=f"{desc:>8}", unit="", file=sys.stderr,
-                                    leave=True, dynamic_ncols=True, disable=None)
+            bar = bars[step] = tqdm(
+                total=max(total, 1),
+                desc=f"{desc:>8}",
+                unit="",
+                file=sys.stderr,
+                leave=True,
+                dynamic_ncols=True,
+                disable=None,
+            )
         bar.n = min(done, bar.total)
         bar.refresh()
         if done >= total:
             bar.close()
 
     session = db.session
-    run_row = runs.run_matching(session, actor=None, trigger="cli" if not dry_run else "cli-dry-run",
-                                time_limit=time_limit, progress=progress)
+    run_row = runs.run_matching(
+        session,
+        actor=None,
+        trigger="cli" if not dry_run else "cli-dry-run",
+        time_limit=time_limit,
+        progress=progress,
+    )
     session.flush()  # so the proposals can be listed before commit or rollback
-    proposals = session.query(Allocation).filter(Allocation.run_id == run_row.id).order_by(Allocation.order_id).all()
+    proposals = (
+        session.query(Allocation)
+        .filter(Allocation.run_id == run_row.id)
+        .order_by(Allocation.order_id)
+        .all()
+    )
     for allocation in proposals:
-        click.echo(f"order {allocation.order_id:>6}  bid {allocation.bid_id:>6}  vendor {allocation.vendor_id:>5}"
-                   f"  volume {allocation.volume:>9}  score {allocation.score:6.2f}")
+        click.echo(
+            f"order {allocation.order_id:>6}  bid {allocation.bid_id:>6}  vendor {allocation.vendor_id:>5}"
+            f"  volume {allocation.volume:>9}  score {allocation.score:6.2f}"
+        )
     summary = {
-        "run_id": None if dry_run else run_row.id, "dry_run": dry_run, "objective": run_row.objective,
-        "bound": run_row.bound, "gap_pct": run_row.gap_pct, "seconds": run_row.seconds,
-        "solver": run_row.solver, **{k: v for k, v in run_row.stats.items() if k != "weeks"},
+        "run_id": None if dry_run else run_row.id,
+        "dry_run": dry_run,
+        "objective": run_row.objective,
+        "bound": run_row.bound,
+        "gap_pct": run_row.gap_pct,
+        "seconds": run_row.seconds,
+        "solver": run_row.solver,
+        **{k: v for k, v in run_row.stats.items() if k != "weeks"},
     }
     if dry_run:
         # Nothing was stored, so nothing was superseded: say what a real run would do.

@@ -78,14 +78,18 @@ def running_contracts(session: Session, vendor_ids: set[int], *, today: dt.date,
     running = []
     for contract in contracts:
         remaining = max(contract.volume - done_volume(contract), 0)
-        rate = rates.get((contract.vendor_id, contract.order.modality, contract.order.annotation_type))
+        rate = rates.get(
+            (contract.vendor_id, contract.order.modality, contract.order.annotation_type)
+        )
         if remaining and rate:
             running.append(RunningContract(vendor=contract.vendor_id, seat_days=remaining / rate,
                                            start=today, end=settings.local_date(contract.deadline)))
     return running
 
 
-def engine_vendor(org: Organization, *, award_share: float, settings: Settings) -> eligibility.Vendor:
+def engine_vendor(
+    org: Organization, *, award_share: float, settings: Settings
+) -> eligibility.Vendor:
     profile = org.vendor_profile
     return eligibility.Vendor(
         id=org.id,
@@ -139,5 +143,11 @@ def engine_order(order: Order, *, remaining: int, vendors_left: int | None, toda
 
 
 def engine_bid(bid, *, remaining: int, quality: float | None = None) -> eligibility.Bid:
-    return eligibility.Bid(id=bid.id, order_id=bid.order_id, vendor_id=bid.vendor_id, unit_price=bid.unit_price,
-                           volume=min(bid.volume, remaining), quality=quality)
+    return eligibility.Bid(
+        id=bid.id,
+        order_id=bid.order_id,
+        vendor_id=bid.vendor_id,
+        unit_price=bid.unit_price,
+        volume=min(bid.volume, remaining),
+        quality=quality,
+    )

@@ -46,7 +46,9 @@ class MatchRun(Base):
     finished_at: Mapped[dt.datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
 
-    allocations: Mapped[list[Allocation]] = relationship(back_populates="run", order_by="Allocation.id")
+    allocations: Mapped[list[Allocation]] = relationship(
+        back_populates="run", order_by="Allocation.id"
+    )
     evaluations: Mapped[list[BidEvaluation]] = relationship(back_populates="run")
 
 
@@ -69,7 +71,7 @@ class BidEvaluation(Base):
     outcome: Mapped[str] = mapped_column(Text, default="")
 
     run: Mapped[MatchRun] = relationship(back_populates="evaluations")
-    vendor: Mapped["Organization"] = relationship()  # noqa: F821
+    vendor: Mapped[Organization] = relationship()  # noqa: F821
 
 
 class Allocation(Base):
@@ -77,10 +79,14 @@ class Allocation(Base):
     __table_args__ = (
         CheckConstraint(f"status IN {ALLOCATION_STATUSES}", name="status"),
         CheckConstraint("volume > 0", name="volume_positive"),
-        CheckConstraint("status NOT IN ('approved', 'rejected') OR decided_at IS NOT NULL",
-                        name="decided_has_time"),
+        CheckConstraint(
+            "status NOT IN ('approved', 'rejected') OR decided_at IS NOT NULL",
+            name="decided_has_time",
+        ),
         CheckConstraint("status != 'rejected' OR reason IS NOT NULL", name="rejected_has_reason"),
-        CheckConstraint("status != 'superseded' OR superseded_at IS NOT NULL", name="superseded_has_time"),
+        CheckConstraint(
+            "status != 'superseded' OR superseded_at IS NOT NULL", name="superseded_has_time"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -98,11 +104,13 @@ class Allocation(Base):
     decided_at: Mapped[dt.datetime | None]
     superseded_at: Mapped[dt.datetime | None]
     reason: Mapped[str | None] = mapped_column(Text)  # the decision's reason, told to the vendor
-    note: Mapped[str | None] = mapped_column(Text)  # the coordinators' internal note, never shown to the vendor
+    note: Mapped[str | None] = mapped_column(
+        Text
+    )  # the coordinators' internal note, never shown to the vendor
 
     run: Mapped[MatchRun] = relationship(back_populates="allocations")
-    order: Mapped["Order"] = relationship()  # noqa: F821
-    bid: Mapped["Bid"] = relationship()  # noqa: F821
+    order: Mapped[Order] = relationship()  # noqa: F821
+    bid: Mapped[Bid] = relationship()  # noqa: F821
 
 
 Index("ix_allocations_status_order", Allocation.status, Allocation.order_id)

@@ -18,7 +18,9 @@ from market.settings import settings_of
 def current_policy(session: Session) -> dict[str, float]:
     """The coordinators' newest policy, or the programme's default."""
     row = session.scalar(select(ScoringPolicy).order_by(ScoringPolicy.id.desc()).limit(1))
-    return validate_weights(row.weights if row is not None else settings_of(session).default_weights)
+    return validate_weights(
+        row.weights if row is not None else settings_of(session).default_weights
+    )
 
 
 def set_policy(session: Session, weights: dict, *, actor, note: str | None = None,
@@ -34,6 +36,13 @@ def set_policy(session: Session, weights: dict, *, actor, note: str | None = Non
         row.created_at = now
     session.add(row)
     session.flush()  # the audit event needs the id
-    audit.record(session, "scoring_policy.set", actor=actor, object_type="scoring_policy", object_id=row.id,
-                 data={"weights": clean, "note": note}, occurred_at=now)
+    audit.record(
+        session,
+        "scoring_policy.set",
+        actor=actor,
+        object_type="scoring_policy",
+        object_id=row.id,
+        data={"weights": clean, "note": note},
+        occurred_at=now,
+    )
     return row

@@ -32,7 +32,11 @@ def approved_by_order(session: Session, order_ids: list[int]) -> dict[int, Appro
     if not order_ids:
         return {}
     rows = session.execute(
-        select(Allocation.order_id, func.sum(Allocation.volume), func.count(func.distinct(Allocation.vendor_id)))
+        select(
+            Allocation.order_id,
+            func.sum(Allocation.volume),
+            func.count(func.distinct(Allocation.vendor_id)),
+        )
         .where(Allocation.order_id.in_(order_ids), Allocation.status == "approved")
         .group_by(Allocation.order_id)
     )
@@ -42,8 +46,15 @@ def approved_by_order(session: Session, order_ids: list[int]) -> dict[int, Appro
 def _supersede(session: Session, rows: list[Allocation], *, actor, data: dict,
                now: dt.datetime | None) -> list[int]:
     for allocation in rows:
-        ALLOCATION_LIFECYCLE.transition(session, allocation, "superseded", actor=actor,
-                                        organization_id=allocation.order.agency_id, data=data, now=now)
+        ALLOCATION_LIFECYCLE.transition(
+            session,
+            allocation,
+            "superseded",
+            actor=actor,
+            organization_id=allocation.order.agency_id,
+            data=data,
+            now=now,
+        )
     return [allocation.id for allocation in rows]
 
 
@@ -74,8 +85,13 @@ def supersede_for_run(session: Session, order_ids: list[int], *, run_id: int, ac
     if not order_ids:
         return []
     rows = session.scalars(
-        select(Allocation).where(Allocation.order_id.in_(order_ids), Allocation.status == "proposed",
-                                 Allocation.run_id != run_id)
-        .options(selectinload(Allocation.order)).with_for_update()
+        select(Allocation)
+        .where(
+            Allocation.order_id.in_(order_ids),
+            Allocation.status == "proposed",
+            Allocation.run_id != run_id,
+        )
+        .options(selectinload(Allocation.order))
+        .with_for_update()
     ).all()
     return _supersede(session, rows, actor=actor, data={"by_match_run": run_id}, now=now)

@@ -18,7 +18,12 @@ from market.accounts.models import User
 from market.allocations import inputs
 from market.allocations.models import Allocation, BidEvaluation, MatchRun
 from market.allocations.policy import current_policy
-from market.allocations.proposals import NOTHING_APPROVED, Approved, approved_by_order, supersede_for_run
+from market.allocations.proposals import (
+    NOTHING_APPROVED,
+    Approved,
+    approved_by_order,
+    supersede_for_run,
+)
 from market.audit import services as audit
 from market.bids.models import Bid
 from market.db import utcnow
@@ -96,12 +101,21 @@ def _load(session: Session, *, actor, now: dt.datetime, progress: Progress,
     if order_ids is not None:
         missing = sorted(set(order_ids) - {o.id for o in orders})
         if missing:
-            raise InvalidInput("Only orders under evaluation (bidding closed, not yet decided) can be matched.",
-                               errors={"order_ids": [f"order {i} is not under evaluation" for i in missing]})
+            raise InvalidInput(
+                "Only orders under evaluation (bidding closed, not yet decided) can be matched.",
+                errors={"order_ids": [f"order {i} is not under evaluation" for i in missing]},
+            )
     for order in orders:
         if order.status == "published":  # past its closing; the scheduler may not have run yet
-            ORDER_LIFECYCLE.transition(session, order, "evaluating", actor=actor, organization_id=order.agency_id,
-                                       data={"by": "match_run"}, now=now)
+            ORDER_LIFECYCLE.transition(
+                session,
+                order,
+                "evaluating",
+                actor=actor,
+                organization_id=order.agency_id,
+                data={"by": "match_run"},
+                now=now,
+            )
     order_ids = [o.id for o in orders]
     approved = approved_by_order(session, order_ids)
     bids = list(session.scalars(
@@ -125,8 +139,15 @@ def _load(session: Session, *, actor, now: dt.datetime, progress: Progress,
         if remaining <= 0 or (vendors_left is not None and vendors_left <= 0):
             continue
         open_orders[order.id] = order
-        engine_orders.append(inputs.engine_order(order, remaining=remaining, vendors_left=vendors_left,
-                                                 today=today, settings=settings))
+        engine_orders.append(
+            inputs.engine_order(
+                order,
+                remaining=remaining,
+                vendors_left=vendors_left,
+                today=today,
+                settings=settings,
+            )
+        )
     open_bids = [b for b in bids if b.order_id in open_orders]
 
     progress("quality", 0, len(open_bids))
@@ -135,14 +156,22 @@ def _load(session: Session, *, actor, now: dt.datetime, progress: Progress,
     progress("quality", len(open_bids), len(open_bids))
     remaining_of = {o.id: o.volume for o in engine_orders}
     return _Inputs(
-        orders=open_orders, approved=approved, bids=open_bids, engine_orders=engine_orders,
-        engine_vendors=[inputs.engine_vendor(v, award_share=shares.get(v.id, 0.0), settings=settings)
-                        for v in vendors],
-        engine_bids=[inputs.engine_bid(b, remaining=remaining_of[b.order_id], quality=q)
-                     for b, (q, _explanation) in zip(open_bids, qualities)],
-        quality={b.id: explanation for b, (_q, explanation) in zip(open_bids, qualities)},
+        orders=open_orders,
+        approved=approved,
+        bids=open_bids,
+        engine_orders=engine_orders,
+        engine_vendors=[
+            inputs.engine_vendor(v, award_share=shares.get(v.id, 0.0), settings=settings)
+            for v in vendors
+        ],
+        engine_bids=[
+            inputs.engine_bid(b, remaining=remaining_of[b.order_id], quality=q)
+            for b, (q, _explanation) in zip(open_bids, qualities, strict=True)
+        ],
+        quality={b.id: explanation for b, (_q, explanation) in zip(open_bids, qualities, strict=True)},
         running=inputs.running_contracts(session, vendor_ids, today=today, settings=settings),
-        excluded=excluded, policy=current_policy(session),
+        excluded=excluded,
+        policy=current_policy(session),
     )
 
 
@@ -150,9 +179,18 @@ def _store(session: Session, loaded: _Inputs, result, *, actor, trigger: str, pr
            now: dt.datetime) -> MatchRun:
     open_orders = loaded.orders
     run = MatchRun(
-        started_by_id=actor.id if actor else None, trigger=trigger, status="completed", policy=loaded.policy,
-        solver=result.solver, objective=result.objective, bound=result.bound, gap_pct=result.gap_pct,
-        seconds=result.seconds, order_ids=sorted(open_orders), started_at=now, finished_at=utcnow(),
+        started_by_id=actor.id if actor else None,
+        trigger=trigger,
+        status="completed",
+        policy=loaded.policy,
+        solver=result.solver,
+        objective=result.objective,
+        bound=result.bound,
+        gap_pct=result.gap_pct,
+        seconds=result.seconds,
+        order_ids=sorted(open_orders),
+        started_at=now,
+        finished_at=utcnow(),
     )
     session.add(run)
     session.flush()  # allocations and evaluations refer to the run's id
@@ -169,43 +207,90 @@ def _store(session: Session, loaded: _Inputs, result, *, actor, trigger: str, pr
             breakdown["quality_model"] = loaded.quality[bid.id]
             eligible_orders.add(bid.order_id)
         volume = _whole_units(outcome.volume)
-        session.add(BidEvaluation(
-            run_id=run.id, order_id=bid.order_id, bid_id=bid.id, vendor_id=bid.vendor_id,
-            eligible=outcome.eligible, refusals=[{"code": r.code, "message": r.message} for r in outcome.refusals],
-            score=outcome.score.total if outcome.score else None, breakdown=breakdown,
-            allocated_volume=volume, outcome=_outcome_text(outcome, volume),
-        ))
+        session.add(
+            BidEvaluation(
+                run_id=run.id,
+                order_id=bid.order_id,
+                bid_id=bid.id,
+                vendor_id=bid.vendor_id,
+                eligible=outcome.eligible,
+                refusals=[{"code": r.code, "message": r.message} for r in outcome.refusals],
+                score=outcome.score.total if outcome.score else None,
+                breakdown=breakdown,
+                allocated_volume=volume,
+                outcome=_outcome_text(outcome, volume),
+            )
+        )
         if volume > 0:
             proposals += 1
-            session.add(Allocation(
-                run_id=run.id, order_id=bid.order_id, bid_id=bid.id, vendor_id=bid.vendor_id, volume=volume,
-                unit_price=bid.unit_price, score=outcome.score.total, breakdown=breakdown,
-            ))
+            session.add(
+                Allocation(
+                    run_id=run.id,
+                    order_id=bid.order_id,
+                    bid_id=bid.id,
+                    vendor_id=bid.vendor_id,
+                    volume=volume,
+                    unit_price=bid.unit_price,
+                    score=outcome.score.total,
+                    breakdown=breakdown,
+                )
+            )
         if n % 500 == 0:
             progress("store", n, len(result.outcomes))
     progress("store", len(result.outcomes), len(result.outcomes))
 
     unsuccessful = []
     for order_id, order in open_orders.items():
-        if order_id not in eligible_orders and loaded.approved.get(order_id, NOTHING_APPROVED).volume == 0:
-            ORDER_LIFECYCLE.transition(session, order, "unsuccessful", actor=actor, organization_id=order.agency_id,
-                                       reason="no eligible bid", data={"match_run_id": run.id}, now=now)
+        if (
+            order_id not in eligible_orders
+            and loaded.approved.get(order_id, NOTHING_APPROVED).volume == 0
+        ):
+            ORDER_LIFECYCLE.transition(
+                session,
+                order,
+                "unsuccessful",
+                actor=actor,
+                organization_id=order.agency_id,
+                reason="no eligible bid",
+                data={"match_run_id": run.id},
+                now=now,
+            )
             unsuccessful.append(order_id)
     run.stats = {
-        "orders": len(open_orders), "bids": len(loaded.bids),
-        "eligible_bids": sum(1 for o in result.outcomes if o.eligible), "proposals": proposals,
-        "superseded": len(superseded), "superseded_ids": superseded, "unsuccessful_orders": unsuccessful,
+        "orders": len(open_orders),
+        "bids": len(loaded.bids),
+        "eligible_bids": sum(1 for o in result.outcomes if o.eligible),
+        "proposals": proposals,
+        "superseded": len(superseded),
+        "superseded_ids": superseded,
+        "unsuccessful_orders": unsuccessful,
         "excluded_pairs": len(loaded.excluded),
-        "solver_status": result.status, "build_seconds": result.build_seconds,
+        "solver_status": result.status,
+        "build_seconds": result.build_seconds,
         "weeks": [result.week_labels[0], result.week_labels[-1]] if result.week_labels else [],
     }
-    audit.record(session, "match_run.completed", actor=actor, object_type="match_run", object_id=run.id,
-                 data={"objective": run.objective, "bound": run.bound, "gap_pct": run.gap_pct,
-                       "seconds": run.seconds, **{k: v for k, v in run.stats.items() if k != "weeks"}},
-                 occurred_at=now)
+    audit.record(
+        session,
+        "match_run.completed",
+        actor=actor,
+        object_type="match_run",
+        object_id=run.id,
+        data={
+            "objective": run.objective,
+            "bound": run.bound,
+            "gap_pct": run.gap_pct,
+            "seconds": run.seconds,
+            **{k: v for k, v in run.stats.items() if k != "weeks"},
+        },
+        occurred_at=now,
+    )
     if proposals:
-        notifications.notify(session, notifications.users_with_role(session, "coordinator"), "allocation.proposed",
-                             {"match_run_id": run.id, "proposals": proposals})
+        notifications.notify(
+            session,
+            notifications.users_with_role(session, "coordinator"),
+            "allocation.proposed",
+            {"match_run_id": run.id, "proposals": proposals},
+        )
     return run
 
 

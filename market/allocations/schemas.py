@@ -20,8 +20,10 @@ class ScoringPolicySchema(Schema):
 
 
 class MatchRunCreateSchema(Schema):
-    time_limit = fields.Float(validate=validate.Range(min=0.5, max=120),
-                              metadata={"description": "seconds for the solver (default from config)"})
+    time_limit = fields.Float(
+        validate=validate.Range(min=0.5, max=120),
+        metadata={"description": "seconds for the solver (default from config)"},
+    )
     order_ids = fields.List(Id(), validate=validate.Length(min=1, max=10000), metadata={
         "description": "run over these orders only (each must be under evaluation); "
                        "default: every order whose bidding has closed"})
@@ -70,17 +72,24 @@ class AllocationSchema(Schema):
     volume = fields.Integer()
     unit_price = fields.Decimal(as_string=True)
     score = fields.Float()
-    breakdown = fields.Dict(metadata={"description": "total and per component: raw, score, weight, "
-                                                     "contribution, explanation; plus the quality model's "
-                                                     "per-feature explanation"})
+    breakdown = fields.Dict(
+        metadata={
+            "description": "total and per component: raw, score, weight, "
+            "contribution, explanation; plus the quality model's "
+            "per-feature explanation"
+        }
+    )
     status = fields.String()
     created_at = LocalDateTime()
     decided_by_id = fields.Integer(allow_none=True)
     decided_at = LocalDateTime(allow_none=True)
     superseded_at = LocalDateTime(allow_none=True)
     reason = fields.String(allow_none=True, metadata={"description": "the decision's reason"})
-    note = fields.Function(lambda allocation: note_for(allocation, actor=g.get("current_user")), allow_none=True,
-                           metadata={"type": "string", "description": "internal note (coordinators only)"})
+    note = fields.Function(
+        lambda allocation: note_for(allocation, actor=g.get("current_user")),
+        allow_none=True,
+        metadata={"type": "string", "description": "internal note (coordinators only)"},
+    )
     competing = fields.List(fields.Nested(EvaluationSchema), metadata={
         "description": "every bid on the order in the same run: eligibility, score and why it lost "
                        "(not shown to vendors)"})
@@ -94,8 +103,12 @@ class AllocationQuerySchema(PageQuerySchema):
 
 
 class ApproveSchema(Schema):
-    reason = Reason(required=True, metadata={"description": "why, told to the vendor and the agency"})
-    note = Note(metadata={"description": "an internal note for coordinators, never shown to the vendor"})
+    reason = Reason(
+        required=True, metadata={"description": "why, told to the vendor and the agency"}
+    )
+    note = Note(
+        metadata={"description": "an internal note for coordinators, never shown to the vendor"}
+    )
 
 
 class RejectSchema(ApproveSchema):

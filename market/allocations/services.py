@@ -46,7 +46,9 @@ def _visible(stmt: Select, actor) -> Select:
     if actor.role == "vendor":
         return stmt.where(Allocation.vendor_id == actor.organization_id)
     if actor.role == "agency":
-        return stmt.join(Order, Order.id == Allocation.order_id).where(Order.agency_id == actor.organization_id)
+        return stmt.join(Order, Order.id == Allocation.order_id).where(
+            Order.agency_id == actor.organization_id
+        )
     return stmt.where(False)
 
 
@@ -64,7 +66,9 @@ def list_allocations(*, actor, status=None, order_id=None, vendor_id=None, run_i
 
 
 def get_allocation(session: Session, allocation_id: int, *, actor) -> Allocation:
-    allocation = session.scalar(_visible(select(Allocation).where(Allocation.id == allocation_id), actor))
+    allocation = session.scalar(
+        _visible(select(Allocation).where(Allocation.id == allocation_id), actor)
+    )
     if allocation is None:
         raise not_found("allocation", allocation_id)
     return allocation
@@ -82,7 +86,8 @@ def competing_evaluations(session: Session, allocations: list[Allocation], *,
     run_ids = {k[0] for k in keys}
     order_ids = {k[1] for k in keys}
     rows = session.scalars(
-        select(BidEvaluation).where(BidEvaluation.run_id.in_(run_ids), BidEvaluation.order_id.in_(order_ids))
+        select(BidEvaluation)
+        .where(BidEvaluation.run_id.in_(run_ids), BidEvaluation.order_id.in_(order_ids))
         .options(selectinload(BidEvaluation.vendor))
         .order_by(BidEvaluation.score.desc().nulls_last(), BidEvaluation.bid_id)
     ).all()
@@ -101,35 +106,51 @@ def _lock_for_decision(session: Session, allocation_id: int, actor) -> tuple[All
     require_role(actor, "coordinator")
     allocation = get_allocation(session, allocation_id, actor=actor)
     order = session.get(Order, allocation.order_id, with_for_update=True)
-    allocation = session.get(Allocation, allocation_id, with_for_update=True, populate_existing=True)
+    allocation = session.get(
+        Allocation, allocation_id, with_for_update=True, populate_existing=True
+    )
     if order.agency_id == actor.organization_id:
         # Separation of duties: nobody approves a match on their own organisation's order.
         raise Forbidden("You cannot decide on a match for an order of your own organisation.")
     return allocation, order
 
 
-def _recheck(session: Session, allocation: Allocation, order: Order, bid: Bid, now: dt.datetime) -> None:
+def _recheck(
+    session: Session, allocation: Allocation, order: Order, bid: Bid, now: dt.datetime
+) -> None:
     """The facts may have changed since the run proposed this match: every hard rule is checked again,
     by the engine's own eligibility function, on the order as it stands now."""
     if order.delivery_deadline <= now:
-        raise Conflict(f"Order {order.id}'s delivery deadline has passed; it can no longer be contracted.")
+        raise Conflict(
+            f"Order {order.id}'s delivery deadline has passed; it can no longer be contracted."
+        )
     settings = settings_of(session)
     remaining, vendors_left = inputs.open_part(order, approved_by_order(session, [order.id]).get(
         order.id, NOTHING_APPROVED))
     if allocation.volume > remaining or (vendors_left is not None and vendors_left <= 0):
-        raise Conflict(f"Order {order.id} has only {max(remaining, 0)} left to match; "
-                       "run matching again for the rest.")
+        raise Conflict(
+            f"Order {order.id} has only {max(remaining, 0)} left to match; "
+            "run matching again for the rest."
+        )
     vendor = inputs.vendors_with_capabilities(session, {allocation.vendor_id})[0]
     refusals = eligibility.check_eligibility(
-        inputs.engine_order(order, remaining=remaining, vendors_left=vendors_left,
-                            today=settings.local_date(now), settings=settings),
+        inputs.engine_order(
+            order,
+            remaining=remaining,
+            vendors_left=vendors_left,
+            today=settings.local_date(now),
+            settings=settings,
+        ),
         inputs.engine_vendor(vendor, award_share=0.0, settings=settings),
         inputs.engine_bid(bid, remaining=remaining),
     )
     if refusals:
-        raise Conflict("The match no longer meets the rules: " + "; ".join(r.message for r in refusals)
-                       + ". Reject this proposal or run matching again.",
-                       errors={"eligibility": [r.code for r in refusals]})
+        raise Conflict(
+            "The match no longer meets the rules: "
+            + "; ".join(r.message for r in refusals)
+            + ". Reject this proposal or run matching again.",
+            errors={"eligibility": [r.code for r in refusals]},
+        )
 
 
 def approve(session: Session, allocation_id: int, *, actor, reason: str, note: str | None = None,
@@ -140,45 +161,95 @@ def approve(session: Session, allocation_id: int, *, actor, reason: str, note: s
     reason, note = require_reason(reason), optional_note(note)
     now = now or utcnow()
     if order.status != "evaluating":
-        raise Conflict(f"Order {order.id} is {order.status}; only proposals for orders under evaluation "
-                       "can be approved.")
+        raise Conflict(
+            f"Order {order.id} is {order.status}; only proposals for orders under evaluation "
+            "can be approved."
+        )
     bid = session.get(Bid, allocation.bid_id, with_for_update=True)
     if allocation.status == "proposed":
         _recheck(session, allocation, order, bid, now)
-    ALLOCATION_LIFECYCLE.transition(session, allocation, "approved", actor=actor, organization_id=order.agency_id,
-                                    reason=reason, data={"order_id": order.id, "bid_id": allocation.bid_id,
-                                                         "note": note}, now=now)
+    ALLOCATION_LIFECYCLE.transition(
+        session,
+        allocation,
+        "approved",
+        actor=actor,
+        organization_id=order.agency_id,
+        reason=reason,
+        data={"order_id": order.id, "bid_id": allocation.bid_id, "note": note},
+        now=now,
+    )
     allocation.decided_by_id = actor.id
     allocation.reason, allocation.note = reason, note
-    BID_LIFECYCLE.transition(session, bid, "awarded", actor=actor, organization_id=bid.vendor_id,
-                             data={"allocation_id": allocation.id, "volume": allocation.volume}, now=now)
+    BID_LIFECYCLE.transition(
+        session,
+        bid,
+        "awarded",
+        actor=actor,
+        organization_id=bid.vendor_id,
+        data={"allocation_id": allocation.id, "volume": allocation.volume},
+        now=now,
+    )
     contract = create_contract(session, allocation, bid=bid, order=order, actor=actor, now=now)
 
     approved = approved_by_order(session, [order.id]).get(order.id, NOTHING_APPROVED)
-    if approved.volume >= order.volume or (order.max_vendors and approved.vendors >= order.max_vendors):
+    if approved.volume >= order.volume or (
+        order.max_vendors and approved.vendors >= order.max_vendors
+    ):
         _award_order(session, order, actor, now)
-    notifications.notify(session, notifications.users_of(session, bid.vendor_id), "allocation.approved",
-                         {"order_id": order.id, "order_title": order.title, "contract_id": contract.id,
-                          "volume": allocation.volume, "unit_price": str(allocation.unit_price), "reason": reason})
-    notifications.notify(session, notifications.users_of(session, order.agency_id, roles=["agency"]),
-                         "allocation.approved_on_order",
-                         {"order_id": order.id, "order_title": order.title, "vendor_id": bid.vendor_id,
-                          "volume": allocation.volume, "reason": reason}, email=False)
+    notifications.notify(
+        session,
+        notifications.users_of(session, bid.vendor_id),
+        "allocation.approved",
+        {
+            "order_id": order.id,
+            "order_title": order.title,
+            "contract_id": contract.id,
+            "volume": allocation.volume,
+            "unit_price": str(allocation.unit_price),
+            "reason": reason,
+        },
+    )
+    notifications.notify(
+        session,
+        notifications.users_of(session, order.agency_id, roles=["agency"]),
+        "allocation.approved_on_order",
+        {
+            "order_id": order.id,
+            "order_title": order.title,
+            "vendor_id": bid.vendor_id,
+            "volume": allocation.volume,
+            "reason": reason,
+        },
+        email=False,
+    )
     return contract
 
 
 def _award_order(session: Session, order: Order, actor, now: dt.datetime) -> None:
     """The order is covered: award it, reject the bids left without a contract, close open proposals."""
-    ORDER_LIFECYCLE.transition(session, order, "awarded", actor=actor, organization_id=order.agency_id, now=now)
+    ORDER_LIFECYCLE.transition(
+        session, order, "awarded", actor=actor, organization_id=order.agency_id, now=now
+    )
     close_open_proposals(session, order, actor=actor, why="order awarded", now=now)
     losers = session.scalars(
         select(Bid).where(Bid.order_id == order.id, Bid.status == "submitted").with_for_update()
     ).all()
     for bid in losers:
-        BID_LIFECYCLE.transition(session, bid, "rejected", actor=actor, organization_id=bid.vendor_id,
-                                 reason="order awarded to other bids", now=now)
-        notifications.notify(session, notifications.users_of(session, bid.vendor_id), "bid.rejected",
-                             {"order_id": order.id, "order_title": order.title})
+        BID_LIFECYCLE.transition(
+            session,
+            bid,
+            "rejected",
+            actor=actor,
+            organization_id=bid.vendor_id,
+            reason="order awarded to other bids",
+            now=now,
+        )
+        notifications.notify(
+            session,
+            notifications.users_of(session, bid.vendor_id),
+            "bid.rejected",
+            {"order_id": order.id, "order_title": order.title},
+        )
     notifications.notify(session, notifications.users_of(session, order.agency_id), "order.awarded",
                          {"order_id": order.id, "order_title": order.title})
 
@@ -189,15 +260,35 @@ def reject(session: Session, allocation_id: int, *, actor, reason: str, note: st
     note; the (order, vendor) pair stays out of later runs."""
     allocation, order = _lock_for_decision(session, allocation_id, actor)
     reason, note = require_reason(reason), optional_note(note)
-    ALLOCATION_LIFECYCLE.transition(session, allocation, "rejected", actor=actor, organization_id=order.agency_id,
-                                    reason=reason, data={"order_id": order.id, "bid_id": allocation.bid_id,
-                                                         "note": note}, now=now)
+    ALLOCATION_LIFECYCLE.transition(
+        session,
+        allocation,
+        "rejected",
+        actor=actor,
+        organization_id=order.agency_id,
+        reason=reason,
+        data={"order_id": order.id, "bid_id": allocation.bid_id, "note": note},
+        now=now,
+    )
     allocation.decided_by_id = actor.id
     allocation.reason, allocation.note = reason, note
-    notifications.notify(session, notifications.users_of(session, allocation.vendor_id), "allocation.rejected",
-                         {"order_id": order.id, "order_title": order.title, "reason": reason}, email=False)
-    notifications.notify(session, notifications.users_of(session, order.agency_id, roles=["agency"]),
-                         "allocation.rejected_on_order",
-                         {"order_id": order.id, "order_title": order.title, "vendor_id": allocation.vendor_id,
-                          "reason": reason}, email=False)
+    notifications.notify(
+        session,
+        notifications.users_of(session, allocation.vendor_id),
+        "allocation.rejected",
+        {"order_id": order.id, "order_title": order.title, "reason": reason},
+        email=False,
+    )
+    notifications.notify(
+        session,
+        notifications.users_of(session, order.agency_id, roles=["agency"]),
+        "allocation.rejected_on_order",
+        {
+            "order_id": order.id,
+            "order_title": order.title,
+            "vendor_id": allocation.vendor_id,
+            "reason": reason,
+        },
+        email=False,
+    )
     return allocation

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
-from market.api.openapi import Blueprint
-
 from market import db
 from market.allocations import policy, runs, services
 from market.allocations.schemas import (
-    AllocationPageSchema, AllocationQuerySchema, AllocationSchema, ApprovalSchema, ApproveSchema,
-    MatchRunCreateSchema, MatchRunPageSchema, MatchRunSchema, RejectSchema, ScoringPolicySchema,
+    AllocationPageSchema,
+    AllocationQuerySchema,
+    AllocationSchema,
+    ApprovalSchema,
+    ApproveSchema,
+    MatchRunCreateSchema,
+    MatchRunPageSchema,
+    MatchRunSchema,
+    RejectSchema,
+    ScoringPolicySchema,
 )
 from market.api.fields import PageQuerySchema
+from market.api.openapi import Blueprint
 from market.auth import current_user
 
-runs_blp = Blueprint("match_runs", __name__, url_prefix="/api/v1/match-runs", description="Matching runs")
+runs_blp = Blueprint(
+    "match_runs", __name__, url_prefix="/api/v1/match-runs", description="Matching runs"
+)
 alloc_blp = Blueprint("allocations", __name__, url_prefix="/api/v1/allocations",
                       description="Proposed matches and their approval")
 policy_blp = Blueprint("scoring_policy", __name__, url_prefix="/api/v1/scoring-policy",
@@ -50,7 +59,9 @@ def get_run(run_id):
 def list_allocations(query):
     """Proposed and decided matches with their score breakdown and the competing bids"""
     actor = current_user()
-    return services.list_allocations(actor=actor, **query), lambda rows: _with_competition(actor, rows)
+    return services.list_allocations(actor=actor, **query), lambda rows: _with_competition(
+        actor, rows
+    )
 
 
 @alloc_blp.get("/<id:allocation_id>")
@@ -58,7 +69,9 @@ def list_allocations(query):
 def get_allocation(allocation_id):
     """One proposed match with its score breakdown and the competing bids"""
     actor = current_user()
-    return _with_competition(actor, [services.get_allocation(db.session, allocation_id, actor=actor)])[0]
+    return _with_competition(
+        actor, [services.get_allocation(db.session, allocation_id, actor=actor)]
+    )[0]
 
 
 @alloc_blp.post("/<id:allocation_id>/approve")
@@ -98,7 +111,9 @@ def get_policy():
 @policy_blp.commits
 def put_policy(body):
     """Set the scoring weights; they must sum to 100 (coordinators)"""
-    return policy.set_policy(db.session, body["weights"], actor=current_user(), note=body.get("note"))
+    return policy.set_policy(
+        db.session, body["weights"], actor=current_user(), note=body.get("note")
+    )
 
 
 def _with_competition(actor, allocations):

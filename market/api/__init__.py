@@ -15,7 +15,6 @@ from market.auth import current_user
 from market.errors import InvalidInput, handle_http_exception
 
 
-
 class MarketApi(Api):
     """flask-smorest's Api, with its HTTP error handler replaced by the app's one error shape."""
 
@@ -44,14 +43,20 @@ def _unstorable_path(document) -> str | None:
                     return child
                 stack.append((child, item))
         elif isinstance(value, list):
-            stack.extend((f"{path}[{i}]" if path else f"[{i}]", item) for i, item in enumerate(value))
+            stack.extend(
+                (f"{path}[{i}]" if path else f"[{i}]", item) for i, item in enumerate(value)
+            )
     return None
 
 
 def refuse_unreadable_input() -> None:
     """Refuse, in the error shape, input that would otherwise crash a view or the database."""
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
-    if limit is not None and request.content_length is None and request.method in ("POST", "PUT", "PATCH"):
+    if (
+        limit is not None
+        and request.content_length is None
+        and request.method in ("POST", "PUT", "PATCH")
+    ):
         # A streamed (chunked) body has no length to check up front, and werkzeug stops reading
         # it at the limit without complaint: a body that reaches the limit is too large.
         if len(request.get_data(cache=True)) >= limit:
@@ -63,10 +68,14 @@ def refuse_unreadable_input() -> None:
                 raise InvalidInput("The request has invalid fields; see 'errors' for each one.",
                                    errors={location: {key: [_UNSTORABLE_MESSAGE]}})
     if not request.is_json:
-        has_body = bool(request.content_length) or "chunked" in request.headers.get("Transfer-Encoding", "")
+        has_body = bool(request.content_length) or "chunked" in request.headers.get(
+            "Transfer-Encoding", ""
+        )
         if has_body and request.method in ("POST", "PUT", "PATCH"):
             # Otherwise the parser would see no JSON at all and report every field as missing.
-            raise UnsupportedMediaType("Send the body as JSON, with 'Content-Type: application/json'.")
+            raise UnsupportedMediaType(
+                "Send the body as JSON, with 'Content-Type: application/json'."
+            )
         return
     try:
         document = json.loads(request.get_data(cache=True))
@@ -106,11 +115,16 @@ def init_app(app: Flask) -> None:
     app.before_request(authenticate_writes)
     app.before_request(refuse_unreadable_input)
 
-    api = MarketApi(app, spec_kwargs={
-        "info": {"description": "Public data-annotation demand, vendor bids, matching and approval."},
-        # Every operation needs the bearer token unless it says otherwise (security: []).
-        "security": [{"bearerAuth": []}],
-    })
+    api = MarketApi(
+        app,
+        spec_kwargs={
+            "info": {
+                "description": "Public data-annotation demand, vendor bids, matching and approval."
+            },
+            # Every operation needs the bearer token unless it says otherwise (security: []).
+            "security": [{"bearerAuth": []}],
+        },
+    )
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     api.ma_plugin.converter.add_attribute_function(decimal_as_string)
     for blueprint in blueprints.all_blueprints():

@@ -10,8 +10,19 @@ def all_blueprints():
     from market.bids import views as bids
     from market.contracts import views as contracts
     from market.notifications import views as notifications
-    from market.orders import directory, views as orders
+    from market.orders import directory
+    from market.orders import views as orders
     from market.organizations import views as organizations
 
-    for module in (accounts, organizations, orders, directory, bids, audit, notifications, allocations, contracts):
+    for module in (
+        accounts,
+        organizations,
+        orders,
+        directory,
+        bids,
+        audit,
+        notifications,
+        allocations,
+        contracts,
+    ):
         yield from module.BLUEPRINTS

@@ -29,7 +29,7 @@ class LocalDateTime(fields.DateTime):
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=local_zone())
         try:
-            return parsed.astimezone(dt.timezone.utc)
+            return parsed.astimezone(dt.UTC)
         except (OverflowError, ValueError) as exc:
             raise ValidationError("Not a usable date and time.") from exc
 
@@ -41,7 +41,9 @@ class DateFilter(LocalDateTime):
     def __init__(self, *, upper: bool, **kwargs):
         self.upper = upper
         kwargs.setdefault("metadata", {}).setdefault(
-            "description", f"a local date and time, or a plain date (the {'end' if upper else 'start'} of that day)")
+            "description",
+            f"a local date and time, or a plain date (the {'end' if upper else 'start'} of that day)",
+        )
         super().__init__(**kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
@@ -50,8 +52,10 @@ class DateFilter(LocalDateTime):
                 day = dt.date.fromisoformat(value)
             except ValueError as exc:
                 raise ValidationError("Not a valid date.") from exc
-            moment = dt.datetime.combine(day, dt.time.max if self.upper else dt.time.min, tzinfo=local_zone())
-            return moment.astimezone(dt.timezone.utc)
+            moment = dt.datetime.combine(
+                day, dt.time.max if self.upper else dt.time.min, tzinfo=local_zone()
+            )
+            return moment.astimezone(dt.UTC)
         return super()._deserialize(value, attr, data, **kwargs)
 
 
@@ -125,8 +129,10 @@ class Amount(fields.Decimal):
             raise ValidationError("Must be a number or a string of digits, e.g. \"1234.50\".")
         text = repr(value) if isinstance(value, float) else str(value)
         if not self._pattern.fullmatch(text):
-            raise ValidationError(f"Must be digits 0-9 with at most {self.decimals} decimal places, "
-                                  "e.g. \"1234.50\" (no exponent, no rounding).")
+            raise ValidationError(
+                f"Must be digits 0-9 with at most {self.decimals} decimal places, "
+                "e.g. \"1234.50\" (no exponent, no rounding)."
+            )
         return super()._deserialize(text, attr, data, **kwargs)
 
 
@@ -170,5 +176,10 @@ def paginate(session, stmt, page: int, per_page: int) -> dict:
     items = session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
     return {
         "items": items,
-        "meta": {"page": page, "per_page": per_page, "total": total, "pages": -(-total // per_page)},
+        "meta": {
+            "page": page,
+            "per_page": per_page,
+            "total": total,
+            "pages": -(-total // per_page),
+        },
     }

@@ -48,7 +48,11 @@ def decimal_as_string(self, field, ret, **kwargs) -> dict:
 class _Parser(FlaskParser):
     """Unknown query parameters are refused like unknown body fields: a typo never goes unnoticed."""
 
-    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": RAISE, "querystring": RAISE}
+    DEFAULT_UNKNOWN_BY_LOCATION = {
+        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+        "query": RAISE,
+        "querystring": RAISE,
+    }
 
 
 class Blueprint(flask_smorest.Blueprint):

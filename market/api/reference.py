@@ -55,7 +55,11 @@ def home():
     """What the service is, with links to the directory, the API reference and the OpenAPI document."""
     links = _links()
     if request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json":
-        return {"service": "market", "description": "Data-annotation demand marketplace", "links": links}
+        return {
+            "service": "market",
+            "description": "Data-annotation demand marketplace",
+            "links": links,
+        }
     return render_template_string(_HOME, **links)
 
 

@@ -21,12 +21,17 @@ class AuditEventSchema(Schema):
     action = fields.String(metadata={"description": "what happened, e.g. order.published"})
     object_type = fields.String()
     object_id = fields.Integer(allow_none=True)
-    organization_id = fields.Integer(allow_none=True,
-                                     metadata={"description": "the organisation whose object this is"})
-    actor_id = fields.Integer(allow_none=True, metadata={"description": "null when the system acted"})
+    organization_id = fields.Integer(
+        allow_none=True, metadata={"description": "the organisation whose object this is"}
+    )
+    actor_id = fields.Integer(
+        allow_none=True, metadata={"description": "null when the system acted"}
+    )
     actor_org_id = fields.Integer(allow_none=True)
-    data = fields.Function(lambda event: readable_data(event, actor=g.get("current_user")),
-                           metadata={"type": "object", "description": "internal notes for staff only"})
+    data = fields.Function(
+        lambda event: readable_data(event, actor=g.get("current_user")),
+        metadata={"type": "object", "description": "internal notes for staff only"},
+    )
     request_id = fields.String(allow_none=True)
     ip_address = fields.Function(_ip_address_for_staff, allow_none=True, metadata={
         "type": "string", "description": "shown to administrators and coordinators only",
@@ -40,8 +45,12 @@ class AuditEventQuerySchema(PageQuerySchema):
     action = fields.String(validate=validate.Length(min=1, max=64), metadata={
         "description": "an exact action (order.published), or a prefix ending in a dot (order.)",
     })
-    occurred_after = DateFilter(upper=False, metadata={"description": "events at or after this time (or date)"})
-    occurred_before = DateFilter(upper=True, metadata={"description": "events before this time (or up to this date)"})
+    occurred_after = DateFilter(
+        upper=False, metadata={"description": "events at or after this time (or date)"}
+    )
+    occurred_before = DateFilter(
+        upper=True, metadata={"description": "events before this time (or up to this date)"}
+    )
 
     @validates_schema
     def _ordered_window(self, data, **kwargs):

@@ -88,7 +88,11 @@ def visible_events(
         stmt = stmt.where(or_(AuditEvent.organization_id == own, AuditEvent.actor_org_id == own))
     # Bids are sealed until bidding closes, for coordinators and admins too: even the fact that a
     # firm bid (or withdrew) stays with that firm until then.
-    sealed = select(Bid.id).join(Order, Order.id == Bid.order_id).where(Order.bids_sealed(now or utcnow()))
+    sealed = (
+        select(Bid.id)
+        .join(Order, Order.id == Bid.order_id)
+        .where(Order.bids_sealed(now or utcnow()))
+    )
     stmt = stmt.where(or_(AuditEvent.object_type != "bid", AuditEvent.organization_id == own,
                           AuditEvent.object_id.not_in(sealed)))
     if object_type:

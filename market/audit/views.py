@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from market.api.openapi import Blueprint
-
 from market.audit import services
 from market.audit.schemas import AuditEventPageSchema, AuditEventQuerySchema
 from market.auth import current_user

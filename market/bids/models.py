@@ -21,9 +21,13 @@ class Bid(Base):
         CheckConstraint("unit_price > 0", name="unit_price_positive"),
         CheckConstraint("volume > 0", name="volume_positive"),
         CheckConstraint("seats_committed > 0", name="seats_positive"),
-        CheckConstraint("status != 'withdrawn' OR withdrawn_at IS NOT NULL", name="withdrawn_has_time"),
+        CheckConstraint(
+            "status != 'withdrawn' OR withdrawn_at IS NOT NULL", name="withdrawn_has_time"
+        ),
         CheckConstraint("status != 'awarded' OR awarded_at IS NOT NULL", name="awarded_has_time"),
-        CheckConstraint("status != 'rejected' OR rejected_at IS NOT NULL", name="rejected_has_time"),
+        CheckConstraint(
+            "status != 'rejected' OR rejected_at IS NOT NULL", name="rejected_has_time"
+        ),
         # At most one live bid per vendor per order, whatever races happen above.
         Index(
             "uq_bids_one_live_per_vendor",
@@ -51,5 +55,5 @@ class Bid(Base):
     rejected_at: Mapped[dt.datetime | None]
     status_reason: Mapped[str | None] = mapped_column(Text)
 
-    order: Mapped["Order"] = relationship(back_populates="bids")  # noqa: F821
-    vendor: Mapped["Organization"] = relationship()  # noqa: F821
+    order: Mapped[Order] = relationship(back_populates="bids")  # noqa: F821
+    vendor: Mapped[Organization] = relationship()  # noqa: F821

@@ -16,7 +16,9 @@ MAX_UNIT_PRICE = Decimal("1000000")
 
 class BidCreateSchema(Schema):
     unit_price = Amount(
-        required=True, places=4, validate=validate.Range(min=0, min_inclusive=False, max=MAX_UNIT_PRICE),
+        required=True,
+        places=4,
+        validate=validate.Range(min=0, min_inclusive=False, max=MAX_UNIT_PRICE),
         metadata={"description": "CNY per unit of the order, e.g. \"0.35\"", "example": "0.35"},
     )
     volume = fields.Integer(
@@ -24,11 +26,16 @@ class BidCreateSchema(Schema):
         metadata={"description": "units offered: the whole order unless it is splittable"},
     )
     seats_committed = fields.Integer(
-        required=True, strict=True, validate=validate.Range(min=1, max=100000),
-        metadata={"description": "annotation workstations put on the order, at most the firm's seats"},
+        required=True,
+        strict=True,
+        validate=validate.Range(min=1, max=100000),
+        metadata={
+            "description": "annotation workstations put on the order, at most the firm's seats"
+        },
     )
     proposed_finish_date = fields.Date(
-        required=True, metadata={"description": "not in the past, not after the order's delivery deadline"},
+        required=True,
+        metadata={"description": "not in the past, not after the order's delivery deadline"},
     )
     technical_note = fields.String(load_default="", validate=validate.Length(max=5000))
 
@@ -39,7 +46,9 @@ class BidSchema(Schema):
     vendor_id = fields.Integer()
     unit_price = fields.Decimal(as_string=True)
     volume = fields.Integer()
-    total_price = fields.Method("_total_price", metadata={"description": "unit_price × volume, CNY"})
+    total_price = fields.Method(
+        "_total_price", metadata={"description": "unit_price × volume, CNY"}
+    )
     seats_committed = fields.Integer()
     proposed_finish_date = fields.Date()
     technical_note = fields.String()

@@ -10,12 +10,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from market.audit import services as audit
+from market.bids.lifecycle import BID_LIFECYCLE
 from market.bids.models import LIVE_BID_STATUSES, Bid
 from market.db import utcnow
 from market.errors import Conflict, Forbidden, InvalidInput
-from market.bids.lifecycle import BID_LIFECYCLE
-from market.orders.models import Order
 from market.orders.access import get_visible_order, oversees
+from market.orders.models import Order
 from market.permissions import not_found, require_role
 from market.settings import Settings, settings_of
 
@@ -44,27 +44,35 @@ def _require_bidding_vendor(actor) -> None:
         reason = f" ({profile.status_reason})" if profile.status_reason else ""
         raise Forbidden(f"Your firm is suspended{reason} and cannot bid; contact the coordinators.")
     if status != "verified":
-        raise Forbidden("Your firm is not verified yet; a coordinator must verify it before it can bid.")
+        raise Forbidden(
+            "Your firm is not verified yet; a coordinator must verify it before it can bid."
+        )
 
 
 def _require_bidding_open(order: Order, now: dt.datetime, settings: Settings) -> None:
     if order.bidding_open(now):
         return
     if order.status == "published":
-        raise Conflict(f"Bidding on order {order.id} closed at {settings.local_isoformat(order.bidding_closes_at)}.",
-                       errors={"status": [order.effective_status(now)]})
+        raise Conflict(
+            f"Bidding on order {order.id} closed at {settings.local_isoformat(order.bidding_closes_at)}.",
+            errors={"status": [order.effective_status(now)]},
+        )
     raise Conflict(f"Order {order.id} is {order.status}; it takes bids only while published.",
                    errors={"status": [order.status]})
 
 
-def _check_terms(order: Order, data: dict, seats: int, now: dt.datetime, settings: Settings) -> None:
+def _check_terms(
+    order: Order, data: dict, seats: int, now: dt.datetime, settings: Settings
+) -> None:
     """The rules a bid's terms must meet that depend on the order and the firm, not just on the input."""
     errors: dict[str, list[str]] = {}
     volume = data["volume"]
     if volume > order.volume:
         errors["volume"] = [f"At most the order's volume ({order.volume})."]
     elif not order.splittable and volume != order.volume:
-        errors["volume"] = [f"The order is not splittable: bid for its whole volume ({order.volume})."]
+        errors["volume"] = [
+            f"The order is not splittable: bid for its whole volume ({order.volume})."
+        ]
     elif order.splittable and order.min_lot and volume < order.min_lot:
         errors["volume"] = [f"At least the order's minimum lot ({order.min_lot})."]
     if data["seats_committed"] > seats:
@@ -75,14 +83,20 @@ def _check_terms(order: Order, data: dict, seats: int, now: dt.datetime, setting
     else:
         deadline = settings.local_date(order.delivery_deadline)
         if finish > deadline:
-            errors["proposed_finish_date"] = [f"Must not be after the order's delivery deadline ({deadline})."]
+            errors["proposed_finish_date"] = [
+                f"Must not be after the order's delivery deadline ({deadline})."
+            ]
     if errors:
-        raise InvalidInput("The bid does not fit the order; see 'errors' for each field.", errors=errors)
+        raise InvalidInput(
+            "The bid does not fit the order; see 'errors' for each field.", errors=errors
+        )
 
 
 def _already_bid(order_id: int) -> Conflict:
-    return Conflict(f"Your firm already has a live bid on order {order_id}; withdraw your bid first.",
-                    errors={"order_id": ["already bid"]})
+    return Conflict(
+        f"Your firm already has a live bid on order {order_id}; withdraw your bid first.",
+        errors={"order_id": ["already bid"]},
+    )
 
 
 def _is_one_live_bid_violation(error: IntegrityError) -> bool:
@@ -91,7 +105,9 @@ def _is_one_live_bid_violation(error: IntegrityError) -> bool:
     return ONE_LIVE_BID_INDEX in text or "bids.order_id, bids.vendor_id" in text
 
 
-def submit_bid(session: Session, order_id: int, data: dict, *, actor, now: dt.datetime | None = None) -> Bid:
+def submit_bid(
+    session: Session, order_id: int, data: dict, *, actor, now: dt.datetime | None = None
+) -> Bid:
     """A vendor's sealed bid on an order; at most one live bid per firm per order, however requests race."""
     require_role(actor, "vendor")
     _require_bidding_vendor(actor)
@@ -103,10 +119,18 @@ def submit_bid(session: Session, order_id: int, data: dict, *, actor, now: dt.da
     if live_bid_of(session, order.id, actor.organization_id) is not None:
         raise _already_bid(order.id)
     _check_terms(order, data, actor.organization.vendor_profile.seats, now, settings_of(session))
-    bid = Bid(order_id=order.id, vendor_id=actor.organization_id, submitted_by_id=actor.id,
-              unit_price=data["unit_price"], volume=data["volume"], seats_committed=data["seats_committed"],
-              proposed_finish_date=data["proposed_finish_date"],
-              technical_note=data.get("technical_note", ""), status="submitted", submitted_at=now)
+    bid = Bid(
+        order_id=order.id,
+        vendor_id=actor.organization_id,
+        submitted_by_id=actor.id,
+        unit_price=data["unit_price"],
+        volume=data["volume"],
+        seats_committed=data["seats_committed"],
+        proposed_finish_date=data["proposed_finish_date"],
+        technical_note=data.get("technical_note", ""),
+        status="submitted",
+        submitted_at=now,
+    )
     try:
         # Flushed inside a savepoint so that, where the lock could not help (SQLite has no row locks),
         # the database's unique index turns a duplicate into a 409 and the request's transaction lives on.
@@ -157,7 +181,9 @@ def bids_on_order(session: Session, order_id: int, *, actor, status: str | None 
     if not oversees(actor, order):
         raise not_found("order", order_id)
     if order.bids_sealed(now):
-        raise Forbidden(f"Bids are sealed until {settings_of(session).local_isoformat(order.bidding_closes_at)}.")
+        raise Forbidden(
+            f"Bids are sealed until {settings_of(session).local_isoformat(order.bidding_closes_at)}."
+        )
     return stmt
 
 

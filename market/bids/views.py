@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from market.api.openapi import Blueprint
-
 from market import db
+from market.api.openapi import Blueprint
 from market.auth import current_user
 from market.bids import services
-from market.bids.schemas import BidCreateSchema, BidPageSchema, BidSchema, OrderBidQuerySchema, OwnBidQuerySchema
+from market.bids.schemas import (
+    BidCreateSchema,
+    BidPageSchema,
+    BidSchema,
+    OrderBidQuerySchema,
+    OwnBidQuerySchema,
+)
 
 blp = Blueprint("bids", __name__, url_prefix="/api/v1",
                 description="Sealed bids: only the bidding vendor sees a bid before bidding closes")

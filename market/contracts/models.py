@@ -20,7 +20,9 @@ class Contract(Base):
         CheckConstraint(f"status IN {CONTRACT_STATUSES}", name="status"),
         CheckConstraint("volume > 0", name="volume_positive"),
         CheckConstraint("starts_at < deadline", name="starts_before_deadline"),
-        CheckConstraint("status != 'completed' OR completed_at IS NOT NULL", name="completed_has_time"),
+        CheckConstraint(
+            "status != 'completed' OR completed_at IS NOT NULL", name="completed_has_time"
+        ),
         CheckConstraint("rating IS NULL OR (rating >= 1 AND rating <= 5)", name="rating_range"),
     )
 
@@ -52,15 +54,17 @@ class Contract(Base):
     lots: Mapped[list[DeliveryLot]] = relationship(
         back_populates="contract", cascade="all, delete-orphan", order_by="DeliveryLot.id"
     )
-    order: Mapped["Order"] = relationship()  # noqa: F821
-    vendor: Mapped["Organization"] = relationship()  # noqa: F821
+    order: Mapped[Order] = relationship()  # noqa: F821
+    vendor: Mapped[Organization] = relationship()  # noqa: F821
 
 
 class Milestone(Base):
     __tablename__ = "milestones"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id", ondelete="CASCADE"), index=True)
+    contract_id: Mapped[int] = mapped_column(
+        ForeignKey("contracts.id", ondelete="CASCADE"), index=True
+    )
     name: Mapped[str] = mapped_column(String(100))
     due_at: Mapped[dt.datetime]
     volume: Mapped[int]
@@ -79,7 +83,9 @@ class DeliveryLot(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id", ondelete="CASCADE"), index=True)
+    contract_id: Mapped[int] = mapped_column(
+        ForeignKey("contracts.id", ondelete="CASCADE"), index=True
+    )
     volume: Mapped[int]
     note: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="submitted")

@@ -51,10 +51,21 @@ def create_contract(session: Session, allocation, *, bid, order: Order, actor,
     contract.milestones = plan_milestones(contract)
     session.add(contract)
     session.flush()  # the unique allocation_id is the last line of defence against a double approval
-    audit.record(session, "contract.created", actor=actor, object_type="contract", object_id=contract.id,
-                 organization_id=order.agency_id,
-                 data={"allocation_id": allocation.id, "vendor_id": bid.vendor_id, "volume": contract.volume,
-                       "value": contract.value}, occurred_at=now)
+    audit.record(
+        session,
+        "contract.created",
+        actor=actor,
+        object_type="contract",
+        object_id=contract.id,
+        organization_id=order.agency_id,
+        data={
+            "allocation_id": allocation.id,
+            "vendor_id": bid.vendor_id,
+            "volume": contract.volume,
+            "value": contract.value,
+        },
+        occurred_at=now,
+    )
     return contract
 
 
@@ -62,12 +73,17 @@ def _visible(stmt: Select, actor) -> Select:
     if actor.role == "vendor":
         return stmt.where(Contract.vendor_id == actor.organization_id)
     if actor.role == "agency":
-        return stmt.join(Order, Order.id == Contract.order_id).where(Order.agency_id == actor.organization_id)
+        return stmt.join(Order, Order.id == Contract.order_id).where(
+            Order.agency_id == actor.organization_id
+        )
     return stmt
 
 
 def list_contracts(*, actor, status=None, order_id=None, vendor_id=None) -> Select:
-    stmt = _visible(select(Contract).options(selectinload(Contract.milestones)).order_by(Contract.id.desc()), actor)
+    stmt = _visible(
+        select(Contract).options(selectinload(Contract.milestones)).order_by(Contract.id.desc()),
+        actor,
+    )
     if status:
         stmt = stmt.where(Contract.status == status)
     if order_id:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from market.api.openapi import Blueprint
-
 from market import db
+from market.api.openapi import Blueprint
 from market.auth import current_user
 from market.contracts import services
 from market.contracts.schemas import ContractPageSchema, ContractQuerySchema, ContractSchema

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any, Union
+from typing import Any
 
 __all__ = [
     "CLEARANCE_LEVELS",
@@ -19,8 +19,8 @@ __all__ = [
     "check_eligibility",
 ]
 
-Id = Union[int, str]
-Money = Union[Decimal, int, float]
+Id = int | str
+Money = Decimal | int | float
 
 # Tiers after GB/T 43697: a vendor cleared for a tier may handle data of that tier and below.
 CLEARANCE_LEVELS: tuple[str, ...] = ("general", "important", "core")

@@ -76,7 +76,7 @@ def _solve_json(item: FileProblem, time_limit: float) -> dict[str, Any]:
     else:
         res = solve_match(item.problem, time_limit=time_limit)
     values = (item.name, res.objective, res.bound, res.gap_pct, res.seconds, res.status, res.solver)
-    return dict(zip(RESULT_KEYS, values))
+    return dict(zip(RESULT_KEYS, values, strict=True))
 
 
 # ---------------------------------------------------------------------------------------
@@ -95,7 +95,9 @@ def _read(path: Path) -> str:
         raise ValueError(f"{path}: cannot be read ({exc.strerror})") from None
 
 
-def _solve_orlib(path: Path, time_limit: float, sense: str | None = None) -> Iterator[dict[str, Any]]:
+def _solve_orlib(
+    path: Path, time_limit: float, sense: str | None = None
+) -> Iterator[dict[str, Any]]:
     # Imported on first use, not for a cycle: the GAP solver brings numba and OR-Tools (with
     # pandas), about 0.4 s of start-up that a run on JSON problems alone does not need.
     from market.matching.gap.orlib import read_orlib

@@ -62,7 +62,7 @@ def read_json_problems(path: Path, text: str) -> list[FileProblem]:
     # Check every problem before solving any, so a bad file fails fast and whole.
     return [
         _build(_Ctx(f"{path}: {where}" if where else f"{path}:"), item, name)
-        for (where, item), name in zip(problems, default_names)
+        for (where, item), name in zip(problems, default_names, strict=True)
     ]
 
 

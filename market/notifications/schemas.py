@@ -16,7 +16,9 @@ class NotificationSchema(Schema):
 
 
 class NotificationQuerySchema(PageQuerySchema):
-    unread = fields.Boolean(metadata={"description": "true: only unread ones; false: only read ones"})
+    unread = fields.Boolean(
+        metadata={"description": "true: only unread ones; false: only read ones"}
+    )
 
 
 NotificationPageSchema = page_schema(NotificationSchema, "NotificationPageSchema")

@@ -29,7 +29,9 @@ SUBJECTS = {
 }
 
 
-def users_of(session: Session, organization_id: int, roles: Iterable[str] | None = None) -> list[User]:
+def users_of(
+    session: Session, organization_id: int, roles: Iterable[str] | None = None
+) -> list[User]:
     stmt = select(User).where(User.organization_id == organization_id, User.active.is_(True))
     if roles:
         stmt = stmt.where(User.role.in_(list(roles)))
@@ -37,10 +39,16 @@ def users_of(session: Session, organization_id: int, roles: Iterable[str] | None
 
 
 def users_with_role(session: Session, role: str) -> list[User]:
-    return list(session.scalars(select(User).where(User.role == role, User.active.is_(True)).order_by(User.id)))
+    return list(
+        session.scalars(
+            select(User).where(User.role == role, User.active.is_(True)).order_by(User.id)
+        )
+    )
 
 
-def notify(session: Session, recipients: Iterable[User], kind: str, payload: dict, *, email: bool = True) -> None:
+def notify(
+    session: Session, recipients: Iterable[User], kind: str, payload: dict, *, email: bool = True
+) -> None:
     """Add a notification per recipient and queue its e-mail; the outbox is sent after commit."""
     subject = SUBJECTS.get(kind, kind)
     for user in recipients:

@@ -61,7 +61,11 @@ class LogSender:
 
 def sender_from_config(config: Mapping) -> Sender:
     if config.get("SMTP_HOST"):
-        return SmtpSender(config["SMTP_HOST"], config.get("SMTP_PORT", 25), config.get("MAIL_SENDER", "market@localhost"))
+        return SmtpSender(
+            config["SMTP_HOST"],
+            config.get("SMTP_PORT", 25),
+            config.get("MAIL_SENDER", "market@localhost"),
+        )
     return LogSender()
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from market.api.openapi import Blueprint
-
 from market import db
+from market.api.openapi import Blueprint
 from market.auth import current_user
 from market.notifications import services
-from market.notifications.schemas import NotificationPageSchema, NotificationQuerySchema, NotificationSchema
+from market.notifications.schemas import (
+    NotificationPageSchema,
+    NotificationQuerySchema,
+    NotificationSchema,
+)
 
 blp = Blueprint("notifications", __name__, url_prefix="/api/v1/notifications",
                 description="The signed-in user's notifications")

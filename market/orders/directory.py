@@ -7,13 +7,16 @@ import io
 from collections.abc import Iterator
 
 from flask import Response, stream_with_context
-from market.api.openapi import PUBLIC, Blueprint
 
 from market import db
+from market.api.openapi import PUBLIC, Blueprint
 from market.db import utcnow
 from market.orders import services
 from market.orders.schemas import (
-    DirectoryOrderSchema, DirectoryPageQuerySchema, DirectoryPageSchema, DirectoryQuerySchema,
+    DirectoryOrderSchema,
+    DirectoryPageQuerySchema,
+    DirectoryPageSchema,
+    DirectoryQuerySchema,
 )
 
 blp = Blueprint("directory", __name__, url_prefix="/api/v1",

@@ -13,7 +13,14 @@ from market.db import Base, Money, utcnow
 from market.organizations.models import CLEARANCES
 
 ORDER_STATUSES = (
-    "draft", "published", "evaluating", "awarded", "in_progress", "completed", "cancelled", "unsuccessful",
+    "draft",
+    "published",
+    "evaluating",
+    "awarded",
+    "in_progress",
+    "completed",
+    "cancelled",
+    "unsuccessful",
 )
 # Acceptance sampling inspection levels of GB/T 2828.1 (ISO 2859-1).
 SAMPLING_LEVELS = ("S-1", "S-2", "S-3", "S-4", "I", "II", "III")
@@ -32,15 +39,24 @@ class Order(Base):
         CheckConstraint("bidding_closes_at < delivery_deadline", name="closing_before_deadline"),
         CheckConstraint("accuracy_target > 0 AND accuracy_target <= 1", name="accuracy_range"),
         CheckConstraint("max_vendors IS NULL OR max_vendors >= 1", name="max_vendors_positive"),
-        CheckConstraint("min_lot IS NULL OR (min_lot > 0 AND min_lot <= volume)", name="min_lot_range"),
+        CheckConstraint(
+            "min_lot IS NULL OR (min_lot > 0 AND min_lot <= volume)", name="min_lot_range"
+        ),
         # The status cannot disagree with its timestamps.
-        CheckConstraint("status = 'draft' OR status = 'cancelled' OR published_at IS NOT NULL",
-                        name="published_has_time"),
-        CheckConstraint("status != 'cancelled' OR cancelled_at IS NOT NULL", name="cancelled_has_time"),
+        CheckConstraint(
+            "status = 'draft' OR status = 'cancelled' OR published_at IS NOT NULL",
+            name="published_has_time",
+        ),
+        CheckConstraint(
+            "status != 'cancelled' OR cancelled_at IS NOT NULL", name="cancelled_has_time"
+        ),
         CheckConstraint("status != 'awarded' OR awarded_at IS NOT NULL", name="awarded_has_time"),
-        CheckConstraint("status != 'completed' OR completed_at IS NOT NULL", name="completed_has_time"),
-        CheckConstraint("status != 'unsuccessful' OR unsuccessful_at IS NOT NULL",
-                        name="unsuccessful_has_time"),
+        CheckConstraint(
+            "status != 'completed' OR completed_at IS NOT NULL", name="completed_has_time"
+        ),
+        CheckConstraint(
+            "status != 'unsuccessful' OR unsuccessful_at IS NOT NULL", name="unsuccessful_has_time"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -80,11 +96,11 @@ class Order(Base):
     unsuccessful_at: Mapped[dt.datetime | None]
     status_reason: Mapped[str | None] = mapped_column(Text)
 
-    agency: Mapped["Organization"] = relationship()  # noqa: F821
+    agency: Mapped[Organization] = relationship()  # noqa: F821
     questions: Mapped[list[Question]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="Question.id"
     )
-    bids: Mapped[list["Bid"]] = relationship(back_populates="order")  # noqa: F821
+    bids: Mapped[list[Bid]] = relationship(back_populates="order")  # noqa: F821
 
     # The rules below are each written once, for Python and for SQL side by side (a hybrid), so an
     # object in memory and a query over the table can never disagree about them.

@@ -7,7 +7,15 @@ import math
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from market.api.fields import (
-    Amount, DateFilter, LocalDateTime, PageQuerySchema, Reason, Text, Vocabulary, future, page_schema,
+    Amount,
+    DateFilter,
+    LocalDateTime,
+    PageQuerySchema,
+    Reason,
+    Text,
+    Vocabulary,
+    future,
+    page_schema,
 )
 from market.db import utcnow
 from market.orders.models import ORDER_STATUSES, SAMPLING_LEVELS
@@ -49,7 +57,9 @@ class ScoringWeightsSchema(Schema):
         # Reached with a component missing only when a partial update propagated here.
         missing = [name for name in SCORING_COMPONENTS if name not in data]
         if missing:
-            raise ValidationError(f"Give all five weights; missing: {', '.join(missing)}.", "_schema")
+            raise ValidationError(
+                f"Give all five weights; missing: {', '.join(missing)}.", "_schema"
+            )
         total = math.fsum(data[name] for name in SCORING_COMPONENTS)
         if abs(total - 100.0) > 1e-6:
             raise ValidationError(f"The weights must sum to 100; they sum to {total:g}.", "_schema")
@@ -68,7 +78,9 @@ class OrderSchema(Schema):
     annotation_type = Vocabulary("annotation_types", required=True)
     label_set = fields.List(fields.String(validate=validate.Length(min=1, max=100)),
                             validate=validate.Length(max=500))
-    volume = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_VOLUME))
+    volume = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=MAX_VOLUME)
+    )
     unit = Vocabulary("units", required=True)
     budget_ceiling = Amount(required=True, places=2, validate=_budget_range,
                                     metadata={"description": "CNY, above 0 and below 10^12"})
@@ -76,17 +88,26 @@ class OrderSchema(Schema):
     delivery_deadline = LocalDateTime(required=True, validate=future)
     accuracy_target = fields.Float(required=True,
                                    validate=validate.Range(min=0, min_inclusive=False, max=1))
-    sampling_level = fields.String(validate=validate.OneOf(SAMPLING_LEVELS),
-                                   metadata={"description": "acceptance sampling level, GB/T 2828.1"})
+    sampling_level = fields.String(
+        validate=validate.OneOf(SAMPLING_LEVELS),
+        metadata={"description": "acceptance sampling level, GB/T 2828.1"},
+    )
     data_classification = fields.String(validate=validate.OneOf(CLEARANCES),
                                         metadata={"description": "data tier after GB/T 43697"})
     onsite_required = fields.Boolean()
     required_certifications = fields.List(Certification(), validate=validate.Length(max=20))
     splittable = fields.Boolean()
-    max_vendors = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=1, max=1000))
-    min_lot = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=1, max=MAX_VOLUME))
-    scoring_weights = fields.Nested(ScoringWeightsSchema, allow_none=True,
-                                    metadata={"description": "null: the coordinators' policy applies"})
+    max_vendors = fields.Integer(
+        allow_none=True, strict=True, validate=validate.Range(min=1, max=1000)
+    )
+    min_lot = fields.Integer(
+        allow_none=True, strict=True, validate=validate.Range(min=1, max=MAX_VOLUME)
+    )
+    scoring_weights = fields.Nested(
+        ScoringWeightsSchema,
+        allow_none=True,
+        metadata={"description": "null: the coordinators' policy applies"},
+    )
     public_fields = fields.List(fields.String(validate=validate.OneOf(PUBLIC_FIELD_CHOICES)),
                                 validate=validate.Length(max=len(PUBLIC_FIELD_CHOICES)),
                                 metadata={"description": "fields shown in the public directory "
@@ -139,7 +160,9 @@ class OrderQuerySchema(PageQuerySchema):
                            metadata={"description": "effective status"})
     sector = Vocabulary("sectors")
     modality = Vocabulary("modalities")
-    q = fields.String(validate=_TEXT_QUERY, metadata={"description": "words in title or description"})
+    q = fields.String(
+        validate=_TEXT_QUERY, metadata={"description": "words in title or description"}
+    )
 
 
 class CancelSchema(Schema):
@@ -168,11 +191,15 @@ class DirectoryQuerySchema(Schema):
     sector = Vocabulary("sectors")
     modality = Vocabulary("modalities")
     annotation_type = Vocabulary("annotation_types")
-    region = fields.String(validate=validate.Length(min=1, max=50),
-                           metadata={"description": "part of the agency's province, city or county"})
+    region = fields.String(
+        validate=validate.Length(min=1, max=50),
+        metadata={"description": "part of the agency's province, city or county"},
+    )
     status = fields.String(validate=validate.OneOf(DIRECTORY_STATUSES),
                            metadata={"description": "effective status"})
-    q = fields.String(validate=_TEXT_QUERY, metadata={"description": "words in the title or public description"})
+    q = fields.String(
+        validate=_TEXT_QUERY, metadata={"description": "words in the title or public description"}
+    )
     closes_after = DateFilter(upper=False)
     closes_before = DateFilter(upper=True)
     deadline_after = DateFilter(upper=False)
@@ -180,7 +207,10 @@ class DirectoryQuerySchema(Schema):
 
     @validates_schema
     def _ranges_in_order(self, data, **kwargs):
-        for start, end in (("closes_after", "closes_before"), ("deadline_after", "deadline_before")):
+        for start, end in (
+            ("closes_after", "closes_before"),
+            ("deadline_after", "deadline_before"),
+        ):
             if start in data and end in data and data[start] > data[end]:
                 raise ValidationError(f"Must not be later than {end}.", start)
 

@@ -8,12 +8,12 @@ from sqlalchemy import String, and_, cast, false, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from market.accounts.models import User
+from market.allocations.proposals import approved_by_order, close_open_proposals
 from market.audit import services as audit
+from market.bids.lifecycle import BID_LIFECYCLE
 from market.bids.models import Bid
 from market.db import utcnow
 from market.errors import Conflict, InvalidInput
-from market.allocations.proposals import approved_by_order, close_open_proposals
-from market.bids.lifecycle import BID_LIFECYCLE
 from market.notifications.services import notify, users_of
 from market.orders.access import get_own_order, get_visible_order, oversees
 from market.orders.lifecycle import ORDER_LIFECYCLE
@@ -38,7 +38,9 @@ DIRECTORY_STATUSES = (
 DIRECTORY_CSV_MAX_ROWS = 10_000
 
 
-def list_orders(*, actor, now: dt.datetime | None = None, status=None, sector=None, modality=None, q=None):
+def list_orders(
+    *, actor, now: dt.datetime | None = None, status=None, sector=None, modality=None, q=None
+):
     """Agencies list their own orders in every state; everyone else the orders that were published."""
     now = now or utcnow()
     stmt = select(Order).options(selectinload(Order.agency))
@@ -77,8 +79,10 @@ def _rule_errors(values: dict, changed: set, now: dt.datetime) -> dict:
         # Annotation work is planned in weeks and months; a far-off deadline is a typo, and the
         # engine's capacity calendar would have to span it.
         field = _blame(changed, "delivery_deadline", "bidding_closes_at")
-        errors[field] = [f"The delivery deadline must be within {MAX_DELIVERY_WINDOW.days // 365} years "
-                         "of the bidding closing time."]
+        errors[field] = [
+            f"The delivery deadline must be within {MAX_DELIVERY_WINDOW.days // 365} years "
+            "of the bidding closing time."
+        ]
     if values["bidding_closes_at"] - now > MAX_BIDDING_PERIOD:
         errors["bidding_closes_at"] = [
             f"Bidding must close within {MAX_BIDDING_PERIOD.days} days."]
@@ -97,7 +101,9 @@ def _rule_errors(values: dict, changed: set, now: dt.datetime) -> dict:
 def _check_rules(values: dict, changed: set, now: dt.datetime) -> None:
     errors = _rule_errors(values, changed, now)
     if errors:
-        raise InvalidInput("The order breaks rules between its fields; see 'errors'.", errors=errors)
+        raise InvalidInput(
+            "The order breaks rules between its fields; see 'errors'.", errors=errors
+        )
 
 
 def create_order(session: Session, data: dict, *, actor, now: dt.datetime | None = None) -> Order:
@@ -129,7 +135,9 @@ EDITABLE_FIELDS = (
 )
 
 
-def update_order(session: Session, order_id: int, data: dict, *, actor, now: dt.datetime | None = None) -> Order:
+def update_order(
+    session: Session, order_id: int, data: dict, *, actor, now: dt.datetime | None = None
+) -> Order:
     """Change a draft of `actor`'s agency; the rules between fields are checked on the merged result."""
     require_role(actor, "agency")
     order = get_own_order(session, order_id, actor=actor, for_update=True)
@@ -162,7 +170,9 @@ def delete_order(session: Session, order_id: int, *, actor, now: dt.datetime | N
     session.delete(order)
 
 
-def publish_order(session: Session, order_id: int, *, actor, now: dt.datetime | None = None) -> Order:
+def publish_order(
+    session: Session, order_id: int, *, actor, now: dt.datetime | None = None
+) -> Order:
     """Open a draft of `actor`'s agency for bidding; its closing time must still be ahead."""
     require_role(actor, "agency")
     order = get_own_order(session, order_id, actor=actor, for_update=True)
@@ -178,7 +188,9 @@ def publish_order(session: Session, order_id: int, *, actor, now: dt.datetime | 
     return order
 
 
-def cancel_order(session: Session, order_id: int, *, actor, reason: str, now: dt.datetime | None = None) -> Order:
+def cancel_order(
+    session: Session, order_id: int, *, actor, reason: str, now: dt.datetime | None = None
+) -> Order:
     """Cancel a draft, published or evaluating order (its agency or a coordinator) and tell the vendors
     who bid on it."""
     require_role(actor, "agency", "coordinator")
@@ -186,19 +198,40 @@ def cancel_order(session: Session, order_id: int, *, actor, reason: str, now: dt
     if actor.role == "agency":
         require_same_org(actor, order.agency_id, "order", order.id)
     if approved_by_order(session, [order.id]):
-        raise Conflict(f"Order {order.id} already has approved matches with contracts; it cannot be cancelled.")
-    ORDER_LIFECYCLE.transition(session, order, "cancelled", actor=actor, organization_id=order.agency_id,
-                               reason=reason, now=now)
+        raise Conflict(
+            f"Order {order.id} already has approved matches with contracts; it cannot be cancelled."
+        )
+    ORDER_LIFECYCLE.transition(
+        session,
+        order,
+        "cancelled",
+        actor=actor,
+        organization_id=order.agency_id,
+        reason=reason,
+        now=now,
+    )
     live_bids = session.scalars(
-        select(Bid).where(Bid.order_id == order.id, Bid.status == "submitted").order_by(Bid.id).with_for_update()
+        select(Bid)
+        .where(Bid.order_id == order.id, Bid.status == "submitted")
+        .order_by(Bid.id)
+        .with_for_update()
     ).all()
     # Nothing can become of these bids or proposals any more; close them instead of leaving them live.
     for bid in live_bids:
-        BID_LIFECYCLE.transition(session, bid, "rejected", actor=actor, organization_id=bid.vendor_id,
-                                 reason=f"order cancelled: {reason}", now=now)
+        BID_LIFECYCLE.transition(
+            session,
+            bid,
+            "rejected",
+            actor=actor,
+            organization_id=bid.vendor_id,
+            reason=f"order cancelled: {reason}",
+            now=now,
+        )
     close_open_proposals(session, order, actor=actor, why="order cancelled", now=now)
     vendor_ids = sorted({bid.vendor_id for bid in live_bids})
-    recipients = [user for vendor_id in vendor_ids for user in users_of(session, vendor_id, roles=["vendor"])]
+    recipients = [
+        user for vendor_id in vendor_ids for user in users_of(session, vendor_id, roles=["vendor"])
+    ]
     notify(session, recipients, "order.cancelled",
            {"order_id": order.id, "title": order.title, "reason": reason})
     return order
@@ -253,23 +286,39 @@ def present_question(question: Question, actor, order: Order) -> dict:
     }
 
 
-def ask_question(session: Session, order_id: int, text: str, *, actor, now: dt.datetime | None = None) -> Question:
+def ask_question(
+    session: Session, order_id: int, text: str, *, actor, now: dt.datetime | None = None
+) -> Question:
     """A vendor's clarification question, taken while bidding is open; the agency is told."""
     require_role(actor, "vendor")
     order = get_visible_order(session, order_id, actor=actor)
     now = now or utcnow()
     if not order.bidding_open(now):
         status = order.effective_status(now)
-        raise Conflict(f"Order {order.id} is {status}; questions are taken only while bidding is open.",
-                       errors={"status": [status]})
+        raise Conflict(
+            f"Order {order.id} is {status}; questions are taken only while bidding is open.",
+            errors={"status": [status]},
+        )
     question = Question(order_id=order.id, asked_by_id=actor.id, vendor_id=actor.organization_id,
                         text=text, asked_at=now)
     session.add(question)
     session.flush()  # the audit event and the notification need the id
-    audit.record(session, "question.asked", actor=actor, object_type="question", object_id=question.id,
-                 organization_id=order.agency_id, data={"order_id": order.id}, occurred_at=now)
-    notify(session, users_of(session, order.agency_id, roles=["agency"]), "question.asked",
-           {"order_id": order.id, "title": order.title, "question_id": question.id, "question": text})
+    audit.record(
+        session,
+        "question.asked",
+        actor=actor,
+        object_type="question",
+        object_id=question.id,
+        organization_id=order.agency_id,
+        data={"order_id": order.id},
+        occurred_at=now,
+    )
+    notify(
+        session,
+        users_of(session, order.agency_id, roles=["agency"]),
+        "question.asked",
+        {"order_id": order.id, "title": order.title, "question_id": question.id, "question": text},
+    )
     return question
 
 
@@ -294,9 +343,16 @@ def answer_question(session: Session, question_id: int, answer: str, *, actor,
     question.answered_by_id = actor.id
     question.answered_at = now
     order = question.order
-    audit.record(session, "question.answered", actor=actor, object_type="question", object_id=question.id,
-                 organization_id=order.agency_id, data={"order_id": order.id, "answer": answer},
-                 occurred_at=now)
+    audit.record(
+        session,
+        "question.answered",
+        actor=actor,
+        object_type="question",
+        object_id=question.id,
+        organization_id=order.agency_id,
+        data={"order_id": order.id, "answer": answer},
+        occurred_at=now,
+    )
     asker = session.get(User, question.asked_by_id)
     notify(session, [asker] if asker is not None and asker.active else [], "question.answered",
            {"order_id": order.id, "title": order.title, "question_id": question.id,
@@ -313,9 +369,20 @@ def _lists_public(field: str):
     return cast(Order.public_fields, String).like(f'%"{field}"%')
 
 
-def directory_orders(*, now: dt.datetime, sector=None, modality=None, annotation_type=None, region=None,
-                     status=None, q=None, closes_after=None, closes_before=None, deadline_after=None,
-                     deadline_before=None):
+def directory_orders(
+    *,
+    now: dt.datetime,
+    sector=None,
+    modality=None,
+    annotation_type=None,
+    region=None,
+    status=None,
+    q=None,
+    closes_after=None,
+    closes_before=None,
+    deadline_after=None,
+    deadline_before=None,
+):
     """Published demand for anyone to browse, newest first, filtered in the database."""
     stmt = (
         select(Order)

@@ -24,5 +24,7 @@ def close_due_bidding(session: Session, now: dt.datetime | None = None) -> int:
     for order in orders:
         services.close_bidding(session, order, now=now)
     if orders:
-        log.info("bidding closed on %d order(s): %s", len(orders), ", ".join(str(o.id) for o in orders))
+        log.info(
+            "bidding closed on %d order(s): %s", len(orders), ", ".join(str(o.id) for o in orders)
+        )
     return len(orders)

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from market.api.openapi import Blueprint
-
 from market import db
 from market.api.fields import PageQuerySchema
+from market.api.openapi import Blueprint
 from market.auth import current_user
 from market.orders import access, services
 from market.orders.schemas import (
-    AnswerSchema, CancelSchema, OrderPageSchema, OrderQuerySchema, OrderSchema, OrderUpdateSchema,
-    QuestionPageSchema, QuestionSchema,
+    AnswerSchema,
+    CancelSchema,
+    OrderPageSchema,
+    OrderQuerySchema,
+    OrderSchema,
+    OrderUpdateSchema,
+    QuestionPageSchema,
+    QuestionSchema,
 )
 
 blp = Blueprint("orders", __name__, url_prefix="/api/v1/orders",

@@ -37,7 +37,7 @@ class Organization(Base):
     vendor_profile: Mapped[VendorProfile | None] = relationship(
         back_populates="organization", uselist=False, cascade="all, delete-orphan"
     )
-    users: Mapped[list["User"]] = relationship(back_populates="organization")  # noqa: F821
+    users: Mapped[list[User]] = relationship(back_populates="organization")  # noqa: F821
 
 
 class VendorProfile(Base):
@@ -46,13 +46,16 @@ class VendorProfile(Base):
         CheckConstraint("seats >= 0", name="seats_non_negative"),
         CheckConstraint("headcount >= 0", name="headcount_non_negative"),
         CheckConstraint(f"clearance IN {CLEARANCES}", name="clearance"),
-        CheckConstraint(f"verification_status IN {VERIFICATION_STATUSES}", name="verification_status"),
+        CheckConstraint(
+            f"verification_status IN {VERIFICATION_STATUSES}", name="verification_status"
+        ),
         # A verified vendor has a verification time; a suspended one has a suspension time.
         CheckConstraint(
             "verification_status != 'verified' OR verified_at IS NOT NULL", name="verified_has_time"
         ),
         CheckConstraint(
-            "verification_status != 'suspended' OR suspended_at IS NOT NULL", name="suspended_has_time"
+            "verification_status != 'suspended' OR suspended_at IS NOT NULL",
+            name="suspended_has_time",
         ),
     )
 
@@ -82,7 +85,9 @@ class Capability(Base):
 
     __tablename__ = "capabilities"
     __table_args__ = (
-        UniqueConstraint("vendor_id", "modality", "annotation_type", name="uq_capabilities_vendor_kind"),
+        UniqueConstraint(
+            "vendor_id", "modality", "annotation_type", name="uq_capabilities_vendor_kind"
+        ),
         CheckConstraint("throughput_per_seat_day > 0", name="throughput_positive"),
         CheckConstraint("unit_price > 0", name="unit_price_positive"),
         CheckConstraint(

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from flask import current_app
-
-from market.organizations.region import is_local
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
-from market.api.fields import Amount, LocalDateTime, Note, PageQuerySchema, Reason, Text, Vocabulary, page_schema
+from market.api.fields import (
+    Amount,
+    LocalDateTime,
+    Note,
+    PageQuerySchema,
+    Reason,
+    Text,
+    Vocabulary,
+    page_schema,
+)
 from market.organizations.credit_code import credit_code_problem
 from market.organizations.models import CLEARANCES, ORG_KINDS, VERIFICATION_STATUSES
+from market.organizations.region import is_local
 
 _PLACE = validate.Length(min=1, max=50)
 
@@ -44,7 +52,9 @@ class OrganizationSchema(Schema):
     id = fields.Integer(dump_only=True)
     kind = fields.String(required=True, validate=validate.OneOf(ORG_KINDS))
     name = Text(required=True, max_length=200)
-    credit_code = fields.String(required=True, metadata={"description": "unified social credit code, GB 32100-2015"})
+    credit_code = fields.String(
+        required=True, metadata={"description": "unified social credit code, GB 32100-2015"}
+    )
     province = fields.String(required=True, validate=_PLACE)
     city = fields.String(required=True, validate=_PLACE)
     county = fields.String(allow_none=True, validate=_PLACE)
@@ -97,7 +107,9 @@ class StatusReasonSchema(Schema):
     """Every decision on a vendor has a reason (told to the vendor) and may have an internal note."""
 
     reason = Reason(required=True, metadata={"description": "why, told to the vendor"})
-    note = Note(metadata={"description": "an internal note for coordinators, never shown to the vendor"})
+    note = Note(
+        metadata={"description": "an internal note for coordinators, never shown to the vendor"}
+    )
 
 
 class CapabilitySchema(Schema):
@@ -108,7 +120,9 @@ class CapabilitySchema(Schema):
         required=True, validate=validate.Range(min=0, min_inclusive=False, max=1e7),
         metadata={"description": "units one seat finishes in a working day"},
     )
-    unit_price = Amount(required=True, places=4, validate=validate.Range(min=0, min_inclusive=False, max=1e6))
+    unit_price = Amount(
+        required=True, places=4, validate=validate.Range(min=0, min_inclusive=False, max=1e6)
+    )
     assessed_proficiency = fields.Float(allow_none=True, validate=validate.Range(min=0, max=1),
                                         metadata={"description": "set by coordinators only"})
     evidence = fields.String(allow_none=True, validate=validate.Length(max=2000))

@@ -9,15 +9,16 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from market.allocations.proposals import close_vendor_proposals
 from market.audit import services as audit
 from market.db import utcnow
 from market.errors import Conflict, Forbidden, InvalidInput
-from market.allocations.proposals import close_vendor_proposals
+from market.notifications.services import notify, users_of
 from market.organizations.lifecycle import VENDOR_LIFECYCLE
 from market.organizations.models import Capability, Organization, VendorProfile
-from market.notifications.services import notify, users_of
 from market.permissions import not_found, require_role, require_user
 from market.text import optional_note, require_reason
+
 
 def get_organization(session: Session, org_id: int, *, actor) -> Organization:
     org = session.get(Organization, org_id)
@@ -29,13 +30,19 @@ def get_organization(session: Session, org_id: int, *, actor) -> Organization:
 def list_organizations(*, actor, kind=None, city=None, verification_status=None, q=None):
     """Organisations, filtered (anyone signed in)."""
     require_user(actor)
-    stmt = select(Organization).options(selectinload(Organization.vendor_profile)).order_by(Organization.id)
+    stmt = (
+        select(Organization)
+        .options(selectinload(Organization.vendor_profile))
+        .order_by(Organization.id)
+    )
     if kind:
         stmt = stmt.where(Organization.kind == kind)
     if city:
         stmt = stmt.where(Organization.city == city)
     if verification_status:
-        stmt = stmt.join(VendorProfile).where(VendorProfile.verification_status == verification_status)
+        stmt = stmt.join(VendorProfile).where(
+            VendorProfile.verification_status == verification_status
+        )
     if q:
         # autoescape: a % or _ typed in the search box is a character to find, not a wildcard.
         stmt = stmt.where(or_(func.lower(Organization.name).contains(q.lower(), autoescape=True),
@@ -71,7 +78,9 @@ def _unique_credit_code(session: Session):
         raise
 
 
-def create_organization(session: Session, data: dict, *, actor, now: dt.datetime | None = None) -> Organization:
+def create_organization(
+    session: Session, data: dict, *, actor, now: dt.datetime | None = None
+) -> Organization:
     """Register an organisation (administrators; `actor` None is the command line setting up)."""
     if actor is not None:
         require_role(actor, "admin")
@@ -87,9 +96,16 @@ def create_organization(session: Session, data: dict, *, actor, now: dt.datetime
         org.vendor_profile = VendorProfile(**profile_data)
     with _unique_credit_code(session):  # flushed: the audit event needs the id
         session.add(org)
-    audit.record(session, "organization.created", actor=actor, object_type="organization",
-                 object_id=org.id, organization_id=org.id,
-                 data={"kind": org.kind, "name": org.name, "credit_code": org.credit_code}, occurred_at=now)
+    audit.record(
+        session,
+        "organization.created",
+        actor=actor,
+        object_type="organization",
+        object_id=org.id,
+        organization_id=org.id,
+        data={"kind": org.kind, "name": org.name, "credit_code": org.credit_code},
+        occurred_at=now,
+    )
     return org
 
 
@@ -110,7 +126,9 @@ def update_organization(session: Session, org_id: int, data: dict, *, actor,
     if "sectors" in data and org.kind != "agency":
         raise InvalidInput("Only agencies have sectors.", errors={"sectors": ["only for agencies"]})
     if "vendor_profile" in data and org.kind != "vendor":
-        raise InvalidInput("Only vendors have a vendor profile.", errors={"vendor_profile": ["only for vendors"]})
+        raise InvalidInput(
+            "Only vendors have a vendor profile.", errors={"vendor_profile": ["only for vendors"]}
+        )
     if "credit_code" in data:
         data["credit_code"] = data["credit_code"].upper()
         if _credit_code_taken(session, data["credit_code"], except_id=org.id):
@@ -149,13 +167,28 @@ def set_vendor_status(session: Session, org_id: int, target: str, *, actor, reas
     reason, note = require_reason(reason), optional_note(note)
     session.refresh(profile, with_for_update=True)  # two coordinators may act on one vendor at once
     was = profile.verification_status
-    VENDOR_LIFECYCLE.transition(session, profile, target, actor=actor, organization_id=org.id, reason=reason,
-                                data={"note": note}, now=now)
+    VENDOR_LIFECYCLE.transition(
+        session,
+        profile,
+        target,
+        actor=actor,
+        organization_id=org.id,
+        reason=reason,
+        data={"note": note},
+        now=now,
+    )
     profile.status_note = note
     if target == "suspended":
-        close_vendor_proposals(session, org.id, actor=actor, why=f"vendor suspended: {reason}", now=now)
+        close_vendor_proposals(
+            session, org.id, actor=actor, why=f"vendor suspended: {reason}", now=now
+        )
     kind = "vendor.reinstated" if (was, target) == ("suspended", "verified") else f"vendor.{target}"
-    notify(session, users_of(session, org.id, roles=["vendor"]), kind, {"vendor_id": org.id, "reason": reason})
+    notify(
+        session,
+        users_of(session, org.id, roles=["vendor"]),
+        kind,
+        {"vendor_id": org.id, "reason": reason},
+    )
     return org
 
 
@@ -175,12 +208,17 @@ def _refuse_dropping_assessed(current: list[Capability], items: list[dict]) -> N
     # Dropped and listed again, a capability would come back unassessed, and the engine scores an
     # unassessed one as average: a firm rated poorly could launder its rating that way.
     kept = {(item["modality"], item["annotation_type"]) for item in items}
-    assessed = sorted(f"{c.modality}/{c.annotation_type}" for c in current
-                      if (c.modality, c.annotation_type) not in kept and c.assessed_proficiency is not None)
+    assessed = sorted(
+        f"{c.modality}/{c.annotation_type}"
+        for c in current
+        if (c.modality, c.annotation_type) not in kept and c.assessed_proficiency is not None
+    )
     if assessed:
-        raise Forbidden(f"A coordinator has assessed {', '.join(assessed)}; only a coordinator may remove "
-                        "an assessed capability: ask one.",
-                        errors={"capabilities": [f"keep {name}" for name in assessed]})
+        raise Forbidden(
+            f"A coordinator has assessed {', '.join(assessed)}; only a coordinator may remove "
+            "an assessed capability: ask one.",
+            errors={"capabilities": [f"keep {name}" for name in assessed]},
+        )
 
 
 def replace_capabilities(session: Session, org_id: int, items: list[dict], *, actor,
@@ -206,14 +244,24 @@ def replace_capabilities(session: Session, org_id: int, items: list[dict], *, ac
         cap.throughput_per_seat_day = item["throughput_per_seat_day"]
         cap.unit_price = item["unit_price"]
         cap.evidence = item.get("evidence", cap.evidence)
-        if "assessed_proficiency" in item and item["assessed_proficiency"] != cap.assessed_proficiency:
+        if (
+            "assessed_proficiency" in item
+            and item["assessed_proficiency"] != cap.assessed_proficiency
+        ):
             cap.assessed_proficiency = item["assessed_proficiency"]
             cap.assessed_at = now
         kept.append(cap)
     for cap in existing.values():
         profile.capabilities.remove(cap)
     profile.capabilities[:] = kept
-    audit.record(session, "vendor.capabilities_replaced", actor=actor, object_type="organization",
-                 object_id=org.id, organization_id=org.id,
-                 data={"capabilities": [f"{c.modality}/{c.annotation_type}" for c in kept]}, occurred_at=now)
+    audit.record(
+        session,
+        "vendor.capabilities_replaced",
+        actor=actor,
+        object_type="organization",
+        object_id=org.id,
+        organization_id=org.id,
+        data={"capabilities": [f"{c.modality}/{c.annotation_type}" for c in kept]},
+        occurred_at=now,
+    )
     return kept

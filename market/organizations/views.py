@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from market.api.openapi import Blueprint
-
 from market import db
+from market.api.openapi import Blueprint
 from market.auth import current_user
 from market.organizations import services
 from market.organizations.schemas import (
-    CapabilityListSchema, OrganizationPageSchema, OrganizationQuerySchema, OrganizationSchema,
-    OrganizationUpdateSchema, StatusReasonSchema,
+    CapabilityListSchema,
+    OrganizationPageSchema,
+    OrganizationQuerySchema,
+    OrganizationSchema,
+    OrganizationUpdateSchema,
+    StatusReasonSchema,
 )
 
 blp = Blueprint("organizations", __name__, url_prefix="/api/v1/organizations",
                 description="Agencies, vendors and the operator")
-vendors_blp = Blueprint("vendors", __name__, url_prefix="/api/v1/vendors", description="Vendor capabilities")
+vendors_blp = Blueprint(
+    "vendors", __name__, url_prefix="/api/v1/vendors", description="Vendor capabilities"
+)
 
 
 @blp.get("")

@@ -98,9 +98,16 @@ class PastContract:
     def as_work(self) -> Work:
         """The contract as the work it was when it started, for a training example."""
         return Work(
-            vendor_id=self.vendor_id, modality=self.modality, annotation_type=self.annotation_type,
-            accuracy_target=self.accuracy_target, text=self.text, as_of=self.starts_at,
-            window_start=self.starts_at, window_end=self.deadline, seats=self.seats, contract_id=self.id,
+            vendor_id=self.vendor_id,
+            modality=self.modality,
+            annotation_type=self.annotation_type,
+            accuracy_target=self.accuracy_target,
+            text=self.text,
+            as_of=self.starts_at,
+            window_start=self.starts_at,
+            window_end=self.deadline,
+            seats=self.seats,
+            contract_id=self.id,
         )
 
 
@@ -119,20 +126,30 @@ class _VendorHistory:
         on_time_known = np.array([c.delivered_on_time is not None for c in done], dtype=float)
         on_time = np.array([bool(c.delivered_on_time) for c in done], dtype=float)
         acc_known = np.array([c.accuracy_achieved is not None for c in done], dtype=float)
-        acc_ok = np.array([c.accuracy_achieved is not None and reached_target(c.accuracy_achieved, c.accuracy_target)
-                           for c in done], dtype=float)
+        acc_ok = np.array(
+            [
+                c.accuracy_achieved is not None
+                and reached_target(c.accuracy_achieved, c.accuracy_target)
+                for c in done
+            ],
+            dtype=float,
+        )
         # Prefix sums with a leading 0: the totals over the first i completed contracts are at [i].
         self.on_time_known = np.concatenate([[0.0], np.cumsum(on_time_known)])
         self.on_time = np.concatenate([[0.0], np.cumsum(on_time)])
         self.acc_known = np.concatenate([[0.0], np.cumsum(acc_known)])
         self.acc_ok = np.concatenate([[0.0], np.cumsum(acc_ok)])
         self.volume_by_modality = {
-            modality: np.concatenate([[0.0], np.cumsum([c.volume if c.modality == modality else 0 for c in done])])
+            modality: np.concatenate(
+                [[0.0], np.cumsum([c.volume if c.modality == modality else 0 for c in done])]
+            )
             for modality in {c.modality for c in done}
         }
         self.ids = np.array([c.id for c in contracts], dtype=np.int64)
         self.known_at = np.array([_ts(c.known_at) for c in contracts], dtype=float)
-        self.finished_at = np.array([_ts(c.finished_at) if c.finished_at else math.inf for c in contracts])
+        self.finished_at = np.array(
+            [_ts(c.finished_at) if c.finished_at else math.inf for c in contracts]
+        )
         self.starts_at = np.array([_ts(c.starts_at) for c in contracts], dtype=float)
         self.deadline = np.array([_ts(c.deadline) for c in contracts], dtype=float)
         self.seats = np.array([c.seats for c in contracts], dtype=float)
@@ -143,7 +160,9 @@ class _VendorHistory:
     def committed_seat_days(self, work: Work) -> float:
         """Seat-days of the other contracts known and unfinished at `as_of`, inside the work's window."""
         t, w0, w1 = _ts(work.as_of), _ts(work.window_start), _ts(work.window_end)
-        active = (self.known_at <= t) & (self.finished_at > t) & (self.ids != (work.contract_id or -1))
+        active = (
+            (self.known_at <= t) & (self.finished_at > t) & (self.ids != (work.contract_id or -1))
+        )
         overlap = np.clip(np.minimum(self.deadline, w1) - np.maximum(self.starts_at, w0), 0.0, None)
         return float(np.sum(self.seats * overlap * active) / _DAY)
 
@@ -151,8 +170,12 @@ class _VendorHistory:
 class History:
     """The past contracts, assessed proficiencies and seats of a set of vendors, read in three queries."""
 
-    def __init__(self, contracts: Iterable[PastContract], proficiency: dict[tuple[int, str, str], float | None],
-                 seats: dict[int, int]) -> None:
+    def __init__(
+        self,
+        contracts: Iterable[PastContract],
+        proficiency: dict[tuple[int, str, str], float | None],
+        seats: dict[int, int],
+    ) -> None:
         self.contracts = sorted(contracts, key=lambda c: c.id)
         self.proficiency = proficiency
         self.seats = seats
@@ -167,16 +190,34 @@ class History:
         """Read the history of `vendor_ids` (all vendors when None)."""
         ids = None if vendor_ids is None else sorted(set(vendor_ids))
         contract_stmt = (
-            select(Contract.id, Contract.vendor_id, Contract.volume, Contract.seats, Contract.starts_at,
-                   Contract.deadline, Contract.created_at, Contract.status, Contract.completed_at,
-                   Contract.terminated_at, Contract.delivered_on_time, Contract.accuracy_achieved,
-                   Order.modality, Order.annotation_type, Order.accuracy_target, Order.title,
-                   Order.description)
+            select(
+                Contract.id,
+                Contract.vendor_id,
+                Contract.volume,
+                Contract.seats,
+                Contract.starts_at,
+                Contract.deadline,
+                Contract.created_at,
+                Contract.status,
+                Contract.completed_at,
+                Contract.terminated_at,
+                Contract.delivered_on_time,
+                Contract.accuracy_achieved,
+                Order.modality,
+                Order.annotation_type,
+                Order.accuracy_target,
+                Order.title,
+                Order.description,
+            )
             .join(Order, Order.id == Contract.order_id)
             .order_by(Contract.id)
         )
-        capability_stmt = select(Capability.vendor_id, Capability.modality, Capability.annotation_type,
-                                 Capability.assessed_proficiency)
+        capability_stmt = select(
+            Capability.vendor_id,
+            Capability.modality,
+            Capability.annotation_type,
+            Capability.assessed_proficiency,
+        )
         seats_stmt = select(VendorProfile.organization_id, VendorProfile.seats)
         if ids is not None:
             contract_stmt = contract_stmt.where(Contract.vendor_id.in_(ids))
@@ -230,7 +271,9 @@ class History:
         row[_FEATURE["on_time_rate"]] = smoothed_rate(vendor.on_time[n], vendor.on_time_known[n])
         row[_FEATURE["acceptance_rate"]] = smoothed_rate(vendor.acc_ok[n], vendor.acc_known[n])
         row[_FEATURE["past_contracts"]] = math.log1p(n)
-        row[_FEATURE["experience"]] = math.log1p(modality_volume[n] if modality_volume is not None else 0.0)
+        row[_FEATURE["experience"]] = math.log1p(
+            modality_volume[n] if modality_volume is not None else 0.0
+        )
         row[_FEATURE["load"]] = min(load, LOAD_CAP)
         row[_FEATURE["accuracy_target"]] = work.accuracy_target
         row[_FEATURE["text_similarity"]] = similarity
@@ -271,12 +314,21 @@ def _past_contract(row) -> PastContract:
     # A contract imported or seeded after the fact has a late created_at; it was known once it started.
     known_at = min(row.created_at, row.starts_at) if row.created_at else row.starts_at
     return PastContract(
-        id=row.id, vendor_id=row.vendor_id, modality=row.modality, annotation_type=row.annotation_type,
-        accuracy_target=float(row.accuracy_target), text=order_text(row.title, row.description),
-        volume=int(row.volume), seats=int(row.seats or 0), starts_at=row.starts_at, deadline=row.deadline,
-        known_at=known_at, finished_at=finished,
+        id=row.id,
+        vendor_id=row.vendor_id,
+        modality=row.modality,
+        annotation_type=row.annotation_type,
+        accuracy_target=float(row.accuracy_target),
+        text=order_text(row.title, row.description),
+        volume=int(row.volume),
+        seats=int(row.seats or 0),
+        starts_at=row.starts_at,
+        deadline=row.deadline,
+        known_at=known_at,
+        finished_at=finished,
         completed_at=row.completed_at if row.status == "completed" else None,
-        delivered_on_time=row.delivered_on_time, accuracy_achieved=row.accuracy_achieved,
+        delivered_on_time=row.delivered_on_time,
+        accuracy_achieved=row.accuracy_achieved,
     )
 
 
@@ -302,8 +354,13 @@ def work_for_bid(order: Order, bid, now: dt.datetime) -> Work:
     """The work a bid proposes: the order's text and target, the bid's seats, from now to the deadline."""
     start = max(now, order.bidding_closes_at)
     return Work(
-        vendor_id=bid.vendor_id, modality=order.modality, annotation_type=order.annotation_type,
-        accuracy_target=float(order.accuracy_target), text=order_text(order.title, order.description),
-        as_of=now, window_start=start, window_end=max(order.delivery_deadline, start),
+        vendor_id=bid.vendor_id,
+        modality=order.modality,
+        annotation_type=order.annotation_type,
+        accuracy_target=float(order.accuracy_target),
+        text=order_text(order.title, order.description),
+        as_of=now,
+        window_start=start,
+        window_end=max(order.delivery_deadline, start),
         seats=int(bid.seats_committed),
     )

@@ -58,12 +58,18 @@ def current_model(instance_path: str | os.PathLike) -> quality.QualityModel | qu
         model = load_current(instance_path)
     except quality.ModelLoadError as exc:
         log.warning("quality model unusable, using the proficiency prior: %s", exc)
-        return quality.PriorModel(note=f"trained model unusable ({exc}); estimate from assessed proficiency alone")
+        return quality.PriorModel(
+            note=f"trained model unusable ({exc}); estimate from assessed proficiency alone"
+        )
     return model if model is not None else quality.PriorModel()
 
 
-def quality_for_pairs(session: Session, pairs: Sequence[tuple[Any, Any]], instance_path: str | os.PathLike,
-                      now: dt.datetime | None = None) -> list[tuple[float, dict[str, Any]]]:
+def quality_for_pairs(
+    session: Session,
+    pairs: Sequence[tuple[Any, Any]],
+    instance_path: str | os.PathLike,
+    now: dt.datetime | None = None,
+) -> list[tuple[float, dict[str, Any]]]:
     """(probability, explanation) for each (order, bid) pair, from one read of the vendors' history."""
     if not pairs:
         return []

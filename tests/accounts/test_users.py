@@ -179,4 +179,6 @@ def test_only_administrators_create_users_whoever_calls_the_service(db_session, 
     with pytest.raises(Forbidden):
         services.create_user(db_session, data, actor=actor)
     assert db_session.scalar(select(User.id).where(User.email == "new.person@example.cn")) is None
-    assert services.create_user(db_session, data, actor=actors.admin).email == "new.person@example.cn"
+    assert (
+        services.create_user(db_session, data, actor=actors.admin).email == "new.person@example.cn"
+    )

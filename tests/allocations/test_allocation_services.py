@@ -63,5 +63,7 @@ def test_vendors_never_get_the_competing_bids_from_the_service(db_session, app, 
     proposal = run.allocations[0]
     vendor = actors.user("vendor", organization=db_session.get(Organization, proposal.vendor_id))
     assert services.competing_evaluations(db_session, [proposal], actor=vendor) == {}
-    competing = services.competing_evaluations(db_session, [proposal], actor=actors.coordinator)[proposal.id]
+    competing = services.competing_evaluations(db_session, [proposal], actor=actors.coordinator)[
+        proposal.id
+    ]
     assert len(competing) > 1

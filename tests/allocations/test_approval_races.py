@@ -48,8 +48,14 @@ def test_concurrent_approvals_of_one_proposal_make_exactly_one_contract(race_app
     (proposal,) = items
     url = f"{race_server}/api/v1/allocations/{proposal['id']}/approve"
     calls = [
-        (lambda token=coordinators[i % 2]: requests.post(url, json={"reason": "综合评分最高"}, timeout=60,
-                                                         headers={"Authorization": f"Bearer {token}"}))
+        (
+            lambda token=coordinators[i % 2]: requests.post(
+                url,
+                json={"reason": "综合评分最高"},
+                timeout=60,
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        )
         for i in range(RACERS)
     ]
     codes = all_at_once(calls)

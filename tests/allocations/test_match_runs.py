@@ -175,19 +175,29 @@ def test_a_run_over_named_orders_supersedes_only_their_proposals(api, actors, ma
     run = targeted.json()
     assert run["order_ids"] == [split]
     replaced = sorted(i for i, order_id in before.items() if order_id == split)
-    assert sorted(run["stats"]["superseded_ids"]) == replaced and run["stats"]["superseded"] == len(replaced)
+    assert sorted(run["stats"]["superseded_ids"]) == replaced and run["stats"]["superseded"] == len(
+        replaced
+    )
     db_session.expire_all()
     for allocation_id, order_id in before.items():
         status = db_session.get(Allocation, allocation_id).status
-        assert status == ("superseded" if order_id == split else "proposed"), (allocation_id, status)
+        assert status == ("superseded" if order_id == split else "proposed"), (
+            allocation_id,
+            status,
+        )
 
 
-def test_a_run_over_an_order_not_under_evaluation_is_refused_and_stores_nothing(api, actors, market, db_session):
+def test_a_run_over_an_order_not_under_evaluation_is_refused_and_stores_nothing(
+    api, actors, market, db_session
+):
     from tests.factories import OrderFactory
 
     open_order = OrderFactory(agency=market["agency"].organization)
-    response = api.post("/api/v1/match-runs", json={"order_ids": [market["whole"].id, open_order.id]},
-                        token=actors.token(actors.coordinator))
+    response = api.post(
+        "/api/v1/match-runs",
+        json={"order_ids": [market["whole"].id, open_order.id]},
+        token=actors.token(actors.coordinator),
+    )
     body = assert_error(response, 422, "order_ids")
     assert str(open_order.id) in body["errors"]["order_ids"][0]
     assert db_session.scalar(select(Allocation.id).limit(1)) is None

@@ -17,7 +17,12 @@ def test_the_root_says_what_the_service_is_and_links_what_anyone_can_use(client)
     assert page.status_code == 200 and page.mimetype == "text/html"
     assert "数据标注" in page.text and "annotation" in page.text
     links = re.findall(r'href="([^"]+)"', page.text)
-    assert {"/api/v1/directory", "/api/v1/directory.csv", "/api/v1/docs", "/api/v1/openapi.json"} <= set(links)
+    assert {
+        "/api/v1/directory",
+        "/api/v1/directory.csv",
+        "/api/v1/docs",
+        "/api/v1/openapi.json",
+    } <= set(links)
     for link in links:
         with client.get(link) as response:
             assert response.status_code == 200, link

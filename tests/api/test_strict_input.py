@@ -16,7 +16,9 @@ NOTHING = ["", "   ", "\u200b", " \u200e\u200f ", "\ufeff", "\u2060\u00a0"]
 
 @pytest.mark.parametrize("title", NOTHING)
 def test_an_order_titled_with_nothing_is_refused(api, actors, db_session, title):
-    response = api.post("/api/v1/orders", json=order_body(title=title), token=actors.token(actors.agency))
+    response = api.post(
+        "/api/v1/orders", json=order_body(title=title), token=actors.token(actors.agency)
+    )
     assert_error(response, 422, "title")
     assert db_session.scalar(select(func.count(Order.id))) == 0
 
@@ -33,9 +35,16 @@ def test_a_question_of_nothing_is_refused(api, actors, db_session, text):
 def test_a_blank_answer_is_refused_and_the_question_can_still_be_answered(api, actors, db_session):
     question = QuestionFactory(order=OrderFactory(agency=actors.agency.organization))
     token = actors.token(actors.agency)
-    assert_error(api.post(f"/api/v1/questions/{question.id}/answer", json={"answer": "\u200b "}, token=token),
-                 422, "answer")
-    answered = api.post(f"/api/v1/questions/{question.id}/answer", json={"answer": "提供样例数据。"}, token=token)
+    assert_error(
+        api.post(
+            f"/api/v1/questions/{question.id}/answer", json={"answer": "\u200b "}, token=token
+        ),
+        422,
+        "answer",
+    )
+    answered = api.post(
+        f"/api/v1/questions/{question.id}/answer", json={"answer": "提供样例数据。"}, token=token
+    )
     assert answered.status_code == 200, answered.text
 
 
@@ -48,16 +57,24 @@ def test_a_reason_of_invisible_characters_is_refused(api, actors, db_session):
     assert order.status == "published"
 
 
-@pytest.mark.parametrize("ceiling", ["٨٣٤٥٦", "０.３５", "8.3456e4", "83456.009", "-5", " 100", "1,000", True])
-def test_a_budget_that_is_not_plain_digits_with_two_decimals_is_refused(api, actors, db_session, ceiling):
-    response = api.post("/api/v1/orders", json=order_body(budget_ceiling=ceiling), token=actors.token(actors.agency))
+@pytest.mark.parametrize(
+    "ceiling", ["٨٣٤٥٦", "０.３５", "8.3456e4", "83456.009", "-5", " 100", "1,000", True]
+)
+def test_a_budget_that_is_not_plain_digits_with_two_decimals_is_refused(
+    api, actors, db_session, ceiling
+):
+    response = api.post(
+        "/api/v1/orders", json=order_body(budget_ceiling=ceiling), token=actors.token(actors.agency)
+    )
     assert_error(response, 422, "budget_ceiling")
     assert db_session.scalar(select(func.count(Order.id))) == 0
 
 
 @pytest.mark.parametrize("ceiling", ["83456", "83456.5", "83456.50", 83456, 83456.5])
 def test_a_budget_written_plainly_is_kept_exactly(api, actors, ceiling):
-    response = api.post("/api/v1/orders", json=order_body(budget_ceiling=ceiling), token=actors.token(actors.agency))
+    response = api.post(
+        "/api/v1/orders", json=order_body(budget_ceiling=ceiling), token=actors.token(actors.agency)
+    )
     assert response.status_code == 201, response.text
     assert response.json()["budget_ceiling"] in ("83456.00", "83456.50")
 
@@ -73,8 +90,11 @@ def test_a_unit_price_beyond_four_decimals_or_in_other_digits_is_refused(api, ac
 def test_seats_must_be_a_whole_number(api, actors, db_session):
     vendor = actors.vendor.organization
     before = vendor.vendor_profile.seats
-    response = api.patch(f"/api/v1/organizations/{vendor.id}", json={"vendor_profile": {"seats": 1.5}},
-                         token=actors.token(actors.vendor))
+    response = api.patch(
+        f"/api/v1/organizations/{vendor.id}",
+        json={"vendor_profile": {"seats": 1.5}},
+        token=actors.token(actors.vendor),
+    )
     assert_error(response, 422)
     db_session.refresh(vendor.vendor_profile)
     assert vendor.vendor_profile.seats == before

@@ -321,7 +321,9 @@ def test_bid_events_stay_sealed_from_coordinators_until_bidding_closes(api, acto
     assert api.get("/api/v1/audit-events", params=query, token=actors.token(vendor)).json()["items"]
     order.bidding_closes_at = utcnow() - dt.timedelta(minutes=1)
     db_session.flush()
-    assert api.get("/api/v1/audit-events", params=query, token=actors.token(actors.coordinator)).json()["items"]
+    assert api.get(
+        "/api/v1/audit-events", params=query, token=actors.token(actors.coordinator)
+    ).json()["items"]
 
 
 def test_bid_events_on_an_order_cancelled_before_closing_stay_sealed(api, actors, db_session):
@@ -330,8 +332,12 @@ def test_bid_events_on_an_order_cancelled_before_closing_stay_sealed(api, actors
 
     order = OrderFactory(agency=actors.agency.organization)
     vendor = actors.vendor
-    body = {"unit_price": "0.35", "volume": order.volume, "seats_committed": 20,
-            "proposed_finish_date": (order.delivery_deadline - dt.timedelta(days=5)).date().isoformat()}
+    body = {
+        "unit_price": "0.35",
+        "volume": order.volume,
+        "seats_committed": 20,
+        "proposed_finish_date": (order.delivery_deadline - dt.timedelta(days=5)).date().isoformat(),
+    }
     bid = api.post(f"/api/v1/orders/{order.id}/bids", json=body, token=actors.token(vendor))
     assert bid.status_code == 201, bid.text
     coordinator = actors.token(actors.coordinator)

@@ -32,7 +32,9 @@ def problem(
         cand_vendor=np.array([c[1] for c in cands], dtype=np.int64),
         cand_score=np.array([c[2] for c in cands], dtype=float),
         cand_max_volume=np.array([c[3] for c in cands], dtype=float),
-        cand_load=sp.csr_matrix(np.array([c[4] for c in cands], dtype=float).reshape(len(cands), len(capacity[0]))),
+        cand_load=sp.csr_matrix(
+            np.array([c[4] for c in cands], dtype=float).reshape(len(cands), len(capacity[0]))
+        ),
         capacity=np.array(capacity, dtype=float),
     )
 
@@ -63,18 +65,34 @@ START, END = date(2026, 12, 1), date(2026, 12, 11)  # 9 working days in 2026-W49
 
 
 def order(oid: str, volume: float = 900, **kw) -> Order:
-    defaults = dict(modality="image", annotation_type="bbox", budget_ceiling=volume * 0.3, start=START, deadline=END)
+    defaults = dict(
+        modality="image",
+        annotation_type="bbox",
+        budget_ceiling=volume * 0.3,
+        start=START,
+        deadline=END,
+    )
     return Order(id=oid, volume=volume, **{**defaults, **kw})
 
 
 def vendor(vid: str, seats: int = 10, throughput: float = 100, **kw) -> Vendor:
-    return Vendor(id=vid, seats=seats, capabilities={("image", "bbox"): Capability(throughput, 0.8)}, **kw)
+    return Vendor(
+        id=vid, seats=seats, capabilities={("image", "bbox"): Capability(throughput, 0.8)}, **kw
+    )
 
 
 # --- problem files ---------------------------------------------------------------------
 
 SCORED = {
-    "orders": [{"id": 1, "volume": 1000, "start": "2026-12-01", "deadline": "2026-12-11", "splittable": True}],
+    "orders": [
+        {
+            "id": 1,
+            "volume": 1000,
+            "start": "2026-12-01",
+            "deadline": "2026-12-11",
+            "splittable": True,
+        }
+    ],
     "vendors": [{"id": "a", "seats": 2}, {"id": "b", "seats": 5}],
     "bids": [
         {"order": 1, "vendor": "a", "volume": 1000, "score": 80, "throughput_per_seat_day": 50},

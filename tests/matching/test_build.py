@@ -20,7 +20,11 @@ def test_match_refuses_inconsistent_input():
     with pytest.raises(ValueError, match="unknown order"):
         match([order("o1")], [vendor("a")], [Bid("x", "o2", "a", 0.2, 900)])
     with pytest.raises(ValueError, match="two bids for order"):
-        match([order("o1")], [vendor("a")], [Bid("x", "o1", "a", 0.2, 900), Bid("y", "o1", "a", 0.2, 900)])
+        match(
+            [order("o1")],
+            [vendor("a")],
+            [Bid("x", "o1", "a", 0.2, 900), Bid("y", "o1", "a", 0.2, 900)],
+        )
     with pytest.raises(ValueError, match="duplicate vendor id"):
         match([order("o1")], [vendor("a"), vendor("a")], [])
 
@@ -55,7 +59,9 @@ def test_a_bids_score_does_not_change_when_an_unrelated_bid_arrives():
 
 
 def test_an_orders_own_weights_win_over_the_policy():
-    order = replace(_order(), weights={"quality": 100, "price": 0, "capacity": 0, "local": 0, "fairness": 0})
+    order = replace(
+        _order(), weights={"quality": 100, "price": 0, "capacity": 0, "local": 0, "fairness": 0}
+    )
     bid = Bid("b1", "o", "a", unit_price=5.0, volume=600, quality=0.8)
     (score,) = prepare_match([order], [_vendor("a")], [bid]).scores
     assert score.total == pytest.approx(80.0)
@@ -78,18 +84,43 @@ def test_problem_files_and_prepare_match_share_one_capacity_path(tmp_path):
     # The same vendors, weeks and running work, once as a scored problem file and once from
     # facts: both builders see the same horizon and free seat-days.
     orders = [
-        {"id": "o1", "volume": 900, "start": "2026-12-01", "deadline": "2026-12-11", "splittable": True,
-         "modality": "image", "annotation_type": "bbox", "budget_ceiling": 270},
-        {"id": "o2", "volume": 300, "start": "2026-12-09", "deadline": "2026-12-23",
-         "modality": "image", "annotation_type": "bbox", "budget_ceiling": 90},
+        {
+            "id": "o1",
+            "volume": 900,
+            "start": "2026-12-01",
+            "deadline": "2026-12-11",
+            "splittable": True,
+            "modality": "image",
+            "annotation_type": "bbox",
+            "budget_ceiling": 270,
+        },
+        {
+            "id": "o2",
+            "volume": 300,
+            "start": "2026-12-09",
+            "deadline": "2026-12-23",
+            "modality": "image",
+            "annotation_type": "bbox",
+            "budget_ceiling": 90,
+        },
     ]
     vendors = [
-        {"id": v, "seats": seats, "capacity": {"2026-W50": 7, "2027-W10": 1},
-         "capabilities": [{"modality": "image", "annotation_type": "bbox", "throughput_per_seat_day": 100}]}
+        {
+            "id": v,
+            "seats": seats,
+            "capacity": {"2026-W50": 7, "2027-W10": 1},
+            "capabilities": [
+                {"modality": "image", "annotation_type": "bbox", "throughput_per_seat_day": 100}
+            ],
+        }
         for v, seats in (("a", 3), ("b", 10))
     ]
     running = [{"vendor": "b", "seat_days": 12, "start": "2026-12-07", "end": "2026-12-18"}]
-    bids = [{"order": o["id"], "vendor": v["id"], "volume": o["volume"]} for o in orders for v in vendors]
+    bids = [
+        {"order": o["id"], "vendor": v["id"], "volume": o["volume"]}
+        for o in orders
+        for v in vendors
+    ]
     common = {"orders": orders, "vendors": vendors, "running": running}
     scored = {**common, "bids": [{**b, "score": 50} for b in bids]}
     facts = {**common, "bids": [{**b, "unit_price": 0.2} for b in bids]}

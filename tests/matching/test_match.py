@@ -57,7 +57,9 @@ def markets(draw):
             onsite_possible=draw(st.booleans()),
             local=draw(st.booleans()),
             recent_award_share=draw(st.sampled_from([0.0, 0.1, 0.5])),
-            capabilities={("image", "bbox"): Capability(draw(st.sampled_from([20.0, 50.0, 100.0])), 0.7)}
+            capabilities={
+                ("image", "bbox"): Capability(draw(st.sampled_from([20.0, 50.0, 100.0])), 0.7)
+            }
             if draw(st.integers(0, 4))
             else {},
         )

@@ -20,7 +20,10 @@ from tests.matching.helpers import SCORED, write
         (lambda d: d["bids"][1].update(order=2), r"bids\[1\]\.order: unknown order 2"),
         (lambda d: d["bids"][1].update(score=120), r"bids\[1\]\.score: must be between 0 and 100"),
         (lambda d: d["bids"][1].pop("score"), r"either every bid has a \"score\""),
-        (lambda d: d["bids"][0].pop("throughput_per_seat_day"), r"bids\[0\]: needs \"throughput_per_seat_day\""),
+        (
+            lambda d: d["bids"][0].pop("throughput_per_seat_day"),
+            r"bids\[0\]: needs \"throughput_per_seat_day\"",
+        ),
         (lambda d: d["vendors"][0].update(capacity={"W49": 3}), r"is not an ISO week"),
         (lambda d: d["vendors"][1].update(id="a"), r"vendors\[1\]\.id: duplicate id \"a\""),
         (lambda d: d.update(weights={"quality": 100}), r"weights: weights must name exactly"),

@@ -178,7 +178,9 @@ def test_the_same_modality_and_type_twice_is_422(api, actors):
 ])
 def test_bad_capabilities_are_422_naming_the_field(api, actors, change, field):
     body = {"capabilities": [dict(BBOX, **change)]}
-    response = api.put(url(actors.vendor.organization_id), json=body, token=actors.token(actors.coordinator))
+    response = api.put(
+        url(actors.vendor.organization_id), json=body, token=actors.token(actors.coordinator)
+    )
     assert_error(response, 422, f"capabilities[0].{field}")
 
 

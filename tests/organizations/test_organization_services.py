@@ -44,4 +44,6 @@ def test_only_coordinators_verify_or_suspend_vendors(db_session, actors, role, t
 
 def test_verifying_an_unknown_organisation_is_not_found(db_session, actors):
     with pytest.raises(NotFound):
-        services.set_vendor_status(db_session, 999999, "verified", actor=actors.coordinator, reason="资料齐全")
+        services.set_vendor_status(
+            db_session, 999999, "verified", actor=actors.coordinator, reason="资料齐全"
+        )

@@ -100,7 +100,9 @@ def test_registering_needs_a_login(api):
 
 def test_a_credit_code_with_a_wrong_check_character_is_422(api, actors):
     body = new_vendor(credit_code=wrong_check_character(NEW_CODE))
-    error = assert_error(api.post(URL, json=body, token=actors.token(actors.admin)), 422, "credit_code")
+    error = assert_error(
+        api.post(URL, json=body, token=actors.token(actors.admin)), 422, "credit_code"
+    )
     assert "check character" in error["errors"]["credit_code"][0]
 
 
@@ -344,7 +346,11 @@ def pending_vendor(actors):
 
 
 def test_a_coordinator_verifies_a_pending_vendor(api, actors, pending_vendor):
-    response = api.post(f"{URL}/{pending_vendor.id}/verify", json={"reason": "资料齐全"}, token=actors.token(actors.coordinator))
+    response = api.post(
+        f"{URL}/{pending_vendor.id}/verify",
+        json={"reason": "资料齐全"},
+        token=actors.token(actors.coordinator),
+    )
     assert response.status_code == 200, response.text
     profile = response.json()["vendor_profile"]
     assert profile["verification_status"] == "verified"
@@ -352,8 +358,11 @@ def test_a_coordinator_verifies_a_pending_vendor(api, actors, pending_vendor):
 
 
 def test_verifying_an_already_verified_vendor_is_409(api, actors):
-    response = api.post(f"{URL}/{actors.vendor.organization_id}/verify", json={"reason": "资料齐全"},
-                        token=actors.token(actors.coordinator))
+    response = api.post(
+        f"{URL}/{actors.vendor.organization_id}/verify",
+        json={"reason": "资料齐全"},
+        token=actors.token(actors.coordinator),
+    )
     body = assert_error(response, 409, "status")
     assert body["errors"]["status"] == ["verified"]
 
@@ -393,20 +402,34 @@ def test_suspending_needs_a_reason(api, actors):
 
 
 def test_only_vendors_are_verified(api, actors):
-    response = api.post(f"{URL}/{actors.agency.organization_id}/verify", json={"reason": "资料齐全"},
-                        token=actors.token(actors.coordinator))
+    response = api.post(
+        f"{URL}/{actors.agency.organization_id}/verify",
+        json={"reason": "资料齐全"},
+        token=actors.token(actors.coordinator),
+    )
     assert_error(response, 409)
 
 
 @pytest.mark.parametrize("role", ["admin", "agency", "vendor"])
 def test_only_coordinators_verify_or_suspend(api, actors, pending_vendor, role):
     token = actors.token(getattr(actors, role))
-    assert_error(api.post(f"{URL}/{pending_vendor.id}/verify", json={"reason": "资料齐全"}, token=token), 403)
-    assert_error(api.post(f"{URL}/{pending_vendor.id}/suspend", json={"reason": "x"}, token=token), 403)
+    assert_error(
+        api.post(f"{URL}/{pending_vendor.id}/verify", json={"reason": "资料齐全"}, token=token), 403
+    )
+    assert_error(
+        api.post(f"{URL}/{pending_vendor.id}/suspend", json={"reason": "x"}, token=token), 403
+    )
 
 
 def test_verifying_an_unknown_organisation_is_404(api, actors):
-    assert_error(api.post(f"{URL}/999999/verify", json={"reason": "资料齐全"}, token=actors.token(actors.coordinator)), 404)
+    assert_error(
+        api.post(
+            f"{URL}/999999/verify",
+            json={"reason": "资料齐全"},
+            token=actors.token(actors.coordinator),
+        ),
+        404,
+    )
 
 
 def test_verifying_is_audited_against_the_vendor(api, actors, pending_vendor, db_session):
@@ -422,24 +445,38 @@ def test_verifying_is_audited_against_the_vendor(api, actors, pending_vendor, db
     assert event.actor_id == actors.coordinator.id
 
 
-def test_every_decision_on_a_vendor_has_a_reason_and_the_vendor_hears_of_it(api, actors, pending_vendor, db_session):
+def test_every_decision_on_a_vendor_has_a_reason_and_the_vendor_hears_of_it(
+    api, actors, pending_vendor, db_session
+):
     from market.notifications.models import Notification
 
     token = actors.token(actors.coordinator)
     assert_error(api.post(f"{URL}/{pending_vendor.id}/verify", json={}, token=token), 422, "reason")
-    assert_error(api.post(f"{URL}/{pending_vendor.id}/verify", json={"reason": "\u200b"}, token=token), 422, "reason")
+    assert_error(
+        api.post(f"{URL}/{pending_vendor.id}/verify", json={"reason": "\u200b"}, token=token),
+        422,
+        "reason",
+    )
     staff = actors.user("vendor", organization=pending_vendor)
     steps = [("verify", "资料齐全", "vendor.verified"), ("suspend", "资质过期", "vendor.suspended"),
              ("verify", "已整改", "vendor.reinstated")]
-    for action, reason, kind in steps:
-        response = api.post(f"{URL}/{pending_vendor.id}/{action}", json={"reason": reason, "note": "内部备注"},
-                            token=token)
+    for action, reason, _kind in steps:
+        response = api.post(
+            f"{URL}/{pending_vendor.id}/{action}",
+            json={"reason": reason, "note": "内部备注"},
+            token=token,
+        )
         assert response.status_code == 200, response.text
         assert response.json()["vendor_profile"]["status_reason"] == reason
         assert "status_note" not in response.json()["vendor_profile"]
     told = db_session.scalars(select(Notification).where(Notification.recipient_id == staff.id)
                               .order_by(Notification.id)).all()
-    assert [(n.kind, n.payload["reason"]) for n in told] == [(kind, reason) for _a, reason, kind in steps]
-    events = api.get("/api/v1/audit-events", params={"object_type": "vendor", "object_id": pending_vendor.id},
-                     token=actors.token(staff)).json()["items"]
+    assert [(n.kind, n.payload["reason"]) for n in told] == [
+        (kind, reason) for _a, reason, kind in steps
+    ]
+    events = api.get(
+        "/api/v1/audit-events",
+        params={"object_type": "vendor", "object_id": pending_vendor.id},
+        token=actors.token(staff),
+    ).json()["items"]
     assert events and all("note" not in event["data"] for event in events)

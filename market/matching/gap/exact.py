@@ -194,7 +194,7 @@ def _cpsat(
     x = [model.new_bool_var(f"x{t}") for t in range(len(agent_of))]
     by_job: list[list[int]] = [[] for _ in range(n)]
     by_agent: list[list[int]] = [[] for _ in range(m)]
-    for t, (i, j) in enumerate(zip(agent_of.tolist(), job_of.tolist())):
+    for t, (i, j) in enumerate(zip(agent_of.tolist(), job_of.tolist(), strict=True)):
         by_job[j].append(t)
         by_agent[i].append(t)
     for ts in by_job:
@@ -203,7 +203,9 @@ def _cpsat(
     c = np.round(cost).astype(np.int64)
     for i, ts in enumerate(by_agent):
         if ts:
-            model.add(sum(int(w[i, job_of[t]]) * x[t] for t in ts) <= int(math.floor(capacity[i] + 1e-9)))
+            model.add(
+                sum(int(w[i, job_of[t]]) * x[t] for t in ts) <= int(math.floor(capacity[i] + 1e-9))
+            )
     objective = sum(int(c[agent_of[t], job_of[t]]) * x[t] for t in range(len(x)))
     if math.isfinite(threshold):
         model.add(objective <= int(math.floor(threshold + 1e-6)))
@@ -230,10 +232,17 @@ def _cpsat(
         chosen = np.array([solver.boolean_value(v) for v in x], dtype=bool)
         a = np.full(n, -1, dtype=np.int64)
         a[job_of[chosen]] = agent_of[chosen]
-    kinds = {cp_model.OPTIMAL: Status.OPTIMAL, cp_model.INFEASIBLE: Status.INFEASIBLE, cp_model.FEASIBLE: Status.LIMIT}
+    kinds = {
+        cp_model.OPTIMAL: Status.OPTIMAL,
+        cp_model.INFEASIBLE: Status.INFEASIBLE,
+        cp_model.FEASIBLE: Status.LIMIT,
+    }
     kind = kinds.get(status, Status.UNKNOWN)
     if kind is Status.LIMIT and solver.wall_time >= wall * 0.999:
-        kind, a = Status.UNKNOWN, None  # stopped by the clock, not by its work limit: not reproducible
+        kind, a = (
+            Status.UNKNOWN,
+            None,
+        )  # stopped by the clock, not by its work limit: not reproducible
     return kind, a, float(solver.best_objective_bound), float(solver.deterministic_time)
 
 
@@ -259,7 +268,11 @@ def _highs(
     c = cost[agent_of, job_of]
     rows = [
         (csr_matrix((np.ones(kept), (job_of, cols)), shape=(n, kept)), 1, 1),
-        (csr_matrix((weight[agent_of, job_of], (agent_of, cols)), shape=(m, kept)), -np.inf, capacity),
+        (
+            csr_matrix((weight[agent_of, job_of], (agent_of, cols)), shape=(m, kept)),
+            -np.inf,
+            capacity,
+        ),
     ]
     if math.isfinite(threshold):
         rows.append((c[None, :], -np.inf, threshold))

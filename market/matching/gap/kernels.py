@@ -37,7 +37,9 @@ def _smallest(d: np.ndarray, beam: int, out: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
-def _best_exchange(G, add, rem, a, depth, beam, m, out_jobs, out_dest):  # pragma: no cover - compiled
+def _best_exchange(
+    G, add, rem, a, depth, beam, m, out_jobs, out_dest
+):  # pragma: no cover - compiled
     """Best improving ejection chain or cyclic exchange; writes the moves, returns their count.
 
     Label-correcting search on the improvement graph whose arc x -> y (cost G[x, y]) means "job y
@@ -251,7 +253,9 @@ def iterated_local_search(
     """
     np.random.seed(seed)
     m, n = cm.shape
-    best_a, best, used = local_search(cm, W, cap, a0, budget, patience, depth, beam, alpha0, inc, dec, stop_cost)
+    best_a, best, used = local_search(
+        cm, W, cap, a0, budget, patience, depth, beam, alpha0, inc, dec, stop_cost
+    )
     cand = np.empty(m, np.int64)
     rounds = 0
     start = best_a.copy() if best < INF else a0.copy()
@@ -266,7 +270,9 @@ def iterated_local_search(
                     c += 1
             if c > 0:
                 a[j] = cand[np.random.randint(0, c)]
-        na, nc, it = local_search(cm, W, cap, a, budget - used, patience, depth, beam, alpha0, inc, dec, stop_cost)
+        na, nc, it = local_search(
+            cm, W, cap, a, budget - used, patience, depth, beam, alpha0, inc, dec, stop_cost
+        )
         used += it
         rounds += 1
         if nc < best - 1e-9:

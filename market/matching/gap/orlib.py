@@ -96,8 +96,12 @@ def read_orlib(path: str | Path, sense: str | None = None) -> list[GapInstance]:
         m, n = take(2, f"the size of instance {k + 1}")
         if m <= 0 or n <= 0:
             raise ValueError(f"{path}: instance {k + 1} has invalid size m={m}, n={n}")
-        value = np.array(take(m * n, f"the values of instance {k + 1}"), dtype=np.int64).reshape(m, n)
-        weight = np.array(take(m * n, f"the resources of instance {k + 1}"), dtype=np.int64).reshape(m, n)
+        value = np.array(take(m * n, f"the values of instance {k + 1}"), dtype=np.int64).reshape(
+            m, n
+        )
+        weight = np.array(
+            take(m * n, f"the resources of instance {k + 1}"), dtype=np.int64
+        ).reshape(m, n)
         capacity = np.array(take(m, f"the capacities of instance {k + 1}"), dtype=np.int64)
         if (weight < 0).any() or (capacity < 0).any():
             raise ValueError(f"{path}: instance {k + 1} has negative resources or capacities")

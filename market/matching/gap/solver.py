@@ -65,7 +65,9 @@ _INF = np.inf
 class GapResult:
     """Outcome of solve_gap, with objective and bound in the instance's own sense."""
 
-    assignment: np.ndarray  # (n,) agent index per job; -1 only when no feasible solution exists/was found
+    assignment: (
+        np.ndarray
+    )  # (n,) agent index per job; -1 only when no feasible solution exists/was found
     objective: float  # profit (max) or cost (min); nan without a feasible solution
     bound: float  # proven bound: upper for max, lower for min
     gap_pct: float  # 100*|bound-objective|/max(1,|objective|); 0.0 when proven optimal
@@ -81,7 +83,9 @@ def warm_up() -> None:
     capacity = np.ones(2)
     start = np.zeros(2, dtype=np.int64)
     kernels.local_search(cost, weight, capacity, start, 5, 5, 2, 2, 1.0, 0.1, 0.1, -_INF)
-    kernels.iterated_local_search(cost, weight, capacity, start, 5, 5, 2, 2, 1.0, 0.1, 0.1, 1, 0, -_INF)
+    kernels.iterated_local_search(
+        cost, weight, capacity, start, 5, 5, 2, 2, 1.0, 0.1, 0.1, 1, 0, -_INF
+    )
     kernels.knapsacks(cost, np.ones((2, 2), dtype=np.int64), np.ones(2, dtype=np.int64))
     kernels.lagrangian_penalties(cost, np.ones((2, 2), dtype=np.int64), np.ones(2, dtype=np.int64))
 
@@ -118,13 +122,19 @@ def solve_gap(inst: GapInstance, time_limit: float = 10.0, seed: int = 0) -> Gap
     if assignment is None:
         objective = math.nan
         no_bound = math.inf if inst.sense == "min" else -math.inf
-        bound = sign * lower if math.isfinite(lower) and status is not Status.INFEASIBLE else no_bound
+        bound = (
+            sign * lower if math.isfinite(lower) and status is not Status.INFEASIBLE else no_bound
+        )
         gap_pct = math.nan
         assignment = np.full(value.shape[1], -1, dtype=np.int64)
     else:
         objective = sign * cost + 0.0  # + 0.0: no "-0.0" for a zero profit
         bound = sign * lower + 0.0
-        gap_pct = 0.0 if status is Status.OPTIMAL else 100.0 * abs(bound - objective) / max(1.0, abs(objective))
+        gap_pct = (
+            0.0
+            if status is Status.OPTIMAL
+            else 100.0 * abs(bound - objective) / max(1.0, abs(objective))
+        )
     return GapResult(
         assignment=assignment,
         objective=float(objective),

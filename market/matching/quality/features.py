@@ -31,19 +31,39 @@ class Feature(NamedTuple):
 
 
 FEATURES: tuple[Feature, ...] = (
-    Feature("proficiency", "Assessed proficiency of the vendor for the order's modality and annotation "
-                           "type, set by coordinators (0-1; 0.5 when not assessed)"),
-    Feature("on_time_rate", "Share of the vendor's earlier contracts delivered on time, smoothed "
-                            "towards 1/2: (on time + 1) / (contracts + 2)"),
-    Feature("acceptance_rate", "Share of the vendor's earlier contracts that reached their order's "
-                               "accuracy target, smoothed the same way"),
-    Feature("past_contracts", "Number n of the vendor's earlier completed contracts, as log(1 + n)"),
-    Feature("experience", "Units the vendor delivered earlier in the order's modality, as log(1 + units)"),
-    Feature("load", "Seat-days the vendor has committed over the work's window, this work included, "
-                    "per seat-day it has (1 = fully booked; capped at 5)"),
+    Feature(
+        "proficiency",
+        "Assessed proficiency of the vendor for the order's modality and annotation "
+        "type, set by coordinators (0-1; 0.5 when not assessed)",
+    ),
+    Feature(
+        "on_time_rate",
+        "Share of the vendor's earlier contracts delivered on time, smoothed "
+        "towards 1/2: (on time + 1) / (contracts + 2)",
+    ),
+    Feature(
+        "acceptance_rate",
+        "Share of the vendor's earlier contracts that reached their order's "
+        "accuracy target, smoothed the same way",
+    ),
+    Feature(
+        "past_contracts", "Number n of the vendor's earlier completed contracts, as log(1 + n)"
+    ),
+    Feature(
+        "experience",
+        "Units the vendor delivered earlier in the order's modality, as log(1 + units)",
+    ),
+    Feature(
+        "load",
+        "Seat-days the vendor has committed over the work's window, this work included, "
+        "per seat-day it has (1 = fully booked; capped at 5)",
+    ),
     Feature("accuracy_target", "The order's accuracy target (higher is harder)"),
-    Feature("text_similarity", "Cosine similarity (TF-IDF of character n-grams) between the order's "
-                               "title and description and the closest of the vendor's earlier orders"),
+    Feature(
+        "text_similarity",
+        "Cosine similarity (TF-IDF of character n-grams) between the order's "
+        "title and description and the closest of the vendor's earlier orders",
+    ),
 )
 FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)
 DESCRIPTIONS = {f.name: f.description for f in FEATURES}
@@ -51,7 +71,9 @@ DESCRIPTIONS = {f.name: f.description for f in FEATURES}
 PRIOR_FEATURES: tuple[str, ...] = ("proficiency", "load", "accuracy_target")
 
 NEUTRAL_PROFICIENCY = 0.5
-HISTORY_STRENGTH = 3.0  # k in w = n / (n + k): after three contracts history counts as much as the prior
+HISTORY_STRENGTH = (
+    3.0  # k in w = n / (n + k): after three contracts history counts as much as the prior
+)
 PRIOR_PSEUDO_CONTRACTS = 8.0  # m of the fresh-install prior
 LOAD_CAP = 5.0
 
@@ -85,8 +107,12 @@ def check_matrix(X: Any, width: int) -> np.ndarray:
     if X.ndim == 1:
         X = X.reshape(1, -1)
     if X.ndim != 2 or X.shape[1] != width:
-        raise ValueError(f"expected rows of {width} features ({', '.join(FEATURE_NAMES)}), got shape {X.shape}")
+        raise ValueError(
+            f"expected rows of {width} features ({', '.join(FEATURE_NAMES)}), got shape {X.shape}"
+        )
     if not np.all(np.isfinite(X)):
-        raise ValueError("features must be finite numbers (impute missing values before predicting)")
+        raise ValueError(
+            "features must be finite numbers (impute missing values before predicting)"
+        )
     return X
 

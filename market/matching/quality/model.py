@@ -121,19 +121,28 @@ class CalibratedLogit:
     platt_b: float
 
     @classmethod
-    def fit(cls, X: np.ndarray, y: np.ndarray, columns: Sequence[int], seed: int) -> CalibratedLogit:
+    def fit(
+        cls, X: np.ndarray, y: np.ndarray, columns: Sequence[int], seed: int
+    ) -> CalibratedLogit:
         columns = tuple(columns)
         Xc = X[:, columns]
-        pipeline = Pipeline([
-            ("scale", StandardScaler()),
-            ("logistic", LogisticRegression(C=REGULARISATION_C, solver="newton-cholesky", max_iter=1000)),
-        ])
+        pipeline = Pipeline(
+            [
+                ("scale", StandardScaler()),
+                (
+                    "logistic",
+                    LogisticRegression(C=REGULARISATION_C, solver="newton-cholesky", max_iter=1000),
+                ),
+            ]
+        )
         folds = min(CALIBRATION_FOLDS, int(np.bincount(y, minlength=2).min()))
         scores = cross_val_predict(
             pipeline, Xc, y, cv=StratifiedKFold(folds, shuffle=True, random_state=seed),
             method="decision_function",
         )
-        platt = LogisticRegression(C=1e6, solver="newton-cholesky", max_iter=1000).fit(scores.reshape(-1, 1), y)
+        platt = LogisticRegression(C=1e6, solver="newton-cholesky", max_iter=1000).fit(
+            scores.reshape(-1, 1), y
+        )
         a, b = float(platt.coef_[0, 0]), float(platt.intercept_[0])
         if a <= 0:
             # Out-of-fold scores ranked worse than chance: trust none of the features and predict
@@ -158,7 +167,10 @@ class CalibratedLogit:
     def coefficients(self) -> dict[str, float]:
         """Calibrated change in log-odds per standard deviation of each feature."""
         logistic: LogisticRegression = self.pipeline.named_steps["logistic"]
-        return {FEATURE_NAMES[c]: self.platt_a * float(w) for c, w in zip(self.columns, logistic.coef_[0])}
+        return {
+            FEATURE_NAMES[c]: self.platt_a * float(w)
+            for c, w in zip(self.columns, logistic.coef_[0], strict=True)
+        }
 
 
 _PAST_CONTRACTS = FEATURE_NAMES.index("past_contracts")
@@ -239,9 +251,14 @@ class PriorModel:
         logits = _logit(p)
         return [
             Explanation(
-                probability=float(p[i]), source=self.source, intercept=0.0, history_weight=0.0,
+                probability=float(p[i]),
+                source=self.source,
+                intercept=0.0,
+                history_weight=0.0,
                 contributions=tuple(
-                    Contribution(name, float(X[i, j]), float(logits[i]) if j == _PROFICIENCY else 0.0)
+                    Contribution(
+                        name, float(X[i, j]), float(logits[i]) if j == _PROFICIENCY else 0.0
+                    )
                     for j, name in enumerate(FEATURE_NAMES)
                 ),
                 note=self.note,

@@ -65,7 +65,9 @@ def _write_atomically(path: Path, text: str) -> None:
         raise
 
 
-def save(model: QualityModel, directory: str | os.PathLike, *, trained_at: dt.datetime | None = None) -> int:
+def save(
+    model: QualityModel, directory: str | os.PathLike, *, trained_at: dt.datetime | None = None
+) -> int:
     """Persist `model` as the next version and make it current; returns the version."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -76,7 +78,7 @@ def save(model: QualityModel, directory: str | os.PathLike, *, trained_at: dt.da
             break
         except FileExistsError:
             version += 1
-    trained_at = trained_at or dt.datetime.now(dt.timezone.utc)
+    trained_at = trained_at or dt.datetime.now(dt.UTC)
     model.info = {
         **model.info,
         "version": version,
@@ -93,7 +95,9 @@ def save(model: QualityModel, directory: str | os.PathLike, *, trained_at: dt.da
     except BaseException:
         _artefact(directory, version).unlink(missing_ok=True)
         raise
-    _write_atomically(_sidecar(directory, version), json.dumps(model.info, indent=2, ensure_ascii=False) + "\n")
+    _write_atomically(
+        _sidecar(directory, version), json.dumps(model.info, indent=2, ensure_ascii=False) + "\n"
+    )
     _write_atomically(directory / _CURRENT, f"{version}\n")
     return version
 
@@ -117,7 +121,9 @@ def read_current_info(directory: str | os.PathLike) -> dict[str, Any] | None:
     try:
         return json.loads(_sidecar(directory, version).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ModelLoadError(f"cannot read the metadata of quality model version {version}: {exc}") from exc
+        raise ModelLoadError(
+            f"cannot read the metadata of quality model version {version}: {exc}"
+        ) from exc
 
 
 def load_current(directory: str | os.PathLike) -> QualityModel | None:
@@ -136,8 +142,13 @@ def load_current(directory: str | os.PathLike) -> QualityModel | None:
     if info.get("sklearn_version") != sklearn.__version__:
         # Only a scaler's and a logistic regression's fitted arrays are used, which have been stable
         # across releases; say so rather than refuse, and let the next training settle it.
-        log.warning("quality model version %s was trained with scikit-learn %s, running %s; "
-                    "retrain with `market model train`", version, info.get("sklearn_version"), sklearn.__version__)
+        log.warning(
+            "quality model version %s was trained with scikit-learn %s, running %s; "
+            "retrain with `market model train`",
+            version,
+            info.get("sklearn_version"),
+            sklearn.__version__,
+        )
     try:
         model = joblib.load(_artefact(directory, version))
     except Exception as exc:  # unpickling can fail in many ways; all mean "retrain"

@@ -93,7 +93,9 @@ def train(X: Any, y: Any, *, seed: int = 0, text_vectorizer: TfidfVectorizer | N
         scores = _scores(y_test, held_out.predict(X_test))
         prior_scores = _scores(y_test, held_out.prior.predict(X_test))
         folds = []
-        for train_rows, test_rows in StratifiedKFold(CV_FOLDS, shuffle=True, random_state=seed).split(X, y):
+        for train_rows, test_rows in StratifiedKFold(
+            CV_FOLDS, shuffle=True, random_state=seed
+        ).split(X, y):
             fold_model = _fit(X[train_rows], y[train_rows], seed, text_vectorizer)
             folds.append(_scores(y[test_rows], fold_model.predict(X[test_rows])))
         model = _fit(X, y, seed, text_vectorizer)

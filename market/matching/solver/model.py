@@ -9,7 +9,16 @@ import scipy.sparse as sp
 
 from market.matching.problem import AllocationProblem
 
-__all__ = ["EPS", "INT_EPS", "Model", "Rows", "build_model", "constraint_rows", "residual", "to_volume"]
+__all__ = [
+    "EPS",
+    "INT_EPS",
+    "Model",
+    "Rows",
+    "build_model",
+    "constraint_rows",
+    "residual",
+    "to_volume",
+]
 
 EPS = 1e-9  # shares below this are zero
 INT_EPS = 1e-6  # a binary share this close to 0 or 1 counts as integral

@@ -23,7 +23,9 @@ def _data_dir() -> Path:
 
 
 DATA = _data_dir()
-needs_data = pytest.mark.skipif(not (DATA / "gap1.txt").is_file(), reason="OR-Library GAP data not available")
+needs_data = pytest.mark.skipif(
+    not (DATA / "gap1.txt").is_file(), reason="OR-Library GAP data not available"
+)
 
 
 def assert_feasible(inst: GapInstance, result: GapResult) -> None:

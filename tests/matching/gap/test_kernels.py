@@ -16,13 +16,17 @@ from market.matching.gap import kernels
 def knapsack_rows(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     m = draw(st.integers(1, 3))
     n = draw(st.integers(1, 8))
-    profit = np.array(draw(st.lists(st.floats(-5, 20, allow_nan=False), min_size=m * n, max_size=m * n)))
+    profit = np.array(
+        draw(st.lists(st.floats(-5, 20, allow_nan=False), min_size=m * n, max_size=m * n))
+    )
     weight = np.array(draw(st.lists(st.integers(1, 12), min_size=m * n, max_size=m * n)))
     capacity = np.array(draw(st.lists(st.integers(0, 30), min_size=m, max_size=m)))
     return profit.reshape(m, n), weight.reshape(m, n).astype(np.int64), capacity.astype(np.int64)
 
 
-def _best_subset(profit: np.ndarray, weight: np.ndarray, capacity: int, forced: int | None = None) -> float:
+def _best_subset(
+    profit: np.ndarray, weight: np.ndarray, capacity: int, forced: int | None = None
+) -> float:
     n = len(profit)
     best = -np.inf
     for bits in itertools.product((0, 1), repeat=n):
@@ -36,7 +40,9 @@ def _best_subset(profit: np.ndarray, weight: np.ndarray, capacity: int, forced: 
 
 @settings(max_examples=60, deadline=None)
 @given(knapsack_rows())
-def test_knapsack_kernel_matches_enumeration(row: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+def test_knapsack_kernel_matches_enumeration(
+    row: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> None:
     profit, weight, capacity = row
     chosen, value = kernels.knapsacks(profit, weight, capacity)
     for i in range(len(capacity)):
@@ -47,7 +53,9 @@ def test_knapsack_kernel_matches_enumeration(row: tuple[np.ndarray, np.ndarray, 
 
 @settings(max_examples=60, deadline=None)
 @given(knapsack_rows())
-def test_lagrangian_penalty_is_the_loss_of_forcing_an_item(row: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+def test_lagrangian_penalty_is_the_loss_of_forcing_an_item(
+    row: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> None:
     profit, weight, capacity = row
     penalty = kernels.lagrangian_penalties(profit, weight, capacity)
     for i in range(len(capacity)):
@@ -66,7 +74,9 @@ def test_iterated_search_is_reproducible_and_feasible() -> None:
     capacity = weight.sum(axis=1) * 0.8 / m
     start = rng.integers(0, m, size=n).astype(np.int64)
     runs = [
-        kernels.iterated_local_search(cost, weight, capacity, start, 3000, 100, 6, 10, 2.0, 0.1, 0.1, 2, 5, -np.inf)
+        kernels.iterated_local_search(
+            cost, weight, capacity, start, 3000, 100, 6, 10, 2.0, 0.1, 0.1, 2, 5, -np.inf
+        )
         for _ in range(2)
     ]
     (a, best, used, rounds), (b, best_b, _, _) = runs

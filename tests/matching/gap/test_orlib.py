@@ -25,7 +25,14 @@ def test_parser_reads_gap1() -> None:
 @needs_data
 def test_parser_reads_gapd_shapes() -> None:
     instances = read_orlib(DATA / "gapd.txt")
-    assert [i.name for i in instances] == ["d5-100", "d5-200", "d10-100", "d10-200", "d20-100", "d20-200"]
+    assert [i.name for i in instances] == [
+        "d5-100",
+        "d5-200",
+        "d10-100",
+        "d10-200",
+        "d20-100",
+        "d20-200",
+    ]
     assert all(i.sense == "min" for i in instances)
     assert instances[5].value.shape == (20, 200) and instances[5].capacity.shape == (20,)
 

@@ -17,7 +17,7 @@ from tests.matching.gap.helpers import DATA, assert_feasible, brute_force, needs
 @needs_data
 def test_solver_reaches_reference_on_gap1() -> None:
     reference = json.loads((DATA / "reference.json").read_text())["gap1"]["values"]
-    for inst, ref in zip(read_orlib(DATA / "gap1.txt"), reference):
+    for inst, ref in zip(read_orlib(DATA / "gap1.txt"), reference, strict=True):
         result = solve_gap(inst, time_limit=10)
         assert_feasible(inst, result)
         assert result.objective == ref
@@ -33,14 +33,20 @@ def test_solver_bound_valid_and_deterministic() -> None:
     assert_feasible(inst, first)
     assert first.bound >= first.objective - 1e-9
     assert np.array_equal(first.assignment, second.assignment)
-    assert (first.objective, first.bound, first.status) == (second.objective, second.bound, second.status)
+    assert (first.objective, first.bound, first.status) == (
+        second.objective,
+        second.bound,
+        second.status,
+    )
 
 
 def test_min_instance_bound_below_objective() -> None:
     rng = np.random.default_rng(3)
     m, n = 4, 30
     weight = rng.integers(5, 25, size=(m, n))
-    inst = GapInstance("rand", "min", rng.integers(10, 50, size=(m, n)), weight, (weight.sum(1) * 0.4).astype(int))
+    inst = GapInstance(
+        "rand", "min", rng.integers(10, 50, size=(m, n)), weight, (weight.sum(1) * 0.4).astype(int)
+    )
     result = solve_gap(inst, time_limit=5)
     assert_feasible(inst, result)
     assert result.bound <= result.objective + 1e-9
@@ -67,8 +73,12 @@ def small_instances(draw: st.DrawFn) -> GapInstance:
     m = draw(st.integers(1, 4))
     n = draw(st.integers(1, 8 if m <= 2 else 6))
     sense = draw(st.sampled_from(["max", "min"]))
-    value = np.array(draw(st.lists(st.integers(0, 30), min_size=m * n, max_size=m * n))).reshape(m, n)
-    weight = np.array(draw(st.lists(st.integers(1, 10), min_size=m * n, max_size=m * n))).reshape(m, n)
+    value = np.array(draw(st.lists(st.integers(0, 30), min_size=m * n, max_size=m * n))).reshape(
+        m, n
+    )
+    weight = np.array(draw(st.lists(st.integers(1, 10), min_size=m * n, max_size=m * n))).reshape(
+        m, n
+    )
     capacity = np.array(draw(st.lists(st.integers(0, 25), min_size=m, max_size=m)))
     return GapInstance("prop", sense, value, weight, capacity)
 
@@ -115,7 +125,9 @@ def test_a_large_tight_instance_gets_a_feasible_assignment() -> None:
     m, n = 20, 1000
     weight = rng.integers(1, 101, size=(m, n))
     cost = 111 - weight + rng.integers(-10, 11, size=(m, n))
-    inst = GapInstance("tight-large", "min", cost, weight, (0.8 * weight.sum(axis=1) / m).astype(int))
+    inst = GapInstance(
+        "tight-large", "min", cost, weight, (0.8 * weight.sum(axis=1) / m).astype(int)
+    )
     result = solve_gap(inst, time_limit=4)
     assert result.status in ("feasible", "optimal")
     assert_feasible(inst, result)

@@ -27,7 +27,11 @@ def synthetic(n: int = 600, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     X[:, COL["load"]] = rng.uniform(0.2, 2.0, n)
     X[:, COL["accuracy_target"]] = rng.choice([0.9, 0.95, 0.98], size=n)
     X[:, COL["text_similarity"]] = np.where(past > 0, rng.uniform(0, 1, n), 0.0)
-    logit = 6 * (skill - 0.6) - 1.5 * (X[:, COL["load"]] - 1) - 25 * (X[:, COL["accuracy_target"]] - 0.94)
+    logit = (
+        6 * (skill - 0.6)
+        - 1.5 * (X[:, COL["load"]] - 1)
+        - 25 * (X[:, COL["accuracy_target"]] - 0.94)
+    )
     y = (rng.uniform(size=n) < 1 / (1 + np.exp(-logit))).astype(int)
     return X, y
 

@@ -12,7 +12,6 @@ from market.matching.quality import FEATURE_NAMES
 from tests.matching.quality.conftest import COL, logit
 
 
-
 def test_a_vendor_without_history_gets_the_prior_whatever_its_history_features_say(trained):
     model, _metrics, _X, _y = trained
     row = np.array([[0.8, 0.5, 0.5, 0.0, 0.0, 1.0, 0.95, 0.0]])
@@ -54,7 +53,9 @@ def test_contributions_add_up_to_the_logit_minus_the_intercept(trained):
     model, _metrics, X, _y = trained
     for explanation in model.explain_batch(X[:50]):
         total = sum(c.contribution for c in explanation.contributions)
-        assert total == pytest.approx(logit(explanation.probability) - explanation.intercept, abs=1e-9)
+        assert total == pytest.approx(
+            logit(explanation.probability) - explanation.intercept, abs=1e-9
+        )
         assert [c.feature for c in explanation.contributions] == list(FEATURE_NAMES)
         assert explanation.source == "model"
 

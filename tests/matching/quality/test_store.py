@@ -12,7 +12,6 @@ from market.matching.quality import FEATURE_NAMES
 from market.matching.quality.model import CalibratedLogit, QualityModel
 
 
-
 def test_a_saved_model_loads_back_as_the_current_version_with_its_metrics(trained, tmp_path):
     model, metrics, X, y = trained
     assert quality.load_current(tmp_path) is None
@@ -44,9 +43,13 @@ def test_a_model_trained_on_another_feature_list_is_refused(trained, tmp_path):
         quality.load_current(tmp_path)
 
 
-def test_a_model_object_with_another_feature_list_is_refused_even_if_its_sidecar_agrees(trained, tmp_path):
+def test_a_model_object_with_another_feature_list_is_refused_even_if_its_sidecar_agrees(
+    trained, tmp_path
+):
     model = trained[0]
-    renamed = quality.QualityModel(model.history, model.prior, features=("proficiency",) + FEATURE_NAMES[1:-1])
+    renamed = quality.QualityModel(
+        model.history, model.prior, features=("proficiency",) + FEATURE_NAMES[1:-1]
+    )
     version = quality.save(renamed, tmp_path)
     sidecar = tmp_path / f"quality-{version}.json"
     info = json.loads(sidecar.read_text())
@@ -70,7 +73,10 @@ def test_a_model_saved_before_the_package_was_split_still_loads(trained, tmp_pat
         patch.setattr(QualityModel, "__module__", "market.matching.quality")
         patch.setattr(CalibratedLogit, "__module__", "market.matching.quality")
         version = quality.save(model, tmp_path)
-    assert b"market.matching.quality.model" not in (tmp_path / f"quality-{version}.joblib").read_bytes()
+    assert (
+        b"market.matching.quality.model"
+        not in (tmp_path / f"quality-{version}.joblib").read_bytes()
+    )
     loaded = quality.load_current(tmp_path)
     assert isinstance(loaded, QualityModel)
     np.testing.assert_array_equal(loaded.predict(X), model.predict(X))

@@ -9,7 +9,6 @@ from market.matching import quality
 from tests.matching.quality.conftest import synthetic
 
 
-
 def test_the_model_finds_a_known_signal_on_held_out_contracts(trained):
     _model, metrics, _X, y = trained
     assert metrics["auc"] > 0.8

@@ -30,7 +30,9 @@ def dense_lp_optimum(p: AllocationProblem) -> float:
         rows.append((p.cand_order == o).astype(float))
         rhs.append(p.order_volume[o])
     ub = np.minimum(p.cand_max_volume, p.order_volume[p.cand_order])
-    res = linprog(-p.cand_score, A_ub=np.array(rows), b_ub=np.array(rhs), bounds=list(zip([0.0] * n, ub)))
+    res = linprog(
+        -p.cand_score, A_ub=np.array(rows), b_ub=np.array(rhs), bounds=list(zip([0.0] * n, ub, strict=True))
+    )
     assert res.status == 0
     return -res.fun
 
@@ -39,7 +41,9 @@ def dense_lp_optimum(p: AllocationProblem) -> float:
 
 
 def test_a_splittable_order_goes_to_the_best_bids_first():
-    p = problem([(100, True, 0, 0)], [(0, 0, 90, 60, [1.0]), (0, 1, 50, 100, [1.0])], [[1000], [1000]])
+    p = problem(
+        [(100, True, 0, 0)], [(0, 0, 90, 60, [1.0]), (0, 1, 50, 100, [1.0])], [[1000], [1000]]
+    )
     r = solve_allocation(p)
     assert r.volume.tolist() == pytest.approx([60, 40])
     assert r.objective == pytest.approx(90 * 60 + 50 * 40)
@@ -55,7 +59,9 @@ def test_vendor_capacity_limits_the_volume_each_week():
 
 def test_an_unsplittable_order_goes_whole_to_one_vendor_or_to_none():
     # Neither vendor can take all 100 units; splitting would fit but is not allowed.
-    p = problem([(100, False, 0, 0)], [(0, 0, 90, 100, [1.0]), (0, 1, 80, 100, [1.0])], [[60], [60]])
+    p = problem(
+        [(100, False, 0, 0)], [(0, 0, 90, 100, [1.0]), (0, 1, 80, 100, [1.0])], [[60], [60]]
+    )
     r = solve_allocation(p)
     assert r.volume.tolist() == [0, 0]
     assert r.objective == 0
@@ -86,7 +92,9 @@ def test_max_vendors_caps_the_number_of_vendors_on_a_splittable_order():
 
 def test_every_allocation_is_zero_or_at_least_the_minimum_lot():
     # Vendor 0 could add 10 units after vendor 1 takes 90, but 10 is below the lot of 30.
-    p = problem([(100, True, 0, 30)], [(0, 0, 50, 100, [1.0]), (0, 1, 90, 90, [1.0])], [[1000], [1000]])
+    p = problem(
+        [(100, True, 0, 30)], [(0, 0, 50, 100, [1.0]), (0, 1, 90, 90, [1.0])], [[1000], [1000]]
+    )
     r = solve_allocation(p)
     check_hard_constraints(p, r.volume)
     assert r.objective == pytest.approx(max(90 * 70 + 50 * 30, 90 * 90))
@@ -111,17 +119,34 @@ def test_the_same_input_gives_the_same_allocation():
     assert first.objective == second.objective and first.bound == second.bound
 
 
-def random_problem(rng: np.random.Generator, n_orders: int, n_vendors: int, n_weeks: int) -> AllocationProblem:
+def random_problem(
+    rng: np.random.Generator, n_orders: int, n_vendors: int, n_weeks: int
+) -> AllocationProblem:
     orders, cands = [], []
     for o in range(n_orders):
         vol = float(rng.integers(10, 100))
         split = bool(rng.random() < 0.6)
-        orders.append((vol, split, int(rng.integers(0, 3)) if split else 0, float(rng.integers(0, 20)) if split else 0.0))
+        orders.append(
+            (
+                vol,
+                split,
+                int(rng.integers(0, 3)) if split else 0,
+                float(rng.integers(0, 20)) if split else 0.0,
+            )
+        )
         for v in rng.choice(n_vendors, size=min(n_vendors, 3), replace=False):
             load = np.zeros(n_weeks)
             weeks = rng.choice(n_weeks, size=int(rng.integers(1, n_weeks + 1)), replace=False)
             load[weeks] = rng.uniform(0.05, 0.5, weeks.size)
-            cands.append((o, int(v), float(rng.integers(1, 100)), float(rng.integers(10, 120)), load.tolist()))
+            cands.append(
+                (
+                    o,
+                    int(v),
+                    float(rng.integers(1, 100)),
+                    float(rng.integers(10, 120)),
+                    load.tolist(),
+                )
+            )
     capacity = rng.uniform(0, 60, (n_vendors, n_weeks)).tolist()
     return problem(orders, cands, capacity)
 
@@ -143,7 +168,9 @@ def instances(draw, splittable_only: bool = False) -> AllocationProblem:
         orders.append((volume, split, max_vendors, min_lot))
         for v in range(n_vendors):
             if draw(st.booleans()):
-                load = [draw(st.sampled_from([0.0, 0.05, 0.1, 0.25, 0.5, 1.0])) for _ in range(n_weeks)]
+                load = [
+                    draw(st.sampled_from([0.0, 0.05, 0.1, 0.25, 0.5, 1.0])) for _ in range(n_weeks)
+                ]
                 score = float(draw(st.integers(0, 100)))
                 max_volume = float(draw(st.integers(0, 150)))
                 cands.append((o, v, score, max_volume, load))
@@ -230,6 +257,10 @@ def test_the_allocation_runs_in_a_process_that_has_loaded_ortools():
     x = model.new_bool_var("x")
     model.maximize(x)
     assert cp_model.CpSolver().solve(model) == cp_model.OPTIMAL
-    p = problem([(100, False, 0, 0), (100, True, 0, 0)], [(0, 0, 90, 100, [1.0]), (1, 0, 50, 100, [1.0])], [[150]])
+    p = problem(
+        [(100, False, 0, 0), (100, True, 0, 0)],
+        [(0, 0, 90, 100, [1.0]), (1, 0, 50, 100, [1.0])],
+        [[150]],
+    )
     r = solve_allocation(p)
     assert r.volume.tolist() == pytest.approx([100, 50])

@@ -21,8 +21,13 @@ def test_an_lp_optimum_comes_with_its_marginals():
 
 
 def test_an_infeasible_lp_says_so():
-    res = solve_lp(np.ones(1), a_eq=np.ones((1, 1)), b_eq=np.array([2.0]), bounds=np.array([[0.0, 1.0]]),
-                   method="highs")
+    res = solve_lp(
+        np.ones(1),
+        a_eq=np.ones((1, 1)),
+        b_eq=np.array([2.0]),
+        bounds=np.array([[0.0, 1.0]]),
+        method="highs",
+    )
     assert res.status is Status.INFEASIBLE and res.x is None
 
 
@@ -31,7 +36,9 @@ def knapsacks(n: int = 60, m: int = 8, seed: int = 0):
     rng = np.random.default_rng(seed)
     cols = np.arange(m * n)
     c = -rng.integers(1, 50, m * n).astype(float)
-    load = sp.csr_matrix((rng.integers(1, 30, m * n).astype(float), (cols // n, cols)), shape=(m, m * n))
+    load = sp.csr_matrix(
+        (rng.integers(1, 30, m * n).astype(float), (cols // n, cols)), shape=(m, m * n)
+    )
     once = sp.csr_matrix((np.ones(m * n), (cols % n, cols)), shape=(n, m * n))
     return c, [(load, -np.inf, np.full(m, 60.0)), (once, 0, 1)]
 
