@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from market.api.fields import MAX_ID, Amount, LocalDateTime, PageQuerySchema, QueryId, page_schema
 from market.bids.models import BID_STATUSES
@@ -38,6 +38,22 @@ class BidCreateSchema(Schema):
         metadata={"description": "not in the past, not after the order's delivery deadline"},
     )
     technical_note = fields.String(load_default="", validate=validate.Length(max=5000))
+
+
+class BidRevisionSchema(Schema):
+    """The terms to change; the others stay as they are."""
+
+    unit_price = Amount(
+        places=4, validate=validate.Range(min=0, min_inclusive=False, max=MAX_UNIT_PRICE))
+    volume = fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID))
+    seats_committed = fields.Integer(strict=True, validate=validate.Range(min=1, max=100000))
+    proposed_finish_date = fields.Date()
+    technical_note = fields.String(validate=validate.Length(max=5000))
+
+    @validates_schema
+    def _something(self, data, **kwargs):
+        if not data:
+            raise ValidationError("Give at least one term to change.")
 
 
 class BidSchema(Schema):

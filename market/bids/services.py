@@ -142,8 +142,8 @@ def submit_bid(
             raise _already_bid(order.id) from exc
         raise
     # Sealed: the event belongs to the vendor's organisation and carries no terms, so neither the
-    # agency nor anyone reading the trail learns the bid's price before closing. The bid row is
-    # never edited, so it is the record of its terms.
+    # agency nor anyone reading the trail learns the bid's price before closing. The bid row holds
+    # its current terms; each revision's event keeps the terms it replaced.
     audit.record(session, "bid.submitted", actor=actor, object_type="bid", object_id=bid.id,
                  organization_id=bid.vendor_id, data={"order_id": order.id}, occurred_at=now)
     return bid
@@ -163,6 +163,41 @@ def withdraw_bid(session: Session, bid_id: int, *, actor, now: dt.datetime | Non
     _require_bidding_open(order, now, settings_of(session))
     BID_LIFECYCLE.transition(session, bid, "withdrawn", actor=actor, organization_id=bid.vendor_id,
                              data={"order_id": order.id}, now=now)
+    return bid
+
+
+REVISABLE_TERMS = ("unit_price", "volume", "seats_committed", "proposed_finish_date", "technical_note")
+
+
+def revise_bid(session: Session, bid_id: int, data: dict, *, actor, now: dt.datetime | None = None) -> Bid:
+    """The bidding vendor changes its live bid's terms while bidding is open; still sealed.
+
+    The same rules as a new bid apply to the terms as they would be after the change. Each
+    revision is an audit event of the vendor's organisation holding the terms it replaced, so
+    the trail keeps every version of the bid (sealed like the bid itself).
+    """
+    require_role(actor, "vendor")
+    _require_bidding_vendor(actor)
+    now = now or utcnow()
+    bid = session.get(Bid, bid_id)
+    if bid is None or bid.vendor_id != actor.organization_id:
+        raise not_found("bid", bid_id)
+    order = session.get(Order, bid.order_id, with_for_update=True)  # the lock order of submit_bid
+    bid = session.get(Bid, bid_id, with_for_update=True, populate_existing=True)
+    _require_bidding_open(order, now, settings_of(session))
+    if bid.status != "submitted":
+        raise Conflict(f"Bid {bid.id} is {bid.status}; only a live bid can be revised.",
+                       errors={"status": [bid.status]})
+    merged = {name: getattr(bid, name) for name in REVISABLE_TERMS} | data
+    _check_terms(order, merged, actor.organization.vendor_profile.seats, now, settings_of(session))
+    previous = {name: getattr(bid, name) for name in data if getattr(bid, name) != data[name]}
+    if not previous:
+        return bid
+    for name in previous:
+        setattr(bid, name, data[name])
+    audit.record(session, "bid.revised", actor=actor, object_type="bid", object_id=bid.id,
+                 organization_id=bid.vendor_id, data={"order_id": order.id, "previous": previous},
+                 occurred_at=now)
     return bid
 
 

@@ -9,6 +9,7 @@ from market.bids import services
 from market.bids.schemas import (
     BidCreateSchema,
     BidPageSchema,
+    BidRevisionSchema,
     BidSchema,
     OrderBidQuerySchema,
     OwnBidQuerySchema,
@@ -48,6 +49,15 @@ def list_own_bids(query):
 def get_bid(bid_id):
     """One bid (its vendor at any time; the order's agency and coordinators after closing)"""
     return services.get_visible_bid(db.session, bid_id, actor=current_user())
+
+
+@blp.patch("/bids/<id:bid_id>")
+@blp.arguments(BidRevisionSchema)
+@blp.response(200, BidSchema)
+@blp.commits
+def revise_bid(body, bid_id):
+    """Revise a live bid's terms while bidding is open (the bidding vendor); it stays sealed"""
+    return services.revise_bid(db.session, bid_id, body, actor=current_user())
 
 
 @blp.post("/bids/<id:bid_id>/withdraw")
