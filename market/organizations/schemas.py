@@ -113,7 +113,8 @@ class StatusReasonSchema(Schema):
 
 
 class CapabilitySchema(Schema):
-    id = fields.Integer(dump_only=True)
+    # Read-only fields may be sent back as they were read (a PUT of what a GET returned).
+    id = fields.Integer(strict=True, allow_none=True, metadata={"description": "read-only"})
     modality = Vocabulary("modalities", required=True)
     annotation_type = Vocabulary("annotation_types", required=True)
     throughput_per_seat_day = fields.Float(
@@ -126,7 +127,16 @@ class CapabilitySchema(Schema):
     assessed_proficiency = fields.Float(allow_none=True, validate=validate.Range(min=0, max=1),
                                         metadata={"description": "set by coordinators only"})
     evidence = fields.String(allow_none=True, validate=validate.Length(max=2000))
-    assessed_at = LocalDateTime(dump_only=True, allow_none=True)
+    assessed_at = LocalDateTime(allow_none=True, metadata={"description": "read-only"})
+
+
+class CapabilityChangeSchema(CapabilitySchema):
+    """One capability changed on its own: its kind (modality, annotation type) stays."""
+
+    modality = Vocabulary("modalities")
+    annotation_type = Vocabulary("annotation_types")
+    throughput_per_seat_day = fields.Float(validate=validate.Range(min=0, min_inclusive=False, max=1e7))
+    unit_price = Amount(places=4, validate=validate.Range(min=0, min_inclusive=False, max=1e6))
 
 
 class CapabilityListSchema(Schema):

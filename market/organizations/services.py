@@ -221,19 +221,100 @@ def _refuse_dropping_assessed(current: list[Capability], items: list[dict]) -> N
         )
 
 
+def _read_only_unchanged(current: list[Capability], items: list[dict], actor) -> list[dict]:
+    """The items without the read-only fields sent back as they were read; 422 for a changed one.
+
+    So a PUT of what a GET returned is accepted. Assessed proficiency is read-only for vendors.
+    """
+    by_kind = {(c.modality, c.annotation_type): c for c in current}
+    errors: dict[str, list[str]] = {}
+    clean = []
+    for n, item in enumerate(items):
+        item = dict(item)
+        cap = by_kind.get((item["modality"], item["annotation_type"]))
+        for name in ("id", "assessed_at") + (("assessed_proficiency",) if actor.role == "vendor" else ()):
+            if name not in item:
+                continue
+            sent, held = item.pop(name), getattr(cap, name, None)
+            if sent != held:
+                if name == "assessed_proficiency":
+                    raise Forbidden("Assessed proficiency is set by coordinators, not by the vendor.")
+                errors[f"capabilities[{n}].{name}"] = ["Read-only: send it as it was read, or leave it out."]
+        clean.append(item)
+    if errors:
+        raise InvalidInput("Read-only fields were changed; see 'errors'.", errors=errors)
+    return clean
+
+
+def _items_of(capabilities: list[Capability]) -> list[dict]:
+    return [{"modality": c.modality, "annotation_type": c.annotation_type,
+             "throughput_per_seat_day": c.throughput_per_seat_day, "unit_price": c.unit_price,
+             "evidence": c.evidence} for c in capabilities]
+
+
+def _editable_vendor(session: Session, org_id: int, actor) -> Organization:
+    """The vendor whose capabilities `actor` may change: its own staff, or coordinators."""
+    org = get_organization(session, org_id, actor=actor)
+    _require_vendor(org)
+    if actor.role not in ("vendor", "coordinator"):
+        raise Forbidden("Only the vendor's own staff or coordinators may change its capabilities.")
+    if actor.role == "vendor" and actor.organization_id != org.id:
+        raise not_found("vendor", org.id)
+    return org
+
+
+def _vendor_capability(org: Organization, capability_id: int) -> Capability:
+    for cap in org.vendor_profile.capabilities:
+        if cap.id == capability_id:
+            return cap
+    raise not_found("capability", capability_id)
+
+
+def add_capability(session: Session, org_id: int, item: dict, *, actor,
+                   now: dt.datetime | None = None) -> Capability:
+    """Add one capability to a vendor's (409 if it has one of that kind already)."""
+    org = _editable_vendor(session, org_id, actor)
+    current = org.vendor_profile.capabilities
+    if any((c.modality, c.annotation_type) == (item["modality"], item["annotation_type"]) for c in current):
+        raise Conflict(f"The vendor already has a capability for {item['modality']}/{item['annotation_type']}; "
+                       "change that one instead.", errors={"annotation_type": ["already listed"]})
+    kept = replace_capabilities(session, org_id, [*_items_of(current), item], actor=actor, now=now)
+    return kept[-1]
+
+
+def change_capability(session: Session, org_id: int, capability_id: int, item: dict, *, actor,
+                      now: dt.datetime | None = None) -> Capability:
+    """Change one of a vendor's capabilities (its kind stays)."""
+    org = _editable_vendor(session, org_id, actor)
+    cap = _vendor_capability(org, capability_id)
+    if (item.get("modality", cap.modality), item.get("annotation_type", cap.annotation_type)) != (
+            cap.modality, cap.annotation_type):
+        raise InvalidInput("A capability's kind cannot change; add one of the new kind and remove this one.",
+                           errors={"modality": ["cannot change"]})
+    items = [({**entry, **item, "modality": cap.modality, "annotation_type": cap.annotation_type}
+              if c is cap else entry) for c, entry in zip(org.vendor_profile.capabilities,
+                                                          _items_of(org.vendor_profile.capabilities), strict=True)]
+    replace_capabilities(session, org_id, items, actor=actor, now=now)
+    return cap
+
+
+def remove_capability(session: Session, org_id: int, capability_id: int, *, actor,
+                      now: dt.datetime | None = None) -> None:
+    """Remove one of a vendor's capabilities (an assessed one only by a coordinator)."""
+    org = _editable_vendor(session, org_id, actor)
+    cap = _vendor_capability(org, capability_id)
+    items = [entry for c, entry in zip(org.vendor_profile.capabilities, _items_of(org.vendor_profile.capabilities),
+                                       strict=True) if c is not cap]
+    replace_capabilities(session, org_id, items, actor=actor, now=now)
+
+
 def replace_capabilities(session: Session, org_id: int, items: list[dict], *, actor,
                          now: dt.datetime | None = None) -> list[Capability]:
     """Replace a vendor's capabilities; vendors edit their own, only coordinators assess proficiency."""
-    org = get_organization(session, org_id, actor=actor)
-    _require_vendor(org)
+    org = _editable_vendor(session, org_id, actor)
+    items = _read_only_unchanged(org.vendor_profile.capabilities, items, actor)
     if actor.role == "vendor":
-        if actor.organization_id != org.id:
-            raise not_found("vendor", org.id)
-        if any("assessed_proficiency" in item for item in items):
-            raise Forbidden("Assessed proficiency is set by coordinators, not by the vendor.")
         _refuse_dropping_assessed(org.vendor_profile.capabilities, items)
-    elif actor.role != "coordinator":
-        raise Forbidden("Only the vendor's own staff or coordinators may change its capabilities.")
     profile = org.vendor_profile
     existing = {(c.modality, c.annotation_type): c for c in profile.capabilities}
     now = now or utcnow()

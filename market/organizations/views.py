@@ -7,7 +7,9 @@ from market.api.openapi import Blueprint
 from market.auth import current_user
 from market.organizations import services
 from market.organizations.schemas import (
+    CapabilityChangeSchema,
     CapabilityListSchema,
+    CapabilitySchema,
     OrganizationPageSchema,
     OrganizationQuerySchema,
     OrganizationSchema,
@@ -88,6 +90,32 @@ def put_capabilities(body, org_id):
     """Replace a vendor's capabilities (the vendor; coordinators also set assessed proficiency)"""
     return {"capabilities": services.replace_capabilities(db.session, org_id, body["capabilities"],
                                                           actor=current_user())}
+
+
+@vendors_blp.post("/<id:org_id>/capabilities")
+@vendors_blp.arguments(CapabilitySchema)
+@vendors_blp.response(201, CapabilitySchema)
+@vendors_blp.commits
+def add_capability(body, org_id):
+    """Add one capability (the vendor, or coordinators)"""
+    return services.add_capability(db.session, org_id, body, actor=current_user())
+
+
+@vendors_blp.put("/<id:org_id>/capabilities/<id:capability_id>")
+@vendors_blp.arguments(CapabilityChangeSchema)
+@vendors_blp.response(200, CapabilitySchema)
+@vendors_blp.commits
+def change_capability(body, org_id, capability_id):
+    """Change one capability; its kind stays (the vendor, or coordinators)"""
+    return services.change_capability(db.session, org_id, capability_id, body, actor=current_user())
+
+
+@vendors_blp.delete("/<id:org_id>/capabilities/<id:capability_id>")
+@vendors_blp.response(204)
+@vendors_blp.commits
+def remove_capability(org_id, capability_id):
+    """Remove one capability (an assessed one only by coordinators)"""
+    services.remove_capability(db.session, org_id, capability_id, actor=current_user())
 
 
 BLUEPRINTS = [blp, vendors_blp]

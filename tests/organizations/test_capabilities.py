@@ -105,13 +105,53 @@ def test_a_coordinator_may_remove_an_assessed_capability(api, actors):
     assert kinds(response.json()) == [("audio", "transcription")]
 
 
-@pytest.mark.parametrize("proficiency", [0.7, None])
-def test_a_vendor_cannot_set_its_assessed_proficiency(api, actors, proficiency):
+@pytest.mark.parametrize(("held", "proficiency"), [(None, 0.7), (0.8, 0.7), (0.8, None)])
+def test_a_vendor_cannot_set_its_assessed_proficiency(api, actors, db_session, held, proficiency):
+    from market.organizations.models import Capability
+
+    db_session.add(Capability(vendor_id=actors.vendor.organization_id, modality=BBOX["modality"],
+                              annotation_type=BBOX["annotation_type"], throughput_per_seat_day=900,
+                              unit_price="0.28", assessed_proficiency=held))
+    db_session.flush()
     body = {"capabilities": [dict(BBOX, assessed_proficiency=proficiency)]}
     response = api.put(
         url(actors.vendor.organization_id), json=body, token=actors.token(actors.vendor)
     )
     assert_error(response, 403)
+
+
+def test_a_put_of_what_a_get_returned_is_accepted(api, actors, db_session):
+    from market.organizations.models import Capability
+
+    db_session.add(Capability(vendor_id=actors.vendor.organization_id, modality=BBOX["modality"],
+                              annotation_type=BBOX["annotation_type"], throughput_per_seat_day=900,
+                              unit_price="0.28", assessed_proficiency=0.8))
+    db_session.flush()
+    token = actors.token(actors.vendor)
+    read = api.get(url(actors.vendor.organization_id), token=token).json()
+    again = api.put(url(actors.vendor.organization_id), json=read, token=token)
+    assert again.status_code == 200, again.text
+    assert again.json() == read
+    changed = dict(read["capabilities"][0], id=read["capabilities"][0]["id"] + 1000)
+    assert_error(api.put(url(actors.vendor.organization_id), json={"capabilities": [changed]}, token=token),
+                 422, "capabilities[0].id")
+
+
+def test_single_capabilities_are_added_changed_and_removed(api, actors, db_session):
+    token = actors.token(actors.vendor)
+    base = url(actors.vendor.organization_id)
+    added = api.post(base, json=BBOX, token=token)
+    assert added.status_code == 201, added.text
+    cap_id = added.json()["id"]
+    assert_error(api.post(base, json=BBOX, token=token), 409)
+    changed = api.put(f"{base}/{cap_id}", json={"unit_price": "0.30"}, token=token)
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["unit_price"] == "0.3000" and changed.json()["id"] == cap_id
+    assert_error(api.put(f"{base}/{cap_id}", json={"modality": "video"}, token=token), 422, "modality")
+    assert_error(api.put(f"{base}/999999", json={"unit_price": "0.30"}, token=token), 404)
+    assert_error(api.post(base, json=BBOX, token=actors.token(actors.agency)), 403)
+    assert api.delete(f"{base}/{cap_id}", token=token).status_code == 204
+    assert api.get(base, token=token).json()["capabilities"] == []
 
 
 def test_a_coordinator_sets_the_assessed_proficiency(api, actors):
