@@ -56,6 +56,19 @@ class UserCreateSchema(Schema):
     locale = fields.String(load_default="zh", validate=validate.OneOf(["zh", "en"]))
 
 
+class PasswordChangeSchema(Schema):
+    current_password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=256))
+    new_password = fields.String(required=True, load_only=True, validate=validate.Length(min=10, max=256))
+
+
+class UserActiveSchema(Schema):
+    active = fields.Boolean(required=True, metadata={"description": "false: no login, every token revoked"})
+
+
+class RevokedSchema(Schema):
+    revoked = fields.Integer(metadata={"description": "how many live tokens were revoked"})
+
+
 class UserQuerySchema(PageQuerySchema):
     role = fields.String(validate=validate.OneOf(ROLES))
     organization_id = QueryId()

@@ -16,7 +16,7 @@ from market.audit import services as audit
 from market.audit.models import AuditEvent
 from market.context import current_context
 from market.db import utcnow
-from market.errors import Conflict, InvalidInput, TooManyRequests, Unauthorized
+from market.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unauthorized
 from market.organizations.models import Organization
 from market.permissions import require_role
 
@@ -214,3 +214,52 @@ def list_users(
         stmt = stmt.where(or_(func.lower(User.email).contains(q, autoescape=True),
                               func.lower(User.name).contains(q, autoescape=True)))
     return stmt
+
+
+MIN_PASSWORD = 10
+
+
+def change_password(session: Session, data: dict, *, actor: User, keep_token: ApiToken | None = None,
+                    now: dt.datetime | None = None) -> User:
+    """Change your own password: the current one must be right; every token but `keep_token` (the
+    one in use) is revoked, so a session someone else may hold ends with the old password."""
+    if not check_password_hash(actor.password_hash, data["current_password"]):
+        raise InvalidInput("The current password is wrong.", errors={"current_password": ["wrong password"]})
+    if data["new_password"] == data["current_password"]:
+        raise InvalidInput("Choose a password different from the current one.",
+                           errors={"new_password": ["same as the current password"]})
+    actor.password_hash = hash_password(data["new_password"])
+    rows = session.scalars(select(ApiToken).where(ApiToken.user_id == actor.id, ApiToken.revoked_at.is_(None)))
+    for row in rows:
+        if keep_token is None or row.id != keep_token.id:
+            revoke_token(session, row, actor=actor)
+    audit.record(session, "user.password_changed", actor=actor, object_type="user", object_id=actor.id,
+                 organization_id=actor.organization_id, occurred_at=now)
+    return actor
+
+
+def set_user_active(session: Session, user_id: int, active: bool, *, actor, now: dt.datetime | None = None) -> User:
+    """Deactivate (no login, every token revoked) or reactivate a user (administrators)."""
+    require_role(actor, "admin")
+    user = session.get(User, user_id, with_for_update=True)
+    if user is None:
+        raise NotFound(f"No user with id {user_id}.")
+    if user.id == actor.id and not active:
+        raise Conflict("You cannot deactivate yourself; ask another administrator.")
+    if user.active != active:
+        user.active = active
+        if not active:
+            revoke_all_tokens(session, user, actor=actor)
+        audit.record(session, "user.reactivated" if active else "user.deactivated", actor=actor,
+                     object_type="user", object_id=user.id, organization_id=user.organization_id,
+                     occurred_at=now)
+    return user
+
+
+def revoke_user_tokens(session: Session, user_id: int, *, actor) -> int:
+    """Revoke every live token of a user (administrators); how many were revoked."""
+    require_role(actor, "admin")
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"No user with id {user_id}.")
+    return revoke_all_tokens(session, user, actor=actor)

@@ -8,7 +8,10 @@ from market import db
 from market.accounts import services
 from market.accounts.schemas import (
     LoginSchema,
+    PasswordChangeSchema,
+    RevokedSchema,
     TokenSchema,
+    UserActiveSchema,
     UserCreateSchema,
     UserPageSchema,
     UserQuerySchema,
@@ -86,6 +89,32 @@ def list_users(query):
 def create_user(body):
     """Create a user in an organisation (administrators)"""
     return services.create_user(db.session, body, actor=current_user())
+
+
+@me_blp.post("/me/password")
+@me_blp.arguments(PasswordChangeSchema)
+@me_blp.response(200, UserSchema)
+@me_blp.commits
+def change_password(body):
+    """Change your password; your other tokens are revoked, the one in use stays"""
+    return services.change_password(db.session, body, actor=current_user(), keep_token=current_token())
+
+
+@users_blp.post("/<id:user_id>/active")
+@users_blp.arguments(UserActiveSchema)
+@users_blp.response(200, UserSchema)
+@users_blp.commits
+def set_active(body, user_id):
+    """Deactivate or reactivate a user (administrators)"""
+    return services.set_user_active(db.session, user_id, body["active"], actor=current_user())
+
+
+@users_blp.post("/<id:user_id>/revoke-tokens")
+@users_blp.response(200, RevokedSchema)
+@users_blp.commits
+def revoke_tokens(user_id):
+    """Revoke every live token of a user (administrators)"""
+    return {"revoked": services.revoke_user_tokens(db.session, user_id, actor=current_user())}
 
 
 BLUEPRINTS = [auth_blp, me_blp, users_blp]
