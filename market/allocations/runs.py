@@ -195,7 +195,7 @@ def _store(session: Session, loaded: _Inputs, result, *, actor, trigger: str, pr
                  occurred_at=now)
     if proposals:
         notifications.notify(session, notifications.users_with_role(session, "coordinator"), "allocation.proposed",
-                             {"match_run_id": run.id, "proposals": proposals})
+                             {"match_run_id": run.id, "proposals": proposals}, now=now)
     return run
 
 

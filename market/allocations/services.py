@@ -151,7 +151,8 @@ def approve(session: Session, allocation_id: int, *, actor, reason: str | None =
         _award_order(session, order, actor, now)
     notifications.notify(session, notifications.users_of(session, bid.vendor_id), "allocation.approved",
                          {"order_id": order.id, "order_title": order.title, "contract_id": contract.id,
-                          "volume": allocation.volume, "unit_price": str(allocation.unit_price)})
+                          "volume": allocation.volume, "unit_price": str(allocation.unit_price)},
+                         now=now)
     return contract
 
 
@@ -166,9 +167,9 @@ def _award_order(session: Session, order: Order, actor, now: dt.datetime) -> Non
         BID_LIFECYCLE.transition(session, bid, "rejected", actor=actor, organization_id=bid.vendor_id,
                                  reason="order awarded to other bids", now=now)
         notifications.notify(session, notifications.users_of(session, bid.vendor_id), "bid.rejected",
-                             {"order_id": order.id, "order_title": order.title})
+                             {"order_id": order.id, "order_title": order.title}, now=now)
     notifications.notify(session, notifications.users_of(session, order.agency_id), "order.awarded",
-                         {"order_id": order.id, "order_title": order.title})
+                         {"order_id": order.id, "order_title": order.title}, now=now)
 
 
 def reject(session: Session, allocation_id: int, *, actor, reason: str, now: dt.datetime | None = None) -> Allocation:
@@ -180,5 +181,6 @@ def reject(session: Session, allocation_id: int, *, actor, reason: str, now: dt.
     allocation.decided_by_id = actor.id
     allocation.reason = reason
     notifications.notify(session, notifications.users_of(session, allocation.vendor_id), "allocation.rejected",
-                         {"order_id": order.id, "order_title": order.title, "reason": reason}, email=False)
+                         {"order_id": order.id, "order_title": order.title, "reason": reason}, email=False,
+                         now=now)
     return allocation
