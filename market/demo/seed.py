@@ -17,16 +17,17 @@ import datetime as dt
 import math
 import random
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from market.accounts import services as accounts
 from market.accounts.models import User
-from market.accounts.services import hash_password
-from market.allocations.models import ScoringPolicy
+from market.allocations import inputs
+from market.allocations.policy import set_policy
 from market.audit import services as audit
 from market.audit.models import AuditEvent
 from market.bids.models import Bid
@@ -41,9 +42,12 @@ from market.demo.catalogue import (
 from market.demo.history import Outcome, OutcomeModel
 from market.orders.models import Order, Question
 from market.orders.lifecycle import ORDER_LIFECYCLE
+from market.matching import eligibility
+from market.matching.eligibility import check_eligibility
+from market.organizations import services as organizations
 from market.organizations.credit_code import ALPHABET, make_credit_code
-from market.organizations.models import CLEARANCES, Capability, Organization, VendorProfile
-from market.organizations.lifecycle import VENDOR_LIFECYCLE
+from market.organizations.models import Capability, Organization
+from market.settings import settings_of
 
 DEFAULT_SEED = 2026
 DEMO_PASSWORD = "demo-password"
@@ -144,6 +148,17 @@ def _sample_size(volume: int) -> int:
     return 1250
 
 
+@dataclass(frozen=True)
+class _Terms:
+    """What a bid offers, as the engine's eligibility reads it (engine_bid)."""
+
+    order_id: int | None
+    vendor_id: int
+    unit_price: Decimal
+    volume: int
+    id: int | None = None
+
+
 @dataclass
 class _Vendor:
     spec: VendorSpec
@@ -176,10 +191,10 @@ class _Seeder:
         self.rng = random.Random(f"market-demo-{seed}")
         self.history_rng = random.Random(f"market-demo-{seed}-history")
         self.outcomes = OutcomeModel(random.Random(f"market-demo-{seed}-outcomes"))
-        self.password_hash = hash_password(DEMO_PASSWORD)  # scrypt is slow: one hash for everyone
         self.summary = SeedSummary(seed=seed)
         self.credit_codes: set[str] = set()
         self.start = now - dt.timedelta(days=HISTORY_DAYS[1] + 60)  # the programme's launch
+        self._engine_vendors: dict[tuple[int, bool], eligibility.Vendor] = {}
 
     # Helpers ---------------------------------------------------------------------------------
 
@@ -205,26 +220,19 @@ class _Seeder:
                 return code
 
     def add_user(self, org: Organization, *, email: str, name: str, role: str, actor, at: dt.datetime) -> User:
-        user = User(email=email, name=name, password_hash=self.password_hash, role=role, organization=org,
-                    locale="zh", created_at=at)
-        self.session.add(user)
-        self.session.flush()  # the audit event needs the user's id
-        audit.record(self.session, "user.created", actor=actor, object_type="user", object_id=user.id,
-                     organization_id=org.id, data={"email": email, "role": role}, occurred_at=at)
-        return user
+        data = {"email": email, "name": name, "password": DEMO_PASSWORD, "role": role,
+                "organization_id": org.id, "locale": "zh"}
+        return accounts.create_user(self.session, data, actor=actor, now=at)
 
     def add_organization(self, *, kind: str, name: str, registrar: str, division: str, province: str,
                          city: str, county: str | None, description: str, sectors=(), contact: str | None,
-                         profile: VendorProfile | None = None, actor, at: dt.datetime) -> Organization:
-        org = Organization(kind=kind, name=name, credit_code=self.credit_code(registrar, division),
-                           province=province, city=city, county=county, contact_email=contact,
-                           description=description or None, sectors=list(sectors), created_at=at, updated_at=at,
-                           vendor_profile=profile)
-        self.session.add(org)
-        self.session.flush()  # the audit event needs the id
-        audit.record(self.session, "organization.created", actor=actor, object_type="organization",
-                     object_id=org.id, organization_id=org.id,
-                     data={"kind": kind, "name": name, "credit_code": org.credit_code}, occurred_at=at)
+                         profile: dict | None = None, actor, at: dt.datetime) -> Organization:
+        data = {"kind": kind, "name": name, "credit_code": self.credit_code(registrar, division),
+                "province": province, "city": city, "county": county, "contact_email": contact,
+                "description": description or None, "sectors": list(sectors)}
+        if profile is not None:
+            data["vendor_profile"] = profile
+        org = organizations.create_organization(self.session, data, actor=actor, now=at)
         self.summary.organizations[kind] += 1
         return org
 
@@ -275,11 +283,11 @@ class _Seeder:
             # Firms joined over the programme's first months; the pending ones only recently.
             at = self.ago(rng.uniform(5, 40)) if spec.status == "pending" else self.start + dt.timedelta(
                 days=10 + 4 * i + rng.uniform(0, 3))
-            profile = VendorProfile(
-                seats=spec.seats, headcount=int(spec.seats * rng.uniform(1.05, 1.3)) + 3,
-                certifications=list(spec.certifications), clearance=spec.clearance,
-                onsite_possible=spec.onsite, sme=spec.sme, verification_status="pending",
-            )
+            profile = {
+                "seats": spec.seats, "headcount": int(spec.seats * rng.uniform(1.05, 1.3)) + 3,
+                "certifications": list(spec.certifications), "clearance": spec.clearance,
+                "onsite_possible": spec.onsite, "sme": spec.sme,
+            }
             email = f"{spec.slug}@{DEMO_DOMAIN}"
             org = self.add_organization(
                 kind="vendor", name=spec.name, registrar=REGISTRAR_COMPANY,
@@ -289,14 +297,13 @@ class _Seeder:
             )
             user = self.add_user(org, email=email, name=spec.user_name, role="vendor", actor=self.admin, at=at)
             verified_at = at + dt.timedelta(days=rng.uniform(2, 10))
-            capabilities = self.make_capabilities(spec, profile, assessed_at=verified_at)
+            capabilities = self.make_capabilities(spec, org, user, joined=at, assessed_at=verified_at)
             if spec.status in ("verified", "suspended"):
-                VENDOR_LIFECYCLE.transition(self.session, profile, "verified", actor=self.coordinator,
-                                            organization_id=org.id, now=verified_at)
+                organizations.set_vendor_status(self.session, org.id, "verified", actor=self.coordinator,
+                                                reason=None, now=verified_at)
             if spec.status == "suspended":
-                VENDOR_LIFECYCLE.transition(self.session, profile, "suspended", actor=self.coordinator,
-                                            organization_id=org.id, reason=spec.status_reason,
-                                            now=self.ago(rng.uniform(20, 40)))
+                organizations.set_vendor_status(self.session, org.id, "suspended", actor=self.coordinator,
+                                                reason=spec.status_reason, now=self.ago(rng.uniform(20, 40)))
             self.vendors.append(_Vendor(spec, org, user, capabilities))
             self.summary.vendors[spec.status] += 1
             self.summary.local_vendors += spec.province == "贵州省"
@@ -309,35 +316,40 @@ class _Seeder:
                                     f"xiaolanshan@{DEMO_DOMAIN} (verified), wuling@{DEMO_DOMAIN} (pending), "
                                     f"fuquan@{DEMO_DOMAIN} (suspended)"))
 
-    def make_capabilities(self, spec: VendorSpec, profile: VendorProfile, *, assessed_at) -> dict:
+    def make_capabilities(self, spec: VendorSpec, org: Organization, user: User, *, joined: dt.datetime,
+                          assessed_at: dt.datetime) -> dict:
+        """The firm declares what it does when it joins; coordinators assess it by a trial before verifying."""
         rng = self.rng
         keys: list[tuple[str, str]] = []
         for name in spec.profiles:
             keys += [key for key in PROFILES[name] if key not in keys]
         speed = rng.uniform(0.85, 1.15)  # some firms are simply faster
-        capabilities = {}
+        declared, assessed = [], []
         for key in keys:
             skill = SKILLS[key]
             lo, hi = skill.throughput
-            assessed = None
+            proficiency = None
             if spec.status != "pending":
-                assessed = round(min(0.97, max(0.4, rng.gauss(spec.quality, 0.05))), 2)
-            capability = Capability(
-                modality=key[0], annotation_type=key[1],
-                throughput_per_seat_day=float(round(rng.uniform(lo, hi) * speed)),
-                unit_price=_unit_price(rng.uniform(*skill.price)),
-                assessed_proficiency=assessed,
-                assessed_at=assessed_at if assessed is not None else None,
-                evidence=self.evidence(key, assessed),
-            )
-            profile.capabilities.append(capability)
-            capabilities[key] = capability
+                proficiency = round(min(0.97, max(0.4, rng.gauss(spec.quality, 0.05))), 2)
+            item = {"modality": key[0], "annotation_type": key[1],
+                    "throughput_per_seat_day": float(round(rng.uniform(lo, hi) * speed)),
+                    "unit_price": _unit_price(rng.uniform(*skill.price))}
+            declared.append({**item, "evidence": "企业自述能力，待平台组织试标考核。"})
+            if proficiency is not None:
+                assessed.append({**item, "assessed_proficiency": proficiency,
+                                 "evidence": self.evidence(proficiency)})
+        organizations.replace_capabilities(self.session, org.id, declared, actor=user, now=joined)
+        if assessed:
+            organizations.replace_capabilities(self.session, org.id, assessed, actor=self.coordinator,
+                                               now=assessed_at)
+            # Flushed: verifying refreshes the profile from the database, which would drop a collection
+            # still pending in memory.
+            self.session.flush()
+        capabilities = {(c.modality, c.annotation_type): c for c in org.vendor_profile.capabilities}
         self.summary.capabilities += len(capabilities)
         return capabilities
 
-    def evidence(self, key, assessed) -> str:
-        if assessed is None:
-            return "企业自述能力，待平台组织试标考核。"
+    def evidence(self, assessed: float) -> str:
         sample = self.rng.choice((200, 300, 500))
         return f"平台组织试标考核：样本{sample}条，抽检准确率{min(0.995, 0.86 + 0.12 * assessed):.1%}。"
 
@@ -345,28 +357,37 @@ class _Seeder:
         return self._vendor_by_id[bid.vendor_id]
 
     def make_policy(self) -> None:
-        self.session.add(ScoringPolicy(
-            weights={"quality": 40, "price": 25, "capacity": 15, "local": 10, "fairness": 10},
-            note="试点期默认评分权重：质量优先，兼顾价格、产能匹配、本地企业与公平性。",
-            created_by_id=self.coordinator.id, created_at=self.start + dt.timedelta(days=1),
-        ))
+        set_policy(self.session, {"quality": 40, "price": 25, "capacity": 15, "local": 10, "fairness": 10},
+                   actor=self.coordinator, note="试点期默认评分权重：质量优先，兼顾价格、产能匹配、本地企业与公平性。",
+                   now=self.start + dt.timedelta(days=1))
 
     # Orders ----------------------------------------------------------------------------------
 
     def capable(self, template: TaskTemplate) -> list[_Vendor]:
         return [v for v in self.vendors if template.skill in v.capabilities and v.verified]
 
-    @staticmethod
-    def eligible(vendor: _Vendor, order: Order, *, statuses=("verified",)) -> bool:
-        """The matching engine's hard rules, so the demo's bids are mostly ones that can win."""
-        profile = vendor.org.vendor_profile
-        return (
-            profile.verification_status in statuses
-            and CLEARANCES.index(profile.clearance) >= CLEARANCES.index(order.data_classification)
-            and set(order.required_certifications) <= set(profile.certifications)
-            and (profile.onsite_possible or not order.onsite_required)
-            and (order.modality, order.annotation_type) in vendor.capabilities
-        )
+    def eligible(self, vendors: list[_Vendor], order: Order, *, verified_then: bool = False) -> list[_Vendor]:
+        """The firms the matching engine's hard rules let win the order, whatever their price.
+
+        `verified_then`: judged as the firms stood when they were verified (the firm suspended today
+        won work before its suspension).
+        """
+        settings = settings_of(self.session)
+        engine_order = inputs.engine_order(order, remaining=order.volume, vendors_left=order.max_vendors,
+                                           today=settings.local_date(order.bidding_closes_at), settings=settings)
+        winners = []
+        for vendor in vendors:
+            key = (vendor.org.id, verified_then)
+            if key not in self._engine_vendors:
+                engine_vendor = inputs.engine_vendor(vendor.org, award_share=0.0, settings=settings)
+                self._engine_vendors[key] = (replace(engine_vendor, verification="verified") if verified_then
+                                             else engine_vendor)
+            # A probe offering the whole volume at no price: only the rules about the firm and the work speak.
+            probe = _Terms(order_id=order.id, vendor_id=vendor.org.id, unit_price=Decimal(0), volume=order.volume)
+            if not check_eligibility(engine_order, self._engine_vendors[key],
+                                     inputs.engine_bid(probe, remaining=order.volume)):
+                winners.append(vendor)
+        return winners
 
     def pick_template(self, rng: random.Random, sector: str | None = None) -> TaskTemplate:
         return rng.choice([t for t in TEMPLATES if sector is None or t.sector == sector])
@@ -430,7 +451,7 @@ class _Seeder:
             lambda o: setattr(o, "data_classification", "general"),
         )
         for step in steps:
-            if sum(self.eligible(v, order) for v in self.vendors) >= 3:
+            if len(self.eligible(self.vendors, order)) >= 3:
                 return
             step(order)
 
@@ -521,7 +542,7 @@ class _Seeder:
         published = self.published_at(order)
         until = min(order.bidding_closes_at, self.now, plan.cancel_at or self.now) - dt.timedelta(minutes=30)
         capable = self.capable(plan.template)
-        eligible = [v for v in capable if self.eligible(v, order)]
+        eligible = self.eligible(capable, order)
         others = [v for v in capable if v not in eligible]
         over_budget = False
         if plan.state == "unsuccessful":
@@ -631,7 +652,8 @@ class _Seeder:
             proficiency = self.vendor_of(bid).capabilities[key].assessed_proficiency or 0.0
             return (-proficiency + 0.2 * float(bid.unit_price) / ceiling, bid.vendor_id)
 
-        good = [b for b in bids if self.eligible(self.vendor_of(b), order) and float(b.unit_price) <= ceiling]
+        able = {v.org.id for v in self.eligible([self.vendor_of(b) for b in bids], order)}
+        good = [b for b in bids if b.vendor_id in able and float(b.unit_price) <= ceiling]
         ranked = sorted(good or bids, key=rank)
         if not order.splittable:
             whole = [b for b in ranked if b.volume == order.volume] or ranked
@@ -793,7 +815,7 @@ class _Seeder:
             # Only firms that had joined and could meet the rules then were in the running.
             joined = [v for v in self.vendors if v.spec.status != "pending" and template.skill in v.capabilities
                       and v.org.created_at < order.created_at]
-            eligible = [v for v in joined if self.eligible(v, order, statuses=("verified", "suspended"))]
+            eligible = self.eligible(joined, order, verified_then=True)
             if not eligible:
                 continue
             count = 2 if order.splittable and len(eligible) >= 3 and rng.random() < 0.5 else 1
