@@ -21,11 +21,18 @@ PRICE_PLACES = Decimal("0.0001")
 
 @dataclass
 class Demo:
-    """The seeding session and its clock; everything is placed relative to `now`."""
+    """The seeding session and its clock.
+
+    Everything is placed relative to `today`, the start of the local day of seeding, not to the
+    moment itself: times drawn relative to that moment and times on the calendar (bidding closes
+    at 17:00) would come in another order at another hour, and the steps with them. So seeding
+    at any hour of a day writes the same data, in the same order, with the same ids; nothing is
+    dated later than the day began.
+    """
 
     session: Session
     seed: int
-    now: dt.datetime
+    today: dt.datetime
     settings: Settings
     # Separate streams, so that adding to one part leaves the others' data unchanged.
     rng: random.Random  # the cast and today's orders
@@ -35,21 +42,24 @@ class Demo:
 
     @classmethod
     def make(cls, session: Session, seed: int, now: dt.datetime) -> Demo:
+        settings = settings_of(session)
+        day = settings.local_date(now)
+        today = _utc(dt.datetime(day.year, day.month, day.day, tzinfo=settings.zone))
         return cls(
-            session=session, seed=seed, now=now, settings=settings_of(session),
+            session=session, seed=seed, today=today, settings=settings,
             rng=random.Random(f"market-demo-{seed}"),
             history_rng=random.Random(f"market-demo-{seed}-history"),
             outcomes=OutcomeModel(random.Random(f"market-demo-{seed}-outcomes")),
-            start=now - dt.timedelta(days=HISTORY_DAYS[1] + 60),
+            start=today - dt.timedelta(days=HISTORY_DAYS[1] + 60),
         )
 
     def ago(self, days: float) -> dt.datetime:
-        return self.now - dt.timedelta(days=days)
+        return self.today - dt.timedelta(days=days)
 
     def local_time(self, days: float, hour: int, minute: int = 0) -> dt.datetime:
         """`hour`:`minute` local time on the day `days` from today, as UTC."""
-        today = self.settings.local_date(self.now) + dt.timedelta(days=int(days))
-        return _utc(dt.datetime(today.year, today.month, today.day, hour, minute, tzinfo=self.settings.zone))
+        day = self.settings.local_date(self.today) + dt.timedelta(days=int(days))
+        return _utc(dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=self.settings.zone))
 
     def evening(self, moment: dt.datetime) -> dt.datetime:
         """18:00 local time on the day of `moment`: deadlines fall at the end of a working day."""

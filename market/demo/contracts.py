@@ -153,7 +153,7 @@ def _report_progress(demo: Demo, plan: Plan, contract: Contract, timeline: Timel
     then part of the second; or, while the first is not due, part of the first."""
     rng = demo.rng
     first, second = contract.milestones[0], contract.milestones[1]
-    if first.due_at >= demo.now:
+    if first.due_at >= demo.today:
         done = int(first.volume * rng.uniform(0.3, 0.9))
         timeline.at(demo.ago(rng.uniform(0.2, 2)), partial(_report, contract, first, done, None))
         return
@@ -163,11 +163,11 @@ def _report_progress(demo: Demo, plan: Plan, contract: Contract, timeline: Timel
     accepted = DeliveryLot(
         volume=first.volume, note="首批交付", status="accepted", submitted_at=delivered, sample_size=sample,
         sample_defects=defects, measured_accuracy=round(1 - defects / sample, 4),
-        decided_at=min(demo.now, delivered + dt.timedelta(days=2)), decided_by_id=plan.agency.user.id,
+        decided_at=min(demo.today, delivered + dt.timedelta(days=2)), decided_by_id=plan.agency.user.id,
         reason="抽检合格",
     )
     timeline.at(delivered, partial(_report, contract, first, first.volume, accepted))
-    reported = delivered + (demo.now - delivered) * rng.uniform(0.3, 0.9)
+    reported = delivered + (demo.today - delivered) * rng.uniform(0.3, 0.9)
     done = first.volume + int((second.volume - first.volume) * rng.uniform(0.2, 0.8))
     waiting = None
     if rng.random() < 0.5 and done > first.volume:
@@ -215,7 +215,7 @@ def draw_outcome(demo: Demo, vendor: Vendor, order: Order, starts: dt.datetime, 
         vendor=vendor.spec.slug, vendor_seats=vendor.seats, skill=(order.modality, order.annotation_type),
         assessed=capability.assessed_proficiency, suspended=vendor.spec.status == "suspended",
         accuracy_target=order.accuracy_target, starts_at=starts, deadline=order.delivery_deadline,
-        seats=seats, not_after=demo.now - dt.timedelta(days=2),
+        seats=seats, not_after=demo.today - dt.timedelta(days=2),
     )
 
 

@@ -148,7 +148,7 @@ def _plan(demo: Demo, cast: Cast, rules: Rules, rng: random.Random, state: str, 
                            created=created, strict=strict)
     plan = Plan(state, i, agency, template, data, created, cancel_from=cancel_from, cancel_at=cancel_at)
     if state != "draft" and cancel_from != "draft":
-        plan.published = min(created + dt.timedelta(days=1, hours=2), demo.now - dt.timedelta(hours=3))
+        plan.published = min(created + dt.timedelta(days=1, hours=2), demo.today - dt.timedelta(hours=3))
     if cancel_from:
         plan.cancel_reason = rng.choice(CANCEL_REASONS)
     if state in AWARDED_STATES or state == "unsuccessful":
@@ -163,7 +163,7 @@ def _plan_bids(demo: Demo, cast: Cast, rules: Rules, rng: random.Random, plan: P
     if plan.published is None:
         return
     order = work.draft(plan.data)
-    until = min(plan.closes, demo.now, plan.cancel_at or demo.now) - dt.timedelta(minutes=30)
+    until = min(plan.closes, demo.today, plan.cancel_at or demo.today) - dt.timedelta(minutes=30)
     # Only verified firms can bid (submit_bid refuses the others); of them, those with the skill try.
     capable = [v for v in cast.vendors if plan.template.skill in v.capabilities and v.verified]
     eligible = rules.could_win(order, capable)
@@ -195,14 +195,14 @@ def _plan_bids(demo: Demo, cast: Cast, rules: Rules, rng: random.Random, plan: P
         plan.bids.append(PlannedBid(vendor, terms, at))
     if plan.state == "published" and plan.bids and rng.random() < 0.4:
         withdrawn = rng.choice(plan.bids)
-        plan.withdrawal = (withdrawn, withdrawn.at + (demo.now - withdrawn.at) / 2)
+        plan.withdrawal = (withdrawn, withdrawn.at + (demo.today - withdrawn.at) / 2)
 
 
 def _plan_questions(demo: Demo, rng: random.Random, plan: Plan) -> None:
     if not plan.bids:
         return
     pool = list(plan.template.questions) + list(GENERIC_QUESTIONS)
-    last = min(plan.closes, demo.now, plan.cancel_at or demo.now) - dt.timedelta(hours=1)
+    last = min(plan.closes, demo.today, plan.cancel_at or demo.today) - dt.timedelta(hours=1)
     for text, answer in rng.sample(pool, rng.randint(0, 3)):
         asker = rng.choice(plan.bids).vendor
         asked = plan.published + (last - plan.published) * rng.uniform(0.05, 0.6)

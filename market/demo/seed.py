@@ -11,8 +11,8 @@ moment it happened, so timestamps, audit events and notifications are dated as t
 
 Reproducible: everything is drawn from random generators seeded with the seed, so two runs with
 the same seed write the same organisations, orders, bids and outcomes; only the timestamps move
-with the clock, because they are placed relative to the moment of seeding (bidding that is open
-stays open).
+with the clock, because they are placed relative to the day of seeding (bidding that is open
+stays open; see market.demo.context.Demo).
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 
 from sqlalchemy import func, select
@@ -12,12 +13,14 @@ from market.allocations.models import Allocation, MatchRun
 from market.audit.models import AuditEvent
 from market.bids.models import Bid
 from market.contracts.models import Contract, DeliveryLot, Milestone
+from market.db import utcnow
 from market.demo.orders import ORDER_PLAN
 from market.demo.seed import DEFAULT_SEED, seed_demo
 from market.notifications.models import Notification
 from market.orders.models import Order, Question
 from market.organizations.models import Capability, Organization
 from market.quality.service import train_from_database
+from market.settings import settings_of
 from tests.fresh_database import fresh_app
 
 
@@ -78,15 +81,19 @@ def _snapshot(session) -> dict:
     }
 
 
-def test_the_same_seed_writes_the_same_programme_whatever_model_the_instance_holds(
+def test_the_same_seed_writes_the_same_programme_at_any_hour_whatever_model_the_instance_holds(
         seeded, session, database_url, tmp_path):
     first = _snapshot(session)
+    # Another hour of the same day than the first seeding (which was just now).
+    settings = settings_of(session)
+    local = utcnow().astimezone(settings.zone)
+    other_hour = local.replace(hour=20 if local.hour < 12 else 3, minute=17)
     with fresh_app(database_url, tmp_path) as other:
         # A quality model trained on the first demo's history, in the second's instance folder:
         # matching while seeding must not use it.
         train_from_database(session, other.instance_path)
         with other.app_context():
-            seed_demo(db.session, seed=DEFAULT_SEED)
+            seed_demo(db.session, seed=DEFAULT_SEED, now=other_hour.astimezone(dt.timezone.utc))
             db.session.commit()
             second = _snapshot(db.session)
     for part in first:
