@@ -290,6 +290,7 @@ def _store(session: Session, loaded: _Inputs, result, *, actor, trigger: str, pr
             notifications.users_with_role(session, "coordinator"),
             "allocation.proposed",
             {"match_run_id": run.id, "proposals": proposals},
+            now=now,
         )
     return run
 

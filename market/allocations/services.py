@@ -208,6 +208,7 @@ def approve(session: Session, allocation_id: int, *, actor, reason: str, note: s
             "unit_price": str(allocation.unit_price),
             "reason": reason,
         },
+        now=now,
     )
     notifications.notify(
         session,
@@ -221,6 +222,7 @@ def approve(session: Session, allocation_id: int, *, actor, reason: str, note: s
             "reason": reason,
         },
         email=False,
+        now=now,
     )
     return contract
 
@@ -249,9 +251,10 @@ def _award_order(session: Session, order: Order, actor, now: dt.datetime) -> Non
             notifications.users_of(session, bid.vendor_id),
             "bid.rejected",
             {"order_id": order.id, "order_title": order.title},
+            now=now,
         )
     notifications.notify(session, notifications.users_of(session, order.agency_id), "order.awarded",
-                         {"order_id": order.id, "order_title": order.title})
+                         {"order_id": order.id, "order_title": order.title}, now=now)
 
 
 def reject(session: Session, allocation_id: int, *, actor, reason: str, note: str | None = None,
@@ -278,6 +281,7 @@ def reject(session: Session, allocation_id: int, *, actor, reason: str, note: st
         "allocation.rejected",
         {"order_id": order.id, "order_title": order.title, "reason": reason},
         email=False,
+        now=now,
     )
     notifications.notify(
         session,
@@ -290,5 +294,6 @@ def reject(session: Session, allocation_id: int, *, actor, reason: str, note: st
             "reason": reason,
         },
         email=False,
+        now=now,
     )
     return allocation

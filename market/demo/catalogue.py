@@ -479,9 +479,19 @@ CANCEL_REASONS = (
     "数据采集未按期完成，项目暂缓。",
 )
 
-UNSUCCESSFUL_REASONS = (
-    "无符合资格条件的有效投标，项目流标。",
-    "有效投标均超出预算上限，项目流标。",
+# A coordinator's reason for approving a proposed match, and for rejecting one.
+# Why a coordinator verified a firm: the programme checks the licence, the credit code and the
+# security material before a firm may bid.
+VERIFICATION_REASON = "资料审核通过：营业执照、统一社会信用代码与数据安全材料齐全"
+
+APPROVAL_REASONS = (
+    "综合评分最高，产能与交付期匹配。",
+    "质量与价格兼优，同意按匹配结果签约。",
+    "资质核验无误，同意匹配建议。",
+)
+REJECTION_REASONS = (
+    "该企业同期在执行项目较多，交付风险偏高，请重新匹配。",
+    "报价明显低于同类项目成本，存在质量风险，请重新匹配。",
 )
 
 RATING_COMMENTS = {

@@ -46,16 +46,19 @@ def users_with_role(session: Session, role: str) -> list[User]:
     )
 
 
-def notify(
-    session: Session, recipients: Iterable[User], kind: str, payload: dict, *, email: bool = True
-) -> None:
-    """Add a notification per recipient and queue its e-mail; the outbox is sent after commit."""
+def notify(session: Session, recipients: Iterable[User], kind: str, payload: dict, *, email: bool = True,
+           now: dt.datetime | None = None) -> None:
+    """Add a notification per recipient and queue its e-mail; the outbox is sent after commit.
+
+    `now` is the time of the change being told, as the caller's audit event has it.
+    """
     subject = SUBJECTS.get(kind, kind)
+    now = now or utcnow()
     for user in recipients:
-        session.add(Notification(recipient_id=user.id, kind=kind, payload=payload))
+        session.add(Notification(recipient_id=user.id, kind=kind, payload=payload, created_at=now))
         if email:
             lines = [f"{key}: {value}" for key, value in payload.items()]
-            session.add(OutboxEmail(to_address=user.email, subject=subject, body="\n".join(lines)))
+            session.add(OutboxEmail(to_address=user.email, subject=subject, body="\n".join(lines), created_at=now))
 
 
 def notifications_of(*, actor: User, unread: bool | None = None):

@@ -233,7 +233,7 @@ def cancel_order(
         user for vendor_id in vendor_ids for user in users_of(session, vendor_id, roles=["vendor"])
     ]
     notify(session, recipients, "order.cancelled",
-           {"order_id": order.id, "title": order.title, "reason": reason})
+           {"order_id": order.id, "title": order.title, "reason": reason}, now=now)
     return order
 
 
@@ -242,7 +242,7 @@ def close_bidding(session: Session, order: Order, *, now: dt.datetime) -> None:
     ORDER_LIFECYCLE.transition(session, order, "evaluating", actor=None,
                                organization_id=order.agency_id, now=now)
     notify(session, users_of(session, order.agency_id, roles=["agency"]), "order.evaluating",
-           {"order_id": order.id, "title": order.title})
+           {"order_id": order.id, "title": order.title}, now=now)
 
 
 def due_for_closing(now: dt.datetime):
@@ -318,6 +318,7 @@ def ask_question(
         users_of(session, order.agency_id, roles=["agency"]),
         "question.asked",
         {"order_id": order.id, "title": order.title, "question_id": question.id, "question": text},
+        now=now,
     )
     return question
 
@@ -356,7 +357,7 @@ def answer_question(session: Session, question_id: int, answer: str, *, actor,
     asker = session.get(User, question.asked_by_id)
     notify(session, [asker] if asker is not None and asker.active else [], "question.answered",
            {"order_id": order.id, "title": order.title, "question_id": question.id,
-            "question": question.text, "answer": answer})
+            "question": question.text, "answer": answer}, now=now)
     return question
 
 

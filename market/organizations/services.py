@@ -165,6 +165,7 @@ def set_vendor_status(session: Session, org_id: int, target: str, *, actor, reas
     org = get_organization(session, org_id, actor=actor)
     profile = _vendor_profile(org)
     reason, note = require_reason(reason), optional_note(note)
+    session.flush()  # the refresh below would drop changes still pending on the profile
     session.refresh(profile, with_for_update=True)  # two coordinators may act on one vendor at once
     was = profile.verification_status
     VENDOR_LIFECYCLE.transition(
@@ -188,6 +189,7 @@ def set_vendor_status(session: Session, org_id: int, target: str, *, actor, reas
         users_of(session, org.id, roles=["vendor"]),
         kind,
         {"vendor_id": org.id, "reason": reason},
+        now=now,
     )
     return org
 

@@ -317,6 +317,14 @@ def test_match_run_dry_run_prints_the_proposals_and_stores_nothing_then_a_real_r
     from market.allocations.models import Allocation, MatchRun
 
     assert fresh.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
+
+    def runs() -> int:
+        with fresh.app_context():
+            from market import db
+
+            return db.session.scalar(select(func.count()).select_from(MatchRun))
+
+    seeded = runs()  # the demo's coordinators ran matching before
     dry = fresh.test_cli_runner().invoke(args=["match", "run", "--dry-run", "--time-limit", "5"])
     assert dry.exit_code == 0, dry.output
     lines = dry.output.strip().splitlines()
@@ -325,10 +333,7 @@ def test_match_run_dry_run_prints_the_proposals_and_stores_nothing_then_a_real_r
     assert "would_supersede" in summary and "superseded" not in summary
     proposals = [line for line in lines if line.startswith("order ")]
     assert proposals and all(" bid " in line and " score " in line for line in proposals)
-    with fresh.app_context():
-        from market import db
-
-        assert db.session.scalar(select(func.count()).select_from(MatchRun)) == 0
+    assert runs() == seeded
 
     real = fresh.test_cli_runner().invoke(args=["match", "run", "--time-limit", "5"])
     assert real.exit_code == 0, real.output

@@ -65,6 +65,16 @@ def test_notifying_also_queues_an_email(db_session, actors, inbox):
     assert list(subjects) == ["您的问题已答复 / Your question was answered"]
 
 
+def test_a_notification_and_its_mail_are_dated_when_the_change_happened(db_session, actors):
+    # A service called with now= in the past (the demo seed, a replayed job) tells of that moment.
+    then = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC)
+    notify(db_session, [actors.agency], "order.evaluating", {"order_id": 7}, now=then)
+    db_session.flush()
+    notification = db_session.scalar(select(Notification).where(Notification.recipient_id == actors.agency.id))
+    mail = db_session.scalar(select(OutboxEmail).where(OutboxEmail.to_address == actors.agency.email))
+    assert notification.created_at == then and mail.created_at == then
+
+
 def test_marking_read_stamps_the_time_and_leaves_the_others_unread(api, actors, inbox):
     token = actors.token(actors.vendor)
     first = inbox["vendor"][0]

@@ -1,0 +1,277 @@
+"""Today's orders in every state, with their bids, questions, withdrawals, closings and cancellations.
+
+Each order is planned first (what it asks, who bids what and when, which questions come), all
+from the seeded random stream; its life is then put on the timeline, where every step calls the
+service the platform would have: create_order, publish_order, submit_bid, ask_question,
+answer_question, withdraw_bid, close_bidding (the closing job) and cancel_order, each with
+`now=` the moment it happened. The coordinators' decisions are market.demo.contracts'.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass, field
+from functools import partial
+
+from market.bids import services as bids
+from market.bids.models import Bid
+from market.demo import work
+from market.demo.catalogue import CANCEL_REASONS, TaskTemplate
+from market.demo.context import Demo
+from market.demo.people import Agency, Cast, Vendor
+from market.demo.rules import Rules
+from market.demo.timeline import Timeline
+from market.orders import services as orders
+from market.orders.models import Order, Question
+
+# How many of today's orders to write in each state; "published_closed" is published with its
+# closing time passed and the closing job not yet run (the API shows it as evaluating).
+ORDER_PLAN = (
+    ("draft", 8), ("published", 12), ("published_closed", 5), ("evaluating", 10), ("awarded", 6),
+    ("in_progress", 8), ("completed", 6), ("cancelled", 5), ("unsuccessful", 4),
+)
+# The states reached by approving matches: their orders must be ones matching can cover.
+AWARDED_STATES = ("awarded", "in_progress", "completed")
+# When bidding closed, in days before today, by state.
+CLOSED_DAYS_AGO = {"published_closed": (1, 3), "evaluating": (2, 7), "awarded": (10, 18), "in_progress": (25, 45),
+                   "completed": (80, 95), "unsuccessful": (8, 30)}
+CLOSING_JOB_DELAY = dt.timedelta(minutes=1)  # the scheduler's closing job runs every minute
+
+GENERIC_QUESTIONS = (
+    ("平台是否提供标注工具？", "平台提供在线标注工具，也可使用自有工具，交付格式须符合需求说明。"),
+    ("能否分批交付？", "可以，按里程碑分三批交付，每批验收合格后进入下一批。"),
+    ("样例数据何时提供？", "发布后即可在平台下载200条样例数据。"),
+    ("是否接受联合体投标？", "本项目不接受联合体投标。"),
+    ("验收抽检不合格如何处理？", "按GB/T 2828.1抽检，不合格批次退回返工，返工后重新抽检。"),
+)
+
+
+@dataclass
+class PlannedBid:
+    vendor: Vendor
+    terms: dict  # as submit_bid takes them
+    at: dt.datetime
+    bid: Bid | None = None  # once submitted
+
+
+@dataclass
+class PlannedQuestion:
+    asker: Vendor
+    text: str
+    answer: str
+    asked: dt.datetime
+    answered: dt.datetime | None  # None: still waiting for the agency
+
+
+@dataclass
+class Plan:
+    """One of today's orders: what it asks and what happens to it, and when."""
+
+    state: str  # one of ORDER_PLAN's
+    index: int  # its place among the orders planned in this state
+    agency: Agency
+    template: TaskTemplate
+    data: dict  # as create_order takes it
+    created: dt.datetime
+    published: dt.datetime | None = None
+    cancel_from: str | None = None
+    cancel_at: dt.datetime | None = None
+    cancel_reason: str | None = None
+    decided: dt.datetime | None = None  # when the coordinators ran matching and decided
+    bids: list[PlannedBid] = field(default_factory=list)
+    questions: list[PlannedQuestion] = field(default_factory=list)
+    withdrawal: tuple[PlannedBid, dt.datetime] | None = None
+    order: Order | None = None  # once created
+
+    @property
+    def closes(self) -> dt.datetime:
+        return self.data["bidding_closes_at"]
+
+    @property
+    def closed_by_job(self) -> bool:
+        """Whether the closing job ran on it (the others are open, were cancelled first, or wait for the job)."""
+        return self.state in ("evaluating", "unsuccessful", *AWARDED_STATES) or self.cancel_from == "evaluating"
+
+
+def plan_orders(demo: Demo, cast: Cast, rules: Rules) -> list[Plan]:
+    rng = demo.rng
+    plans = []
+    for state, count in ORDER_PLAN:
+        for i in range(count):
+            # The first order in each state belongs to the demo agency login.
+            if i == 0:
+                template = work.pick_template(rng, "transport")
+                agency = cast.agencies["gz_transport"]
+            else:
+                template = work.pick_template(rng)
+                agency = work.pick_agency(rng, cast, template)
+            plan = _plan(demo, cast, rules, rng, state, i, template, agency)
+            _plan_bids(demo, cast, rules, rng, plan)
+            _plan_questions(demo, rng, plan)
+            plans.append(plan)
+    _check_decisions_precede_closings(plans)
+    return plans
+
+
+def _plan(demo: Demo, cast: Cast, rules: Rules, rng: random.Random, state: str, i: int, template: TaskTemplate,
+          agency: Agency) -> Plan:
+    """When things happen to one order in `state`, relative to now."""
+    window = rng.uniform(30, 75)
+    cancel_from = cancel_at = None
+    if state == "draft":
+        closes, created = demo.local_time(rng.randint(10, 25), 17), demo.ago(rng.uniform(0.5, 6))
+    elif state == "published":
+        closes, created = demo.local_time(rng.randint(2, 16), 17), demo.ago(rng.uniform(4, 15))
+    elif state == "cancelled":
+        cancel_from = ("draft", "published", "evaluating")[i % 3]
+        if cancel_from == "draft":
+            closes, created = demo.local_time(rng.randint(5, 20), 17), demo.ago(rng.uniform(6, 20))
+            cancel_at = created + dt.timedelta(days=rng.uniform(1, 5))
+        elif cancel_from == "published":
+            closes = demo.local_time(rng.randint(2, 10), 17)
+            created = closes - dt.timedelta(days=rng.uniform(20, 30))
+            cancel_at = demo.ago(rng.uniform(0.5, 3))
+        else:
+            closes = demo.local_time(-rng.randint(5, 20), 17)
+            created = closes - dt.timedelta(days=rng.uniform(16, 25))
+            cancel_at = closes + dt.timedelta(days=rng.uniform(1, 4))
+    else:
+        closes = demo.local_time(-rng.randint(*CLOSED_DAYS_AGO[state]), 17)
+        created = closes - dt.timedelta(days=rng.uniform(16, 25))
+        if state == "in_progress":
+            window = rng.uniform(60, 100)  # still running today
+        elif state == "completed":
+            window = rng.uniform(35, 55)
+    strict = state == "unsuccessful" and i % 2 == 0
+    data = work.draw_order(demo, rules, cast, rng, template, agency, closes=closes, window_days=window,
+                           created=created, strict=strict)
+    plan = Plan(state, i, agency, template, data, created, cancel_from=cancel_from, cancel_at=cancel_at)
+    if state != "draft" and cancel_from != "draft":
+        plan.published = min(created + dt.timedelta(days=1, hours=2), demo.today - dt.timedelta(hours=3))
+    if cancel_from:
+        plan.cancel_reason = rng.choice(CANCEL_REASONS)
+    if state in AWARDED_STATES or state == "unsuccessful":
+        # The coordinators decide a few days after closing; before any "published_closed" order closes.
+        days = rng.uniform(2, 5) if state in AWARDED_STATES else rng.uniform(2, 4)
+        plan.decided = closes + CLOSING_JOB_DELAY + dt.timedelta(days=days)
+    return plan
+
+
+def _plan_bids(demo: Demo, cast: Cast, rules: Rules, rng: random.Random, plan: Plan) -> None:
+    """Several bids per order that took bids, mostly from firms that meet its hard rules."""
+    if plan.published is None:
+        return
+    order = work.draft(plan.data)
+    until = min(plan.closes, demo.today, plan.cancel_at or demo.today) - dt.timedelta(minutes=30)
+    # Only verified firms can bid (submit_bid refuses the others); of them, those with the skill try.
+    capable = [v for v in cast.vendors if plan.template.skill in v.capabilities and v.verified]
+    eligible = rules.could_win(order, capable)
+    others = [v for v in capable if v not in eligible]
+    over_budget = False
+    if plan.state == "unsuccessful":
+        # Either nobody who bid meets the hard rules, or everyone who does asked too much.
+        if order.data_classification == "core":
+            bidders = rng.sample(others, min(len(others), rng.randint(1, 3)))
+        else:
+            bidders, over_budget = rng.sample(eligible, min(len(eligible), rng.randint(2, 3))), True
+    else:
+        bidders = rng.sample(eligible, min(len(eligible), rng.randint(3, 6)))
+        if cast.main_vendor in eligible and cast.main_vendor not in bidders and rng.random() < 0.6:
+            bidders.append(cast.main_vendor)
+        if plan.state in AWARDED_STATES and eligible:
+            # Matching must be able to cover the order: one bidder at least has the seats for all of it.
+            roomy = max(eligible, key=lambda v: (work.room(order, v), -v.org.id))
+            if all(work.room(order, v) < 1 / work.SEAT_SHARE for v in bidders) and roomy not in bidders:
+                bidders.append(roomy)
+        if others and plan.index % 3 == 2:
+            bidders.append(rng.choice(others))  # a firm that misread the rules: matching refuses it
+    published = plan.published
+    for n, vendor in enumerate(bidders):
+        at = published + (until - published) * rng.uniform(0.1, 1.0)
+        # Now and then one firm asks more than the budget allows: matching refuses that bid too.
+        too_dear = over_budget or (plan.index % 3 == 1 and n == 0 and len(bidders) >= 3)
+        terms = work.bid_terms(rng, demo, order, vendor, over_budget=too_dear, within_budget=not too_dear)
+        plan.bids.append(PlannedBid(vendor, terms, at))
+    if plan.state == "published" and plan.bids and rng.random() < 0.4:
+        withdrawn = rng.choice(plan.bids)
+        plan.withdrawal = (withdrawn, withdrawn.at + (demo.today - withdrawn.at) / 2)
+
+
+def _plan_questions(demo: Demo, rng: random.Random, plan: Plan) -> None:
+    if not plan.bids:
+        return
+    pool = list(plan.template.questions) + list(GENERIC_QUESTIONS)
+    last = min(plan.closes, demo.today, plan.cancel_at or demo.today) - dt.timedelta(hours=1)
+    for text, answer in rng.sample(pool, rng.randint(0, 3)):
+        asker = rng.choice(plan.bids).vendor
+        asked = plan.published + (last - plan.published) * rng.uniform(0.05, 0.6)
+        # On open orders some questions still wait for their answer.
+        if plan.state == "published" and rng.random() < 0.35:
+            answered = None
+        else:
+            answered = asked + (last - asked) * rng.uniform(0.1, 0.5)
+        plan.questions.append(PlannedQuestion(asker, text, answer, asked, answered))
+
+
+def _check_decisions_precede_closings(plans: list[Plan]) -> None:
+    # A matching run takes every order whose bidding has closed and moves it to evaluating: a run
+    # after a "published_closed" order closed would leave nothing for the closing job to do.
+    first = min(p.closes for p in plans if p.state == "published_closed")
+    if any(p.decided and p.decided >= first for p in plans):
+        raise RuntimeError("a demo order is decided after a 'published_closed' one closed; see CLOSED_DAYS_AGO")
+
+
+def schedule_orders(demo: Demo, plans: list[Plan], timeline: Timeline) -> None:
+    """Put each order's life up to the coordinators' decision on the timeline."""
+    for plan in plans:
+        timeline.at(plan.created, partial(_create, demo, plan))
+        if plan.published:
+            timeline.at(plan.published, partial(_publish, demo, plan))
+        for planned in plan.bids:
+            timeline.at(planned.at, partial(_bid, demo, plan, planned))
+        for question in plan.questions:
+            timeline.at(question.asked, partial(_ask, demo, timeline, plan, question))
+        if plan.withdrawal:
+            planned, moment = plan.withdrawal
+            timeline.at(moment, partial(_withdraw, demo, planned))
+        if plan.closed_by_job:
+            timeline.at(plan.closes + CLOSING_JOB_DELAY, partial(_close, demo, plan))
+        if plan.cancel_at:
+            timeline.at(plan.cancel_at, partial(_cancel, demo, plan))
+
+
+def _create(demo: Demo, plan: Plan, at: dt.datetime) -> None:
+    plan.order = orders.create_order(demo.session, plan.data, actor=plan.agency.user, now=at)
+
+
+def _publish(demo: Demo, plan: Plan, at: dt.datetime) -> None:
+    orders.publish_order(demo.session, plan.order.id, actor=plan.agency.user, now=at)
+
+
+def _bid(demo: Demo, plan: Plan, planned: PlannedBid, at: dt.datetime) -> None:
+    planned.bid = bids.submit_bid(demo.session, plan.order.id, planned.terms, actor=planned.vendor.user, now=at)
+
+
+def _ask(demo: Demo, timeline: Timeline, plan: Plan, planned: PlannedQuestion, at: dt.datetime) -> None:
+    question = orders.ask_question(demo.session, plan.order.id, planned.text, actor=planned.asker.user, now=at)
+    if planned.answered:
+        timeline.at(planned.answered, partial(_answer, demo, plan, question, planned.answer))
+
+
+def _answer(demo: Demo, plan: Plan, question: Question, answer: str, at: dt.datetime) -> None:
+    orders.answer_question(demo.session, question.id, answer, actor=plan.agency.user, now=at)
+
+
+def _withdraw(demo: Demo, planned: PlannedBid, at: dt.datetime) -> None:
+    bids.withdraw_bid(demo.session, planned.bid.id, actor=planned.vendor.user, now=at)
+
+
+def _close(demo: Demo, plan: Plan, at: dt.datetime) -> None:
+    # As the closing job does: only an order still published (a matching run may have been first).
+    if plan.order.status == "published":
+        orders.close_bidding(demo.session, plan.order, now=at)
+
+
+def _cancel(demo: Demo, plan: Plan, at: dt.datetime) -> None:
+    orders.cancel_order(demo.session, plan.order.id, actor=plan.agency.user, reason=plan.cancel_reason, now=at)
