@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from market.api.fields import (
@@ -18,8 +16,9 @@ from market.api.fields import (
     page_schema,
 )
 from market.db import utcnow
+from market.matching.scoring import COMPONENTS, validate_weights
 from market.orders.models import ORDER_STATUSES, SAMPLING_LEVELS
-from market.orders.services import DIRECTORY_STATUSES, PUBLIC_FIELD_CHOICES, SCORING_COMPONENTS
+from market.orders.services import DIRECTORY_STATUSES, PUBLIC_FIELD_CHOICES
 from market.organizations.models import CLEARANCES
 from market.organizations.schemas import Certification
 
@@ -42,27 +41,22 @@ class AgencyRefSchema(Schema):
     county = fields.String(allow_none=True)
 
 
-class ScoringWeightsSchema(Schema):
-    """The weights of the five score components (an order's own, or the coordinators' policy);
-    they must sum to 100."""
-
-    quality = fields.Float(required=True, validate=validate.Range(min=0, max=100))
-    price = fields.Float(required=True, validate=validate.Range(min=0, max=100))
-    capacity = fields.Float(required=True, validate=validate.Range(min=0, max=100))
-    local = fields.Float(required=True, validate=validate.Range(min=0, max=100))
-    fairness = fields.Float(required=True, validate=validate.Range(min=0, max=100))
-
+class _WeightsBase(Schema):
     @validates_schema
-    def _sum_to_100(self, data, **kwargs):
-        # Reached with a component missing only when a partial update propagated here.
-        missing = [name for name in SCORING_COMPONENTS if name not in data]
-        if missing:
-            raise ValidationError(
-                f"Give all five weights; missing: {', '.join(missing)}.", "_schema"
-            )
-        total = math.fsum(data[name] for name in SCORING_COMPONENTS)
-        if abs(total - 100.0) > 1e-6:
-            raise ValidationError(f"The weights must sum to 100; they sum to {total:g}.", "_schema")
+    def _valid_policy(self, data, **kwargs):
+        # The engine's own check (components, numbers >= 0, sum 100): the one definition.
+        try:
+            validate_weights(data)
+        except ValueError as exc:
+            raise ValidationError(str(exc), "_schema") from None
+
+
+# The weights of the score components (an order's own, or the coordinators' policy), one field
+# per component of the engine's scoring; they must sum to 100.
+ScoringWeightsSchema = _WeightsBase.from_dict(
+    {name: fields.Float(required=True, validate=validate.Range(min=0, max=100)) for name in COMPONENTS},
+    name="ScoringWeightsSchema",
+)
 
 
 class OrderSchema(Schema):

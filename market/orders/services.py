@@ -14,14 +14,13 @@ from market.bids.lifecycle import BID_LIFECYCLE
 from market.bids.models import Bid
 from market.db import utcnow
 from market.errors import Conflict, InvalidInput
+from market.matching.scoring import validate_weights
 from market.notifications.services import notify, users_of
 from market.orders.access import get_own_order, get_visible_order, oversees
 from market.orders.lifecycle import ORDER_LIFECYCLE
 from market.orders.models import Order, Question
 from market.organizations.models import Organization
 from market.permissions import not_found, require_role, require_same_org
-
-SCORING_COMPONENTS = ("quality", "price", "capacity", "local", "fairness")
 
 # Fields an agency may add to the directory's base set, order by order.
 PUBLIC_FIELD_CHOICES = (
@@ -72,6 +71,11 @@ MAX_BIDDING_PERIOD = dt.timedelta(days=365)
 def _rule_errors(values: dict, changed: set, now: dt.datetime) -> dict:
     """Rules across fields, checked on the order as it would be after the change."""
     errors = {}
+    if values.get("scoring_weights") is not None:
+        try:
+            validate_weights(values["scoring_weights"])
+        except ValueError as exc:
+            errors["scoring_weights"] = [str(exc)]
     if values["bidding_closes_at"] >= values["delivery_deadline"]:
         field = _blame(changed, "bidding_closes_at", "delivery_deadline")
         errors[field] = ["Bidding must close before the delivery deadline."]

@@ -73,3 +73,13 @@ def test_only_the_orders_agency_answers(db_session, actors):
     with pytest.raises(NotFound):
         services.answer_question(db_session, question.id, "需要。", actor=actors.user("agency"))
     assert question.answered_at is None
+
+
+def test_the_service_checks_an_orders_weights_with_the_engines_rule(db_session, actors):
+    from market.errors import InvalidInput
+
+    data = OrderSchema().load(order_body())
+    data["scoring_weights"] = {"quality": 50, "price": 20, "capacity": 10, "local": 5, "fairness": 5}
+    with pytest.raises(InvalidInput) as refused:
+        services.create_order(db_session, data, actor=actors.agency)
+    assert "sum to 100" in refused.value.errors["scoring_weights"][0]
