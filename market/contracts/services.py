@@ -13,6 +13,7 @@ from market.contracts.models import Contract, Milestone
 from market.db import utcnow
 from market.orders.models import Order
 from market.permissions import not_found
+from market.settings import Settings, settings_of
 
 CENT = Decimal("0.01")
 # The cumulative share of the volume due at each milestone, at that share of the time from the
@@ -25,12 +26,30 @@ def contract_value(unit_price: Decimal, volume: int) -> Decimal:
     return (unit_price * volume).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def plan_milestones(contract: Contract) -> list[Milestone]:
-    """The milestones of a contract by MILESTONE_PLAN, for every contract the programme makes."""
+# A milestone before the last falls due at the end of a working day in the programme's zone.
+END_OF_WORKING_DAY = dt.time(18, 0)
+
+
+def _end_of_working_day(moment: dt.datetime, settings: Settings) -> dt.datetime:
+    """The end of the working day (Mon-Fri, 18:00 local) on or before `moment`'s local day."""
+    day = settings.local_date(moment)
+    while day.weekday() >= 5:
+        day -= dt.timedelta(days=1)
+    return dt.datetime.combine(day, END_OF_WORKING_DAY, tzinfo=settings.zone).astimezone(dt.UTC)
+
+
+def plan_milestones(contract: Contract, settings: Settings) -> list[Milestone]:
+    """The milestones of a contract by MILESTONE_PLAN, for every contract the programme makes: the
+    earlier ones at the end of a working day near their share of the time, the last at the deadline."""
     span = contract.deadline - contract.starts_at
-    return [Milestone(name=name, due_at=contract.starts_at + span * share,
-                      volume=int(round(contract.volume * share)))
-            for share, name in MILESTONE_PLAN]
+    milestones = []
+    for share, name in MILESTONE_PLAN:
+        due = contract.deadline
+        if share < 1:
+            due = _end_of_working_day(contract.starts_at + span * share, settings)
+            due = min(max(due, contract.starts_at), contract.deadline)
+        milestones.append(Milestone(name=name, due_at=due, volume=int(round(contract.volume * share))))
+    return milestones
 
 
 def done_volume(contract: Contract) -> int:
@@ -48,7 +67,7 @@ def create_contract(session: Session, allocation, *, bid, order: Order, actor,
         value=contract_value(allocation.unit_price, allocation.volume), seats=bid.seats_committed,
         starts_at=now, deadline=order.delivery_deadline, created_at=now,
     )
-    contract.milestones = plan_milestones(contract)
+    contract.milestones = plan_milestones(contract, settings_of(session))
     session.add(contract)
     session.flush()  # the unique allocation_id is the last line of defence against a double approval
     audit.record(

@@ -22,6 +22,7 @@ from market.demo.contracts import draw_outcome, finish
 from market.demo.people import Agency, Cast, Vendor
 from market.demo.rules import Rules
 from market.orders.models import Order
+from market.settings import settings_of
 
 HISTORY_ORDERS = 300
 
@@ -108,7 +109,7 @@ def seed_past(demo: Demo, cast: Cast, rules: Rules) -> Past:
             value=contract_value(bid.unit_price, share), seats=bid.seats_committed, starts_at=past.starts,
             deadline=order.delivery_deadline, created_at=order.awarded_at,
         )
-        contract.milestones = plan_milestones(contract)
+        contract.milestones = plan_milestones(contract, settings_of(session))
         finish(contract, outcome)
         session.add(contract)
     return Past(orders=len(orders), bids=bids, contracts=len(awarded))

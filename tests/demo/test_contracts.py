@@ -11,6 +11,7 @@ from market.contracts.models import Contract
 from market.contracts.services import contract_value, done_volume, plan_milestones
 from market.db import utcnow
 from market.orders.models import Order
+from market.settings import settings_of
 
 
 def current_contracts(session) -> list[Contract]:
@@ -64,7 +65,7 @@ def test_orders_no_eligible_bid_could_win_were_found_so_by_a_match_run(session):
 def test_every_contract_is_valued_and_planned_by_the_contracts_service(session):
     for contract in session.scalars(select(Contract)):
         assert contract.value == contract_value(contract.unit_price, contract.volume)
-        plan = plan_milestones(contract)
+        plan = plan_milestones(contract, settings_of(session))
         assert [(m.name, m.due_at, m.volume) for m in contract.milestones] == [
             (m.name, m.due_at, m.volume) for m in plan]
 
