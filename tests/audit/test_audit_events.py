@@ -295,22 +295,22 @@ def test_a_single_event_cannot_be_changed_or_deleted(api, actors, trail):
         assert_error(api.request(method, f"{URL}/{trail.order_published.id}", token=token), 404)
 
 
-def test_bid_events_stay_sealed_from_coordinators_until_bidding_closes(api, actors, db_session):
-    import datetime as dt
-
-    from market.db import utcnow
+def _bid_on_an_open_order(api, actors):
+    """An open order of the agency and the vendor's bid on it, placed through the API."""
+    from tests.bids.conftest import valid_bid
     from tests.factories import OrderFactory
 
     order = OrderFactory(agency=actors.agency.organization)
-    vendor = actors.vendor
-    body = {
-        "unit_price": "0.35",
-        "volume": order.volume,
-        "seats_committed": 20,
-        "proposed_finish_date": (order.delivery_deadline - dt.timedelta(days=5)).date().isoformat(),
-    }
-    bid = api.post(f"/api/v1/orders/{order.id}/bids", json=body, token=actors.token(vendor))
+    bid = api.post(f"/api/v1/orders/{order.id}/bids", json=valid_bid(order), token=actors.token(actors.vendor))
     assert bid.status_code == 201, bid.text
+    return order, bid
+
+
+def test_bid_events_stay_sealed_from_coordinators_until_bidding_closes(api, actors, db_session):
+    from market.db import utcnow
+
+    order, bid = _bid_on_an_open_order(api, actors)
+    vendor = actors.vendor
     query = {"object_type": "bid", "object_id": bid.json()["id"]}
     assert (
         api.get(
@@ -328,18 +328,8 @@ def test_bid_events_stay_sealed_from_coordinators_until_bidding_closes(api, acto
 
 def test_bid_events_on_an_order_cancelled_before_closing_stay_sealed(api, actors, db_session):
     """The bids service keeps such bids sealed until the original closing time; so does the trail."""
-    from tests.factories import OrderFactory
-
-    order = OrderFactory(agency=actors.agency.organization)
+    order, bid = _bid_on_an_open_order(api, actors)
     vendor = actors.vendor
-    body = {
-        "unit_price": "0.35",
-        "volume": order.volume,
-        "seats_committed": 20,
-        "proposed_finish_date": (order.delivery_deadline - dt.timedelta(days=5)).date().isoformat(),
-    }
-    bid = api.post(f"/api/v1/orders/{order.id}/bids", json=body, token=actors.token(vendor))
-    assert bid.status_code == 201, bid.text
     coordinator = actors.token(actors.coordinator)
     cancelled = api.post(f"/api/v1/orders/{order.id}/cancel", json={"reason": "需求变更"},
                          token=actors.token(actors.agency))
