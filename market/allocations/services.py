@@ -115,6 +115,32 @@ def _lock_for_decision(session: Session, allocation_id: int, actor) -> tuple[All
     return allocation, order
 
 
+def _record_decision(session: Session, allocation: Allocation, order: Order, target: str, *, actor,
+                     reason: str, note: str | None, now: dt.datetime | None) -> None:
+    """A coordinator's decision on a proposal: the transition (the note in its audit event) and who
+    decided, why, and the internal note, on the allocation."""
+    ALLOCATION_LIFECYCLE.transition(
+        session, allocation, target, actor=actor, organization_id=order.agency_id, reason=reason,
+        data={"order_id": order.id, "bid_id": allocation.bid_id, "note": note}, now=now,
+    )
+    allocation.decided_by_id = actor.id
+    allocation.reason, allocation.note = reason, note
+
+
+def _tell_agency(session: Session, allocation: Allocation, order: Order, target: str, *, reason: str,
+                 now: dt.datetime | None, **details) -> None:
+    """The order's agency hears of each decision on it, with the reason (never the note)."""
+    notifications.notify(
+        session,
+        notifications.users_of(session, order.agency_id, roles=["agency"]),
+        f"allocation.{target}_on_order",
+        {"order_id": order.id, "order_title": order.title, "vendor_id": allocation.vendor_id,
+         **details, "reason": reason},
+        email=False,
+        now=now,
+    )
+
+
 def _recheck(
     session: Session, allocation: Allocation, order: Order, bid: Bid, now: dt.datetime
 ) -> None:
@@ -168,18 +194,7 @@ def approve(session: Session, allocation_id: int, *, actor, reason: str, note: s
     bid = session.get(Bid, allocation.bid_id, with_for_update=True)
     if allocation.status == "proposed":
         _recheck(session, allocation, order, bid, now)
-    ALLOCATION_LIFECYCLE.transition(
-        session,
-        allocation,
-        "approved",
-        actor=actor,
-        organization_id=order.agency_id,
-        reason=reason,
-        data={"order_id": order.id, "bid_id": allocation.bid_id, "note": note},
-        now=now,
-    )
-    allocation.decided_by_id = actor.id
-    allocation.reason, allocation.note = reason, note
+    _record_decision(session, allocation, order, "approved", actor=actor, reason=reason, note=note, now=now)
     BID_LIFECYCLE.transition(
         session,
         bid,
@@ -210,20 +225,7 @@ def approve(session: Session, allocation_id: int, *, actor, reason: str, note: s
         },
         now=now,
     )
-    notifications.notify(
-        session,
-        notifications.users_of(session, order.agency_id, roles=["agency"]),
-        "allocation.approved_on_order",
-        {
-            "order_id": order.id,
-            "order_title": order.title,
-            "vendor_id": bid.vendor_id,
-            "volume": allocation.volume,
-            "reason": reason,
-        },
-        email=False,
-        now=now,
-    )
+    _tell_agency(session, allocation, order, "approved", reason=reason, now=now, volume=allocation.volume)
     return contract
 
 
@@ -263,18 +265,7 @@ def reject(session: Session, allocation_id: int, *, actor, reason: str, note: st
     note; the (order, vendor) pair stays out of later runs."""
     allocation, order = _lock_for_decision(session, allocation_id, actor)
     reason, note = require_reason(reason), optional_note(note)
-    ALLOCATION_LIFECYCLE.transition(
-        session,
-        allocation,
-        "rejected",
-        actor=actor,
-        organization_id=order.agency_id,
-        reason=reason,
-        data={"order_id": order.id, "bid_id": allocation.bid_id, "note": note},
-        now=now,
-    )
-    allocation.decided_by_id = actor.id
-    allocation.reason, allocation.note = reason, note
+    _record_decision(session, allocation, order, "rejected", actor=actor, reason=reason, note=note, now=now)
     notifications.notify(
         session,
         notifications.users_of(session, allocation.vendor_id),
@@ -283,17 +274,5 @@ def reject(session: Session, allocation_id: int, *, actor, reason: str, note: st
         email=False,
         now=now,
     )
-    notifications.notify(
-        session,
-        notifications.users_of(session, order.agency_id, roles=["agency"]),
-        "allocation.rejected_on_order",
-        {
-            "order_id": order.id,
-            "order_title": order.title,
-            "vendor_id": allocation.vendor_id,
-            "reason": reason,
-        },
-        email=False,
-        now=now,
-    )
+    _tell_agency(session, allocation, order, "rejected", reason=reason, now=now)
     return allocation
