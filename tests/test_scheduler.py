@@ -27,7 +27,7 @@ def test_closing_bidding_twice_closes_each_due_order_once(app, db_session, facto
 def test_sending_the_outbox_twice_sends_each_mail_once(app, db_session):
     db_session.add(
         OutboxEmail(
-            to_address="a@example.cn", subject="投标已截止 / Bidding closed", body="order_id: 1"
+            to_address="a@example.cn", subject="投标已截止", body="order_id: 1"
         )
     )
     db_session.flush()

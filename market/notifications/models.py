@@ -19,6 +19,9 @@ class Notification(Base):
     )
     kind: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict] = mapped_column(default=dict)
+    # Said for people, in the recipient's language when it was made (notifications/texts.py).
+    title: Mapped[str] = mapped_column(String(200), default="")
+    text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     read_at: Mapped[dt.datetime | None]
 

@@ -11,6 +11,8 @@ class NotificationSchema(Schema):
     id = fields.Integer()
     kind = fields.String(metadata={"description": "what it is about, e.g. order.published"})
     payload = fields.Dict(keys=fields.String())
+    title = fields.String(metadata={"description": "what it is about, in the recipient's language"})
+    text = fields.String(metadata={"description": "what happened, in the recipient's language"})
     created_at = LocalDateTime()
     read_at = LocalDateTime(allow_none=True)
 

@@ -11,22 +11,8 @@ from sqlalchemy.orm import Session
 from market.accounts.models import User
 from market.db import utcnow
 from market.notifications.models import Notification, OutboxEmail
+from market.notifications.texts import render
 from market.permissions import not_found
-
-SUBJECTS = {
-    "question.asked": "新的澄清问题 / New clarification question",
-    "question.answered": "您的问题已答复 / Your question was answered",
-    "order.published": "新的标注需求已发布 / New annotation order published",
-    "order.cancelled": "订单已取消 / Order cancelled",
-    "order.evaluating": "投标已截止 / Bidding closed",
-    "vendor.verified": "企业已通过审核 / Your firm is verified",
-    "vendor.suspended": "企业已被暂停 / Your firm is suspended",
-    "allocation.proposed": "新的匹配建议待审批 / New match proposals to review",
-    "allocation.approved": "中标通知 / Your bid was awarded",
-    "allocation.rejected": "匹配建议被驳回 / Match proposal rejected",
-    "bid.rejected": "未中标通知 / Your bid was not successful",
-    "order.awarded": "订单已授予 / Order awarded",
-}
 
 
 def users_of(
@@ -50,15 +36,17 @@ def notify(session: Session, recipients: Iterable[User], kind: str, payload: dic
            now: dt.datetime | None = None) -> None:
     """Add a notification per recipient and queue its e-mail; the outbox is sent after commit.
 
+    Its title and text are written in each recipient's language (texts.TEXTS says them per kind).
+
     `now` is the time of the change being told, as the caller's audit event has it.
     """
-    subject = SUBJECTS.get(kind, kind)
     now = now or utcnow()
     for user in recipients:
-        session.add(Notification(recipient_id=user.id, kind=kind, payload=payload, created_at=now))
+        title, text = render(kind, payload, user.locale)
+        session.add(Notification(recipient_id=user.id, kind=kind, payload=payload, title=title,
+                                 text=text, created_at=now))
         if email:
-            lines = [f"{key}: {value}" for key, value in payload.items()]
-            session.add(OutboxEmail(to_address=user.email, subject=subject, body="\n".join(lines), created_at=now))
+            session.add(OutboxEmail(to_address=user.email, subject=title, body=text, created_at=now))
 
 
 def notifications_of(*, actor: User, unread: bool | None = None):

@@ -19,9 +19,11 @@ URL = "/api/v1/notifications"
 def inbox(db_session, actors):
     """Three notifications for the vendor (oldest first), one for the agency."""
     vendor, agency = actors.vendor, actors.agency
-    notify(db_session, [vendor], "order.published", {"order_id": 7, "title": "高速卡口车辆标注"})
-    notify(db_session, [vendor, agency], "question.answered", {"order_id": 7})
-    notify(db_session, [vendor], "vendor.verified", {"organization_id": vendor.organization_id})
+    notify(db_session, [vendor], "order.cancelled",
+           {"order_id": 7, "title": "高速卡口车辆标注", "reason": "预算调整"})
+    notify(db_session, [vendor, agency], "question.answered", {"order_id": 7, "title": "高速卡口车辆标注"})
+    notify(db_session, [vendor], "vendor.verified",
+           {"vendor_id": vendor.organization_id, "reason": "资质齐全"})
     db_session.flush()
     rows = db_session.scalars(select(Notification).order_by(Notification.id)).all()
     start = utcnow() - dt.timedelta(hours=3)
@@ -48,7 +50,9 @@ def test_a_user_sees_only_their_own_notifications_newest_first(api, actors, inbo
 def test_a_notification_shows_its_kind_payload_and_times(api, actors, inbox):
     newest = api.get(URL, token=actors.token(actors.vendor)).json()["items"][0]
     assert newest["kind"] == "vendor.verified"
-    assert newest["payload"] == {"organization_id": actors.vendor.organization_id}
+    assert newest["payload"] == {"vendor_id": actors.vendor.organization_id, "reason": "资质齐全"}
+    assert newest["title"] == "企业已通过审核"
+    assert newest["text"] == "贵企业已通过审核，现在可以投标。理由：资质齐全"
     assert newest["read_at"] is None
     assert newest["created_at"].endswith("+08:00")
 
@@ -62,13 +66,29 @@ def test_notifying_also_queues_an_email(db_session, actors, inbox):
     subjects = db_session.scalars(
         select(OutboxEmail.subject).where(OutboxEmail.to_address == actors.agency.email)
     )
-    assert list(subjects) == ["您的问题已答复 / Your question was answered"]
+    assert list(subjects) == ["您的问题已答复"]
+
+
+def test_each_recipient_reads_the_notification_and_its_mail_in_their_own_language(
+    api, db_session, actors
+):
+    actors.agency.locale = "en"
+    payload = {"order_id": 7, "title": "Traffic frames", "reason": "budget cut"}
+    notify(db_session, [actors.vendor, actors.agency], "order.cancelled", payload)
+    db_session.flush()
+    mails = dict(db_session.execute(select(OutboxEmail.to_address, OutboxEmail.body)).all())
+    assert mails == {
+        actors.vendor.email: "订单“Traffic frames”已取消。理由：budget cut",
+        actors.agency.email: "The order “Traffic frames” was cancelled. Reason: budget cut",
+    }
+    english = api.get(URL, token=actors.token(actors.agency)).json()["items"][0]
+    assert (english["title"], english["payload"]) == ("Order cancelled", payload)
 
 
 def test_a_notification_and_its_mail_are_dated_when_the_change_happened(db_session, actors):
     # A service called with now= in the past (the demo seed, a replayed job) tells of that moment.
     then = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC)
-    notify(db_session, [actors.agency], "order.evaluating", {"order_id": 7}, now=then)
+    notify(db_session, [actors.agency], "order.evaluating", {"order_id": 7, "title": "x"}, now=then)
     db_session.flush()
     notification = db_session.scalar(select(Notification).where(Notification.recipient_id == actors.agency.id))
     mail = db_session.scalar(select(OutboxEmail).where(OutboxEmail.to_address == actors.agency.email))
