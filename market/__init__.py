@@ -26,6 +26,7 @@ def create_app(config: BaseConfig | None = None) -> Flask:
     _trust_proxies(app)
     _init_requests(app)
     _init_api(app)
+    _init_web(app)
     _init_cli(app)
     # How to build another app like this one: gunicorn's workers each build their own after the fork.
     app.extensions["market.factory"] = partial(create_app, config)
@@ -84,6 +85,12 @@ def _init_api(app: Flask) -> None:
     from market import api
 
     api.init_app(app)
+
+
+def _init_web(app: Flask) -> None:
+    from market import web
+
+    web.init_app(app)
 
 
 def _init_cli(app: Flask) -> None:

@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
-from flask import g, request
+from flask import current_app, g, request
 
 from market import db
 from market.accounts import services as accounts
 from market.accounts.models import ApiToken, User
 from market.db import utcnow
 from market.errors import Unauthorized
+
+
+def log_in(email: str, password: str, *, token_name: str | None = None):
+    """Check a password and issue a token under the programme's throttle: the API's login and the
+    pages' sign-in both come here."""
+    cfg = current_app.config
+    return accounts.login(
+        db.session,
+        email=email,
+        password=password,
+        token_name=token_name,
+        max_failures=cfg["LOGIN_MAX_FAILURES"],
+        max_address_failures=cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"],
+        window_minutes=cfg["LOGIN_WINDOW_MINUTES"],
+        ttl_hours=cfg["TOKEN_TTL_HOURS"],
+    )
 
 
 def current_user(optional: bool = False):
@@ -35,14 +51,23 @@ def _resolve():
     if scheme.lower() != "bearer" or not token.strip():
         g.auth_error = "The Authorization header must be 'Bearer <token>'."
         return None, None
+    found = user_for_token(token.strip())
+    if found is None:
+        g.auth_error = "The token is unknown, expired or revoked; log in again."
+        return None, None
+    return found
+
+
+def user_for_token(token: str) -> tuple[User, ApiToken] | None:
+    """The live token's user and row in the request's session, or None: the API's bearer token
+    and the web pages' signed-in session (which keeps a token in its cookie) resolve here alike."""
     # Look the token up (and note its use) in a short transaction of its own, finished before the
     # request's session starts: on SQLite a write from a second connection would otherwise collide
     # with the request's open read transaction.
     with db.database().sessionmaker() as side:
-        found = accounts.resolve_token(side, token.strip())
+        found = accounts.resolve_token(side, token)
         if found is None:
-            g.auth_error = "The token is unknown, expired or revoked; log in again."
-            return None, None
+            return None
         user_id, row = found[0].id, found[1]
         token_id = row.id
         now = utcnow()

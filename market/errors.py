@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, g, jsonify
+from flask import Flask, current_app, g, jsonify, request
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -115,6 +115,14 @@ def error_body(code: int, status: str, message: str, errors: dict | None = None)
 
 
 def _render(code: int, status: str, message: str, errors: dict | None, headers: dict | None):
+    # Outside the API a browser asked for a page: the web package renders the same error as one.
+    page = current_app.extensions.get("market.error_page")
+    wants_page = request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
+    if page is not None and wants_page and not request.path.startswith("/api/"):
+        response = page(code, status, message, flatten_errors(errors or {}))
+        for key, value in (headers or {}).items():
+            response.headers[key] = value
+        return response
     response = jsonify(error_body(code, status, message, errors))
     response.status_code = code
     for key, value in (headers or {}).items():

@@ -13,12 +13,12 @@ from market import i18n
 from market.notifications.texts import TEXTS, render
 
 ROOT = Path(__file__).resolve().parents[1]
-KEYWORDS = {"N_": None, "_": None, "gettext": None, "lazy_gettext": None}
+KEYWORDS = {"N_": None, "_": None, "_l": None, "gettext": None, "lazy_gettext": None}
 
 
 def _marked() -> set[str]:
     found = extract_from_dir(
-        str(ROOT), method_map=[("market/**.py", "python")], keywords=KEYWORDS
+        str(ROOT), method_map=[("market/**.py", "python"), ("market/**/templates/**.html", "jinja2")], keywords=KEYWORDS
     )
     return {message for _file, _line, message, _comments, _context in found if message}
 

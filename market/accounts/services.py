@@ -17,6 +17,7 @@ from market.audit.models import AuditEvent
 from market.context import current_context
 from market.db import utcnow
 from market.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unauthorized
+from market.i18n import LOCALES
 from market.organizations.models import Organization
 from market.permissions import require_role
 
@@ -263,3 +264,11 @@ def revoke_user_tokens(session: Session, user_id: int, *, actor) -> int:
     if user is None:
         raise NotFound(f"No user with id {user_id}.")
     return revoke_all_tokens(session, user, actor=actor)
+
+
+def set_language(session: Session, code: str, *, actor: User) -> User:
+    """The language the user reads the pages, notifications and e-mails in (zh or en)."""
+    if code not in LOCALES:
+        raise InvalidInput("Unknown language.", errors={"locale": [f"Must be one of: {', '.join(LOCALES)}."]})
+    actor.locale = code
+    return actor

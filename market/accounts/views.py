@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from flask import current_app
-
 from market import db
 from market.accounts import services
 from market.accounts.schemas import (
@@ -18,7 +16,7 @@ from market.accounts.schemas import (
     UserSchema,
 )
 from market.api.openapi import PUBLIC, Blueprint
-from market.auth import current_token, current_user
+from market.auth import current_token, current_user, log_in
 from market.errors import DomainError
 
 auth_blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Log in and out")
@@ -34,18 +32,8 @@ users_blp = Blueprint(
 @auth_blp.doc(security=PUBLIC)
 def create_token(body):
     """Log in with e-mail and password and get a bearer token"""
-    cfg = current_app.config
     try:
-        user, token, row = services.login(
-            db.session,
-            email=body["email"],
-            password=body["password"],
-            token_name=body.get("name"),
-            max_failures=cfg["LOGIN_MAX_FAILURES"],
-            max_address_failures=cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"],
-            window_minutes=cfg["LOGIN_WINDOW_MINUTES"],
-            ttl_hours=cfg["TOKEN_TTL_HOURS"],
-        )
+        user, token, row = log_in(body["email"], body["password"], token_name=body.get("name"))
     except DomainError:
         db.session.commit()  # keep the audited failure, which also feeds the throttle
         raise

@@ -61,8 +61,12 @@ def refuse_unreadable_input() -> None:
         # it at the limit without complaint: a body that reaches the limit is too large.
         if len(request.get_data(cache=True)) >= limit:
             raise RequestEntityTooLarge()
-    for location, pairs in (("query", request.args.items(multi=True)),
-                            ("path", (request.view_args or {}).items())):
+    locations = [("query", request.args.items(multi=True)),
+                 ("path", (request.view_args or {}).items())]
+    api = request.path.startswith("/api/")
+    if not api:  # a page's form
+        locations.append(("form", request.form.items(multi=True)))
+    for location, pairs in locations:
         for key, value in pairs:
             if _UNSTORABLE.search(key) or (isinstance(value, str) and _UNSTORABLE.search(value)):
                 raise InvalidInput("The request has invalid fields; see 'errors' for each one.",
@@ -71,7 +75,7 @@ def refuse_unreadable_input() -> None:
         has_body = bool(request.content_length) or "chunked" in request.headers.get(
             "Transfer-Encoding", ""
         )
-        if has_body and request.method in ("POST", "PUT", "PATCH"):
+        if api and has_body and request.method in ("POST", "PUT", "PATCH"):
             # Otherwise the parser would see no JSON at all and report every field as missing.
             raise UnsupportedMediaType(
                 "Send the body as JSON, with 'Content-Type: application/json'."

@@ -19,7 +19,7 @@ from market.notifications.services import notify, users_of
 from market.orders.access import get_own_order, get_visible_order, oversees
 from market.orders.lifecycle import ORDER_LIFECYCLE
 from market.orders.models import Order, Question
-from market.organizations.models import Organization
+from market.organizations.models import Organization, VendorProfile
 from market.permissions import not_found, require_role, require_same_org
 
 # Fields an agency may add to the directory's base set, order by order.
@@ -264,19 +264,20 @@ def due_for_closing(now: dt.datetime):
 
 def questions_of(order: Order, *, actor):
     """Questions `actor` may read: all for the agency and coordinators; else the answered ones,
-    plus a vendor's own."""
+    plus a vendor's own (the public, `actor` None, reads the answered ones)."""
     stmt = select(Question).where(Question.order_id == order.id).order_by(Question.id)
-    if oversees(actor, order):
+    if actor is not None and oversees(actor, order):
         return stmt
-    own = Question.vendor_id == actor.organization_id if actor.role == "vendor" else false()
+    is_vendor = actor is not None and actor.role == "vendor"
+    own = Question.vendor_id == actor.organization_id if is_vendor else false()
     return stmt.where(or_(Question.answered_at.is_not(None), own))
 
 
 def present_question(question: Question, actor, order: Order) -> dict:
     """The question as `actor` may see it: the asker is hidden from everyone else."""
-    reveal = oversees(actor, order) or (
+    reveal = actor is not None and (oversees(actor, order) or (
         actor.role == "vendor" and actor.organization_id == question.vendor_id
-    )
+    ))
     return {
         "id": question.id,
         "order_id": question.order_id,
@@ -420,6 +421,28 @@ def directory_orders(
     if deadline_before is not None:
         stmt = stmt.where(Order.delivery_deadline <= deadline_before)
     return stmt.order_by(Order.published_at.desc(), Order.id.desc())
+
+
+def public_figures(session: Session, now: dt.datetime) -> dict:
+    """The programme at a glance for the public: open orders and their volume by sector, and the
+    verified vendors with their seats."""
+    open_now = Order.effective_status(now) == "published"
+    by_sector = session.execute(
+        select(Order.sector, func.count(Order.id), func.coalesce(func.sum(Order.volume), 0))
+        .where(open_now).group_by(Order.sector).order_by(Order.sector)
+    ).all()
+    vendors, seats = session.execute(
+        select(func.count(VendorProfile.organization_id), func.coalesce(func.sum(VendorProfile.seats), 0))
+        .where(VendorProfile.verification_status == "verified")
+    ).one()
+    return {
+        "open_orders": sum(row[1] for row in by_sector),
+        "open_volume_by_sector": [
+            {"sector": sector, "orders": orders, "volume": int(volume)} for sector, orders, volume in by_sector
+        ],
+        "verified_vendors": vendors,
+        "seats": int(seats),
+    }
 
 
 def count(session: Session, stmt) -> int:

@@ -90,7 +90,8 @@ def fuzz_world(app, fuzz_connection):
         BidFactory(order=published, vendor=vendor_org)
         QuestionFactory(order=published, asker=users["vendor"])
         ContractFactory(order__agency=agency_org, vendor=vendor_org)
-        notify(session, users.values(), "order.published", {"order_id": published.id})
+        notify(session, users.values(), "order.evaluating",
+               {"order_id": published.id, "title": published.title})
         session.commit()  # into the outer transaction, which the module's end rolls back
         yield session, users
     finally:

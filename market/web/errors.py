@@ -1,0 +1,42 @@
+"""Errors as pages, in the layout and the reader's language (the API keeps its JSON shape)."""
+
+from __future__ import annotations
+
+from flask import Flask, make_response, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+
+TITLES = {
+    400: _l("The request could not be read"),
+    401: _l("Please sign in"),
+    403: _l("You may not do this"),
+    404: _l("Page not found"),
+    405: _l("This page cannot be used that way"),
+    409: _l("This cannot be done now"),
+    413: _l("What you sent is too large"),
+    415: _l("What you sent is not in a form this page reads"),
+    422: _l("Some fields need attention"),
+    429: _l("Too many attempts"),
+    500: _l("Something went wrong on our side"),
+    503: _l("The service is busy"),
+}
+
+
+def error_page(code: int, status: str, message: str, errors: dict):
+    title = TITLES.get(code, status)
+    html = render_template("error.html", code=code, title=title, message=_(message), errors=errors)
+    return make_response(html, code)
+
+
+def _csrf_failed(error: CSRFError):
+    message = _("This form has expired or did not come from this site. Go back, reload the page "
+                "and send it again.")
+    html = render_template("error.html", code=400, title=_("The form has expired"), message=message,
+                           errors={}, back=request.referrer)
+    return make_response(html, 400)
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["market.error_page"] = error_page
+    app.register_error_handler(CSRFError, _csrf_failed)

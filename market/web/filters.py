@@ -1,0 +1,50 @@
+"""How pages show numbers, money, times and the programme's codes, in the reader's language."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from babel.numbers import format_currency, format_decimal
+from flask import Flask, request
+from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import gettext as _
+
+from market.web.labels import label
+from market.web.session import web_user
+
+
+def money(value) -> str:
+    """CNY with two decimals and the locale's digit grouping (¥83,456.00)."""
+    if value is None:
+        return "—"
+    return format_currency(Decimal(value), "CNY", locale=get_locale(), format_type="standard",
+                           currency_digits=False, decimal_quantization=True).replace("CN¥", "¥")
+
+
+def number(value) -> str:
+    return "—" if value is None else format_decimal(value, locale=get_locale())
+
+
+def when(value: dt.datetime | None) -> str:
+    """A moment in the programme's time zone (Asia/Shanghai)."""
+    return "—" if value is None else format_datetime(value, "medium")
+
+
+def day(value: dt.datetime | dt.date | None) -> str:
+    return "—" if value is None else format_date(value, "long")
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters.update(money=money, number=number, when=when, day=day, label=label)
+    app.jinja_env.globals.update(_=_)
+
+    @app.context_processor
+    def _page_context():
+        locale = get_locale()
+        return {
+            "lang": "zh-CN" if locale.language == "zh" else "en",
+            "lang_code": "zh" if locale.language == "zh" else "en",
+            "user": web_user(),
+            "here": request.full_path.rstrip("?"),
+        }

@@ -1,0 +1,51 @@
+"""The names people read for the programme's codes (sectors, modalities, statuses, ...).
+
+A code without a name here (a sector a programme configured itself, say) is shown as it is.
+"""
+
+from __future__ import annotations
+
+from flask_babel import gettext
+
+from market.i18n import N_
+
+LABELS: dict[str, dict[str, str]] = {
+    "sector": {
+        "transport": N_("Transport"), "health": N_("Health"), "education": N_("Education"),
+    },
+    "modality": {
+        "image": N_("Image"), "video": N_("Video"), "audio": N_("Speech and audio"),
+        "text": N_("Text"), "point_cloud": N_("Point cloud"),
+        "remote_sensing": N_("Remote sensing"), "medical_image": N_("Medical image"),
+    },
+    "annotation_type": {
+        "classification": N_("Classification"), "bbox": N_("Bounding boxes"),
+        "polygon": N_("Polygons"), "segmentation": N_("Segmentation"),
+        "keypoint": N_("Keypoints"), "cuboid_3d": N_("3D cuboids"), "tracking": N_("Tracking"),
+        "transcription": N_("Transcription"), "ner": N_("Named entities"),
+        "relation": N_("Relations"), "qa_pair": N_("Question–answer pairs"),
+    },
+    "unit": {
+        "item": N_("items"), "box": N_("boxes"), "frame": N_("frames"),
+        "audio_minute": N_("audio minutes"), "kchar": N_("thousand characters"),
+        "point_cloud_frame": N_("point-cloud frames"),
+    },
+    "status": {
+        "draft": N_("Draft"), "published": N_("Open for bids"), "evaluating": N_("Evaluating"),
+        "awarded": N_("Awarded"), "in_progress": N_("In delivery"), "completed": N_("Completed"),
+        "cancelled": N_("Cancelled"), "unsuccessful": N_("Unsuccessful"),
+    },
+    "classification": {
+        "general": N_("General data"), "important": N_("Important data"), "core": N_("Core data"),
+    },
+    "role": {
+        "agency": N_("Agency"), "vendor": N_("Vendor"), "coordinator": N_("Coordinator"),
+        "admin": N_("Administrator"),
+    },
+}
+
+
+def label(code, kind: str) -> str:
+    """What `code` of `kind` is called, in the reader's language."""
+    name = LABELS.get(kind, {}).get(code)
+    return gettext(name) if name else str(code)

@@ -1,0 +1,79 @@
+"""The public's pages: the programme at a glance, the demand directory and each published order."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import Blueprint, current_app, render_template, request, url_for
+
+from market import db
+from market.api import reference
+from market.api.fields import paginate
+from market.db import utcnow
+from market.orders import services as orders
+from market.orders.schemas import DirectoryPageQuerySchema
+from market.web.forms import load_form
+from market.web.session import web_user
+
+bp = Blueprint("public", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/assets")
+
+LATEST = 6
+
+
+@bp.get("/")
+def home():
+    """What the programme is, its figures and the latest orders; a program asking for JSON gets
+    the links where the API starts."""
+    if request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json":
+        return {"service": "market", "description": "Data-annotation demand marketplace",
+                "links": reference.links()}
+    now = utcnow()
+    latest = db.session.scalars(orders.directory_orders(now=now, status="published").limit(LATEST)).all()
+    return render_template(
+        "home.html",
+        figures=orders.public_figures(db.session, now),
+        latest=[orders.public_view(order, now) for order in latest],
+    )
+
+
+@bp.get("/directory")
+def directory():
+    """The directory with the API's filters (same schema); the URL holds them, so it can be shared."""
+    now = utcnow()
+    query, errors = load_form(DirectoryPageQuerySchema(), request.args)
+    status = 200
+    if errors:
+        status, page = 422, None
+    else:
+        page_no, per_page = query.pop("page"), query.pop("per_page")
+        page = paginate(db.session, orders.directory_orders(now=now, **query), page_no, per_page)
+        page["items"] = [orders.public_view(order, now) for order in page["items"]]
+    filters = {k: v for k, v in request.args.items() if k not in ("page",) and v.strip()}
+    csv_filters = {k: v for k, v in filters.items() if k != "per_page"}
+    return render_template(
+        "directory.html",
+        page=page,
+        errors=errors,
+        form=request.args,
+        vocabulary=_vocabulary(),
+        statuses=orders.DIRECTORY_STATUSES,
+        page_url=lambda n: url_for("public.directory") + "?" + urlencode({**filters, "page": n}),
+        csv_url=url_for("directory.export_directory") + ("?" + urlencode(csv_filters) if csv_filters else ""),
+    ), status
+
+
+@bp.get("/orders/<int:order_id>")
+def order(order_id: int):
+    now = utcnow()
+    found = orders.get_public_order(db.session, order_id)
+    questions = db.session.scalars(orders.questions_of(found, actor=web_user())).all()
+    return render_template(
+        "order.html",
+        order=orders.public_view(found, now),
+        questions=[orders.present_question(q, web_user(), found) for q in questions],
+    )
+
+
+def _vocabulary() -> dict:
+    return current_app.config["VOCABULARY"]

@@ -1,0 +1,135 @@
+"""What every page shares: languages, the session cookie, CSRF, error pages and security headers."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from market.accounts.models import ApiToken
+from market.audit.models import AuditEvent
+from market.web.security import CONTENT_SECURITY_POLICY
+
+PAGES = ("/", "/directory", "/login", "/no-such-page")
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_sends_the_security_headers_and_no_inline_script_or_style(browser, path):
+    page = browser.get(path)
+    assert page.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+    assert "default-src 'self'" in CONTENT_SECURITY_POLICY and "frame-ancestors 'none'" in CONTENT_SECURITY_POLICY
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
+    assert page.headers["Referrer-Policy"] == "same-origin"
+    assert page.headers["Cache-Control"] == "no-store"
+    assert "Strict-Transport-Security" not in page.headers  # only in production, behind TLS
+    assert not re.search(r"<script(?![^>]*\bsrc=)", page.text)
+    assert "<style" not in page.text and " style=" not in page.text
+    # Nothing is fetched from outside the app: every src and stylesheet is a path of its own.
+    for url in re.findall(r'(?:src|href)="([^"#]+)"', page.text):
+        assert url.startswith("/"), url
+
+
+def test_pages_are_chinese_by_default_and_english_for_an_english_browser(browser, english_browser):
+    chinese, english = browser.get("/"), english_browser.get("/")
+    assert '<html lang="zh-CN">' in chinese.text and "需求目录" in chinese.text
+    assert '<html lang="en">' in english.text and "Demand directory" in english.text
+    assert "需求目录" not in english.text
+
+
+def test_the_language_switch_keeps_the_page_and_is_remembered(browser):
+    response = browser.submit("/directory?sector=health", "/language",
+                              {"lang": "en", "next": "/directory?sector=health"})
+    assert response.status_code == 302 and response.headers["Location"] == "/directory?sector=health"
+    assert browser.cookie("lang").value == "en"
+    assert "Demand directory" in browser.get("/directory?sector=health").text
+
+
+def test_the_language_switch_refuses_a_foreign_target(browser):
+    response = browser.submit("/", "/language", {"lang": "en", "next": "https://evil.example/"})
+    assert response.headers["Location"] == "/"
+
+
+def test_a_signed_in_users_language_is_saved_and_follows_them(app, browser, actors, db_session):
+    user = actors.vendor
+    browser.sign_in(user)
+    browser.submit("/", "/language", {"lang": "en", "next": "/"})
+    db_session.refresh(user)
+    assert user.locale == "en"
+    # Another browser of the same user, with a Chinese Accept-Language, reads English too.
+    from tests.web.conftest import Browser
+
+    other = Browser(app)
+    other.sign_in(user)
+    assert "Sign out" in other.get("/").text
+
+
+def test_a_form_without_its_csrf_token_gets_a_clear_page_not_a_bare_400(browser, actors):
+    response = browser.post("/login", data={"email": actors.vendor.email, "password": "x"})
+    assert response.status_code == 400
+    assert "表单已过期" in response.text and "<h1>" in response.text
+
+
+def test_signing_in_sets_a_session_cookie_the_api_ignores(browser, actors):
+    response = browser.sign_in(actors.agency)
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert actors.agency.name in browser.get("/").text or "退出" in browser.get("/").text
+    api = browser.get("/api/v1/me", headers={"Accept": "application/json"})
+    assert api.status_code == 401
+
+
+def test_a_wrong_password_is_shown_beside_the_field_and_audited(browser, actors, db_session):
+    response = browser.submit("/login", "/login", {"email": actors.vendor.email, "password": "wrong"})
+    assert response.status_code == 401
+    assert 'id="error-password"' in response.text and "邮箱或密码错误" in response.text
+    assert 'href="#field-password"' in response.text  # the summary links to the field
+    failures = db_session.scalars(select(AuditEvent).where(AuditEvent.action == "auth.login_failed"))
+    assert len(failures.all()) == 1
+
+
+def test_an_empty_login_form_names_both_fields(browser):
+    response = browser.submit("/login", "/login", {"email": "", "password": ""})
+    assert response.status_code == 422
+    assert 'id="error-email"' in response.text and 'id="error-password"' in response.text
+
+
+def test_signing_out_revokes_the_session_token(browser, actors, db_session):
+    browser.sign_in(actors.vendor)
+    response = browser.submit("/", "/logout", {})
+    assert response.status_code == 302
+    tokens = db_session.scalars(select(ApiToken).where(ApiToken.user_id == actors.vendor.id)).all()
+    assert tokens and all(t.revoked_at is not None for t in tokens)
+    assert "登录" in browser.get("/").text
+
+
+def test_a_revoked_token_signs_the_browser_out(browser, actors, db_session):
+    browser.sign_in(actors.vendor)
+    for token in db_session.scalars(select(ApiToken).where(ApiToken.user_id == actors.vendor.id)):
+        token.revoked_at = token.created_at
+    db_session.flush()
+    assert "退出" not in browser.get("/").text
+
+
+def test_sign_in_returns_to_the_page_it_came_from_but_never_off_the_site(browser, actors):
+    token = browser.token(browser.get("/login"))
+    ok = browser.post("/login", data={"csrf_token": token, "email": actors.vendor.email,
+                                      "password": "correct horse battery", "next": "/directory"})
+    assert ok.headers["Location"] == "/directory"
+    browser.submit("/", "/logout", {})
+    token = browser.token(browser.get("/login"))
+    away = browser.post("/login", data={"csrf_token": token, "email": actors.vendor.email,
+                                        "password": "correct horse battery", "next": "//evil.example/"})
+    assert away.headers["Location"] == "/"
+
+
+def test_error_pages_use_the_layout_in_both_languages(browser, english_browser):
+    chinese, english = browser.get("/no-such-page"), english_browser.get("/no-such-page")
+    assert chinese.status_code == english.status_code == 404
+    assert "页面不存在" in chinese.text and "Page not found" in english.text
+    assert 'class="site"' in chinese.text
+
+
+def test_the_api_keeps_its_json_errors(browser):
+    response = browser.get("/api/v1/no-such-thing")
+    assert response.status_code == 404 and response.json["status"] == "Not Found"

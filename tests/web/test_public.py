@@ -1,0 +1,66 @@
+"""The public's pages: home, the demand directory with its filters, and a published order."""
+
+from __future__ import annotations
+
+import re
+
+from tests.factories import OrderFactory, QuestionFactory
+
+
+def test_home_shows_the_programmes_figures_and_latest_orders(browser, factories):
+    OrderFactory(title="高速公路卡口图像车辆标注", sector="transport", volume=12000)
+    OrderFactory(draft=True, title="草稿订单")
+    page = browser.get("/")
+    assert page.status_code == 200
+    assert "高速公路卡口图像车辆标注" in page.text and "草稿订单" not in page.text
+    assert "12,000" in page.text  # the open volume, grouped
+
+
+def test_the_directory_lists_published_orders_with_filters_in_the_url(browser, factories):
+    OrderFactory(title="卡口车辆标注", sector="transport")
+    OrderFactory(title="医学影像分割", sector="health", modality="medical_image")
+    page = browser.get("/directory?sector=health")
+    assert page.status_code == 200
+    assert "医学影像分割" in page.text and "卡口车辆标注" not in page.text
+    assert '<option value="health" selected>' in page.text
+    assert "/api/v1/directory.csv?sector=health" in page.text
+
+
+def test_a_bad_filter_is_shown_beside_its_field(browser):
+    page = browser.get("/directory?closes_after=2026-13-45")
+    assert page.status_code == 422
+    assert 'id="error-closes_after"' in page.text and 'aria-invalid="true"' in page.text
+
+
+def test_the_directory_pages_through_the_orders_keeping_the_filters(browser, factories):
+    for i in range(23):
+        OrderFactory(title=f"文本标注 {i}", sector="education")
+    first = browser.get("/directory?sector=education")
+    assert "第 1 页，共 2 页" in first.text.replace("\xa0", " ") or "共 2 页" in first.text
+    links = re.findall(r'href="(/directory\?[^"]+)"', first.text)
+    assert "/directory?sector=education&amp;page=2" in links
+    second = browser.get("/directory?sector=education&page=2")
+    assert second.text.count('class="card"') == 3
+
+
+def test_an_order_page_shows_only_what_is_public(browser, factories):
+    order = OrderFactory(title="公交客流视频标注", description="只有机构知道", public_fields=["budget_ceiling"],
+                         budget_ceiling="83456.00")
+    QuestionFactory(order=order, text="遮挡的乘客要标吗？", answered=True)
+    QuestionFactory(order=order, text="还没有回答的问题")
+    page = browser.get(f"/orders/{order.id}")
+    assert page.status_code == 200
+    assert "公交客流视频标注" in page.text and "¥83,456.00" in page.text
+    assert "只有机构知道" not in page.text
+    assert "遮挡的乘客要标吗？" in page.text and "还没有回答的问题" not in page.text
+
+
+def test_a_draft_order_is_not_found(browser, factories):
+    draft = OrderFactory(draft=True)
+    assert browser.get(f"/orders/{draft.id}").status_code == 404
+
+
+def test_money_and_dates_are_formatted_for_english_readers(english_browser, factories):
+    order = OrderFactory(public_fields=["budget_ceiling"], budget_ceiling="1234567.5")
+    page = english_browser.get(f"/orders/{order.id}")
+    assert "¥1,234,567.50" in page.text
