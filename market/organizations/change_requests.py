@@ -141,6 +141,8 @@ def hold_for_review(session: Session, org: Organization, data: dict, *, actor,
     # Two of the firm's staff may edit at once; the lock order (profile, then request) is the
     # coordinators' too.
     session.refresh(profile, with_for_update=True)
+    if profile.seats_reviewed is None:
+        accept_seats(profile)  # verified before seats were reviewed: the seats it had are the base
     share = settings_of(session).seat_change_review_share
     at_once, raised = _split(profile, data, share)
     pending = _pending(session, org.id)

@@ -81,6 +81,8 @@ def upgrade() -> None:
         )
     with op.batch_alter_table('vendor_profiles', schema=None) as batch_op:
         batch_op.add_column(sa.Column('seats_reviewed', sa.Integer(), nullable=True))
+    # Vendors verified before now had their seats reviewed with everything else.
+    op.execute("UPDATE vendor_profiles SET seats_reviewed = seats WHERE verification_status != 'pending'")
 
 
 def downgrade() -> None:
