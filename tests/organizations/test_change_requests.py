@@ -19,7 +19,13 @@ from market.organizations import change_requests, services
 from market.organizations.models import ChangeRequest
 from market.settings import SESSION_KEY
 from tests.conftest import assert_error
-from tests.factories import BidFactory, CapabilityFactory, OrderFactory, VendorFactory
+from tests.factories import (
+    BidFactory,
+    CapabilityFactory,
+    ChangeRequestFactory,
+    OrderFactory,
+    VendorFactory,
+)
 
 ORGS = "/api/v1/organizations"
 URL = "/api/v1/change-requests"
@@ -203,11 +209,9 @@ def test_administrators_change_the_profile_at_once(api, actors, firm, db_session
 
 
 def test_one_pending_request_per_vendor_is_enforced_by_the_database(db_session, firm):
-    for _ in range(2):
-        db_session.add(ChangeRequest(vendor_id=firm["org"].id, requested={"clearance": "core"},
-                                     previous={"clearance": "important"}))
+    ChangeRequestFactory(vendor=firm["org"].vendor_profile)
     with pytest.raises(IntegrityError), db_session.begin_nested():
-        db_session.flush()
+        ChangeRequestFactory(vendor=firm["org"].vendor_profile)
 
 
 # Who sees them
