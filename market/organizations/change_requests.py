@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session, selectinload
 
 from market.audit import services as audit
 from market.db import utcnow
-from market.errors import Forbidden
 from market.notifications.services import notify, users_of, users_with_role
 from market.organizations.lifecycle import CHANGE_REQUEST_LIFECYCLE
 from market.organizations.models import (
@@ -262,10 +261,8 @@ def reject(session: Session, change_request_id: int, *, actor, reason: str,
 
 def withdraw(session: Session, change_request_id: int, *, actor,
              now: dt.datetime | None = None) -> ChangeRequest:
-    """The vendor takes back its pending request (its own staff)."""
-    change = get_change_request(session, change_request_id, actor=actor)
-    if actor.role != "vendor":
-        raise Forbidden("Only the vendor's own staff may withdraw its change request.")
+    """The vendor takes back its pending request (its own staff; another firm's is not found)."""
+    require_role(actor, "vendor")
     change = _lock_for_decision(session, change_request_id, actor)
     CHANGE_REQUEST_LIFECYCLE.transition(
         session, change, "withdrawn", actor=actor, organization_id=change.vendor_id, now=now

@@ -60,8 +60,12 @@ def get_organization(org_id):
 @blp.response(200, OrganizationSchema)
 @blp.commits
 def update_organization(body, org_id):
-    """Edit an organisation (its own staff for the profile, administrators for everything); a verified
-    vendor's raise of clearance, certifications, on-site work or seats becomes its pending change request"""
+    """Edit an organisation (its own staff for the profile, administrators for everything)
+
+    A verified vendor's own raise of clearance, certifications, on-site work or seats (beyond the
+    configured share) becomes its pending change request, shown as vendor_profile.pending_change;
+    the rest of the edit is applied at once.
+    """
     return services.update_organization(db.session, org_id, body, actor=current_user())
 
 
@@ -130,8 +134,7 @@ def remove_capability(org_id, capability_id):
 @changes_blp.arguments(ChangeRequestQuerySchema, location="query")
 @changes_blp.paginated(ChangeRequestPageSchema)
 def list_change_requests(query):
-    """Change requests with the fields' values before and after, newest first (coordinators and admins;
-    vendor staff their own firm's)"""
+    """Change requests with each field before and after, newest first (vendors: their own)"""
     return change_requests.list_change_requests(actor=current_user(), **query)
 
 
