@@ -49,7 +49,8 @@ def may_see(profile: VendorProfile, *, actor) -> bool:
 
 
 def before_of(change: ChangeRequest) -> dict:
-    """The approved values of the fields asked for: as they stand while pending, else when decided."""
+    """The approved values of the fields asked for: as they stand while pending, else as recorded
+    (when decided; when asked, for a request withdrawn or superseded)."""
     if change.status == "pending":
         return {field: getattr(change.vendor, field) for field in change.requested}
     return change.previous
@@ -186,7 +187,7 @@ def _ask(session: Session, org: Organization, held: dict, *, supersedes: ChangeR
     notify(
         session, users_with_role(session, "coordinator"), "change_request.requested",
         {"change_request_id": change.id, "vendor_id": org.id, "vendor_name": org.name,
-         "fields": sorted(held)},
+         "fields": sorted(held), "before": previous, "after": held},
         now=now,
     )
     return change

@@ -55,7 +55,8 @@ class ChangeRequestSchema(Schema):
                        "vendor asked again while it was pending)"})
     before = fields.Function(before_of, metadata={
         "type": "object", "description": "the approved values of the fields asked for: as they "
-                                         "stand while pending, else when decided"})
+                                         "stand while pending, as they were when decided (or, "
+                                         "withdrawn or superseded, when asked)"})
     after = fields.Dict(attribute="requested", metadata={"description": "the values asked for"})
     supersedes_id = fields.Integer(allow_none=True)
     requested_by_id = fields.Integer(allow_none=True)

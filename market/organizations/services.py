@@ -1,6 +1,6 @@
 """Organisations: registering them, editing profiles, verifying and suspending vendors, capabilities.
 
-What a verified vendor's own edit raises of what eligibility trusts waits for a coordinator: see
+A verified vendor's own raise of what eligibility trusts waits for a coordinator: see
 market.organizations.change_requests.
 """
 

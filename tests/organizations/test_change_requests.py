@@ -97,6 +97,8 @@ def test_coordinators_hear_of_a_request_and_see_the_fields_before_and_after(
     told = db_session.scalars(select(Notification).where(Notification.recipient_id == coordinator.id)).one()
     assert told.payload["fields"] == ["certifications", "clearance", "onsite_possible"]
     assert told.payload["change_request_id"] == change["id"]
+    assert (told.payload["before"]["clearance"], told.payload["after"]["clearance"]) == (
+        "important", "core")
     listed = api.get(URL, params={"status": "pending"}, token=actors.token(coordinator)).json()["items"]
     assert [(c["id"], c["vendor_name"]) for c in listed] == [(change["id"], firm["org"].name)]
     assert listed[0]["before"] == {"clearance": "important", "onsite_possible": False,
