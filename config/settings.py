@@ -25,6 +25,19 @@ def _env_int(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, got {value!r}") from exc
 
 
+def _env_share(name: str, default: float) -> float:
+    value = _env(name)
+    if value is None:
+        return default
+    try:
+        share = float(value)
+    except ValueError:
+        share = -1.0
+    if not 0 <= share <= 10:  # NaN fails too
+        raise ConfigError(f"{name} must be a share such as 0.2 (0 to 10), got {value!r}")
+    return share
+
+
 def _env_list(name: str, default: list[str]) -> list[str]:
     value = _env(name)
     if value is None:
@@ -80,6 +93,8 @@ class BaseConfig:
         self.SMTP_HOST = _env("MARKET_SMTP_HOST")
         self.SMTP_PORT = _env_int("MARKET_SMTP_PORT", 25)
         self.MATCH_TIME_LIMIT = float(_env("MARKET_MATCH_TIME_LIMIT", "10") or 10)
+        # A verified vendor raising its seats by more than this share waits for a coordinator.
+        self.SEAT_CHANGE_REVIEW_SHARE = _env_share("MARKET_SEAT_CHANGE_REVIEW_SHARE", 0.2)
         self.SCHEDULER_CLOSE_BIDDING_SECONDS = _env_int(
             "MARKET_SCHEDULER_CLOSE_BIDDING_SECONDS", 60
         )

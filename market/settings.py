@@ -21,7 +21,8 @@ SESSION_KEY = "market.settings"
 
 @dataclass(frozen=True)
 class Settings:
-    """Home region (for local preference), time zone, default scoring weights, solver limit."""
+    """Home region (for local preference), time zone, default scoring weights, solver limit, and how
+    large a raise of a verified vendor's seats waits for a coordinator."""
 
     home_province: str = "贵州省"
     home_cities: frozenset[str] = frozenset()  # empty: every city of the province
@@ -31,6 +32,8 @@ class Settings:
     )
     match_time_limit: float = 10.0
     instance_path: str = "instance"
+    # A verified vendor's seats raised by more than this share of the reviewed count wait for review.
+    seat_change_review_share: float = 0.2
 
     @classmethod
     def from_config(cls, config: Mapping, *, instance_path: str) -> Settings:
@@ -41,6 +44,7 @@ class Settings:
             default_weights=validate_weights(DEFAULT_WEIGHTS),
             match_time_limit=float(config["MATCH_TIME_LIMIT"]),
             instance_path=instance_path,
+            seat_change_review_share=float(config["SEAT_CHANGE_REVIEW_SHARE"]),
         )
 
     def local_date(self, moment: dt.datetime) -> dt.date:

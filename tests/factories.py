@@ -16,7 +16,7 @@ from market.contracts.models import Contract
 from market.db import utcnow
 from market.orders.models import Order, Question
 from market.organizations.credit_code import make_credit_code
-from market.organizations.models import Capability, Organization, VendorProfile
+from market.organizations.models import Capability, ChangeRequest, Organization, VendorProfile
 
 PASSWORD = "correct horse battery"
 _password_hash = None
@@ -110,6 +110,16 @@ class CapabilityFactory(Base):
     throughput_per_seat_day = 800.0
     unit_price = Decimal("0.30")
     assessed_proficiency = 0.8
+
+
+class ChangeRequestFactory(Base):
+    """A vendor's pending raise of its clearance to `core`; pass `vendor` (a VendorProfile)."""
+
+    class Meta:
+        model = ChangeRequest
+
+    requested = factory.LazyFunction(lambda: {"clearance": "core"})
+    previous = factory.LazyAttribute(lambda o: {"clearance": o.vendor.clearance})
 
 
 def _ago(**delta):
@@ -224,6 +234,7 @@ ALL_FACTORIES = [
     OperatorFactory,
     UserFactory,
     CapabilityFactory,
+    ChangeRequestFactory,
     OrderFactory,
     BidFactory,
     QuestionFactory,

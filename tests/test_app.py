@@ -34,3 +34,17 @@ def test_x_forwarded_for_names_the_client_only_behind_trusted_proxies(
     app.test_client().get("/_probe", headers={"X-Forwarded-For": "203.0.113.7"})
     assert seen["addr"] == expected
     app.extensions["market.db"].engine.dispose()
+
+
+@pytest.mark.parametrize("value", ["much", "-0.1", "nan"])
+def test_a_seat_review_share_that_is_not_a_share_refuses_to_start(monkeypatch, value):
+    monkeypatch.setenv("MARKET_SEAT_CHANGE_REVIEW_SHARE", value)
+    with pytest.raises(ConfigError, match="MARKET_SEAT_CHANGE_REVIEW_SHARE"):
+        settings.TestingConfig()
+
+
+def test_the_seat_review_share_reaches_the_programmes_settings(monkeypatch, database_url, tmp_path):
+    monkeypatch.setenv("MARKET_SEAT_CHANGE_REVIEW_SHARE", "0.5")
+    app = create_app(settings.TestingConfig(database_url, INSTANCE_PATH=str(tmp_path)))
+    assert app.extensions["market.settings"].seat_change_review_share == 0.5
+    app.extensions["market.db"].engine.dispose()

@@ -38,6 +38,19 @@ TEXTS: dict[str, tuple[str, str]] = {
         N_("Your firm is reinstated"),
         N_("Your firm was reinstated and can bid again. Reason: %(reason)s"),
     ),
+    "change_request.requested": (
+        N_("A vendor's profile change to review"),
+        N_("%(vendor_name)s asks to change %(fields)s; the change waits for a coordinator's "
+           "decision (change request %(change_request_id)s)."),
+    ),
+    "change_request.approved": (
+        N_("Your profile change was approved"),
+        N_("Your change of %(fields)s was approved and now counts for bidding. Reason: %(reason)s"),
+    ),
+    "change_request.rejected": (
+        N_("Your profile change was rejected"),
+        N_("Your change of %(fields)s was rejected; the approved values stay. Reason: %(reason)s"),
+    ),
     "allocation.proposed": (
         N_("New match proposals to review"),
         N_("Matching run %(match_run_id)s proposed matches that wait for your decision."),
@@ -74,4 +87,6 @@ TEXTS: dict[str, tuple[str, str]] = {
 def render(kind: str, payload: dict, locale: str | None) -> tuple[str, str]:
     """The title and text of a `kind` notification with `payload`, in the language `locale`."""
     title, text = TEXTS[kind]
-    return translate(locale, title), translate(locale, text, **payload)
+    params = {key: ", ".join(map(str, value)) if isinstance(value, list) else value
+              for key, value in payload.items()}
+    return translate(locale, title), translate(locale, text, **params)

@@ -1,4 +1,4 @@
-"""The vendor verification lifecycle: which moves are allowed and the time each one stamps."""
+"""The lifecycles of vendors (verification) and their change requests: the allowed moves and their times."""
 
 from __future__ import annotations
 
@@ -14,4 +14,17 @@ VENDOR_LIFECYCLE = Lifecycle(
     stamps={"verified": "verified_at", "suspended": "suspended_at"},
     status_attr="verification_status",
     id_attr="organization_id",
+)
+
+# A vendor's change request: decided by a coordinator, withdrawn by the vendor, or superseded when
+# the vendor asks again while it is pending.
+CHANGE_REQUEST_LIFECYCLE = Lifecycle(
+    object_type="change_request",
+    allowed={"pending": frozenset({"approved", "rejected", "withdrawn", "superseded"})},
+    stamps={
+        "approved": "decided_at",
+        "rejected": "decided_at",
+        "withdrawn": "withdrawn_at",
+        "superseded": "superseded_at",
+    },
 )

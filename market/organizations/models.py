@@ -1,18 +1,30 @@
-"""Organisations (agencies, vendors, the operator), vendor profiles and vendor capabilities."""
+"""Organisations (agencies, vendors, the operator), vendor profiles, capabilities and change requests."""
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    text,
+)
+from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
 from market.db import Base, UnitPrice, utcnow
 
 ORG_KINDS = ("agency", "vendor", "operator")
 CLEARANCES = ("general", "important", "core")  # GB/T 43697 data tiers, in rising order
 VERIFICATION_STATUSES = ("pending", "verified", "suspended")
+CHANGE_REQUEST_STATUSES = ("pending", "approved", "rejected", "withdrawn", "superseded")
+# What the hard rules trust: a verified vendor's raise of these waits for a coordinator.
+REVIEWED_FIELDS = ("seats", "clearance", "certifications", "onsite_possible")
 
 
 class Organization(Base):
@@ -73,8 +85,19 @@ class VendorProfile(Base):
     suspended_at: Mapped[dt.datetime | None]
     status_reason: Mapped[str | None] = mapped_column(Text)  # told to the vendor
     status_note: Mapped[str | None] = mapped_column(Text)  # the coordinators' internal note
+    # The seats a coordinator (or an administrator) last accepted; None: the seats as they are. A
+    # raise is measured from here, so that small raises one after another cannot add up unseen.
+    seats_reviewed: Mapped[int | None]
 
     organization: Mapped[Organization] = relationship(back_populates="vendor_profile")
+    pending_change: Mapped[ChangeRequest | None] = relationship(
+        primaryjoin=lambda: and_(
+            VendorProfile.organization_id == foreign(ChangeRequest.vendor_id),
+            ChangeRequest.status == "pending",
+        ),
+        viewonly=True,
+        uselist=False,
+    )
     capabilities: Mapped[list[Capability]] = relationship(
         back_populates="vendor", cascade="all, delete-orphan", order_by="Capability.id"
     )
@@ -109,6 +132,57 @@ class Capability(Base):
     assessed_at: Mapped[dt.datetime | None]
 
     vendor: Mapped[VendorProfile] = relationship(back_populates="capabilities")
+
+
+class ChangeRequest(Base):
+    """A verified vendor's raise of what eligibility trusts, waiting for a coordinator's decision.
+
+    The profile keeps the approved values, which are all the engine reads; the values asked for live
+    here until a coordinator approves them.
+    """
+
+    __tablename__ = "change_requests"
+    __table_args__ = (
+        CheckConstraint(f"status IN {CHANGE_REQUEST_STATUSES}", name="status"),
+        CheckConstraint(
+            "status NOT IN ('approved', 'rejected') OR decided_at IS NOT NULL",
+            name="decided_has_time",
+        ),
+        CheckConstraint(
+            "status != 'withdrawn' OR withdrawn_at IS NOT NULL", name="withdrawn_has_time"
+        ),
+        CheckConstraint(
+            "status != 'superseded' OR superseded_at IS NOT NULL", name="superseded_has_time"
+        ),
+        # At most one pending request per vendor: asking again supersedes the one pending.
+        Index(
+            "uq_change_requests_one_pending_per_vendor",
+            "vendor_id",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vendor_id: Mapped[int] = mapped_column(
+        ForeignKey("vendor_profiles.organization_id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    requested: Mapped[dict]  # field -> the value asked for
+    # field -> the approved value when asked, replaced by the one in force when decided
+    previous: Mapped[dict]
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("change_requests.id"))
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    requested_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[dt.datetime | None]
+    withdrawn_at: Mapped[dt.datetime | None]
+    superseded_at: Mapped[dt.datetime | None]
+    reason: Mapped[str | None] = mapped_column(Text)  # the decision's reason, told to the vendor
+    note: Mapped[str | None] = mapped_column(Text)  # the coordinators' internal note
+
+    vendor: Mapped[VendorProfile] = relationship()
 
 
 Index("ix_organizations_kind_region", Organization.kind, Organization.province, Organization.city)

@@ -1,22 +1,37 @@
-"""Schemas for organisations, vendor profiles and capabilities."""
+"""Schemas for organisations, vendor profiles, capabilities and change requests."""
 
 from __future__ import annotations
 
-from flask import current_app
-from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+from flask import current_app, g
+from marshmallow import (
+    Schema,
+    ValidationError,
+    fields,
+    post_dump,
+    validate,
+    validates,
+    validates_schema,
+)
 
 from market.api.fields import (
     Amount,
     LocalDateTime,
     Note,
     PageQuerySchema,
+    QueryId,
     Reason,
     Text,
     Vocabulary,
     page_schema,
 )
+from market.organizations.change_requests import before_of, may_see, note_for
 from market.organizations.credit_code import credit_code_problem
-from market.organizations.models import CLEARANCES, ORG_KINDS, VERIFICATION_STATUSES
+from market.organizations.models import (
+    CHANGE_REQUEST_STATUSES,
+    CLEARANCES,
+    ORG_KINDS,
+    VERIFICATION_STATUSES,
+)
 from market.organizations.region import is_local
 
 _PLACE = validate.Length(min=1, max=50)
@@ -31,6 +46,38 @@ class Certification(fields.String):
         return value
 
 
+class ChangeRequestSchema(Schema):
+    id = fields.Integer()
+    vendor_id = fields.Integer()
+    vendor_name = fields.Function(lambda change: change.vendor.organization.name)
+    status = fields.String(metadata={
+        "description": "pending, approved, rejected, withdrawn (by the vendor) or superseded (the "
+                       "vendor asked again while it was pending)"})
+    before = fields.Function(before_of, metadata={
+        "type": "object", "description": "the approved values of the fields asked for: as they "
+                                         "stand while pending, as they were when decided (or, "
+                                         "withdrawn or superseded, when asked)"})
+    after = fields.Dict(attribute="requested", metadata={"description": "the values asked for"})
+    supersedes_id = fields.Integer(allow_none=True)
+    requested_by_id = fields.Integer(allow_none=True)
+    requested_at = LocalDateTime()
+    decided_by_id = fields.Integer(allow_none=True)
+    decided_at = LocalDateTime(allow_none=True)
+    withdrawn_at = LocalDateTime(allow_none=True)
+    superseded_at = LocalDateTime(allow_none=True)
+    reason = fields.String(allow_none=True, metadata={"description": "the decision's reason"})
+    note = fields.Function(
+        lambda change: note_for(change, actor=g.get("current_user")),
+        allow_none=True,
+        metadata={"type": "string", "description": "internal note (coordinators and admins only)"},
+    )
+
+
+class ChangeRequestQuerySchema(PageQuerySchema):
+    status = fields.String(validate=validate.OneOf(CHANGE_REQUEST_STATUSES))
+    vendor_id = QueryId()
+
+
 class VendorProfileSchema(Schema):
     seats = fields.Integer(strict=True, validate=validate.Range(min=0, max=100000))
     headcount = fields.Integer(strict=True, validate=validate.Range(min=0, max=1000000))
@@ -43,9 +90,18 @@ class VendorProfileSchema(Schema):
     suspended_at = LocalDateTime(dump_only=True, allow_none=True)
     status_reason = fields.String(dump_only=True, allow_none=True)
     local = fields.Method("_local", dump_only=True)
+    pending_change = fields.Nested(ChangeRequestSchema, dump_only=True, allow_none=True, metadata={
+        "description": "the raise of clearance, certifications, on-site work or seats waiting for "
+                       "a coordinator (the vendor's own staff and the platform's only)"})
 
     def _local(self, profile) -> bool:
         return is_local(profile.organization, current_app.extensions["market.settings"])
+
+    @post_dump(pass_original=True)
+    def _pending_change_for_those_who_may_see_it(self, data, profile, **kwargs):
+        if "pending_change" in data and not may_see(profile, actor=g.get("current_user")):
+            data["pending_change"] = None
+        return data
 
 
 class OrganizationSchema(Schema):
@@ -154,3 +210,4 @@ class CapabilityListSchema(Schema):
 
 
 OrganizationPageSchema = page_schema(OrganizationSchema, "OrganizationPageSchema")
+ChangeRequestPageSchema = page_schema(ChangeRequestSchema, "ChangeRequestPageSchema")

@@ -1,4 +1,8 @@
-"""Organisations: registering them, editing profiles, verifying and suspending vendors, capabilities."""
+"""Organisations: registering them, editing profiles, verifying and suspending vendors, capabilities.
+
+A verified vendor's own raise of what eligibility trusts waits for a coordinator: see
+market.organizations.change_requests.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from market.audit import services as audit
 from market.db import utcnow
 from market.errors import Conflict, Forbidden, InvalidInput
 from market.notifications.services import notify, users_of
+from market.organizations.change_requests import accept_seats, hold_for_review
 from market.organizations.lifecycle import VENDOR_LIFECYCLE
 from market.organizations.models import Capability, Organization, VendorProfile
 from market.permissions import not_found, require_role, require_user
@@ -32,7 +37,7 @@ def list_organizations(*, actor, kind=None, city=None, verification_status=None,
     require_user(actor)
     stmt = (
         select(Organization)
-        .options(selectinload(Organization.vendor_profile))
+        .options(selectinload(Organization.vendor_profile).selectinload(VendorProfile.pending_change))
         .order_by(Organization.id)
     )
     if kind:
@@ -115,7 +120,11 @@ SELF_SERVICE_FIELDS = {"contact_email", "description", "sectors", "vendor_profil
 
 def update_organization(session: Session, org_id: int, data: dict, *, actor,
                         now: dt.datetime | None = None) -> Organization:
-    """Edit an organisation: its own staff the self-service fields, administrators everything."""
+    """Edit an organisation: its own staff the self-service fields, administrators everything.
+
+    A verified vendor's own raise of what eligibility trusts goes to its pending change request
+    instead (market.organizations.change_requests); the rest is applied at once.
+    """
     org = get_organization(session, org_id, actor=actor)
     if actor.role != "admin":
         if actor.organization_id != org.id or actor.role not in ("agency", "vendor"):
@@ -133,6 +142,9 @@ def update_organization(session: Session, org_id: int, data: dict, *, actor,
         data["credit_code"] = data["credit_code"].upper()
         if _credit_code_taken(session, data["credit_code"], except_id=org.id):
             raise _credit_code_conflict()
+    if "vendor_profile" in data:
+        data = {**data, "vendor_profile": hold_for_review(session, org, data["vendor_profile"],
+                                                          actor=actor, now=now)}
     changes = {}
     with _unique_credit_code(session):
         for key, value in data.items():
@@ -141,6 +153,8 @@ def update_organization(session: Session, org_id: int, data: dict, *, actor,
                     if getattr(org.vendor_profile, pkey) != pvalue:
                         changes[f"vendor_profile.{pkey}"] = pvalue
                         setattr(org.vendor_profile, pkey, pvalue)
+                if actor.role == "admin" and "vendor_profile.seats" in changes:
+                    accept_seats(org.vendor_profile)
             elif getattr(org, key) != value:
                 changes[key] = value
                 setattr(org, key, value)
@@ -179,6 +193,8 @@ def set_vendor_status(session: Session, org_id: int, target: str, *, actor, reas
         now=now,
     )
     profile.status_note = note
+    if target == "verified":
+        accept_seats(profile)  # verifying reviews the whole profile
     if target == "suspended":
         close_vendor_proposals(
             session, org.id, actor=actor, why=f"vendor suspended: {reason}", now=now

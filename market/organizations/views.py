@@ -1,15 +1,18 @@
-"""API: organisations, vendor verification and vendor capabilities."""
+"""API: organisations, vendor verification, vendor capabilities and vendors' change requests."""
 
 from __future__ import annotations
 
 from market import db
 from market.api.openapi import Blueprint
 from market.auth import current_user
-from market.organizations import services
+from market.organizations import change_requests, services
 from market.organizations.schemas import (
     CapabilityChangeSchema,
     CapabilityListSchema,
     CapabilitySchema,
+    ChangeRequestPageSchema,
+    ChangeRequestQuerySchema,
+    ChangeRequestSchema,
     OrganizationPageSchema,
     OrganizationQuerySchema,
     OrganizationSchema,
@@ -21,6 +24,10 @@ blp = Blueprint("organizations", __name__, url_prefix="/api/v1/organizations",
                 description="Agencies, vendors and the operator")
 vendors_blp = Blueprint(
     "vendors", __name__, url_prefix="/api/v1/vendors", description="Vendor capabilities"
+)
+changes_blp = Blueprint(
+    "change_requests", __name__, url_prefix="/api/v1/change-requests",
+    description="Vendors' changes to what eligibility trusts, and the coordinators' decisions",
 )
 
 
@@ -53,7 +60,12 @@ def get_organization(org_id):
 @blp.response(200, OrganizationSchema)
 @blp.commits
 def update_organization(body, org_id):
-    """Edit an organisation (its own staff for the profile, administrators for everything)"""
+    """Edit an organisation (its own staff for the profile, administrators for everything)
+
+    A verified vendor's own raise of clearance, certifications, on-site work or seats (beyond the
+    configured share) becomes its pending change request, shown as vendor_profile.pending_change;
+    the rest of the edit is applied at once.
+    """
     return services.update_organization(db.session, org_id, body, actor=current_user())
 
 
@@ -118,4 +130,45 @@ def remove_capability(org_id, capability_id):
     services.remove_capability(db.session, org_id, capability_id, actor=current_user())
 
 
-BLUEPRINTS = [blp, vendors_blp]
+@changes_blp.get("")
+@changes_blp.arguments(ChangeRequestQuerySchema, location="query")
+@changes_blp.paginated(ChangeRequestPageSchema)
+def list_change_requests(query):
+    """Change requests with each field before and after, newest first (vendors: their own)"""
+    return change_requests.list_change_requests(actor=current_user(), **query)
+
+
+@changes_blp.get("/<id:change_request_id>")
+@changes_blp.response(200, ChangeRequestSchema)
+def get_change_request(change_request_id):
+    """One change request and its state"""
+    return change_requests.get_change_request(db.session, change_request_id, actor=current_user())
+
+
+@changes_blp.post("/<id:change_request_id>/approve")
+@changes_blp.arguments(StatusReasonSchema)
+@changes_blp.response(200, ChangeRequestSchema)
+@changes_blp.commits
+def approve_change_request(body, change_request_id):
+    """Approve a change: its values become the vendor's profile, which eligibility reads (coordinators)"""
+    return change_requests.approve(db.session, change_request_id, actor=current_user(), **body)
+
+
+@changes_blp.post("/<id:change_request_id>/reject")
+@changes_blp.arguments(StatusReasonSchema)
+@changes_blp.response(200, ChangeRequestSchema)
+@changes_blp.commits
+def reject_change_request(body, change_request_id):
+    """Reject a change with a reason; the profile keeps its approved values (coordinators)"""
+    return change_requests.reject(db.session, change_request_id, actor=current_user(), **body)
+
+
+@changes_blp.post("/<id:change_request_id>/withdraw")
+@changes_blp.response(200, ChangeRequestSchema)
+@changes_blp.commits
+def withdraw_change_request(change_request_id):
+    """Take back a pending change request (the vendor's own staff)"""
+    return change_requests.withdraw(db.session, change_request_id, actor=current_user())
+
+
+BLUEPRINTS = [blp, vendors_blp, changes_blp]

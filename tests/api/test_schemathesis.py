@@ -38,6 +38,7 @@ from tests.factories import (
     ALL_FACTORIES,
     BidFactory,
     CapabilityFactory,
+    ChangeRequestFactory,
     ContractFactory,
     OperatorFactory,
     OrderFactory,
@@ -67,7 +68,8 @@ def fuzz_connection(app):
 
 @pytest.fixture(scope="module")
 def fuzz_world(app, fuzz_connection):
-    """A user of every role and objects of theirs to find: orders, a bid, a question, a contract."""
+    """A user of every role and objects of theirs to find: orders, a bid, a question, a contract, a
+    change request."""
     # No app context is pushed here: Flask reuses a pushed context for requests in the same thread,
     # which would share `g` (the signed-in user, the session) between requests.
     session = app.extensions["market.db"].sessionmaker()
@@ -78,6 +80,7 @@ def fuzz_world(app, fuzz_connection):
         agency_org = OrganizationFactory()
         vendor_org = VendorFactory()
         CapabilityFactory(vendor=vendor_org.vendor_profile)
+        ChangeRequestFactory(vendor=vendor_org.vendor_profile)
         VendorFactory(pending=True)
         users = {
             "admin": UserFactory(role="admin", organization=operator),

@@ -201,11 +201,13 @@ def statements(app):
 def test_listing_organisations_reads_every_vendor_profile_in_one_query(api, actors, statements):
     for _ in range(4):
         VendorFactory()
-    token = actors.token(actors.agency)
+    token = actors.token(actors.coordinator)
     statements.clear()
     response = api.get(URL, params={"kind": "vendor"}, token=token)
     assert [o["vendor_profile"]["seats"] for o in response.json()["items"]] == [100] * 4
-    assert len([s for s in statements if "FROM vendor_profiles" in s]) == 1
+    # One query for the profiles, one for their pending change requests.
+    assert len([s for s in statements if "FROM vendor_profiles" in s]) == 2
+    assert len([s for s in statements if "JOIN change_requests" in s]) == 1
 
 
 def test_listing_organisations_needs_a_login(api):
@@ -232,14 +234,28 @@ def test_bad_list_filters_are_422(api, actors, params, field):
 def test_vendor_staff_edit_their_own_profile(api, actors):
     vendor = actors.vendor
     body = {"contact_email": "ops@example.cn", "description": "医学影像分割团队",
-            "vendor_profile": {"seats": 150, "certifications": ["ISO 27001", "等保三级"]}}
+            "vendor_profile": {"seats": 110, "headcount": 130, "sme": False}}
     response = api.patch(f"{URL}/{vendor.organization_id}", json=body, token=actors.token(vendor))
     assert response.status_code == 200, response.text
     org = response.json()
     assert org["contact_email"] == "ops@example.cn"
-    assert org["vendor_profile"]["seats"] == 150
-    assert org["vendor_profile"]["certifications"] == ["ISO 27001", "等保三级"]
+    assert org["vendor_profile"]["seats"] == 110  # within the share that needs no review
+    assert org["vendor_profile"]["headcount"] == 130
+    assert org["vendor_profile"]["sme"] is False
     assert org["vendor_profile"]["verification_status"] == "verified"
+    assert org["vendor_profile"]["pending_change"] is None
+
+
+def test_a_pending_vendor_edits_what_eligibility_trusts_freely(api, actors):
+    # Verifying it reviews the whole profile, so nothing waits for review before that.
+    staff = actors.user("vendor", organization=VendorFactory(pending=True))
+    body = {"vendor_profile": {"seats": 400, "clearance": "core", "onsite_possible": True,
+                               "certifications": ["ISO 27001", "等保三级"]}}
+    response = api.patch(f"{URL}/{staff.organization_id}", json=body, token=actors.token(staff))
+    assert response.status_code == 200, response.text
+    profile = response.json()["vendor_profile"]
+    assert {key: profile[key] for key in body["vendor_profile"]} == body["vendor_profile"]
+    assert profile["pending_change"] is None
 
 
 def test_agency_staff_edit_their_sectors(api, actors):

@@ -1,12 +1,12 @@
 """notifications keep their title and text in the recipient's language
 
-Revision ID: 0008_notification_texts
+Revision ID: 0003_notification_texts
 Revises: 0002_decision_notes
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0008_notification_texts'
+revision = '0003_notification_texts'
 down_revision = '0002_decision_notes'
 branch_labels = None
 depends_on = None
