@@ -8,6 +8,7 @@ the recipient's language with `translate(locale, ...)`.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 
@@ -56,3 +57,38 @@ def translate(code: str | None, message: str, **params) -> str:
     """`message` in the language `code`, with `%(name)s` placeholders filled from `params`."""
     text = translations(locale_of(code)).gettext(message)
     return text % params if params else text
+
+
+# Messages that carry a value (marshmallow's and the services'), as patterns: the part in a group
+# is kept as it is, the rest translated. A message matching none is looked up as it is.
+PATTERNS: list[tuple[re.Pattern, str]] = [
+    (re.compile(p), t) for p, t in (
+        (r"^Shorter than minimum length (?P<n>\d+)\.$", N_("Shorter than minimum length %(n)s.")),
+        (r"^Longer than maximum length (?P<n>\d+)\.$", N_("Longer than maximum length %(n)s.")),
+        (r"^Length must be between (?P<a>\d+) and (?P<b>\d+)\.$",
+         N_("Length must be between %(a)s and %(b)s.")),
+        (r"^Must be one of: (?P<choices>.*)\.$", N_("Must be one of: %(choices)s.")),
+        (r"^Must be greater than or equal to (?P<n>[^ ]+)\.$", N_("Must be at least %(n)s.")),
+        (r"^Must be less than or equal to (?P<n>[^ ]+)\.$", N_("Must be at most %(n)s.")),
+        (r"^Must be greater than or equal to (?P<a>[^ ]+) and less than or equal to (?P<b>[^ ]+)\.$",
+         N_("Must be between %(a)s and %(b)s.")),
+        (r"^Must not be later than (?P<field>\w+)\.$", N_("Must not be later than %(field)s.")),
+    )
+]
+# marshmallow's fixed messages, marked here so that the catalogue has them.
+FIXED = (
+    N_("Missing data for required field."), N_("Field may not be null."),
+    N_("Not a valid email address."), N_("Not a valid integer."), N_("Not a valid number."),
+    N_("Not a valid date."), N_("Not a valid datetime."), N_("Not a valid string."),
+    N_("Not a valid boolean."), N_("Unknown field."), N_("Not a valid list."),
+)
+
+
+def translate_message(code: str | None, message: str) -> str:
+    """A validation or domain message in the language `code`, values it carries kept."""
+    catalogue = translations(locale_of(code))
+    for pattern, template in PATTERNS:
+        found = pattern.match(message)
+        if found:
+            return catalogue.gettext(template) % found.groupdict()
+    return catalogue.gettext(message)

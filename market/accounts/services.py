@@ -17,7 +17,7 @@ from market.audit.models import AuditEvent
 from market.context import current_context
 from market.db import utcnow
 from market.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unauthorized
-from market.i18n import LOCALES
+from market.i18n import LOCALES, N_
 from market.organizations.models import Organization
 from market.permissions import require_role
 
@@ -225,10 +225,11 @@ def change_password(session: Session, data: dict, *, actor: User, keep_token: Ap
     """Change your own password: the current one must be right; every token but `keep_token` (the
     one in use) is revoked, so a session someone else may hold ends with the old password."""
     if not check_password_hash(actor.password_hash, data["current_password"]):
-        raise InvalidInput("The current password is wrong.", errors={"current_password": ["wrong password"]})
+        raise InvalidInput(N_("The current password is wrong."),
+                           errors={"current_password": [N_("The current password is wrong.")]})
     if data["new_password"] == data["current_password"]:
-        raise InvalidInput("Choose a password different from the current one.",
-                           errors={"new_password": ["same as the current password"]})
+        raise InvalidInput(N_("Choose a password different from the current one."),
+                           errors={"new_password": [N_("Choose a password different from the current one.")]})
     actor.password_hash = hash_password(data["new_password"])
     rows = session.scalars(select(ApiToken).where(ApiToken.user_id == actor.id, ApiToken.revoked_at.is_(None)))
     for row in rows:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from market.accounts.models import User
@@ -57,6 +57,12 @@ def notifications_of(*, actor: User, unread: bool | None = None):
     elif unread is False:
         stmt = stmt.where(Notification.read_at.is_not(None))
     return stmt.order_by(Notification.created_at.desc(), Notification.id.desc())
+
+
+def unread_count(session: Session, *, actor: User) -> int:
+    """How many of the user's notifications are unread (the pages' header shows it)."""
+    stmt = notifications_of(actor=actor, unread=True).order_by(None)
+    return session.scalar(select(func.count()).select_from(stmt.subquery()))
 
 
 def mark_read(session: Session, notification_id: int, *, actor: User,

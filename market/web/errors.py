@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from flask import Flask, make_response, render_template, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+
+from market import i18n
 
 TITLES = {
     400: _l("The request could not be read"),
@@ -25,7 +28,8 @@ TITLES = {
 
 def error_page(code: int, status: str, message: str, errors: dict):
     title = TITLES.get(code, status)
-    html = render_template("error.html", code=code, title=title, message=_(message), errors=errors)
+    text = i18n.translate_message(get_locale().language, message)
+    html = render_template("error.html", code=code, title=title, message=text, errors=errors)
     return make_response(html, code)
 
 

@@ -10,6 +10,8 @@ from flask import Flask, request
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import gettext as _
 
+from market import db, i18n
+from market.notifications import services as notifications
 from market.web.labels import label
 from market.web.session import web_user
 
@@ -35,16 +37,24 @@ def day(value: dt.datetime | dt.date | None) -> str:
     return "—" if value is None else format_date(value, "long")
 
 
+def message(text: str) -> str:
+    """A field or domain message in the reader's language."""
+    return i18n.translate_message(get_locale().language, str(text))
+
+
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters.update(money=money, number=number, when=when, day=day, label=label)
+    app.jinja_env.filters.update(money=money, number=number, when=when, day=day, label=label,
+                                 message=message)
     app.jinja_env.globals.update(_=_)
 
     @app.context_processor
     def _page_context():
         locale = get_locale()
+        user = web_user()
         return {
+            "unread": notifications.unread_count(db.session, actor=user) if user else 0,
             "lang": "zh-CN" if locale.language == "zh" else "en",
             "lang_code": "zh" if locale.language == "zh" else "en",
-            "user": web_user(),
+            "user": user,
             "here": request.full_path.rstrip("?"),
         }
