@@ -24,6 +24,25 @@ def money(value) -> str:
                            currency_digits=False, decimal_quantization=True).replace("CN¥", "¥")
 
 
+def money4(value) -> str:
+    """A unit price: CNY with up to four decimals (at least two)."""
+    if value is None:
+        return "—"
+    return format_currency(Decimal(value), "CNY", format="¤#,##0.00##", locale=get_locale(),
+                           currency_digits=False).replace("CN¥", "¥")
+
+
+def show_value(value, field: str) -> str:
+    """A profile value as people read it (a clearance by name, a list joined, yes or no)."""
+    if field == "clearance":
+        return label(value, "classification")
+    if isinstance(value, bool):
+        return label(value, "yes_no")
+    if isinstance(value, list | tuple):
+        return ", ".join(map(str, value)) or "—"
+    return number(value) if isinstance(value, int) else str(value)
+
+
 def number(value) -> str:
     return "—" if value is None else format_decimal(value, locale=get_locale())
 
@@ -43,8 +62,8 @@ def message(text: str) -> str:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters.update(money=money, number=number, when=when, day=day, label=label,
-                                 message=message)
+    app.jinja_env.filters.update(money=money, money4=money4, number=number, when=when, day=day,
+                                 label=label, show_value=show_value, message=message)
     app.jinja_env.globals.update(_=_)
 
     @app.context_processor

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 from marshmallow import Schema, ValidationError
+from marshmallow import fields as ma_fields
 from werkzeug.datastructures import MultiDict
 
 from market.errors import flatten_errors
@@ -11,17 +14,38 @@ from market.errors import flatten_errors
 def load_form(schema: Schema, form: MultiDict, *, lists: tuple[str, ...] = ()) -> tuple[dict, dict]:
     """(data, {}) when `form` passes `schema`, else ({}, the flat field map of the API's 422).
 
-    Empty inputs are left out (a browser sends every field of a form); `lists` names the fields
-    given as several values (checkboxes, a multiple select).
+    Field names are the API's paths (`vendor_profile.seats`), so the error of a field comes back
+    under its own name. Empty inputs are left out (a browser sends every field of a form); `lists`
+    names the fields shown as a set of checkboxes, given even when none is ticked.
     """
-    raw = {key: value for key, value in form.items() if value.strip() != "" and key != "csrf_token"}
+    raw: dict = {}
+    for key, value in form.items():
+        if key != "csrf_token" and key not in lists and value.strip() != "":
+            _put(raw, key, _typed(schema, key, value.strip()))
     for name in lists:
-        values = [value for value in form.getlist(name) if value.strip()]
-        if values:
-            raw[name] = values
-        else:
-            raw.pop(name, None)
+        _put(raw, name, [value for value in form.getlist(name) if value.strip()])
     try:
         return schema.load(raw, unknown="exclude"), {}
     except ValidationError as error:
         return {}, flatten_errors(error.messages)
+
+
+def _typed(schema: Schema, path: str, value: str):
+    """A form's text as the JSON value the API would get: the API's integers are strict (1.5 is
+    not 1), and a browser sends every number as text."""
+    field = None
+    for name in path.split("."):
+        fields_ = schema.fields if field is None else getattr(field, "schema", None)
+        field = fields_.fields.get(name) if isinstance(fields_, Schema) else (fields_ or {}).get(name)
+        if field is None:
+            return value
+    if isinstance(field, ma_fields.Integer) and re.fullmatch(r"[+-]?[0-9]+", value):
+        return int(value)
+    return value
+
+
+def _put(raw: dict, path: str, value) -> None:
+    *parents, name = path.split(".")
+    for parent in parents:
+        raw = raw.setdefault(parent, {})
+    raw[name] = value

@@ -38,6 +38,15 @@ LABELS: dict[str, dict[str, str]] = {
     "classification": {
         "general": N_("General data"), "important": N_("Important data"), "core": N_("Core data"),
     },
+    "verification": {
+        "pending": N_("Waiting for verification"), "verified": N_("Verified"),
+        "suspended": N_("Suspended"),
+    },
+    "yes_no": {"true": N_("Yes"), "false": N_("No"), True: N_("Yes"), False: N_("No")},
+    "profile_field": {
+        "clearance": N_("Data security clearance"), "certifications": N_("Certifications"),
+        "onsite_possible": N_("Can work on site"), "seats": N_("Annotation seats"),
+    },
     "role": {
         "agency": N_("Agency"), "vendor": N_("Vendor"), "coordinator": N_("Coordinator"),
         "admin": N_("Administrator"),
