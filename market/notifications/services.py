@@ -26,6 +26,10 @@ SUBJECTS = {
     "allocation.rejected": "匹配建议被驳回 / Match proposal rejected",
     "bid.rejected": "未中标通知 / Your bid was not successful",
     "order.awarded": "订单已授予 / Order awarded",
+    "account.locked": "账户已锁定 / Your account is locked",
+    "account.password_reset": "重置密码 / Reset your password",
+    "registration.confirm_email": "确认您的邮箱 / Confirm your e-mail address",
+    "vendor.registered": "新企业注册待审核 / A new firm registered and waits for verification",
 }
 
 
@@ -52,13 +56,24 @@ def notify(session: Session, recipients: Iterable[User], kind: str, payload: dic
 
     `now` is the time of the change being told, as the caller's audit event has it.
     """
-    subject = SUBJECTS.get(kind, kind)
     now = now or utcnow()
     for user in recipients:
         session.add(Notification(recipient_id=user.id, kind=kind, payload=payload, created_at=now))
         if email:
             lines = [f"{key}: {value}" for key, value in payload.items()]
-            session.add(OutboxEmail(to_address=user.email, subject=subject, body="\n".join(lines), created_at=now))
+            send_email(session, user.email, kind, "\n".join(lines), now=now)
+
+
+def send_email(session: Session, to_address: str, kind: str, body: str, *, private: bool = False,
+               now: dt.datetime | None = None) -> OutboxEmail:
+    """Queue an e-mail of `kind` (its subject from SUBJECTS); the outbox sends it after commit.
+
+    `private`: the body holds a one-time link, blanked once the mail is sent.
+    """
+    mail = OutboxEmail(to_address=to_address, subject=SUBJECTS.get(kind, kind), body=body,
+                       private=private, created_at=now or utcnow())
+    session.add(mail)
+    return mail
 
 
 def notifications_of(*, actor: User, unread: bool | None = None):

@@ -1,0 +1,69 @@
+"""Resetting a forgotten password through a one-time, expiring link sent by e-mail.
+
+Asking always gets the same answer, whether the address has an account or not, so the answer
+tells nobody which e-mails are registered; only the owner of the mailbox learns anything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from market.accounts import email_tokens, throttle
+from market.accounts.models import User
+from market.accounts.services import revoke_all_tokens, set_password
+from market.audit import services as audit
+from market.db import utcnow
+from market.notifications.services import send_email
+from market.settings import settings_of
+
+PURPOSE = "password_reset"
+REQUESTED = "auth.password_reset_requested"
+# Live reset links per account: enough for a lost mail or two, too few to flood a mailbox.
+MAX_LIVE = 3
+
+MAIL = """Someone asked to reset the password of your market account ({email}).
+If it was you, open this link within {minutes} minutes and choose a new password:
+
+{link}
+
+(or send the token {token} with your new password to POST /api/v1/password-reset/confirm).
+The link works once. If you did not ask, ignore this e-mail: your password stays as it is.
+"""
+
+
+def request_reset(session: Session, email: str, *, now: dt.datetime | None = None) -> None:
+    """Send a reset link to `email` if it belongs to an active account; otherwise nothing, silently."""
+    now = now or utcnow()
+    throttle.limit_public_requests(session, REQUESTED, now=now)
+    email = email.strip().lower()
+    user = session.scalar(select(User).where(User.email == email))
+    audit.record(session, REQUESTED, object_type="login", object_id=user.id if user else None,
+                 organization_id=user.organization_id if user else None, data={"email": email},
+                 occurred_at=now)
+    if user is None or not user.active:
+        return
+    if email_tokens.live_count(session, user, PURPOSE, now=now) >= MAX_LIVE:
+        return
+    ttl = settings_of(session).password_reset_ttl
+    token = email_tokens.issue(session, user, PURPOSE, ttl=ttl, now=now)
+    body = MAIL.format(email=user.email, minutes=int(ttl.total_seconds() // 60), token=token,
+                       link=email_tokens.link(session, "/password-reset", token))
+    send_email(session, user.email, "account.password_reset", body, private=True, now=now)
+
+
+def confirm_reset(session: Session, data: dict, *, now: dt.datetime | None = None) -> User:
+    """Set the new password with a reset token: the token is used up, every session of the user
+    ends, and a lock from failed logins is lifted (the owner has shown they hold the mailbox)."""
+    now = now or utcnow()
+    user = email_tokens.consume(session, data["token"], PURPOSE, now=now)
+    set_password(user, data["new_password"])
+    revoked = revoke_all_tokens(session, user, actor=user)
+    was_locked = user.locked(now)
+    user.locked_until = None
+    audit.record(session, "user.password_reset", actor=user, object_type="user", object_id=user.id,
+                 organization_id=user.organization_id,
+                 data={"tokens_revoked": revoked, "unlocked": was_locked}, occurred_at=now)
+    return user
