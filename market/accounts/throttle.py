@@ -68,6 +68,10 @@ def lock_if_attacked(session: Session, user: User, *, now: dt.datetime) -> bool:
     """After a failed login: lock the account once its failures from everywhere reach the (high)
     limit, and tell its owner. Failures before the last lock began no longer count."""
     settings = settings_of(session)
+    # Failures at once from many places: one of them locks the account and mails its owner.
+    session.refresh(user, with_for_update=True)
+    if user.locked(now):  # by a failure that got here first
+        return False
     since = now - dt.timedelta(minutes=settings.login_lock_window_minutes)
     where = [AuditEvent.action == LOGIN_FAILED, AuditEvent.occurred_at >= since,
              AuditEvent.object_type == "login", AuditEvent.object_id == user.id]
