@@ -19,6 +19,9 @@ from market.accounts.services import hash_token
 from market.errors import InvalidInput
 from market.settings import settings_of
 
+# Live tokens per user and purpose: enough for a lost mail or two, too few to flood a mailbox.
+MAX_LIVE = 3
+
 
 def issue(session: Session, user: User, purpose: str, *, ttl: dt.timedelta, now: dt.datetime) -> str:
     token = secrets.token_urlsafe(32)
@@ -27,10 +30,20 @@ def issue(session: Session, user: User, purpose: str, *, ttl: dt.timedelta, now:
     return token
 
 
-def live_count(session: Session, user: User, purpose: str, *, now: dt.datetime) -> int:
-    return session.scalar(select(func.count(EmailToken.id)).where(
+def enough_live(session: Session, user: User, purpose: str, *, now: dt.datetime) -> bool:
+    """`user` already has MAX_LIVE live tokens for `purpose`: send no more for now."""
+    live = session.scalar(select(func.count(EmailToken.id)).where(
         EmailToken.user_id == user.id, EmailToken.purpose == purpose, EmailToken.used_at.is_(None),
         EmailToken.expires_at > now)) or 0
+    return live >= MAX_LIVE
+
+
+def never_used(session: Session, user: User, purpose: str) -> bool:
+    """`user` was sent tokens for `purpose` and has used none (a registration never confirmed)."""
+    used = select(EmailToken.used_at.is_not(None)).where(
+        EmailToken.user_id == user.id, EmailToken.purpose == purpose)
+    flags = session.scalars(used).all()
+    return bool(flags) and not any(flags)
 
 
 def consume(session: Session, token: str, purpose: str, *, now: dt.datetime) -> User:

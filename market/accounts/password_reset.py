@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from market.accounts import email_tokens, throttle
@@ -21,8 +20,6 @@ from market.settings import settings_of
 
 PURPOSE = "password_reset"
 REQUESTED = "auth.password_reset_requested"
-# Live reset links per account: enough for a lost mail or two, too few to flood a mailbox.
-MAX_LIVE = 3
 
 MAIL = """Someone asked to reset the password of your market account ({email}).
 If it was you, open this link within {minutes} minutes and choose a new password:
@@ -37,15 +34,8 @@ The link works once. If you did not ask, ignore this e-mail: your password stays
 def request_reset(session: Session, email: str, *, now: dt.datetime | None = None) -> None:
     """Send a reset link to `email` if it belongs to an active account; otherwise nothing, silently."""
     now = now or utcnow()
-    throttle.limit_public_requests(session, REQUESTED, now=now)
-    email = email.strip().lower()
-    user = session.scalar(select(User).where(User.email == email))
-    audit.record(session, REQUESTED, object_type="login", object_id=user.id if user else None,
-                 organization_id=user.organization_id if user else None, data={"email": email},
-                 occurred_at=now)
-    if user is None or not user.active:
-        return
-    if email_tokens.live_count(session, user, PURPOSE, now=now) >= MAX_LIVE:
+    user = throttle.public_request(session, REQUESTED, email, now=now)
+    if user is None or not user.active or email_tokens.enough_live(session, user, PURPOSE, now=now):
         return
     ttl = settings_of(session).password_reset_ttl
     token = email_tokens.issue(session, user, PURPOSE, ttl=ttl, now=now)

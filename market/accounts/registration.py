@@ -27,6 +27,7 @@ from market.settings import settings_of
 
 PURPOSE = "email_confirmation"
 SUBMITTED = "registration.submitted"
+RESENT = "registration.link_resent"
 # Said of a taken code or address, and no more: not which firm holds it, nor since when.
 CODE_TAKEN = "already registered; ask your firm's users or the programme's administrators"
 EMAIL_TAKEN = "cannot be used for a new registration"
@@ -71,15 +72,33 @@ def register_vendor(session: Session, data: dict, *, now: dt.datetime | None = N
     except Conflict as exc:  # a registration racing this one past the checks above
         raise _taken("credit_code" in exc.errors, "email" in exc.errors) from exc
     user.active = False  # until the address is confirmed
-    ttl = settings_of(session).email_confirmation_ttl
-    token = email_tokens.issue(session, user, PURPOSE, ttl=ttl, now=now)
-    body = MAIL.format(firm=org.name, code=org.credit_code, hours=int(ttl.total_seconds() // 3600),
-                       token=token, link=email_tokens.link(session, "/registrations/confirm", token))
-    send_email(session, user.email, "registration.confirm_email", body, private=True, now=now)
+    expires_at = _send_link(session, user, now=now)
     audit.record(session, SUBMITTED, object_type="organization", object_id=org.id,
                  organization_id=org.id, data={"email": user.email, "credit_code": org.credit_code},
                  occurred_at=now)
-    return org, user, now + ttl
+    return org, user, expires_at
+
+
+def _send_link(session: Session, user: User, *, now: dt.datetime) -> dt.datetime:
+    ttl = settings_of(session).email_confirmation_ttl
+    token = email_tokens.issue(session, user, PURPOSE, ttl=ttl, now=now)
+    org = user.organization
+    body = MAIL.format(firm=org.name, code=org.credit_code, hours=int(ttl.total_seconds() // 3600),
+                       token=token, link=email_tokens.link(session, "/registrations/confirm", token))
+    send_email(session, user.email, "registration.confirm_email", body, private=True, now=now)
+    return now + ttl
+
+
+def resend_confirmation(session: Session, email: str, *, now: dt.datetime | None = None) -> None:
+    """A new confirmation link for a registration never confirmed (the old one lost or expired);
+    for any other address nothing, silently, so the answer tells nobody what is registered."""
+    now = now or utcnow()
+    user = throttle.public_request(session, RESENT, email, now=now)
+    if user is None or user.active or not email_tokens.never_used(session, user, PURPOSE):
+        return
+    if email_tokens.enough_live(session, user, PURPOSE, now=now):
+        return
+    _send_link(session, user, now=now)
 
 
 def confirm_registration(session: Session, token: str, *, now: dt.datetime | None = None) -> User:

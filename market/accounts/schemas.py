@@ -76,12 +76,14 @@ class RevokedSchema(Schema):
     revoked = fields.Integer(metadata={"description": "how many live tokens were revoked"})
 
 
-class PasswordResetRequestSchema(Schema):
+class EmailRequestSchema(Schema):
+    """An address to send a link to (a password reset, a new confirmation link)."""
+
     email = fields.Email(required=True, validate=validate.Length(max=254))
 
 
-class PasswordResetAcceptedSchema(Schema):
-    message = fields.String()
+class AcceptedSchema(Schema):
+    message = fields.String(metadata={"description": "the same for every address"})
 
 
 class PasswordResetSchema(Schema):

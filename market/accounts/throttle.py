@@ -3,8 +3,8 @@
 Failed logins are limited per (account, client address) pair and per address, so that knowing
 someone's e-mail is not enough to lock them out: from another address they still log in. Only a
 much higher count of failures of one account from every address together locks the account
-itself, for a while, and tells its owner by e-mail once. Password reset requests and
-registrations are limited per address.
+itself, for a while, and tells its owner by e-mail once. Password reset requests, registrations
+and resent confirmation links are limited per address.
 """
 
 from __future__ import annotations
@@ -114,3 +114,15 @@ def limit_public_requests(session: Session, action: str, *, now: dt.datetime) ->
             f"{settings.public_requests_window_minutes} minutes.",
             headers=_retry_after(window.total_seconds()),
         )
+
+
+def public_request(session: Session, action: str, email: str, *, now: dt.datetime) -> User | None:
+    """A request from anyone for a link to `email`: limited per address and audited as `action`.
+    The user of that address, if any, which the caller's answer must not reveal."""
+    limit_public_requests(session, action, now=now)
+    email = email.strip().lower()
+    user = session.scalar(select(User).where(User.email == email))
+    audit.record(session, action, object_type="login", object_id=user.id if user else None,
+                 organization_id=user.organization_id if user else None, data={"email": email},
+                 occurred_at=now)
+    return user

@@ -5,10 +5,10 @@ from __future__ import annotations
 from market import db
 from market.accounts import password_reset, registration, services
 from market.accounts.schemas import (
+    AcceptedSchema,
+    EmailRequestSchema,
     LoginSchema,
     PasswordChangeSchema,
-    PasswordResetAcceptedSchema,
-    PasswordResetRequestSchema,
     PasswordResetSchema,
     RegistrationConfirmSchema,
     RegistrationResultSchema,
@@ -132,8 +132,8 @@ RESET_ACCEPTED = (
 
 
 @reset_blp.post("")
-@reset_blp.arguments(PasswordResetRequestSchema)
-@reset_blp.response(202, PasswordResetAcceptedSchema)
+@reset_blp.arguments(EmailRequestSchema)
+@reset_blp.response(202, AcceptedSchema)
 @reset_blp.doc(security=PUBLIC)
 @reset_blp.commits
 def request_password_reset(body):
@@ -171,6 +171,23 @@ def register(body):
 def confirm_registration(body):
     """Confirm the e-mail with the link's token: the user may log in; the firm waits for verification"""
     return registration.confirm_registration(db.session, body["token"])
+
+
+RESEND_ACCEPTED = (
+    "If the address belongs to a registration still to be confirmed, a new confirmation link is "
+    "on its way."
+)
+
+
+@registrations_blp.post("/resend")
+@registrations_blp.arguments(EmailRequestSchema)
+@registrations_blp.response(202, AcceptedSchema)
+@registrations_blp.doc(security=PUBLIC)
+@registrations_blp.commits
+def resend_confirmation(body):
+    """Lost or expired confirmation link: a new one is sent (the same answer for any address)"""
+    registration.resend_confirmation(db.session, body["email"])
+    return {"message": RESEND_ACCEPTED}
 
 
 BLUEPRINTS = [auth_blp, me_blp, users_blp, reset_blp, registrations_blp]

@@ -96,6 +96,7 @@ _PUBLIC_WRITES = frozenset({
     "password_reset.confirm_password_reset",
     "registrations.register",
     "registrations.confirm_registration",
+    "registrations.resend_confirmation",
 })
 
 

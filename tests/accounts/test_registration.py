@@ -126,3 +126,29 @@ def test_registrations_from_one_address_are_throttled(api, settings):
     assert api.post("/api/v1/registrations", json=_registration()).status_code == 201
     second = _registration(make_credit_code("91520115MA6HYYYY0"), "other@example.cn")
     assert_error(api.post("/api/v1/registrations", json=second), 429)
+
+
+def test_a_lost_or_expired_link_is_sent_again_and_the_new_one_confirms(api, db_session, mailbox, settings):
+    settings(email_confirmation_ttl=dt.timedelta(seconds=-1))
+    api.post("/api/v1/registrations", json=_registration())
+    settings(email_confirmation_ttl=dt.timedelta(hours=48))
+    resent = api.post("/api/v1/registrations/resend", json={"email": "Founder@zhubiao.example.cn"})
+    assert resent.status_code == 202, resent.text
+    assert mailbox.deliver(db_session) == 2
+    expired, fresh = (token_in(mail.body) for mail in mailbox.to("founder@zhubiao.example.cn"))
+    assert_error(api.post("/api/v1/registrations/confirm", json={"token": expired}), 422, "token")
+    assert api.post("/api/v1/registrations/confirm", json={"token": fresh}).status_code == 200
+    assert _login(api, "founder@zhubiao.example.cn").status_code == 201
+
+
+def test_a_link_is_sent_again_only_for_a_registration_never_confirmed_with_the_same_answer(
+    api, actors, db_session, mailbox
+):
+    api.post("/api/v1/registrations", json=_registration())
+    mailbox.deliver(db_session)
+    api.post("/api/v1/registrations/confirm", json={"token": token_in(mailbox.received[0].body)})
+    answers = [api.post("/api/v1/registrations/resend", json={"email": email})
+               for email in ("founder@zhubiao.example.cn", actors.vendor.email, "nobody@example.cn")]
+    assert {a.status_code for a in answers} == {202}
+    assert len({a.text for a in answers}) == 1
+    assert mailbox.deliver(db_session) == 0
