@@ -76,11 +76,22 @@ class BaseConfig:
         # Bodies larger than this are refused with 413 before they are parsed.
         self.MAX_CONTENT_LENGTH = _env_int("MARKET_MAX_CONTENT_LENGTH", 1024 * 1024)
         self.TOKEN_TTL_HOURS = _env_int("MARKET_TOKEN_TTL_HOURS", 12)
-        # Failed logins per account or per address within the window before 429.
+        # Failed logins of an account from one address within the window before 429.
         self.LOGIN_MAX_FAILURES = _env_int("MARKET_LOGIN_MAX_FAILURES", 5)
         # Per address the limit is higher: many honest people can share one office's address.
         self.LOGIN_MAX_FAILURES_PER_ADDRESS = _env_int("MARKET_LOGIN_MAX_FAILURES_PER_ADDRESS", 30)
         self.LOGIN_WINDOW_MINUTES = _env_int("MARKET_LOGIN_WINDOW_MINUTES", 15)
+        # Failures of an account from all addresses together before the account is locked.
+        self.LOGIN_LOCK_FAILURES = _env_int("MARKET_LOGIN_LOCK_FAILURES", 50)
+        self.LOGIN_LOCK_WINDOW_MINUTES = _env_int("MARKET_LOGIN_LOCK_WINDOW_MINUTES", 60)
+        self.LOGIN_LOCK_MINUTES = _env_int("MARKET_LOGIN_LOCK_MINUTES", 60)
+        self.PASSWORD_RESET_TTL_MINUTES = _env_int("MARKET_PASSWORD_RESET_TTL_MINUTES", 60)
+        self.EMAIL_CONFIRMATION_TTL_HOURS = _env_int("MARKET_EMAIL_CONFIRMATION_TTL_HOURS", 48)
+        # Password reset requests and registrations per address within the window before 429.
+        self.PUBLIC_REQUESTS_PER_ADDRESS = _env_int("MARKET_PUBLIC_REQUESTS_PER_ADDRESS", 20)
+        self.PUBLIC_REQUESTS_WINDOW_MINUTES = _env_int("MARKET_PUBLIC_REQUESTS_WINDOW_MINUTES", 60)
+        # The site's address as its users reach it: the links in e-mails start with it.
+        self.PUBLIC_URL = _env("MARKET_PUBLIC_URL", "http://127.0.0.1:5000")
         # The programme's home region: vendors registered there count as local.
         self.HOME_PROVINCE = _env("MARKET_HOME_PROVINCE", "贵州省")
         self.HOME_CITIES = _env_list("MARKET_HOME_CITIES", [])

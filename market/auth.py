@@ -2,29 +2,13 @@
 
 from __future__ import annotations
 
-from flask import current_app, g, request
+from flask import g, request
 
 from market import db
 from market.accounts import services as accounts
 from market.accounts.models import ApiToken, User
 from market.db import utcnow
 from market.errors import Unauthorized
-
-
-def log_in(email: str, password: str, *, token_name: str | None = None):
-    """Check a password and issue a token under the programme's throttle: the API's login and the
-    pages' sign-in both come here."""
-    cfg = current_app.config
-    return accounts.login(
-        db.session,
-        email=email,
-        password=password,
-        token_name=token_name,
-        max_failures=cfg["LOGIN_MAX_FAILURES"],
-        max_address_failures=cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"],
-        window_minutes=cfg["LOGIN_WINDOW_MINUTES"],
-        ttl_hours=cfg["TOKEN_TTL_HOURS"],
-    )
 
 
 def current_user(optional: bool = False):

@@ -53,9 +53,9 @@ def translations(code: str) -> NullTranslations:
     return loaded
 
 
-def translate(code: str | None, message: str, **params) -> str:
-    """`message` in the language `code`, with `%(name)s` placeholders filled from `params`."""
-    text = translations(locale_of(code)).gettext(message)
+def translate(language: str | None, message: str, **params) -> str:
+    """`message` in `language`, with `%(name)s` placeholders filled from `params`."""
+    text = translations(locale_of(language)).gettext(message)
     return text % params if params else text
 
 

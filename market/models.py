@@ -1,6 +1,6 @@
 """Imports every model module so the metadata (and Alembic) sees all tables."""
 
-from market.accounts.models import ApiToken, User  # noqa: F401
+from market.accounts.models import ApiToken, EmailToken, User  # noqa: F401
 from market.allocations.models import Allocation, BidEvaluation, MatchRun, ScoringPolicy  # noqa: F401
 from market.audit.models import AuditEvent  # noqa: F401
 from market.bids.models import Bid  # noqa: F401

@@ -21,8 +21,8 @@ SESSION_KEY = "market.settings"
 
 @dataclass(frozen=True)
 class Settings:
-    """Home region (for local preference), time zone, default scoring weights, solver limit, and how
-    large a raise of a verified vendor's seats waits for a coordinator."""
+    """Home region (for local preference), time zone, default scoring weights, solver limit, how
+    large a raise of a verified vendor's seats waits for a coordinator, and accounts."""
 
     home_province: str = "贵州省"
     home_cities: frozenset[str] = frozenset()  # empty: every city of the province
@@ -34,6 +34,25 @@ class Settings:
     instance_path: str = "instance"
     # A verified vendor's seats raised by more than this share of the reviewed count wait for review.
     seat_change_review_share: float = 0.2
+    # Accounts: bearer tokens, login throttling, the links sent by e-mail.
+    token_ttl_hours: int = 12
+    # Failed logins of one account from one address, and from one address for any account, within
+    # the window before 429: so that knowing someone's e-mail is not enough to lock them out.
+    login_max_failures: int = 5
+    login_max_failures_per_address: int = 30
+    login_window_minutes: int = 15
+    # Failures of one account from every address together before the account itself is locked
+    # (and its owner told): much higher, since it takes many addresses to get there.
+    login_lock_failures: int = 50
+    login_lock_window_minutes: int = 60
+    login_lock_minutes: int = 60
+    password_reset_ttl: dt.timedelta = dt.timedelta(hours=1)
+    email_confirmation_ttl: dt.timedelta = dt.timedelta(hours=48)
+    # Password reset requests and registrations from one address within the window before 429.
+    public_requests_per_address: int = 20
+    public_requests_window_minutes: int = 60
+    # Where the links in e-mails point (the site as its users reach it).
+    public_url: str = "http://127.0.0.1:5000"
 
     @classmethod
     def from_config(cls, config: Mapping, *, instance_path: str) -> Settings:
@@ -45,6 +64,18 @@ class Settings:
             match_time_limit=float(config["MATCH_TIME_LIMIT"]),
             instance_path=instance_path,
             seat_change_review_share=float(config["SEAT_CHANGE_REVIEW_SHARE"]),
+            token_ttl_hours=int(config["TOKEN_TTL_HOURS"]),
+            login_max_failures=int(config["LOGIN_MAX_FAILURES"]),
+            login_max_failures_per_address=int(config["LOGIN_MAX_FAILURES_PER_ADDRESS"]),
+            login_window_minutes=int(config["LOGIN_WINDOW_MINUTES"]),
+            login_lock_failures=int(config["LOGIN_LOCK_FAILURES"]),
+            login_lock_window_minutes=int(config["LOGIN_LOCK_WINDOW_MINUTES"]),
+            login_lock_minutes=int(config["LOGIN_LOCK_MINUTES"]),
+            password_reset_ttl=dt.timedelta(minutes=int(config["PASSWORD_RESET_TTL_MINUTES"])),
+            email_confirmation_ttl=dt.timedelta(hours=int(config["EMAIL_CONFIRMATION_TTL_HOURS"])),
+            public_requests_per_address=int(config["PUBLIC_REQUESTS_PER_ADDRESS"]),
+            public_requests_window_minutes=int(config["PUBLIC_REQUESTS_WINDOW_MINUTES"]),
+            public_url=str(config["PUBLIC_URL"]).rstrip("/"),
         )
 
     def local_date(self, moment: dt.datetime) -> dt.date:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from market.db import Base, utcnow
 
 ROLES = ("agency", "vendor", "coordinator", "admin")
+EMAIL_TOKEN_PURPOSES = ("password_reset", "email_confirmation")
 # Which organisation kind each role belongs to.
 ROLE_ORG_KIND = {
     "agency": "agency",
@@ -33,11 +34,17 @@ class User(Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[dt.datetime | None]
+    # Locked after too many failed logins from everywhere; failures before locked_at no longer count.
+    locked_at: Mapped[dt.datetime | None]
+    locked_until: Mapped[dt.datetime | None]
 
     organization: Mapped[Organization] = relationship(back_populates="users")  # noqa: F821
     tokens: Mapped[list[ApiToken]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
     )
+
+    def locked(self, now: dt.datetime) -> bool:
+        return self.locked_until is not None and self.locked_until > now
 
 
 class ApiToken(Base):
@@ -56,3 +63,21 @@ class ApiToken(Base):
     last_used_at: Mapped[dt.datetime | None]
 
     user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class EmailToken(Base):
+    """A one-time token sent by e-mail (a password reset, an address to confirm); only its SHA-256
+    is stored, and it works once, before it expires."""
+
+    __tablename__ = "email_tokens"
+    __table_args__ = (CheckConstraint(f"purpose IN {EMAIL_TOKEN_PURPOSES}", name="purpose"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(32))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+    used_at: Mapped[dt.datetime | None]
+
+    user: Mapped[User] = relationship()

@@ -6,6 +6,11 @@ from marshmallow import Schema, fields, validate
 
 from market.accounts.models import ROLES
 from market.api.fields import Id, LocalDateTime, PageQuerySchema, QueryId, Text, page_schema
+from market.organizations.schemas import OrganizationSchema
+
+# The rules of a password, wherever one is chosen (creating a user, changing, resetting, registering).
+NEW_PASSWORD = validate.Length(min=10, max=256)
+LOCALES = ["zh", "en"]
 
 
 class LoginSchema(Schema):
@@ -35,6 +40,10 @@ class UserSchema(Schema):
     active = fields.Boolean()
     created_at = LocalDateTime(dump_only=True)
     last_login_at = LocalDateTime(dump_only=True, allow_none=True)
+    locked_until = LocalDateTime(
+        dump_only=True, allow_none=True,
+        metadata={"description": "locked after too many failed logins until then (an administrator may unlock)"},
+    )
 
 
 class TokenSchema(Schema):
@@ -48,17 +57,15 @@ class TokenSchema(Schema):
 class UserCreateSchema(Schema):
     email = fields.Email(required=True, validate=validate.Length(max=254))
     name = Text(required=True, max_length=100)
-    password = fields.String(
-        required=True, load_only=True, validate=validate.Length(min=10, max=256)
-    )
+    password = fields.String(required=True, load_only=True, validate=NEW_PASSWORD)
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     organization_id = Id(required=True)
-    locale = fields.String(load_default="zh", validate=validate.OneOf(["zh", "en"]))
+    locale = fields.String(load_default="zh", validate=validate.OneOf(LOCALES))
 
 
 class PasswordChangeSchema(Schema):
     current_password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=256))
-    new_password = fields.String(required=True, load_only=True, validate=validate.Length(min=10, max=256))
+    new_password = fields.String(required=True, load_only=True, validate=NEW_PASSWORD)
 
 
 class UserActiveSchema(Schema):
@@ -67,6 +74,56 @@ class UserActiveSchema(Schema):
 
 class RevokedSchema(Schema):
     revoked = fields.Integer(metadata={"description": "how many live tokens were revoked"})
+
+
+class EmailRequestSchema(Schema):
+    """An address to send a link to (a password reset, a new confirmation link)."""
+
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+
+
+class AcceptedSchema(Schema):
+    message = fields.String(metadata={"description": "the same for every address"})
+
+
+class PasswordResetSchema(Schema):
+    token = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=256),
+                          metadata={"description": "the token of the link sent by e-mail"})
+    new_password = fields.String(required=True, load_only=True, validate=NEW_PASSWORD)
+
+
+class RegistrationOrganizationSchema(OrganizationSchema):
+    """The firm registering: always a vendor, its profile completed after the first login."""
+
+    class Meta:
+        exclude = ("id", "kind", "sectors", "vendor_profile", "created_at")
+
+
+class RegistrationUserSchema(Schema):
+    """The firm's first user, who confirms the address before logging in."""
+
+    name = Text(required=True, max_length=100)
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    password = fields.String(required=True, load_only=True, validate=NEW_PASSWORD)
+    locale = fields.String(load_default="zh", validate=validate.OneOf(LOCALES))
+
+
+class RegistrationSchema(Schema):
+    organization = fields.Nested(RegistrationOrganizationSchema, required=True)
+    user = fields.Nested(RegistrationUserSchema, required=True)
+
+
+class RegistrationResultSchema(Schema):
+    organization = fields.Nested(OrganizationSchema)
+    user = fields.Nested(UserSchema)
+    confirmation_expires_at = LocalDateTime(
+        metadata={"description": "the link sent to the user's e-mail works until then"}
+    )
+
+
+class RegistrationConfirmSchema(Schema):
+    token = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=256),
+                          metadata={"description": "the token of the link sent by e-mail"})
 
 
 class UserQuerySchema(PageQuerySchema):

@@ -11,15 +11,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from market.accounts import throttle
 from market.accounts.models import ROLE_ORG_KIND, ApiToken, User
 from market.audit import services as audit
-from market.audit.models import AuditEvent
-from market.context import current_context
 from market.db import utcnow
 from market.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unauthorized
 from market.i18n import LOCALES, N_
 from market.organizations.models import Organization
 from market.permissions import require_role
+from market.settings import settings_of
 
 TOKEN_PREFIX = "mkt_"
 # A hash computed once so that logins for unknown e-mails take as long as for known ones.
@@ -43,7 +43,7 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _email_taken(session: Session, email: str) -> bool:
+def email_taken(session: Session, email: str) -> bool:
     return session.scalar(select(User.id).where(User.email == email)) is not None
 
 
@@ -71,7 +71,7 @@ def create_user(session: Session, data: dict, *, actor, now: dt.datetime | None 
     taken = Conflict(
         f"A user with e-mail {email} already exists.", errors={"email": ["already registered"]}
     )
-    if _email_taken(session, email):
+    if email_taken(session, email):
         raise taken
     password_hash = hash_password(password)
     try:
@@ -96,42 +96,22 @@ def create_user(session: Session, data: dict, *, actor, now: dt.datetime | None 
     return user
 
 
-def _recent_failures(
-    session: Session, *, email: str, ip: str | None, since: dt.datetime
-) -> tuple[int, int]:
-    base = select(func.count(AuditEvent.id)).where(
-        AuditEvent.action == "auth.login_failed", AuditEvent.occurred_at >= since
-    )
-    by_email = session.scalar(
-        base.where(AuditEvent.object_type == "login", AuditEvent.data["email"].as_string() == email)
-    )
-    by_ip = session.scalar(base.where(AuditEvent.ip_address == ip)) if ip else 0
-    return by_email or 0, by_ip or 0
+def login(session: Session, *, email: str, password: str, token_name: str | None = None
+          ) -> tuple[User, str, ApiToken]:
+    """Check the password and issue a token; failures are audited and throttled (market.accounts.
+    throttle): per account and address, per address, and past a much higher count the account.
 
-
-def login(
-    session: Session, *, email: str, password: str, max_failures: int, max_address_failures: int,
-    window_minutes: int, ttl_hours: int,
-    token_name: str | None = None,
-) -> tuple[User, str, ApiToken]:
-    """Check the password and issue a token; failures are audited and throttled per account and address.
-
-    The caller commits even when this raises, so that the failure is recorded.
+    The caller commits even when this raises, so that the failure (and a lock) is recorded.
     """
     email = email.strip().lower()
     now = utcnow()
-    ip = current_context.get().ip_address
-    by_email, by_ip = _recent_failures(
-        session, email=email, ip=ip, since=now - dt.timedelta(minutes=window_minutes)
-    )
-    if by_email >= max_failures or by_ip >= max_address_failures:
-        audit.record(session, "auth.login_throttled", object_type="login", object_id=None,
-                     data={"email": email})
-        raise TooManyRequests(
-            f"Too many failed logins; try again in {window_minutes} minutes.",
-            headers={"Retry-After": str(window_minutes * 60)},
-        )
     user = session.scalar(select(User).where(User.email == email))
+    try:
+        throttle.refuse_throttled_login(session, email=email, user=user, now=now)
+    except TooManyRequests:
+        audit.record(session, "auth.login_throttled", object_type="login", object_id=None,
+                     data={"email": email}, occurred_at=now)
+        raise
     if user is None:
         check_password_hash(_dummy_hash(), password)
         ok = False
@@ -141,9 +121,13 @@ def login(
         audit.record(
             session, "auth.login_failed", object_type="login", object_id=user.id if user else None,
             organization_id=user.organization_id if user else None, data={"email": email},
+            occurred_at=now,
         )
+        if user is not None:
+            throttle.lock_if_attacked(session, user, now=now)
         raise Unauthorized("E-mail or password is wrong.")
-    token, row = issue_token(session, user, ttl_hours=ttl_hours, name=token_name)
+    token, row = issue_token(session, user, ttl_hours=settings_of(session).token_ttl_hours,
+                             name=token_name)
     user.last_login_at = now
     audit.record(session, "auth.login", actor=user, object_type="user", object_id=user.id,
                  organization_id=user.organization_id, data={"token_prefix": row.prefix})
@@ -217,7 +201,12 @@ def list_users(
     return stmt
 
 
-MIN_PASSWORD = 10
+def set_password(user: User, new_password: str) -> None:
+    """The one password rule beyond the schema's length: a new password, not the current one."""
+    if check_password_hash(user.password_hash, new_password):
+        raise InvalidInput(N_("Choose a password different from the current one."),
+                           errors={"new_password": [N_("Choose a password different from the current one.")]})
+    user.password_hash = hash_password(new_password)
 
 
 def change_password(session: Session, data: dict, *, actor: User, keep_token: ApiToken | None = None,
@@ -227,10 +216,7 @@ def change_password(session: Session, data: dict, *, actor: User, keep_token: Ap
     if not check_password_hash(actor.password_hash, data["current_password"]):
         raise InvalidInput(N_("The current password is wrong."),
                            errors={"current_password": [N_("The current password is wrong.")]})
-    if data["new_password"] == data["current_password"]:
-        raise InvalidInput(N_("Choose a password different from the current one."),
-                           errors={"new_password": [N_("Choose a password different from the current one.")]})
-    actor.password_hash = hash_password(data["new_password"])
+    set_password(actor, data["new_password"])
     rows = session.scalars(select(ApiToken).where(ApiToken.user_id == actor.id, ApiToken.revoked_at.is_(None)))
     for row in rows:
         if keep_token is None or row.id != keep_token.id:
@@ -273,3 +259,19 @@ def set_language(session: Session, code: str, *, actor: User) -> User:
         raise InvalidInput("Unknown language.", errors={"locale": [f"Must be one of: {', '.join(LOCALES)}."]})
     actor.locale = code
     return actor
+
+
+def unlock_user(session: Session, user_id: int, *, actor, now: dt.datetime | None = None) -> User:
+    """Lift the lock that many failed logins put on an account (administrators)."""
+    require_role(actor, "admin")
+    now = now or utcnow()
+    user = session.get(User, user_id, with_for_update=True)
+    if user is None:
+        raise NotFound(f"No user with id {user_id}.")
+    if not user.locked(now):
+        raise Conflict(f"User {user_id} is not locked.", errors={"locked_until": ["not locked"]})
+    # locked_at stays: the failures before it no longer count towards the next lock.
+    user.locked_until = None
+    audit.record(session, "user.unlocked", actor=actor, object_type="user", object_id=user.id,
+                 organization_id=user.organization_id, occurred_at=now)
+    return user

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from market import db
-from market.accounts import services
+from market.accounts import password_reset, registration, services
 from market.accounts.schemas import (
+    AcceptedSchema,
+    EmailRequestSchema,
     LoginSchema,
     PasswordChangeSchema,
+    PasswordResetSchema,
+    RegistrationConfirmSchema,
+    RegistrationResultSchema,
+    RegistrationSchema,
     RevokedSchema,
     TokenSchema,
     UserActiveSchema,
@@ -16,7 +22,7 @@ from market.accounts.schemas import (
     UserSchema,
 )
 from market.api.openapi import PUBLIC, Blueprint
-from market.auth import current_token, current_user, log_in
+from market.auth import current_token, current_user
 from market.errors import DomainError
 
 auth_blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Log in and out")
@@ -24,6 +30,10 @@ me_blp = Blueprint("me", __name__, url_prefix="/api/v1", description="The signed
 users_blp = Blueprint(
     "users", __name__, url_prefix="/api/v1/users", description="Users (administrators)"
 )
+reset_blp = Blueprint("password_reset", __name__, url_prefix="/api/v1/password-reset",
+                      description="Resetting a forgotten password through a link sent by e-mail")
+registrations_blp = Blueprint("registrations", __name__, url_prefix="/api/v1/registrations",
+                              description="Annotation firms join by themselves")
 
 
 @auth_blp.post("/tokens")
@@ -33,9 +43,11 @@ users_blp = Blueprint(
 def create_token(body):
     """Log in with e-mail and password and get a bearer token"""
     try:
-        user, token, row = log_in(body["email"], body["password"], token_name=body.get("name"))
+        user, token, row = services.login(
+            db.session, email=body["email"], password=body["password"], token_name=body.get("name")
+        )
     except DomainError:
-        db.session.commit()  # keep the audited failure, which also feeds the throttle
+        db.session.commit()  # keep the audited failure (and a lock), which feed the throttle
         raise
     db.session.commit()
     return {
@@ -105,4 +117,77 @@ def revoke_tokens(user_id):
     return {"revoked": services.revoke_user_tokens(db.session, user_id, actor=current_user())}
 
 
-BLUEPRINTS = [auth_blp, me_blp, users_blp]
+@users_blp.post("/<id:user_id>/unlock")
+@users_blp.response(200, UserSchema)
+@users_blp.commits
+def unlock(user_id):
+    """Lift the lock that many failed logins put on an account (administrators)"""
+    return services.unlock_user(db.session, user_id, actor=current_user())
+
+
+RESET_ACCEPTED = (
+    "If the address belongs to an account, a link to choose a new password is on its way; "
+    "it works once, for a limited time."
+)
+
+
+@reset_blp.post("")
+@reset_blp.arguments(EmailRequestSchema)
+@reset_blp.response(202, AcceptedSchema)
+@reset_blp.doc(security=PUBLIC)
+@reset_blp.commits
+def request_password_reset(body):
+    """Forgot your password: a one-time link is sent to the address (the same answer for any address)"""
+    password_reset.request_reset(db.session, body["email"])
+    return {"message": RESET_ACCEPTED}
+
+
+@reset_blp.post("/confirm")
+@reset_blp.arguments(PasswordResetSchema)
+@reset_blp.response(200, UserSchema)
+@reset_blp.doc(security=PUBLIC)
+@reset_blp.commits
+def confirm_password_reset(body):
+    """Choose a new password with the token of the link; every session of the account ends"""
+    return password_reset.confirm_reset(db.session, body)
+
+
+@registrations_blp.post("")
+@registrations_blp.arguments(RegistrationSchema)
+@registrations_blp.response(201, RegistrationResultSchema)
+@registrations_blp.doc(security=PUBLIC)
+@registrations_blp.commits
+def register(body):
+    """Register an annotation firm and its first user; a link to confirm the e-mail is sent"""
+    org, user, expires_at = registration.register_vendor(db.session, body)
+    return {"organization": org, "user": user, "confirmation_expires_at": expires_at}
+
+
+@registrations_blp.post("/confirm")
+@registrations_blp.arguments(RegistrationConfirmSchema)
+@registrations_blp.response(200, UserSchema)
+@registrations_blp.doc(security=PUBLIC)
+@registrations_blp.commits
+def confirm_registration(body):
+    """Confirm the e-mail with the link's token: the user may log in; the firm waits for verification"""
+    return registration.confirm_registration(db.session, body["token"])
+
+
+RESEND_ACCEPTED = (
+    "If the address belongs to a registration still to be confirmed, a new confirmation link is "
+    "on its way."
+)
+
+
+@registrations_blp.post("/resend")
+@registrations_blp.arguments(EmailRequestSchema)
+@registrations_blp.response(202, AcceptedSchema)
+@registrations_blp.doc(security=PUBLIC)
+@registrations_blp.commits
+def resend_confirmation(body):
+    """Lost or expired confirmation link: a new one is sent (the same answer for any address)"""
+    registration.resend_confirmation(db.session, body["email"])
+    return {"message": RESEND_ACCEPTED}
+
+
+BLUEPRINTS = [auth_blp, me_blp, users_blp, reset_blp, registrations_blp]

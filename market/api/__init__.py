@@ -93,8 +93,15 @@ def refuse_unreadable_input() -> None:
                            errors={"json": {path: [_UNSTORABLE_MESSAGE]}})
 
 
-# Logging in is the one write that needs no token.
-_PUBLIC_WRITES = frozenset({"auth.create_token"})
+# The writes that need no token: logging in, a forgotten password, a firm registering.
+_PUBLIC_WRITES = frozenset({
+    "auth.create_token",
+    "password_reset.request_password_reset",
+    "password_reset.confirm_password_reset",
+    "registrations.register",
+    "registrations.confirm_registration",
+    "registrations.resend_confirmation",
+})
 
 
 def authenticate_writes() -> None:

@@ -41,3 +41,6 @@ class OutboxEmail(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[dt.datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+    # The body holds a one-time link: it is blanked once the mail is sent, so the table never
+    # keeps a working token longer than it must.
+    private: Mapped[bool] = mapped_column(default=False)

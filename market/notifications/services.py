@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from market.accounts.models import User
 from market.db import utcnow
 from market.notifications.models import Notification, OutboxEmail
-from market.notifications.texts import render
+from market.notifications.texts import render, render_mail
 from market.permissions import not_found
 
 
@@ -47,6 +47,17 @@ def notify(session: Session, recipients: Iterable[User], kind: str, payload: dic
                                  text=text, created_at=now))
         if email:
             session.add(OutboxEmail(to_address=user.email, subject=title, body=text, created_at=now))
+
+
+def send_email(session: Session, user: User, kind: str, params: dict, *, private: bool = False,
+               now: dt.datetime | None = None) -> OutboxEmail:
+    """Queue the e-mail of `kind` (texts.MAILS) to `user`, in their language; the outbox sends it
+    after commit. `private`: the body holds a one-time link, blanked once the mail is sent."""
+    subject, body = render_mail(kind, params, user.locale)
+    mail = OutboxEmail(to_address=user.email, subject=subject, body=body, private=private,
+                       created_at=now or utcnow())
+    session.add(mail)
+    return mail
 
 
 def notifications_of(*, actor: User, unread: bool | None = None):

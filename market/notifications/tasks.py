@@ -30,6 +30,8 @@ MAX_ATTEMPTS = 5
 BATCH_SIZE = 100
 # Failures a retry may cure (a server down, a refused recipient, a header that cannot be encoded).
 SEND_ERRORS = (smtplib.SMTPException, OSError, ValueError)
+# What is left of a private mail's body (a one-time link) once it has gone out.
+PRIVATE_BODY_SENT = "(removed once sent: it held a one-time link)"
 
 
 class Sender(Protocol):
@@ -98,5 +100,7 @@ def send_outbox(session: Session, sender: Sender, *, batch_size: int = BATCH_SIZ
             mail.status = "sent"
             mail.sent_at = utcnow()
             mail.last_error = None
+            if mail.private:
+                mail.body = PRIVATE_BODY_SENT
             sent += 1
     return sent

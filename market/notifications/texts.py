@@ -51,6 +51,16 @@ TEXTS: dict[str, tuple[str, str]] = {
         N_("Your profile change was rejected"),
         N_("Your change of %(fields)s was rejected; the approved values stay. Reason: %(reason)s"),
     ),
+    "vendor.registered": (
+        N_("A new firm waits for verification"),
+        N_("%(name)s (%(credit_code)s) registered and confirmed its e-mail address; it waits for "
+           "a coordinator's verification."),
+    ),
+    "account.locked": (
+        N_("Your account is locked"),
+        N_("Your account is locked until %(locked_until)s after %(failures)s failed logins from "
+           "%(addresses)s addresses."),
+    ),
     "allocation.proposed": (
         N_("New match proposals to review"),
         N_("Matching run %(match_run_id)s proposed matches that wait for your decision."),
@@ -82,6 +92,44 @@ TEXTS: dict[str, tuple[str, str]] = {
         N_("Your order “%(order_title)s” has been awarded; its contracts are in place."),
     ),
 }
+
+
+# E-mails that are not notifications: the links of account recovery and registration, the lock.
+MAILS: dict[str, tuple[str, str]] = {
+    "account.password_reset": (
+        N_("Reset your password"),
+        N_("Someone asked to reset the password of your market account (%(email)s).\n"
+           "If it was you, open this link within %(minutes)s minutes and choose a new password:\n\n"
+           "%(link)s\n\n"
+           "(or send the token %(token)s with your new password to POST /api/v1/password-reset/confirm).\n"
+           "The link works once. If you did not ask, ignore this e-mail: your password stays as it is.\n"),
+    ),
+    "registration.confirm_email": (
+        N_("Confirm your e-mail address"),
+        N_("Welcome to market. You registered %(firm)s (%(code)s) with this address.\n"
+           "Confirm it within %(hours)s hours by opening this link:\n\n"
+           "%(link)s\n\n"
+           "(or send the token %(token)s to POST /api/v1/registrations/confirm).\n"
+           "Then log in and complete your firm's profile; a coordinator of the programme verifies "
+           "the firm before it can bid. If you did not register, ignore this e-mail.\n"),
+    ),
+    "account.locked": (
+        N_("Your account is locked"),
+        N_("Your market account %(email)s has been locked until %(until)s: there were %(failures)s "
+           "failed logins for it in the last %(window)s minutes, from %(addresses)s different "
+           "addresses.\n\n"
+           "If these were not you, someone is guessing your password; nobody got in. You can log in "
+           "again after %(until)s, choose a new password now through \"forgot password\" "
+           "(POST /api/v1/password-reset), which also lifts the lock, or ask the programme's "
+           "administrators to unlock the account.\n"),
+    ),
+}
+
+
+def render_mail(kind: str, params: dict, locale: str | None) -> tuple[str, str]:
+    """The subject and body of the `kind` e-mail with `params`, in the language `locale`."""
+    subject, body = MAILS[kind]
+    return translate(locale, subject), translate(locale, body, **params)
 
 
 def render(kind: str, payload: dict, locale: str | None) -> tuple[str, str]:

@@ -27,7 +27,7 @@ from flask_babel import gettext as _
 from market import db, i18n
 from market.accounts import services as accounts
 from market.accounts.schemas import LoginSchema
-from market.auth import log_in, user_for_token
+from market.auth import user_for_token
 from market.errors import DomainError
 from market.web.extensions import csrf
 from market.web.forms import load_form
@@ -81,7 +81,8 @@ def login():
         data, errors = load_form(LoginSchema(only=("email", "password")), request.form)
         if not errors:
             try:
-                _user, token, _row = log_in(data["email"], data["password"], token_name="web")
+                _user, token, _row = accounts.login(db.session, email=data["email"],
+                                                    password=data["password"], token_name="web")
             except DomainError as error:
                 db.session.commit()  # the audited failure feeds the throttle
                 status = error.status_code

@@ -94,9 +94,9 @@ def test_readyz_reports_the_database(api):
 
 
 def test_failed_logins_from_one_address_across_accounts_are_throttled_at_a_higher_limit(
-    api, actors, app, monkeypatch
+    api, actors, settings
 ):
-    monkeypatch.setitem(app.config, "LOGIN_MAX_FAILURES_PER_ADDRESS", 3)
+    settings(login_max_failures_per_address=3)
     for n in range(3):
         api.post("/api/v1/auth/tokens", json={"email": f"nobody{n}@example.cn", "password": "x"})
     assert_error(
@@ -106,9 +106,9 @@ def test_failed_logins_from_one_address_across_accounts_are_throttled_at_a_highe
 
 
 def test_failed_logins_from_another_address_do_not_count_against_this_one(
-    api, actors, app, monkeypatch
+    api, actors, settings
 ):
-    monkeypatch.setitem(app.config, "LOGIN_MAX_FAILURES_PER_ADDRESS", 3)
+    settings(login_max_failures_per_address=3)
     for n in range(3):
         api.post("/api/v1/auth/tokens", json={"email": f"nobody{n}@example.cn", "password": "x"},
                  remote_addr="198.51.100.7")

@@ -163,7 +163,7 @@ def test_bad_user_filters_are_422(api, actors, params, field):
 
 def test_a_duplicate_email_that_races_past_the_check_is_still_409(api, actors, monkeypatch):
     # Two admins creating the same user at once: both checks pass, the unique index decides.
-    monkeypatch.setattr(services, "_email_taken", lambda session, email: False)
+    monkeypatch.setattr(services, "email_taken", lambda session, email: False)
     body = new_user(actors.vendor.organization_id, email=actors.vendor.email)
     assert_error(api.post(URL, json=body, token=actors.token(actors.admin)), 409, "email")
 
