@@ -112,6 +112,12 @@ class CapabilityFactory(Base):
     assessed_proficiency = 0.8
 
 
+def able_to(vendor_org, modality: str = "image", annotation_type: str = "bbox", **kwargs):
+    """Give a vendor firm a capability, so the engine's hard rules let it bid for such orders."""
+    return CapabilityFactory(vendor=vendor_org.vendor_profile, modality=modality,
+                             annotation_type=annotation_type, **kwargs)
+
+
 def _ago(**delta):
     return factory.LazyFunction(lambda: utcnow() - dt.timedelta(**delta))
 

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from market.audit import services as audit
+from market.bids.eligibility import placement_refusals, refusal_errors
 from market.bids.lifecycle import BID_LIFECYCLE
 from market.bids.models import LIVE_BID_STATUSES, Bid
 from market.db import utcnow
@@ -61,10 +62,23 @@ def _require_bidding_open(order: Order, now: dt.datetime, settings: Settings) ->
                    errors={"status": [order.status]})
 
 
-def _check_terms(
-    order: Order, data: dict, seats: int, now: dt.datetime, settings: Settings
-) -> None:
-    """The rules a bid's terms must meet that depend on the order and the firm, not just on the input."""
+def _check_terms(order: Order, data: dict, *, actor, now: dt.datetime, settings: Settings) -> None:
+    """The rules a bid's terms must meet that depend on the order and the firm, not just on the input,
+    and every hard rule of the engine that would refuse it later: all in one 422, nothing stored."""
+    errors = _term_errors(order, data, actor.organization.vendor_profile.seats, now, settings)
+    refusals = placement_refusals(order, actor.organization, data, now=now, settings=settings)
+    if errors or refusals:
+        codes = [r.code for r in refusals]
+        raise InvalidInput(
+            "The bid does not fit the order"
+            + (" and the rules would refuse it" if refusals else "")
+            + "; see 'errors' for each field.",
+            errors=refusal_errors(refusals, errors) | ({"eligibility": codes} if codes else {}),
+        )
+
+
+def _term_errors(order: Order, data: dict, seats: int, now: dt.datetime,
+                 settings: Settings) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     volume = data["volume"]
     if volume > order.volume:
@@ -86,10 +100,7 @@ def _check_terms(
             errors["proposed_finish_date"] = [
                 f"Must not be after the order's delivery deadline ({deadline})."
             ]
-    if errors:
-        raise InvalidInput(
-            "The bid does not fit the order; see 'errors' for each field.", errors=errors
-        )
+    return errors
 
 
 def _already_bid(order_id: int) -> Conflict:
@@ -118,7 +129,7 @@ def submit_bid(
     _require_bidding_open(order, now, settings_of(session))
     if live_bid_of(session, order.id, actor.organization_id) is not None:
         raise _already_bid(order.id)
-    _check_terms(order, data, actor.organization.vendor_profile.seats, now, settings_of(session))
+    _check_terms(order, data, actor=actor, now=now, settings=settings_of(session))
     bid = Bid(
         order_id=order.id,
         vendor_id=actor.organization_id,
@@ -189,7 +200,7 @@ def revise_bid(session: Session, bid_id: int, data: dict, *, actor, now: dt.date
         raise Conflict(f"Bid {bid.id} is {bid.status}; only a live bid can be revised.",
                        errors={"status": [bid.status]})
     merged = {name: getattr(bid, name) for name in REVISABLE_TERMS} | data
-    _check_terms(order, merged, actor.organization.vendor_profile.seats, now, settings_of(session))
+    _check_terms(order, merged, actor=actor, now=now, settings=settings_of(session))
     previous = {name: getattr(bid, name) for name in data if getattr(bid, name) != data[name]}
     if not previous:
         return bid
