@@ -15,6 +15,7 @@ from market.bids.lifecycle import BID_LIFECYCLE
 from market.bids.models import LIVE_BID_STATUSES, Bid
 from market.db import utcnow
 from market.errors import Conflict, Forbidden, InvalidInput
+from market.notifications import services as notifications
 from market.orders.access import get_visible_order, oversees
 from market.orders.models import Order
 from market.permissions import not_found, require_role
@@ -210,6 +211,21 @@ def revise_bid(session: Session, bid_id: int, data: dict, *, actor, now: dt.date
                  organization_id=bid.vendor_id, data={"order_id": order.id, "previous": previous},
                  occurred_at=now)
     return bid
+
+
+def reject_open_bids(session: Session, order: Order, *, actor, reason: str,
+                     now: dt.datetime | None = None) -> list[Bid]:
+    """The order is decided (awarded to others, or no bid could win): every bid still open on it is
+    rejected with `reason`, and its vendor told; the debrief (GET /bids/{id}/result) says why."""
+    bids = session.scalars(
+        select(Bid).where(Bid.order_id == order.id, Bid.status == "submitted").with_for_update()
+    ).all()
+    for bid in bids:
+        BID_LIFECYCLE.transition(session, bid, "rejected", actor=actor, organization_id=bid.vendor_id,
+                                 reason=reason, now=now)
+        notifications.notify(session, notifications.users_of(session, bid.vendor_id), "bid.rejected",
+                             {"order_id": order.id, "order_title": order.title, "bid_id": bid.id}, now=now)
+    return list(bids)
 
 
 def bids_on_order(session: Session, order_id: int, *, actor, status: str | None = None,
