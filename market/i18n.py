@@ -53,7 +53,7 @@ def translations(code: str) -> NullTranslations:
     return loaded
 
 
-def translate(language: str | None, message: str, **params) -> str:
+def translate(language: str | None, message: str, /, **params) -> str:
     """`message` in `language`, with `%(name)s` placeholders filled from `params`."""
     text = translations(locale_of(language)).gettext(message)
     return text % params if params else text

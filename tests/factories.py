@@ -120,6 +120,10 @@ class ChangeRequestFactory(Base):
 
     requested = factory.LazyFunction(lambda: {"clearance": "core"})
     previous = factory.LazyAttribute(lambda o: {"clearance": o.vendor.clearance})
+def able_to(vendor_org, modality: str = "image", annotation_type: str = "bbox", **kwargs):
+    """Give a vendor firm a capability, so the engine's hard rules let it bid for such orders."""
+    return CapabilityFactory(vendor=vendor_org.vendor_profile, modality=modality,
+                             annotation_type=annotation_type, **kwargs)
 
 
 def _ago(**delta):

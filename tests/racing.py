@@ -19,7 +19,7 @@ from config import settings
 from market import create_app
 from market.accounts import services as accounts
 from market.migrations import upgrade
-from tests.factories import ALL_FACTORIES, OrderFactory, UserFactory, VendorFactory
+from tests.factories import ALL_FACTORIES, OrderFactory, UserFactory, VendorFactory, able_to
 
 RACERS = 10
 
@@ -84,7 +84,10 @@ class Committed:
         return self
 
     def firm(self):
-        return VendorFactory()
+        """A verified firm able to do the factories' orders (image / bbox)."""
+        firm = VendorFactory()
+        able_to(firm)
+        return firm
 
     def order(self, **kwargs):
         return OrderFactory(**kwargs)

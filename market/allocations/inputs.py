@@ -1,7 +1,8 @@
 """The engine's inputs from database rows: orders with what is left of them, vendors, running work.
 
-Matching runs and the re-check at approval build the engine's objects here, so both judge a bid
-by the same facts and the same eligibility function (market.matching.eligibility).
+Matching runs and the re-check at approval build the engine's objects here (the builders of single
+objects are in market.bids.eligibility, which also judges a bid when it is placed), so all of them
+judge a bid by the same facts and the same eligibility function (market.matching.eligibility).
 """
 
 from __future__ import annotations
@@ -12,14 +13,18 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from market.allocations.proposals import Approved
+from market.bids.eligibility import engine_bid, engine_order, engine_vendor
 from market.contracts.models import Contract
 from market.contracts.services import done_volume
-from market.matching import eligibility
 from market.matching.calendar import RunningContract
 from market.orders.models import Order
 from market.organizations.models import Capability, Organization, VendorProfile
-from market.organizations.region import is_local
 from market.settings import Settings
+
+__all__ = [
+    "award_shares", "engine_bid", "engine_order", "engine_vendor", "open_part",
+    "orders_under_evaluation", "running_contracts", "vendors_with_capabilities",
+]
 
 # Awards over this window count towards a vendor's share for the fairness score.
 FAIRNESS_WINDOW_DAYS = 180
@@ -87,67 +92,7 @@ def running_contracts(session: Session, vendor_ids: set[int], *, today: dt.date,
     return running
 
 
-def engine_vendor(
-    org: Organization, *, award_share: float, settings: Settings
-) -> eligibility.Vendor:
-    profile = org.vendor_profile
-    return eligibility.Vendor(
-        id=org.id,
-        seats=profile.seats,
-        verification=profile.verification_status,
-        clearance=profile.clearance,
-        certifications=frozenset(profile.certifications or ()),
-        onsite_possible=profile.onsite_possible,
-        local=is_local(org, settings),
-        recent_award_share=min(max(award_share, 0.0), 1.0),
-        capabilities={
-            (c.modality, c.annotation_type): eligibility.Capability(
-                throughput_per_seat_day=c.throughput_per_seat_day,
-                proficiency=0.5 if c.assessed_proficiency is None else c.assessed_proficiency,
-                unit_price=c.unit_price,
-            )
-            for c in profile.capabilities
-        },
-        name=org.name,
-    )
-
-
 def open_part(order: Order, approved: Approved) -> tuple[int, int | None]:
     """The volume still to match and how many more vendors may share it (None: no limit)."""
     vendors_left = order.max_vendors - approved.vendors if order.max_vendors else None
     return order.volume - approved.volume, vendors_left
-
-
-def engine_order(order: Order, *, remaining: int, vendors_left: int | None, today: dt.date,
-                 settings: Settings) -> eligibility.Order:
-    unit_ceiling = order.budget_ceiling / order.volume
-    return eligibility.Order(
-        id=order.id,
-        modality=order.modality,
-        annotation_type=order.annotation_type,
-        volume=remaining,
-        # The ceiling scales with what is left, so the per-unit ceiling stays the order's own.
-        budget_ceiling=unit_ceiling * remaining,
-        reference_unit_price=unit_ceiling,
-        start=max(today, settings.local_date(order.bidding_closes_at)),
-        deadline=settings.local_date(order.delivery_deadline),
-        data_classification=order.data_classification,
-        onsite_required=order.onsite_required,
-        required_certifications=frozenset(order.required_certifications or ()),
-        splittable=order.splittable,
-        max_vendors=vendors_left,
-        min_lot=min(order.min_lot, remaining) if order.min_lot else None,
-        unit=order.unit,
-        weights=order.scoring_weights,
-    )
-
-
-def engine_bid(bid, *, remaining: int, quality: float | None = None) -> eligibility.Bid:
-    return eligibility.Bid(
-        id=bid.id,
-        order_id=bid.order_id,
-        vendor_id=bid.vendor_id,
-        unit_price=bid.unit_price,
-        volume=min(bid.volume, remaining),
-        quality=quality,
-    )

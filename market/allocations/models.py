@@ -69,6 +69,8 @@ class BidEvaluation(Base):
     breakdown: Mapped[dict] = mapped_column(default=dict)
     allocated_volume: Mapped[float] = mapped_column(default=0.0)
     outcome: Mapped[str] = mapped_column(Text, default="")
+    # Why an eligible bid got less than it offered, as the engine said it: {"code", "params"}.
+    loss_reason: Mapped[dict | None]
 
     run: Mapped[MatchRun] = relationship(back_populates="evaluations")
     vendor: Mapped[Organization] = relationship()  # noqa: F821

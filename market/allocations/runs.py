@@ -26,6 +26,7 @@ from market.allocations.proposals import (
 )
 from market.audit import services as audit
 from market.bids.models import Bid
+from market.bids.services import reject_open_bids
 from market.db import utcnow
 from market.errors import InvalidInput
 from market.matching import eligibility, match
@@ -214,11 +215,14 @@ def _store(session: Session, loaded: _Inputs, result, *, actor, trigger: str, pr
                 bid_id=bid.id,
                 vendor_id=bid.vendor_id,
                 eligible=outcome.eligible,
-                refusals=[{"code": r.code, "message": r.message} for r in outcome.refusals],
+                refusals=[{"code": r.code, "message": r.message, "params": dict(r.params)}
+                          for r in outcome.refusals],
                 score=outcome.score.total if outcome.score else None,
                 breakdown=breakdown,
                 allocated_volume=volume,
                 outcome=_outcome_text(outcome, volume),
+                loss_reason=({"code": outcome.reason.code, "params": dict(outcome.reason.params)}
+                             if outcome.reason else None),
             )
         )
         if volume > 0:
@@ -255,6 +259,7 @@ def _store(session: Session, loaded: _Inputs, result, *, actor, trigger: str, pr
                 data={"match_run_id": run.id},
                 now=now,
             )
+            reject_open_bids(session, order, actor=actor, reason="no eligible bid", now=now)
             unsuccessful.append(order_id)
     run.stats = {
         "orders": len(open_orders),

@@ -131,3 +131,28 @@ class ApprovalSchema(Schema):
 
 AllocationPageSchema = page_schema(AllocationSchema, "AllocationPageSchema")
 MatchRunPageSchema = page_schema(MatchRunSchema, "MatchRunPageSchema")
+
+
+class ReasonSchema(Schema):
+    code = fields.String(metadata={"description": "stable machine code, e.g. over_budget, outscored"})
+    params = fields.Dict(metadata={"description": "what the message is made of, to say it in any language"})
+    message = fields.String()
+
+
+class BidResultSchema(Schema):
+    """A bidder's debrief: awarded or not, score and rank in the latest run, and why."""
+
+    bid_id = fields.Integer()
+    order_id = fields.Integer()
+    status = fields.String(metadata={"description": "awarded, not_awarded or pending"})
+    final = fields.Boolean(metadata={"description": "the order is decided: the status will not change"})
+    volume = fields.Integer(allow_none=True, metadata={"description": "volume awarded"})
+    unit_price = fields.Decimal(as_string=True, allow_none=True)
+    match_run_id = fields.Integer(allow_none=True, metadata={"description": "the latest run that judged the bid"})
+    eligible = fields.Boolean(allow_none=True)
+    score = fields.Float(allow_none=True)
+    breakdown = fields.Dict(allow_none=True)
+    rank = fields.Integer(allow_none=True, metadata={"description": "1 for the highest score on the order"})
+    ranked_bids = fields.Integer(allow_none=True, metadata={"description": "eligible bids the run scored"})
+    reasons = fields.List(fields.Nested(ReasonSchema))
+

@@ -19,6 +19,7 @@ from market.allocations.models import Allocation, BidEvaluation
 from market.allocations.proposals import NOTHING_APPROVED, approved_by_order, close_open_proposals
 from market.bids.lifecycle import BID_LIFECYCLE
 from market.bids.models import Bid
+from market.bids.services import reject_open_bids
 from market.contracts.models import Contract
 from market.contracts.services import create_contract
 from market.db import utcnow
@@ -235,26 +236,7 @@ def _award_order(session: Session, order: Order, actor, now: dt.datetime) -> Non
         session, order, "awarded", actor=actor, organization_id=order.agency_id, now=now
     )
     close_open_proposals(session, order, actor=actor, why="order awarded", now=now)
-    losers = session.scalars(
-        select(Bid).where(Bid.order_id == order.id, Bid.status == "submitted").with_for_update()
-    ).all()
-    for bid in losers:
-        BID_LIFECYCLE.transition(
-            session,
-            bid,
-            "rejected",
-            actor=actor,
-            organization_id=bid.vendor_id,
-            reason="order awarded to other bids",
-            now=now,
-        )
-        notifications.notify(
-            session,
-            notifications.users_of(session, bid.vendor_id),
-            "bid.rejected",
-            {"order_id": order.id, "order_title": order.title},
-            now=now,
-        )
+    reject_open_bids(session, order, actor=actor, reason="order awarded to other bids", now=now)
     notifications.notify(session, notifications.users_of(session, order.agency_id), "order.awarded",
                          {"order_id": order.id, "order_title": order.title}, now=now)
 

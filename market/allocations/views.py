@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from market import db
-from market.allocations import policy, runs, services
+from market.allocations import debrief, policy, runs, services
 from market.allocations.schemas import (
     AllocationPageSchema,
     AllocationQuerySchema,
     AllocationSchema,
     ApprovalSchema,
     ApproveSchema,
+    BidResultSchema,
     MatchRunCreateSchema,
     MatchRunPageSchema,
     MatchRunSchema,
@@ -25,6 +26,8 @@ runs_blp = Blueprint(
 )
 alloc_blp = Blueprint("allocations", __name__, url_prefix="/api/v1/allocations",
                       description="Proposed matches and their approval")
+results_blp = Blueprint("bid_results", __name__, url_prefix="/api/v1/bids",
+                        description="Each bidder's debrief once bidding has closed")
 policy_blp = Blueprint("scoring_policy", __name__, url_prefix="/api/v1/scoring-policy",
                        description="The coordinators' scoring weights")
 
@@ -124,4 +127,12 @@ def _with_competition(actor, allocations):
     return allocations
 
 
-BLUEPRINTS = [runs_blp, alloc_blp, policy_blp]
+@results_blp.get("/<id:bid_id>/result")
+@results_blp.response(200, BidResultSchema)
+def get_bid_result(bid_id):
+    """A bid's result: awarded or not, its score and rank, and why it lost (its vendor; the order's
+    agency and coordinators after closing)"""
+    return debrief.bid_result(db.session, bid_id, actor=current_user())
+
+
+BLUEPRINTS = [runs_blp, alloc_blp, results_blp, policy_blp]

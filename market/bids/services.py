@@ -10,10 +10,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from market.audit import services as audit
+from market.bids.eligibility import placement_refusals, refusal_errors
 from market.bids.lifecycle import BID_LIFECYCLE
 from market.bids.models import LIVE_BID_STATUSES, Bid
 from market.db import utcnow
 from market.errors import Conflict, Forbidden, InvalidInput
+from market.notifications import services as notifications
 from market.orders.access import get_visible_order, oversees
 from market.orders.models import Order
 from market.permissions import not_found, require_role
@@ -61,10 +63,23 @@ def _require_bidding_open(order: Order, now: dt.datetime, settings: Settings) ->
                    errors={"status": [order.status]})
 
 
-def _check_terms(
-    order: Order, data: dict, seats: int, now: dt.datetime, settings: Settings
-) -> None:
-    """The rules a bid's terms must meet that depend on the order and the firm, not just on the input."""
+def _check_terms(order: Order, data: dict, *, actor, now: dt.datetime, settings: Settings) -> None:
+    """The rules a bid's terms must meet that depend on the order and the firm, not just on the input,
+    and every hard rule of the engine that would refuse it later: all in one 422, nothing stored."""
+    errors = _term_errors(order, data, actor.organization.vendor_profile.seats, now, settings)
+    refusals = placement_refusals(order, actor.organization, data, now=now, settings=settings)
+    if errors or refusals:
+        codes = [r.code for r in refusals]
+        raise InvalidInput(
+            "The bid does not fit the order"
+            + (" and the rules would refuse it" if refusals else "")
+            + "; see 'errors' for each field.",
+            errors=refusal_errors(refusals, errors, actor.locale) | ({"eligibility": codes} if codes else {}),
+        )
+
+
+def _term_errors(order: Order, data: dict, seats: int, now: dt.datetime,
+                 settings: Settings) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     volume = data["volume"]
     if volume > order.volume:
@@ -86,10 +101,7 @@ def _check_terms(
             errors["proposed_finish_date"] = [
                 f"Must not be after the order's delivery deadline ({deadline})."
             ]
-    if errors:
-        raise InvalidInput(
-            "The bid does not fit the order; see 'errors' for each field.", errors=errors
-        )
+    return errors
 
 
 def _already_bid(order_id: int) -> Conflict:
@@ -118,7 +130,7 @@ def submit_bid(
     _require_bidding_open(order, now, settings_of(session))
     if live_bid_of(session, order.id, actor.organization_id) is not None:
         raise _already_bid(order.id)
-    _check_terms(order, data, actor.organization.vendor_profile.seats, now, settings_of(session))
+    _check_terms(order, data, actor=actor, now=now, settings=settings_of(session))
     bid = Bid(
         order_id=order.id,
         vendor_id=actor.organization_id,
@@ -189,7 +201,7 @@ def revise_bid(session: Session, bid_id: int, data: dict, *, actor, now: dt.date
         raise Conflict(f"Bid {bid.id} is {bid.status}; only a live bid can be revised.",
                        errors={"status": [bid.status]})
     merged = {name: getattr(bid, name) for name in REVISABLE_TERMS} | data
-    _check_terms(order, merged, actor.organization.vendor_profile.seats, now, settings_of(session))
+    _check_terms(order, merged, actor=actor, now=now, settings=settings_of(session))
     previous = {name: getattr(bid, name) for name in data if getattr(bid, name) != data[name]}
     if not previous:
         return bid
@@ -199,6 +211,21 @@ def revise_bid(session: Session, bid_id: int, data: dict, *, actor, now: dt.date
                  organization_id=bid.vendor_id, data={"order_id": order.id, "previous": previous},
                  occurred_at=now)
     return bid
+
+
+def reject_open_bids(session: Session, order: Order, *, actor, reason: str,
+                     now: dt.datetime | None = None) -> list[Bid]:
+    """The order is decided (awarded to others, or no bid could win): every bid still open on it is
+    rejected with `reason`, and its vendor told; the debrief (GET /bids/{id}/result) says why."""
+    bids = session.scalars(
+        select(Bid).where(Bid.order_id == order.id, Bid.status == "submitted").with_for_update()
+    ).all()
+    for bid in bids:
+        BID_LIFECYCLE.transition(session, bid, "rejected", actor=actor, organization_id=bid.vendor_id,
+                                 reason=reason, now=now)
+        notifications.notify(session, notifications.users_of(session, bid.vendor_id), "bid.rejected",
+                             {"order_id": order.id, "order_title": order.title, "bid_id": bid.id}, now=now)
+    return list(bids)
 
 
 def bids_on_order(session: Session, order_id: int, *, actor, status: str | None = None,

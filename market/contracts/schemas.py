@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from market.api.fields import LocalDateTime, PageQuerySchema, QueryId, page_schema
+from market.api.fields import (
+    DateFilter,
+    LocalDateTime,
+    PageQuerySchema,
+    QueryId,
+    Vocabulary,
+    page_schema,
+)
 from market.contracts.models import CONTRACT_STATUSES
+from market.orders.schemas import AwardedVendorSchema, FirmNameSchema
 
 
 class MilestoneSchema(Schema):
@@ -44,4 +52,28 @@ class ContractQuerySchema(PageQuerySchema):
     vendor_id = QueryId()
 
 
+class PublicAwardSchema(AwardedVendorSchema):
+    """One winning vendor's award on an awarded order, for anyone to read."""
+
+    order_id = fields.Integer()
+    order_title = fields.String()
+    sector = fields.String()
+    unit = fields.String()
+    agency = fields.Nested(FirmNameSchema)
+
+
+class AwardQuerySchema(PageQuerySchema):
+    awarded_after = DateFilter(upper=False)
+    awarded_before = DateFilter(upper=True)
+    sector = Vocabulary("sectors")
+    order_id = QueryId()
+    vendor_id = QueryId()
+
+    @validates_schema
+    def _range_in_order(self, data, **kwargs):
+        if "awarded_after" in data and "awarded_before" in data and data["awarded_after"] > data["awarded_before"]:
+            raise ValidationError("Must not be later than awarded_before.", "awarded_after")
+
+
 ContractPageSchema = page_schema(ContractSchema, "ContractPageSchema")
+PublicAwardPageSchema = page_schema(PublicAwardSchema, "PublicAwardPageSchema")

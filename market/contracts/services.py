@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 from market.audit import services as audit
 from market.contracts.models import Contract, Milestone
 from market.db import utcnow
+from market.orders.awards import AWARDED_STATUSES, award_entry
 from market.orders.models import Order
 from market.permissions import not_found
 from market.settings import Settings, settings_of
@@ -117,3 +118,35 @@ def get_contract(session: Session, contract_id: int, *, actor) -> Contract:
     if contract is None:
         raise not_found("contract", contract_id)
     return contract
+
+
+def public_awards(*, awarded_after=None, awarded_before=None, sector=None, order_id=None,
+                  vendor_id=None) -> Select:
+    """Every award of an order that was awarded, newest first: the public list anyone may read."""
+    stmt = (
+        select(Contract).join(Order, Order.id == Contract.order_id)
+        .where(Order.status.in_(AWARDED_STATUSES))
+        .options(selectinload(Contract.order).selectinload(Order.agency), selectinload(Contract.vendor))
+        .order_by(Contract.created_at.desc(), Contract.id.desc())
+    )
+    if awarded_after is not None:
+        stmt = stmt.where(Contract.created_at >= awarded_after)
+    if awarded_before is not None:
+        stmt = stmt.where(Contract.created_at <= awarded_before)
+    if sector:
+        stmt = stmt.where(Order.sector == sector)
+    if order_id:
+        stmt = stmt.where(Contract.order_id == order_id)
+    if vendor_id:
+        stmt = stmt.where(Contract.vendor_id == vendor_id)
+    return stmt
+
+
+def public_award(contract: Contract) -> dict:
+    """One award as the public list shows it: the order it is on, and the winner's terms."""
+    order = contract.order
+    return {
+        "order_id": order.id, "order_title": order.title, "sector": order.sector, "unit": order.unit,
+        "agency": {"id": order.agency.id, "name": order.agency.name},
+        **award_entry(contract),
+    }

@@ -159,7 +159,8 @@ def _plan(demo: Demo, cast: Cast, rules: Rules, rng: random.Random, state: str, 
 
 
 def _plan_bids(demo: Demo, cast: Cast, rules: Rules, rng: random.Random, plan: Plan) -> None:
-    """Several bids per order that took bids, mostly from firms that meet its hard rules."""
+    """Several bids per order that took bids, from firms that meet its hard rules: submit_bid refuses
+    any other bid at once (it asks the engine's rules), so none of those is ever stored."""
     if plan.published is None:
         return
     order = work.draft(plan.data)
@@ -167,32 +168,22 @@ def _plan_bids(demo: Demo, cast: Cast, rules: Rules, rng: random.Random, plan: P
     # Only verified firms can bid (submit_bid refuses the others); of them, those with the skill try.
     capable = [v for v in cast.vendors if plan.template.skill in v.capabilities and v.verified]
     eligible = rules.could_win(order, capable)
-    others = [v for v in capable if v not in eligible]
-    over_budget = False
     if plan.state == "unsuccessful":
-        # Either nobody who bid meets the hard rules, or everyone who does asked too much.
-        if order.data_classification == "core":
-            bidders = rng.sample(others, min(len(others), rng.randint(1, 3)))
-        else:
-            bidders, over_budget = rng.sample(eligible, min(len(eligible), rng.randint(2, 3))), True
-    else:
-        bidders = rng.sample(eligible, min(len(eligible), rng.randint(3, 6)))
-        if cast.main_vendor in eligible and cast.main_vendor not in bidders and rng.random() < 0.6:
-            bidders.append(cast.main_vendor)
-        if plan.state in AWARDED_STATES and eligible:
-            # Matching must be able to cover the order: one bidder at least has the seats for all of it.
-            roomy = max(eligible, key=lambda v: (work.room(order, v), -v.org.id))
-            if all(work.room(order, v) < 1 / work.SEAT_SHARE for v in bidders) and roomy not in bidders:
-                bidders.append(roomy)
-        if others and plan.index % 3 == 2:
-            bidders.append(rng.choice(others))  # a firm that misread the rules: matching refuses it
+        # Nobody could meet its hard rules, or nobody bid within its budget: no bid was taken, and the
+        # matching run finds no eligible bid.
+        return
+    bidders = rng.sample(eligible, min(len(eligible), rng.randint(3, 6)))
+    if cast.main_vendor in eligible and cast.main_vendor not in bidders and rng.random() < 0.6:
+        bidders.append(cast.main_vendor)
+    if plan.state in AWARDED_STATES and eligible:
+        # Matching must be able to cover the order: one bidder at least has the seats for all of it.
+        roomy = max(eligible, key=lambda v: (work.room(order, v), -v.org.id))
+        if all(work.room(order, v) < 1 / work.SEAT_SHARE for v in bidders) and roomy not in bidders:
+            bidders.append(roomy)
     published = plan.published
-    for n, vendor in enumerate(bidders):
+    for vendor in bidders:
         at = published + (until - published) * rng.uniform(0.1, 1.0)
-        # Now and then one firm asks more than the budget allows: matching refuses that bid too.
-        too_dear = over_budget or (plan.index % 3 == 1 and n == 0 and len(bidders) >= 3)
-        terms = work.bid_terms(rng, demo, order, vendor, over_budget=too_dear, within_budget=not too_dear)
-        plan.bids.append(PlannedBid(vendor, terms, at))
+        plan.bids.append(PlannedBid(vendor, work.bid_terms(rng, demo, order, vendor), at))
     if plan.state == "published" and plan.bids and rng.random() < 0.4:
         withdrawn = rng.choice(plan.bids)
         plan.withdrawal = (withdrawn, withdrawn.at + (demo.today - withdrawn.at) / 2)

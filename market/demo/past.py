@@ -129,7 +129,7 @@ def _order(past: _PastOrder) -> Order:
 def _bid(demo: Demo, rng: random.Random, order: Order, vendor: Vendor, volume: int | None) -> Bid:
     """A past bid, won (for `volume`) or lost (`volume` None: the firm offered what it could)."""
     submitted = order.published_at + (order.bidding_closes_at - order.published_at) * rng.uniform(0.2, 0.95)
-    terms = work.bid_terms(rng, demo, order, vendor, over_budget=False, volume=volume)
+    terms = work.bid_terms(rng, demo, order, vendor, volume=volume)
     won = volume is not None
     return Bid(
         **terms, order=order, vendor_id=vendor.org.id, submitted_by_id=vendor.user.id, submitted_at=submitted,

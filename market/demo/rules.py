@@ -1,6 +1,6 @@
 """The matching engine's hard rules, asked on the demo's behalf while it plans who bids for what.
 
-The demo writes bids that mostly can win, a few that cannot, and orders some firms can take on:
+The demo writes bids that can win (submit_bid refuses the others) and orders some firms can take on:
 it asks market.matching.eligibility.check_eligibility, with the engine's objects built by
 market.allocations.inputs as a matching run builds them, and never judges by itself.
 """

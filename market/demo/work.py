@@ -111,21 +111,17 @@ def room(order: Order, vendor: Vendor) -> float:
     return vendor.seats * capability.throughput_per_seat_day * days / order.volume
 
 
-def bid_terms(rng: random.Random, demo: Demo, order: Order, vendor: Vendor, *, over_budget: bool,
-              within_budget: bool = False, volume: int | None = None) -> dict:
+def bid_terms(rng: random.Random, demo: Demo, order: Order, vendor: Vendor, *, volume: int | None = None) -> dict:
     """What `vendor` offers for `order`, as submit_bid takes it.
 
-    Firms read the budget ceiling and mostly bid under it (always when `within_budget`); one told
-    to go `over_budget` asks more. A firm without the seats for the whole of a splittable order
-    offers the part it can do, unless `volume` says what it offered.
+    Firms read the budget ceiling and bid under it (submit_bid refuses a price above it). A firm
+    without the seats for the whole of a splittable order offers the part it can do, unless
+    `volume` says what it offered.
     """
     capability = vendor.capabilities[(order.modality, order.annotation_type)]
     ceiling = float(order.budget_ceiling) / order.volume
     price = float(capability.unit_price) * rng.uniform(0.9, 1.08)
-    if over_budget:
-        price = max(price, ceiling * rng.uniform(1.05, 1.25))
-    elif rng.random() < 0.9 or within_budget:
-        price = min(price, ceiling * rng.uniform(0.82, 0.99))
+    price = min(price, ceiling * rng.uniform(0.82, 0.99))
     finish = order.delivery_deadline - dt.timedelta(days=rng.uniform(1, 7))
     days = working_days(order.bidding_closes_at + dt.timedelta(days=3), finish)
     throughput = capability.throughput_per_seat_day

@@ -100,10 +100,12 @@ class Bid:
 
 @dataclass(frozen=True)
 class Refusal:
-    """Why a bid is not eligible: a stable machine ``code`` and a ``message`` for coordinators."""
+    """Why a bid is not eligible: a stable machine ``code``, a ``message`` for coordinators and the
+    ``params`` the message is made of, so the product can say it again in the user's language."""
 
     code: str
     message: str
+    params: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
 def _decimal(value: Money) -> Decimal:
@@ -187,12 +189,14 @@ def check_eligibility(
             Refusal(
                 "no_working_day",
                 f"the order window {order.start}..{order.deadline} has no working day (Mon-Fri)",
+                {"start": order.start.isoformat(), "deadline": order.deadline.isoformat()},
             )
         )
 
     if vendor.verification != "verified":
         refusals.append(
-            Refusal("vendor_not_verified", f"vendor is {vendor.verification}, not verified")
+            Refusal("vendor_not_verified", f"vendor is {vendor.verification}, not verified",
+                    {"verification": vendor.verification})
         )
 
     have = _clearance_rank(vendor.clearance, "clearance")
@@ -203,6 +207,7 @@ def check_eligibility(
                 "clearance_too_low",
                 f"clearance {vendor.clearance!r} is below the order's data classification "
                 f"{order.data_classification!r}",
+                {"clearance": vendor.clearance, "required": order.data_classification},
             )
         )
 
@@ -216,6 +221,7 @@ def check_eligibility(
                 "certification_missing",
                 f"missing required certification{'s' if len(missing) > 1 else ''}: "
                 + ", ".join(missing),
+                {"missing": missing},
             )
         )
 
@@ -224,6 +230,7 @@ def check_eligibility(
             Refusal(
                 "onsite_not_possible",
                 "the order requires on-site work; the vendor cannot work on site",
+                {},
             )
         )
 
@@ -231,20 +238,23 @@ def check_eligibility(
     capability = vendor.capabilities.get(key)
     if capability is None:
         refusals.append(
-            Refusal("no_capability", f"no capability for {order.modality}/{order.annotation_type}")
+            Refusal("no_capability", f"no capability for {order.modality}/{order.annotation_type}",
+                    {"modality": order.modality, "annotation_type": order.annotation_type})
         )
     elif not capability.throughput_per_seat_day > 0:
         refusals.append(
             Refusal(
                 "no_capability",
                 f"capability for {order.modality}/{order.annotation_type} has no throughput",
+                {"modality": order.modality, "annotation_type": order.annotation_type},
             )
         )
 
     # Pro rata budget: price * volume offered <= ceiling * volume offered / order volume,
     # i.e. unit price * order volume <= ceiling, compared exactly in decimals when close.
     if bid.unit_price < 0:
-        refusals.append(Refusal("invalid_price", f"unit price {_fmt(bid.unit_price)} is negative"))
+        refusals.append(Refusal("invalid_price", f"unit price {_fmt(bid.unit_price)} is negative",
+                                {"unit_price": _fmt(bid.unit_price)}))
     elif order.volume > 0 and _over_budget(bid.unit_price, order.volume, order.budget_ceiling):
         price = _decimal(bid.unit_price)
         ceiling = _decimal(order.budget_ceiling)
@@ -254,11 +264,13 @@ def check_eligibility(
                 "over_budget",
                 f"unit price {_fmt(price)} is above the budget ceiling per {unit} of "
                 f"{_fmt(ceiling / order_volume)} ({_fmt(ceiling)} / {_fmt(order.volume)})",
+                {"unit_price": _fmt(price), "ceiling_per_unit": _fmt(ceiling / order_volume),
+                 "unit": unit, "budget_ceiling": _fmt(ceiling), "volume": _fmt(order.volume)},
             )
         )
 
     if bid.volume <= 0:
-        refusals.append(Refusal("empty_bid", "the bid offers no volume"))
+        refusals.append(Refusal("empty_bid", "the bid offers no volume", {"volume": _fmt(bid.volume)}))
     elif not order.splittable:
         if bid.volume < order.volume:
             refusals.append(
@@ -266,6 +278,7 @@ def check_eligibility(
                     "partial_bid_not_splittable",
                     f"the order is not splittable but the bid offers only "
                     f"{_fmt(bid.volume)} of {_fmt(order.volume)}",
+                    {"volume": _fmt(bid.volume), "order_volume": _fmt(order.volume)},
                 )
             )
     elif order.min_lot and bid.volume < order.min_lot:
@@ -274,11 +287,12 @@ def check_eligibility(
                 "below_min_lot",
                 f"the bid offers {_fmt(bid.volume)}, "
                 f"below the minimum lot of {_fmt(order.min_lot)}",
+                {"volume": _fmt(bid.volume), "min_lot": _fmt(order.min_lot)},
             )
         )
 
     if (order.id, vendor.id) in excluded_pairs:
         refusals.append(
-            Refusal("excluded_by_coordinator", "a coordinator rejected this vendor for this order")
+            Refusal("excluded_by_coordinator", "a coordinator rejected this vendor for this order", {})
         )
     return tuple(refusals)

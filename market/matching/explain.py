@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -22,11 +24,13 @@ class LossReason:
     has its maximum of vendors), ``min_lot`` (what is left of the order is below its
     minimum lot), ``better_fit`` (lower-scoring bids were chosen because together they fit
     the vendors' capacity better). A partly allocated bid's message starts with "partly
-    allocated: ".
+    allocated: " and its ``params`` say ``partly: true``. ``params`` hold what the message is made
+    of, so the product can say it again in the user's language.
     """
 
     code: str
     message: str
+    params: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
 def explain_losses(p: AllocationProblem, volume: np.ndarray) -> dict[int, LossReason]:
@@ -76,6 +80,7 @@ def explain_losses(p: AllocationProblem, volume: np.ndarray) -> dict[int, LossRe
                 # The most lacking week; the earliest one among equals (ties are common).
                 k = int(np.flatnonzero(ratio <= ratio.min() * (1 + 1e-9) + 1e-12)[0])
                 week = labels[int(weeks[k])]
+                params = {"week": week}
                 if res[k] <= _TOL * max(1.0, float(p.capacity[p.cand_vendor[c], weeks[k]])):
                     text = f"vendor capacity exhausted in week {week}"
                 else:
@@ -83,7 +88,9 @@ def explain_losses(p: AllocationProblem, volume: np.ndarray) -> dict[int, LossRe
                         f"not enough vendor capacity in week {week} "
                         f"({res[k]:.3g} of {need[k]:.3g} seat-days free)"
                     )
-                capacity_reason = LossReason("vendor_capacity", text)
+                    params |= {"free_seat_days": float(f"{res[k]:.3g}"),
+                               "needed_seat_days": float(f"{need[k]:.3g}")}
+                capacity_reason = LossReason("vendor_capacity", text, params)
         if remaining <= p.order_volume[o] * _TOL:
             others = [w for w in winners.get(o, []) if w != c]
             if all(p.cand_score[w] >= p.cand_score[c] for w in others):
@@ -110,7 +117,8 @@ def explain_losses(p: AllocationProblem, volume: np.ndarray) -> dict[int, LossRe
         ):
             k = int(p.order_max_vendors[o])
             reason = LossReason(
-                "max_vendors", f"order already has its maximum of {k} vendor{'s' if k > 1 else ''}"
+                "max_vendors", f"order already has its maximum of {k} vendor{'s' if k > 1 else ''}",
+                {"max_vendors": k},
             )
         elif capacity_reason is not None:
             reason = capacity_reason
@@ -118,6 +126,7 @@ def explain_losses(p: AllocationProblem, volume: np.ndarray) -> dict[int, LossRe
             reason = LossReason(
                 "min_lot",
                 f"remaining volume {remaining:g} is below the minimum lot {p.order_min_lot[o]:g}",
+                {"remaining": float(remaining), "min_lot": float(p.order_min_lot[o])},
             )
         else:
             reason = LossReason(
@@ -125,6 +134,7 @@ def explain_losses(p: AllocationProblem, volume: np.ndarray) -> dict[int, LossRe
                 "not selected: other bids give a higher total score within the vendors' capacity",
             )
         if partly:
-            reason = LossReason(reason.code, "partly allocated: " + reason.message)
+            reason = LossReason(reason.code, "partly allocated: " + reason.message,
+                                {**reason.params, "partly": True})
         reasons[c] = reason
     return reasons

@@ -85,7 +85,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "bid.rejected": (
         N_("Your bid was not successful"),
-        N_("Your bid on the order “%(order_title)s” was not successful; the order has been awarded."),
+        N_("Your bid on the order “%(order_title)s” was not successful; its result (bid %(bid_id)s) "
+           "says why."),
     ),
     "order.awarded": (
         N_("Order awarded"),

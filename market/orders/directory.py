@@ -7,11 +7,14 @@ import io
 from collections.abc import Iterator
 
 from flask import Response, stream_with_context
+from sqlalchemy.orm import selectinload
 
 from market import db
 from market.api.openapi import PUBLIC, Blueprint
 from market.db import utcnow
 from market.orders import services
+from market.orders.awards import award_notice
+from market.orders.models import Order
 from market.orders.schemas import (
     DirectoryOrderSchema,
     DirectoryPageQuerySchema,
@@ -26,6 +29,7 @@ CSV_COLUMNS = (
     "id", "title", "agency_name", "agency_province", "agency_city", "agency_county", "sector",
     "modality", "annotation_type", "volume", "unit", "bidding_closes_at", "delivery_deadline",
     "status", "published_at", *services.PUBLIC_FIELD_CHOICES,
+    "awarded_at", "award_volume", "award_value", "award_vendors",
 )
 _BATCH = 500
 # Spreadsheets run a cell that starts with one of these as a formula; the export is public.
@@ -39,8 +43,8 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def list_directory(query):
     """Browse published annotation demand, newest first"""
     now = utcnow()
-    return services.directory_orders(now=now, **query), lambda rows: [
-        services.public_view(order, now) for order in rows]
+    return _with_awards(services.directory_orders(now=now, **query)), lambda rows: [
+        _entry(order, now) for order in rows]
 
 
 @blp.get("/directory/<id:order_id>")
@@ -48,7 +52,7 @@ def list_directory(query):
 @blp.doc(security=PUBLIC)
 def get_directory_entry(order_id):
     """One published order, with the fields its agency made public"""
-    return services.public_view(services.get_public_order(db.session, order_id), utcnow())
+    return _entry(services.get_public_order(db.session, order_id), utcnow())
 
 
 @blp.get("/directory.csv")
@@ -76,7 +80,7 @@ def _csv_chunks(stmt, now) -> Iterator[str]:
     # Runs while the response streams, after the view's context was torn down: the rows are read
     # through the session of the context stream_with_context pushes again.
     orders = db.session.scalars(
-        stmt.limit(services.DIRECTORY_CSV_MAX_ROWS).execution_options(yield_per=_BATCH)
+        _with_awards(stmt).limit(services.DIRECTORY_CSV_MAX_ROWS).execution_options(yield_per=_BATCH)
     )
     schema = DirectoryOrderSchema()
     buffer = io.StringIO()
@@ -84,10 +88,19 @@ def _csv_chunks(stmt, now) -> Iterator[str]:
     buffer.write("\ufeff")  # Excel reads the file as UTF-8 only with the BOM
     writer.writerow(CSV_COLUMNS)
     for n, order in enumerate(orders, start=1):
-        writer.writerow(_csv_row(schema.dump(services.public_view(order, now))))
+        writer.writerow(_csv_row(schema.dump(_entry(order, now))))
         if n % _BATCH == 0:
             yield _drain(buffer)
     yield _drain(buffer)
+
+
+def _with_awards(stmt):
+    return stmt.options(selectinload(Order.contracts))
+
+
+def _entry(order: Order, now) -> dict:
+    """What the directory shows of an order: its public view and, once awarded, its award notice."""
+    return services.public_view(order, now) | {"award": award_notice(order)}
 
 
 def _drain(buffer: io.StringIO) -> str:
@@ -101,6 +114,12 @@ def _csv_row(item: dict) -> list[str]:
     agency = item.pop("agency")
     for key in ("name", "province", "city", "county"):
         item[f"agency_{key}"] = agency[key]
+    award = item.pop("award") or {}
+    item["awarded_at"], item["award_volume"], item["award_value"] = (
+        award.get("awarded_at"), award.get("volume"), award.get("value"))
+    # One cell: each winner with its volume, unit price and value.
+    item["award_vendors"] = [f"{v['vendor']['name']}: {v['volume']} × {v['unit_price']} = {v['value']}"
+                             for v in award.get("vendors", ())] or None
     return [_cell(item.get(column)) for column in CSV_COLUMNS]
 
 

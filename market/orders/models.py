@@ -101,6 +101,8 @@ class Order(Base):
         back_populates="order", cascade="all, delete-orphan", order_by="Question.id"
     )
     bids: Mapped[list[Bid]] = relationship(back_populates="order")  # noqa: F821
+    # Read only, for the award notice: contracts are made by market.contracts.services alone.
+    contracts: Mapped[list[Contract]] = relationship(viewonly=True, order_by="Contract.id")  # noqa: F821
 
     # The rules below are each written once, for Python and for SQL side by side (a hybrid), so an
     # object in memory and a query over the table can never disagree about them.

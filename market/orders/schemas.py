@@ -213,6 +213,26 @@ class DirectoryPageQuerySchema(DirectoryQuerySchema, PageQuerySchema):
     pass
 
 
+class FirmNameSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+
+
+class AwardedVendorSchema(Schema):
+    vendor = fields.Nested(FirmNameSchema)
+    volume = fields.Integer()
+    unit_price = fields.Decimal(as_string=True, metadata={"description": "CNY per unit"})
+    value = fields.Decimal(as_string=True, places=2, metadata={"description": "volume × unit price, CNY"})
+    awarded_at = LocalDateTime(metadata={"description": "when a coordinator approved the match"})
+
+
+class AwardNoticeSchema(Schema):
+    awarded_at = LocalDateTime(metadata={"description": "when the order was awarded"})
+    volume = fields.Integer()
+    value = fields.Decimal(as_string=True, places=2)
+    vendors = fields.List(fields.Nested(AwardedVendorSchema))
+
+
 class DirectoryOrderSchema(Schema):
     """What anyone may see of an order: the base set, plus the fields its agency made public."""
 
@@ -241,6 +261,8 @@ class DirectoryOrderSchema(Schema):
     max_vendors = fields.Integer(allow_none=True)
     min_lot = fields.Integer(allow_none=True)
     scoring_weights = fields.Dict(keys=fields.String(), values=fields.Float(), allow_none=True)
+    award = fields.Nested(AwardNoticeSchema, allow_none=True,
+                          metadata={"description": "the award notice, once the order is awarded"})
 
 
 OrderPageSchema = page_schema(OrderSchema, "OrderPageSchema")

@@ -10,9 +10,8 @@ from flask import Flask, request
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import gettext as _
 
-from market import db, i18n
+from market import db, i18n, labels
 from market.notifications import services as notifications
-from market.web.labels import label
 from market.web.session import web_user
 
 
@@ -22,6 +21,11 @@ def money(value) -> str:
         return "—"
     return format_currency(Decimal(value), "CNY", locale=get_locale(), format_type="standard",
                            currency_digits=False, decimal_quantization=True).replace("CN¥", "¥")
+
+
+def label(code, kind: str) -> str:
+    """What `code` of `kind` is called, in the reader's language."""
+    return labels.label(code, kind, get_locale().language)
 
 
 def money4(value) -> str:

@@ -298,8 +298,9 @@ def test_a_single_event_cannot_be_changed_or_deleted(api, actors, trail):
 def _bid_on_an_open_order(api, actors):
     """An open order of the agency and the vendor's bid on it, placed through the API."""
     from tests.bids.conftest import valid_bid
-    from tests.factories import OrderFactory
+    from tests.factories import OrderFactory, able_to
 
+    able_to(actors.vendor.organization)
     order = OrderFactory(agency=actors.agency.organization)
     bid = api.post(f"/api/v1/orders/{order.id}/bids", json=valid_bid(order), token=actors.token(actors.vendor))
     assert bid.status_code == 201, bid.text

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from tests.factories import OrderFactory
+from tests.factories import OrderFactory, able_to
 
 
 def valid_bid(order, **overrides) -> dict:
@@ -20,6 +20,13 @@ def valid_bid(order, **overrides) -> dict:
     }
     body.update(overrides)
     return body
+
+
+@pytest.fixture(autouse=True)
+def capable_vendor(actors):
+    """`actors.vendor`'s firm can do the factories' orders (image / bbox), so the hard rules let it bid."""
+    able_to(actors.vendor.organization)
+    return actors.vendor
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from market.db import utcnow
 from market.notifications.models import Notification
 from tests.bids.conftest import valid_bid
 from tests.conftest import assert_error
-from tests.factories import BidFactory, OrderFactory, VendorFactory
+from tests.factories import BidFactory, OrderFactory, VendorFactory, able_to
 
 BID_FIELDS = {
     "id",
@@ -83,6 +83,7 @@ def test_submitting_is_audited_without_the_terms_and_notifies_nobody(
 
 def test_two_vendors_may_each_bid_on_the_same_order(api, actors, order):
     other = actors.user("vendor")
+    able_to(other.organization)
     assert submit(api, actors, actors.vendor, order).status_code == 201
     assert submit(api, actors, other, order).status_code == 201
 
@@ -217,6 +218,7 @@ def test_a_splittable_order_without_a_minimum_lot_takes_any_part(api, actors):
 
 def test_more_seats_than_the_firm_has_are_refused(api, actors, order):
     vendor = actors.user("vendor", VendorFactory(seats=15))
+    able_to(vendor.organization)
     assert_error(submit(api, actors, vendor, order, seats_committed=16), 422, "seats_committed")
     assert submit(api, actors, vendor, order, seats_committed=15).status_code == 201
 

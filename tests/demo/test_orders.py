@@ -87,7 +87,6 @@ def test_orders_under_evaluation_have_eligible_bids_a_coordinator_can_match(sess
     closed = [o for o in session.scalars(select(Order).where(Order.status.in_(("published", "evaluating"))))
               if o.effective_status(now) == "evaluating"]
     assert len(closed) >= 10
-    refused = 0
     for order in closed:
         live = [b for b in order.bids if b.status == "submitted"]
         engine_order = inputs.engine_order(order, remaining=order.volume, vendors_left=order.max_vendors,
@@ -98,8 +97,8 @@ def test_orders_under_evaluation_have_eligible_bids_a_coordinator_can_match(sess
             inputs.engine_bid(b, remaining=order.volume))]
         assert len(good) >= 2, order.title
         assert len({b.vendor_id for b in live}) == len(live)
-        refused += len(live) - len(good)
-    assert refused >= 3, "some bids show matching's refusals (rules not met, over budget)"
+        # submit_bid asks the same rules when a bid is placed, so no stored bid breaks them.
+        assert good == live, order.title
 
 
 def test_state_changes_are_audited_when_they_happened(session):

@@ -14,7 +14,7 @@ from tests.conftest import assert_error
 from tests.factories import OrderFactory, OrganizationFactory
 
 BASE_FIELDS = {"id", "title", "agency", "sector", "modality", "annotation_type", "volume", "unit",
-               "bidding_closes_at", "delivery_deadline", "status", "published_at"}
+               "bidding_closes_at", "delivery_deadline", "status", "published_at", "award"}
 
 
 def ids(response) -> list[int]:

@@ -1,13 +1,12 @@
-"""The names people read for the programme's codes (sectors, modalities, statuses, ...).
+"""The names people read for the programme's codes (sectors, modalities, statuses, ...), in their
+language: for the pages and for the messages the services write (a bid's refusal says 框, not box).
 
 A code without a name here (a sector a programme configured itself, say) is shown as it is.
 """
 
 from __future__ import annotations
 
-from flask_babel import gettext
-
-from market.i18n import N_
+from market.i18n import N_, translate
 
 LABELS: dict[str, dict[str, str]] = {
     "sector": {
@@ -54,7 +53,7 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 
-def label(code, kind: str) -> str:
-    """What `code` of `kind` is called, in the reader's language."""
+def label(code, kind: str, language: str | None) -> str:
+    """What `code` of `kind` is called in `language`."""
     name = LABELS.get(kind, {}).get(code)
-    return gettext(name) if name else str(code)
+    return translate(language, name) if name else str(code)
