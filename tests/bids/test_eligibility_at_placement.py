@@ -54,7 +54,8 @@ def test_a_clearance_below_the_data_classification_is_refused(api, actors, db_se
     order = OrderFactory(agency=actors.agency.organization, data_classification="core")
     body = assert_error(_submit(api, actors, actors.user("vendor", firm), order), 422, "_body")
     assert body["errors"]["eligibility"] == ["clearance_too_low"]
-    assert body["errors"]["_body"] == [describe("clearance_too_low", {"clearance": "general", "required": "core"}, "zh")]
+    params = {"clearance": "general", "required": "core"}
+    assert body["errors"]["_body"] == [describe("clearance_too_low", params, "zh")]
     assert _bids(db_session) == 0
 
 
