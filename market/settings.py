@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from config.settings import ANNOTATION_COMBINATIONS
 from market.matching.scoring import DEFAULT_WEIGHTS, validate_weights
 
 SESSION_KEY = "market.settings"
@@ -31,6 +32,12 @@ class Settings:
     )
     match_time_limit: float = 10.0
     instance_path: str = "instance"
+    # A material amendment keeps bidding open at least this long after it.
+    amendment_min_open_days: int = 5
+    # {modality: {annotation type: (units, ...)}}: the combinations an order may be published with.
+    annotation_combinations: Mapping[str, Mapping[str, tuple[str, ...]]] = field(
+        default_factory=lambda: _combinations(ANNOTATION_COMBINATIONS)
+    )
 
     @classmethod
     def from_config(cls, config: Mapping, *, instance_path: str) -> Settings:
@@ -41,6 +48,8 @@ class Settings:
             default_weights=validate_weights(DEFAULT_WEIGHTS),
             match_time_limit=float(config["MATCH_TIME_LIMIT"]),
             instance_path=instance_path,
+            amendment_min_open_days=int(config["AMENDMENT_MIN_OPEN_DAYS"]),
+            annotation_combinations=_combinations(config["ANNOTATION_COMBINATIONS"]),
         )
 
     def local_date(self, moment: dt.datetime) -> dt.date:
@@ -50,6 +59,17 @@ class Settings:
     def local_isoformat(self, moment: dt.datetime) -> str:
         """`moment` in local time as the API writes times, so a message can be compared with a field."""
         return moment.astimezone(self.zone).isoformat(timespec="seconds")
+
+
+def _combinations(table: Mapping) -> dict[str, dict[str, tuple[str, ...]]]:
+    try:
+        return {str(modality): {str(kind): tuple(str(unit) for unit in units)
+                                for kind, units in kinds.items()}
+                for modality, kinds in table.items()}
+    except (AttributeError, TypeError) as exc:
+        raise ValueError(
+            "The annotation combinations must map each modality to {annotation type: [units]}."
+        ) from exc
 
 
 def settings_of(session: Session) -> Settings:

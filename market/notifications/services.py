@@ -19,6 +19,8 @@ SUBJECTS = {
     "order.published": "新的标注需求已发布 / New annotation order published",
     "order.cancelled": "订单已取消 / Order cancelled",
     "order.evaluating": "投标已截止 / Bidding closed",
+    "order.amended": "订单已变更 / Order amended",
+    "bid.lapsed": "投标已失效 / Your bid lapsed",
     "vendor.verified": "企业已通过审核 / Your firm is verified",
     "vendor.suspended": "企业已被暂停 / Your firm is suspended",
     "allocation.proposed": "新的匹配建议待审批 / New match proposals to review",

@@ -25,7 +25,7 @@ blp = Blueprint("directory", __name__, url_prefix="/api/v1",
 CSV_COLUMNS = (
     "id", "title", "agency_name", "agency_province", "agency_city", "agency_county", "sector",
     "modality", "annotation_type", "volume", "unit", "bidding_closes_at", "delivery_deadline",
-    "status", "published_at", *services.PUBLIC_FIELD_CHOICES,
+    "status", "published_at", *services.PUBLIC_FIELD_CHOICES, "hidden_fields",
 )
 _BATCH = 500
 # Spreadsheets run a cell that starts with one of these as a formula; the export is public.
@@ -48,7 +48,8 @@ def list_directory(query):
 @blp.doc(security=PUBLIC)
 def get_directory_entry(order_id):
     """One published order, with the fields its agency made public"""
-    return services.public_view(services.get_public_order(db.session, order_id), utcnow())
+    order = services.get_public_order(db.session, order_id)
+    return services.public_view(order, utcnow(), amendments=True)
 
 
 @blp.get("/directory.csv")
@@ -112,7 +113,8 @@ def _cell(value) -> str:
     if isinstance(value, list):
         value = "; ".join(str(v) for v in value)
     elif isinstance(value, dict):
-        value = "; ".join(f"{k}={v:g}" for k, v in value.items())
+        value = "; ".join(f"{k}={v:g}" if isinstance(v, float | int) else f"{k}={v}"
+                          for k, v in value.items())
     elif not isinstance(value, str):
         return str(value)
     return "'" + value if value.startswith(_FORMULA_STARTS) else value
