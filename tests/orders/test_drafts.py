@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlalchemy import func, select
 
 from market.db import utcnow
-from market.orders.models import REQUIRED_TO_PUBLISH, Order
+from market.orders.models import PUBLIC_FIELD_CHOICES, REQUIRED_TO_PUBLISH, Order
 from tests.conftest import assert_error
 from tests.factories import OrderFactory, OrganizationFactory
 from tests.orders.conftest import order_body
@@ -104,3 +105,37 @@ def test_partial_drafts_never_reach_the_directory_or_the_order_lists_of_others(a
     assert draft.id not in [o["id"] for o in listed]
     own = api.get("/api/v1/orders", token=actors.token(actors.agency)).json()["items"]
     assert [o["volume"] for o in own if o["id"] == draft.id] == [None]
+
+
+# What the public sees ----------------------------------------------------------------------------
+
+
+def test_an_agency_hides_a_field_only_with_a_reason(api, actors, db_session):
+    token = actors.token(actors.agency)
+    for reason in ("", "   ", "\u200b"):
+        body = order_body(hidden_fields={"budget_ceiling": reason})
+        assert_error(api.post("/api/v1/orders", token=token, json=body), 422, "hidden_fields")
+    body = order_body(hidden_fields={"volume": "规模保密"})  # a base field is always shown
+    assert_error(api.post("/api/v1/orders", token=token, json=body), 422, "hidden_fields")
+    assert db_session.scalar(select(func.count()).select_from(Order)) == 0
+    response = api.post("/api/v1/orders", token=token,
+                        json=order_body(hidden_fields={"budget_ceiling": " 预算待批复 "}))
+    assert response.status_code == 201, response.text
+    assert response.json()["hidden_fields"] == {"budget_ceiling": "预算待批复"}
+    assert "budget_ceiling" not in response.json()["public_fields"]
+    assert "description" in response.json()["public_fields"]
+
+
+def test_a_client_that_still_sends_public_fields_shows_what_it_lists(api, actors):
+    token = actors.token(actors.agency)
+    response = api.post("/api/v1/orders", token=token, json=order_body(
+        public_fields=["budget_ceiling"], hidden_fields={"min_lot": "待定"}))
+    assert response.status_code == 201, response.text
+    order = response.json()
+    assert order["hidden_fields"] == {"min_lot": "待定"}
+    assert set(order["public_fields"]) == set(PUBLIC_FIELD_CHOICES) - {"min_lot"}
+    shown = api.patch(f"/api/v1/orders/{order['id']}", token=token,
+                      json={"public_fields": ["min_lot"]}).json()
+    assert shown["hidden_fields"] == {}
+    conflict = order_body(public_fields=["budget_ceiling"], hidden_fields={"budget_ceiling": "保密"})
+    assert_error(api.post("/api/v1/orders", token=token, json=conflict), 422, "public_fields")
