@@ -242,6 +242,13 @@ def _plan_amendment(demo: Demo, plan: Plan) -> None:
     name, change, note, share = AMENDMENTS[(plan.state, plan.index)]
     until = min(plan.closes, demo.today)
     at = plan.published + (until - plan.published) * share
+    if name == "delivery_deadline":
+        # After two bids at least, so one is confirmed and one lapses; early enough that bidding
+        # needs no extension (the closing job is planned for the original closing time).
+        latest = plan.closes - dt.timedelta(days=demo.settings.amendment_min_open_days + 1)
+        placed = sorted(b.at for b in plan.bids)
+        if len(placed) >= 2:
+            at = min(max(at, placed[1] + dt.timedelta(hours=1)), latest)
     amendment = PlannedAmendment({name: change(plan.data[name]), "note": note}, at)
     if name == "delivery_deadline":
         earlier = sorted((b for b in plan.bids if b.at < at), key=lambda b: b.terms["unit_price"])

@@ -168,6 +168,10 @@ class AmendmentCreateSchema(OrderSchema):
     note = Reason(required=True, metadata={"description": "why the order changes; shown in the "
                                                          "public directory"})
 
+    def on_bind_field(self, field_name, field_obj):
+        # A published order lacks nothing: an amendment changes a value, never clears it.
+        field_obj.allow_none = False
+
     @validates_schema
     def _something(self, data, **kwargs):
         if not set(data) - {"note"}:

@@ -212,12 +212,13 @@ def delete_order(session: Session, order_id: int, *, actor, now: dt.datetime | N
     session.delete(order)
 
 
-def _completeness_errors(order: Order) -> dict:
+def _completeness_errors(values: dict) -> dict:
+    """What a published order may not lack, on the order as it is or would be."""
     errors = {name: ["Required to publish."] for name in REQUIRED_TO_PUBLISH
-                   if getattr(order, name) is None}
-    if says_nothing(order.description):
+              if values.get(name) is None}
+    if says_nothing(values.get("description")):
         errors["description"] = ["Required to publish: say what is to be annotated and how."]
-    if not order.label_set:
+    if not values.get("label_set"):
         errors["label_set"] = ["Required to publish: give at least one label."]
     return errors
 
@@ -252,9 +253,8 @@ def publish_order(
     order = get_own_order(session, order_id, actor=actor, for_update=True)
     now = now or utcnow()
     _require_draft(order, now, "published")
-    errors = _completeness_errors(order)
     values = {name: getattr(order, name) for name in EDITABLE_FIELDS}
-    errors = _rule_errors(values, set(), now) | errors
+    errors = _rule_errors(values, set(), now) | _completeness_errors(values)
     errors = _combination_errors(order, settings_of(session).annotation_combinations) | errors
     if order.bidding_closes_at is not None and order.bidding_closes_at <= now:
         errors.setdefault("bidding_closes_at", []).append(
@@ -364,7 +364,7 @@ def _amendment_changes(order: Order, data: dict, *, now: dt.datetime, settings) 
         if changes.get("bidding_closes_at", order.bidding_closes_at) < floor:
             changes["bidding_closes_at"] = floor
     merged = {name: getattr(order, name) for name in EDITABLE_FIELDS} | changes
-    errors = _rule_errors(merged, set(changes), now) | errors
+    errors = _rule_errors(merged, set(changes), now) | _completeness_errors(merged) | errors
     if material and "bidding_closes_at" in errors and "bidding_closes_at" not in data:
         errors["bidding_closes_at"].append(
             f"A change of volume, budget, deadline or requirements keeps bidding open for "

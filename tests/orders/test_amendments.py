@@ -257,6 +257,10 @@ def test_an_order_not_open_for_bidding_cannot_be_amended(api, actors, db_session
     ({"volume": 90000, "note": None}, "note"),
     ({"note": NOTE}, "_body"),
     ({"note": NOTE, "volume": 0}, "volume"),
+    ({"note": NOTE, "volume": None}, "volume"),
+    ({"note": NOTE, "delivery_deadline": None}, "delivery_deadline"),
+    ({"note": NOTE, "description": "  "}, "description"),
+    ({"note": NOTE, "label_set": []}, "label_set"),
     ({"note": NOTE, "title": "新标题"}, "title"),
     ({"note": NOTE, "bidding_closes_at": "2020-01-01T00:00:00"}, "bidding_closes_at"),
 ])
