@@ -39,14 +39,15 @@ CLOSED_DAYS_AGO = {"published_closed": (1, 3), "evaluating": (2, 7), "awarded": 
                    "completed": (80, 95), "unsuccessful": (8, 30)}
 CLOSING_JOB_DELAY = dt.timedelta(minutes=1)  # the scheduler's closing job runs every minute
 
-# Amendments of today's orders, by (state, index): the field, how it changes, the agency's note,
-# and where in the bidding window it comes. The deadline's extension is material: bids placed
-# before it are confirmed a day later, all but the dearest, which lapses when bidding closes.
+# Amendments of today's orders, by state: the field, how it changes, the agency's note, and where
+# in the bidding window it comes; each goes to the order of that state with the most bids. The
+# deadline's extension is material: bids placed before it are confirmed a day later, all but the
+# dearest, which lapses when bidding closes.
 AMENDMENTS = {
-    ("published", 1): ("label_set", lambda labels: [*labels, "其他"],
-                       "经与算法团队确认，补充“其他”类别，无法归入既有类别的目标统一标为“其他”，避免漏标。", 0.5),
-    ("evaluating", 1): ("delivery_deadline", lambda deadline: deadline + dt.timedelta(days=15),
-                        "样本数据移交推迟，交付期限相应延长15天；已投标企业请确认报价是否维持或修改投标。", 0.35),
+    "published": ("label_set", lambda labels: [*labels, "其他"],
+                  "经与算法团队确认，补充“其他”类别，无法归入既有类别的目标统一标为“其他”，避免漏标。", 0.5),
+    "evaluating": ("delivery_deadline", lambda deadline: deadline + dt.timedelta(days=15),
+                   "样本数据移交推迟，交付期限相应延长15天；已投标企业请确认报价是否维持或修改投标。", 0.35),
 }
 CONFIRMATION_DELAY = dt.timedelta(days=1)
 
@@ -129,8 +130,10 @@ def plan_orders(demo: Demo, cast: Cast, rules: Rules) -> list[Plan]:
             plan = _plan(demo, cast, rules, rng, state, i, template, agency)
             _plan_bids(demo, cast, rules, rng, plan)
             _plan_questions(demo, rng, plan)
-            _plan_amendment(demo, plan)
             plans.append(plan)
+    for state in AMENDMENTS:
+        # Ties go to the first planned: the choice draws nothing from the random stream.
+        _plan_amendment(demo, max((p for p in plans if p.state == state), key=lambda p: len(p.bids)))
     _check_decisions_precede_closings(plans)
     return plans
 
@@ -236,10 +239,8 @@ def _plan_questions(demo: Demo, rng: random.Random, plan: Plan) -> None:
 
 
 def _plan_amendment(demo: Demo, plan: Plan) -> None:
-    """The amendment AMENDMENTS gives the order, if any; it draws nothing from the random stream."""
-    if (plan.state, plan.index) not in AMENDMENTS:
-        return
-    name, change, note, share = AMENDMENTS[(plan.state, plan.index)]
+    """The amendment AMENDMENTS gives the order's state."""
+    name, change, note, share = AMENDMENTS[plan.state]
     until = min(plan.closes, demo.today)
     at = plan.published + (until - plan.published) * share
     if name == "delivery_deadline":
