@@ -147,40 +147,6 @@ def test_an_extension_that_would_pass_the_deadline_asks_for_a_later_deadline(api
     assert response.status_code == 201, response.text
 
 
-def test_the_vendor_confirms_its_bid_and_it_is_matched_as_before(api, actors, order, db_session):
-    vendor, bid = bidder(actors, order)
-    amend(api, actors, order, delivery_deadline=in_days(70).isoformat())
-    response = api.post(f"/api/v1/bids/{bid.id}/confirm", token=actors.token(vendor))
-    assert response.status_code == 200, response.text
-    assert response.json()["confirmation_requested_at"] is None
-    assert response.json()["confirmed_at"] is not None
-    assert_error(api.post(f"/api/v1/bids/{bid.id}/confirm", token=actors.token(vendor)), 409)
-    event = db_session.scalar(select(AuditEvent).where(AuditEvent.action == "bid.confirmed"))
-    assert event.organization_id == vendor.organization_id
-
-
-def test_a_bid_that_no_longer_fits_must_be_revised_and_the_revision_confirms_it(
-    api, actors, order, db_session
-):
-    vendor, bid = bidder(actors, order)  # for the whole volume of a whole order
-    amend(api, actors, order, volume=80000)
-    assert_error(api.post(f"/api/v1/bids/{bid.id}/confirm", token=actors.token(vendor)), 422,
-                 "volume")
-    db_session.expire_all()
-    assert db_session.get(Bid, bid.id).confirmation_requested_at is not None
-    response = api.patch(f"/api/v1/bids/{bid.id}", token=actors.token(vendor),
-                         json={"volume": 80000})
-    assert response.status_code == 200, response.text
-    assert response.json()["confirmation_requested_at"] is None
-
-
-def test_only_the_bidding_vendor_confirms(api, actors, order):
-    _vendor, bid = bidder(actors, order)
-    amend(api, actors, order, volume=80000)
-    assert_error(api.post(f"/api/v1/bids/{bid.id}/confirm", token=actors.token(actors.vendor)), 404)
-    assert_error(api.post(f"/api/v1/bids/{bid.id}/confirm", token=actors.token(actors.agency)), 403)
-
-
 def test_unconfirmed_bids_lapse_at_closing_with_the_reason_and_the_vendor_is_told(
     api, actors, order, db_session, notifications, audit_actions
 ):
@@ -201,19 +167,6 @@ def test_unconfirmed_bids_lapse_at_closing_with_the_reason_and_the_vendor_is_tol
     told = notifications(lapsing, "bid.lapsed")
     assert len(told) == 1 and told[0].payload["code"] == services.LAPSE_CODE
     assert notifications(confirming, "bid.lapsed") == []
-
-
-def test_an_unconfirmed_bid_is_lapsed_by_the_clock_though_no_job_ran(api, actors, order, db_session):
-    vendor, bid = bidder(actors, order)
-    amend(api, actors, order, data_classification="important")
-    db_session.expire_all()
-    db_session.get(Order, order.id).bidding_closes_at = utcnow() - dt.timedelta(minutes=1)
-    db_session.flush()
-    shown = api.get(f"/api/v1/bids/{bid.id}", token=actors.token(vendor)).json()
-    assert shown["status"] == "lapsed"
-    listed = api.get("/api/v1/bids", params={"status": "lapsed"}, token=actors.token(vendor))
-    assert [b["id"] for b in listed.json()["items"]] == [bid.id]
-    assert_error(api.post(f"/api/v1/bids/{bid.id}/confirm", token=actors.token(vendor)), 409)
 
 
 def test_a_match_run_before_the_job_lapses_unconfirmed_bids_and_leaves_them_out(
