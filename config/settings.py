@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -43,6 +44,37 @@ def _env_list(name: str, default: list[str]) -> list[str]:
     if value is None:
         return list(default)
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def _env_json(name: str, default):
+    value = _env(name)
+    if value is None:
+        return default
+    try:
+        return json.loads(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be JSON, got {value!r}") from exc
+
+
+# Which annotation types make sense for each modality, and the units each is counted in; an
+# order is published only with one of these combinations (audio with bounding boxes is not).
+ANNOTATION_COMBINATIONS = {
+    "image": {"classification": ["item"], "bbox": ["box", "item"], "polygon": ["box", "item"],
+              "segmentation": ["item"], "keypoint": ["item", "box"]},
+    "video": {"classification": ["item", "frame"], "bbox": ["frame", "box"],
+              "polygon": ["frame", "box"], "segmentation": ["frame"], "keypoint": ["frame"],
+              "tracking": ["frame", "box"]},
+    "audio": {"classification": ["item", "audio_minute"],
+              "transcription": ["audio_minute", "item"]},
+    "text": {"classification": ["item", "kchar"], "ner": ["kchar", "item"],
+             "relation": ["kchar", "item"], "qa_pair": ["item"]},
+    "point_cloud": {"classification": ["point_cloud_frame"], "cuboid_3d": ["point_cloud_frame", "box"],
+                    "segmentation": ["point_cloud_frame"], "tracking": ["point_cloud_frame"]},
+    "remote_sensing": {"classification": ["item"], "bbox": ["box", "item"], "polygon": ["box", "item"],
+                       "segmentation": ["item"]},
+    "medical_image": {"classification": ["item"], "bbox": ["box", "item"], "polygon": ["item"],
+                      "segmentation": ["item"], "keypoint": ["item"]},
+}
 
 
 class BaseConfig:
@@ -110,6 +142,12 @@ class BaseConfig:
             "MARKET_SCHEDULER_CLOSE_BIDDING_SECONDS", 60
         )
         self.SCHEDULER_OUTBOX_SECONDS = _env_int("MARKET_SCHEDULER_OUTBOX_SECONDS", 30)
+        # A material amendment keeps bidding open at least this many days after it.
+        self.AMENDMENT_MIN_OPEN_DAYS = _env_int("MARKET_AMENDMENT_MIN_OPEN_DAYS", 5)
+        # {modality: {annotation type: [units]}}, as JSON in the environment.
+        self.ANNOTATION_COMBINATIONS = _env_json(
+            "MARKET_ANNOTATION_COMBINATIONS", ANNOTATION_COMBINATIONS
+        )
         self.VOCABULARY = {
             "sectors": _env_list("MARKET_SECTORS", ["transport", "health", "education"]),
             "modalities": _env_list(

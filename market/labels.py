@@ -46,6 +46,16 @@ LABELS: dict[str, dict[str, str]] = {
         "clearance": N_("Data security clearance"), "certifications": N_("Certifications"),
         "onsite_possible": N_("Can work on site"), "seats": N_("Annotation seats"),
     },
+    "order_field": {
+        "title": N_("Title"), "description": N_("Description"), "label_set": N_("Label set"),
+        "budget_ceiling": N_("Budget ceiling"), "accuracy_target": N_("Accuracy target"),
+        "sampling_level": N_("Sampling inspection level"),
+        "data_classification": N_("Data classification"), "onsite_required": N_("On-site work"),
+        "required_certifications": N_("Required certifications"), "splittable": N_("Splittable"),
+        "max_vendors": N_("Most vendors"), "min_lot": N_("Smallest lot"),
+        "scoring_weights": N_("Scoring weights"), "volume": N_("Volume"),
+        "bidding_closes_at": N_("Bidding closes"), "delivery_deadline": N_("Delivery deadline"),
+    },
     "role": {
         "agency": N_("Agency"), "vendor": N_("Vendor"), "coordinator": N_("Coordinator"),
         "admin": N_("Administrator"),

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from config.settings import ANNOTATION_COMBINATIONS
 from market.matching.scoring import DEFAULT_WEIGHTS, validate_weights
 
 SESSION_KEY = "market.settings"
@@ -53,6 +54,12 @@ class Settings:
     public_requests_window_minutes: int = 60
     # Where the links in e-mails point (the site as its users reach it).
     public_url: str = "http://127.0.0.1:5000"
+    # A material amendment keeps bidding open at least this long after it.
+    amendment_min_open_days: int = 5
+    # {modality: {annotation type: (units, ...)}}: the combinations an order may be published with.
+    annotation_combinations: Mapping[str, Mapping[str, tuple[str, ...]]] = field(
+        default_factory=lambda: _combinations(ANNOTATION_COMBINATIONS)
+    )
 
     @classmethod
     def from_config(cls, config: Mapping, *, instance_path: str) -> Settings:
@@ -76,6 +83,8 @@ class Settings:
             public_requests_per_address=int(config["PUBLIC_REQUESTS_PER_ADDRESS"]),
             public_requests_window_minutes=int(config["PUBLIC_REQUESTS_WINDOW_MINUTES"]),
             public_url=str(config["PUBLIC_URL"]).rstrip("/"),
+            amendment_min_open_days=int(config["AMENDMENT_MIN_OPEN_DAYS"]),
+            annotation_combinations=_combinations(config["ANNOTATION_COMBINATIONS"]),
         )
 
     def local_date(self, moment: dt.datetime) -> dt.date:
@@ -85,6 +94,17 @@ class Settings:
     def local_isoformat(self, moment: dt.datetime) -> str:
         """`moment` in local time as the API writes times, so a message can be compared with a field."""
         return moment.astimezone(self.zone).isoformat(timespec="seconds")
+
+
+def _combinations(table: Mapping) -> dict[str, dict[str, tuple[str, ...]]]:
+    try:
+        return {str(modality): {str(kind): tuple(str(unit) for unit in units)
+                                for kind, units in kinds.items()}
+                for modality, kinds in table.items()}
+    except (AttributeError, TypeError) as exc:
+        raise ValueError(
+            "The annotation combinations must map each modality to {annotation type: [units]}."
+        ) from exc
 
 
 def settings_of(session: Session) -> Settings:

@@ -50,6 +50,8 @@ def test_each_notification_reads_in_both_languages(kind):
     title_zh, text_zh = render(kind, payload, "zh")
     title_en, text_en = render(kind, payload, "en")
     assert (title_en, text_en) == (TEXTS[kind][0], TEXTS[kind][1] % payload)
+    for key, sentence in (TEXTS[kind][2] if len(TEXTS[kind]) > 2 else {}).items():
+        assert render(kind, {**payload, key: True}, "en")[1] == f"{text_en} {sentence}"
     assert title_zh != title_en and re.search(r"[\u4e00-\u9fff]", title_zh + text_zh)
     assert all(value in text_zh for value in payload.values())
 

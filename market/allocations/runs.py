@@ -34,6 +34,7 @@ from market.matching.calendar import RunningContract
 from market.notifications import services as notifications
 from market.orders.lifecycle import ORDER_LIFECYCLE
 from market.orders.models import Order
+from market.orders.services import close_bidding
 from market.permissions import not_found, require_role
 from market.quality.service import quality_for_pairs
 from market.settings import settings_of
@@ -108,19 +109,13 @@ def _load(session: Session, *, actor, now: dt.datetime, progress: Progress,
             )
     for order in orders:
         if order.status == "published":  # past its closing; the scheduler may not have run yet
-            ORDER_LIFECYCLE.transition(
-                session,
-                order,
-                "evaluating",
-                actor=actor,
-                organization_id=order.agency_id,
-                data={"by": "match_run"},
-                now=now,
-            )
+            # Closed as the job would close it, so unconfirmed bids lapse before they are loaded.
+            close_bidding(session, order, actor=actor, data={"by": "match_run"}, now=now)
     order_ids = [o.id for o in orders]
     approved = approved_by_order(session, order_ids)
     bids = list(session.scalars(
-        select(Bid).where(Bid.order_id.in_(order_ids), Bid.status == "submitted").order_by(Bid.id)
+        select(Bid).where(Bid.order_id.in_(order_ids), Bid.status == "submitted",
+                          Bid.confirmation_requested_at.is_(None)).order_by(Bid.id)
     )) if order_ids else []
     progress("load", 1, 1)
 

@@ -7,7 +7,8 @@ from market.lifecycle import Lifecycle
 BID_LIFECYCLE = Lifecycle(
     object_type="bid",
     allowed={
-        "submitted": frozenset({"withdrawn", "awarded", "rejected"}),
+        "submitted": frozenset({"withdrawn", "awarded", "rejected", "lapsed"}),
     },
-    stamps={"withdrawn": "withdrawn_at", "awarded": "awarded_at", "rejected": "rejected_at"},
+    stamps={"withdrawn": "withdrawn_at", "awarded": "awarded_at", "rejected": "rejected_at",
+            "lapsed": "lapsed_at"},
 )

@@ -9,6 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from market.api.fields import MAX_ID, Amount, LocalDateTime, PageQuerySchema, QueryId, page_schema
 from market.bids.models import BID_STATUSES
 from market.bids.services import total_price
+from market.db import utcnow
 
 # The bids table keeps unit prices as NUMERIC(12, 4).
 MAX_UNIT_PRICE = Decimal("1000000")
@@ -68,12 +69,23 @@ class BidSchema(Schema):
     seats_committed = fields.Integer()
     proposed_finish_date = fields.Date()
     technical_note = fields.String()
-    status = fields.String()
+    status = fields.Function(
+        lambda bid: bid.effective_status(utcnow()),
+        metadata={"type": "string", "enum": list(BID_STATUSES),
+                  "description": "effective: a bid still unconfirmed after a material amendment "
+                                 "is lapsed once bidding has closed"})
     status_reason = fields.String(allow_none=True)
     submitted_at = LocalDateTime()
     withdrawn_at = LocalDateTime(allow_none=True)
     awarded_at = LocalDateTime(allow_none=True)
     rejected_at = LocalDateTime(allow_none=True)
+    lapsed_at = LocalDateTime(allow_none=True)
+    confirmation_requested_at = LocalDateTime(
+        allow_none=True,
+        metadata={"description": "set by a material amendment of the order: confirm "
+                                 "(POST /bids/{id}/confirm) or revise the bid before bidding "
+                                 "closes, else it lapses"})
+    confirmed_at = LocalDateTime(allow_none=True)
 
     def _total_price(self, bid) -> str:
         return str(total_price(bid))

@@ -204,12 +204,48 @@ def revise_bid(session: Session, bid_id: int, data: dict, *, actor, now: dt.date
     _check_terms(order, merged, actor=actor, now=now, settings=settings_of(session))
     previous = {name: getattr(bid, name) for name in data if getattr(bid, name) != data[name]}
     if not previous:
+        # Sending the terms as they are still answers an amendment's call for confirmation.
+        if bid.confirmation_requested_at is not None:
+            _confirm(session, bid, actor=actor, now=now)
         return bid
     for name in previous:
         setattr(bid, name, data[name])
+    event = {"order_id": order.id, "previous": previous}
+    if bid.confirmation_requested_at is not None:
+        event["confirmed"] = True  # a revision after an amendment counts as its confirmation
+        bid.confirmation_requested_at, bid.confirmed_at = None, now
     audit.record(session, "bid.revised", actor=actor, object_type="bid", object_id=bid.id,
-                 organization_id=bid.vendor_id, data={"order_id": order.id, "previous": previous},
-                 occurred_at=now)
+                 organization_id=bid.vendor_id, data=event, occurred_at=now)
+    return bid
+
+
+def _confirm(session: Session, bid: Bid, *, actor, now: dt.datetime) -> None:
+    bid.confirmation_requested_at, bid.confirmed_at = None, now
+    audit.record(session, "bid.confirmed", actor=actor, object_type="bid", object_id=bid.id,
+                 organization_id=bid.vendor_id, data={"order_id": bid.order_id}, occurred_at=now)
+
+
+def confirm_bid(session: Session, bid_id: int, *, actor, now: dt.datetime | None = None) -> Bid:
+    """The bidding vendor keeps its live bid as it is after a material amendment of the order,
+    before bidding closes; its terms must still fit the amended order (else revise it)."""
+    require_role(actor, "vendor")
+    _require_bidding_vendor(actor)
+    now = now or utcnow()
+    bid = session.get(Bid, bid_id)
+    if bid is None or bid.vendor_id != actor.organization_id:
+        raise not_found("bid", bid_id)
+    order = session.get(Order, bid.order_id, with_for_update=True)  # the lock order of submit_bid
+    bid = session.get(Bid, bid_id, with_for_update=True, populate_existing=True)
+    _require_bidding_open(order, now, settings_of(session))
+    if bid.status != "submitted":
+        raise Conflict(f"Bid {bid.id} is {bid.status}; only a live bid can be confirmed.",
+                       errors={"status": [bid.status]})
+    if bid.confirmation_requested_at is None:
+        raise Conflict(f"Bid {bid.id} has no amendment of its order to confirm.",
+                       errors={"confirmation_requested_at": ["not requested"]})
+    terms = {name: getattr(bid, name) for name in REVISABLE_TERMS}
+    _check_terms(order, terms, actor=actor, now=now, settings=settings_of(session))
+    _confirm(session, bid, actor=actor, now=now)
     return bid
 
 
@@ -237,7 +273,7 @@ def bids_on_order(session: Session, order_id: int, *, actor, status: str | None 
     order = get_visible_order(session, order_id, actor=actor)
     stmt = select(Bid).where(Bid.order_id == order.id).order_by(Bid.id)
     if status:
-        stmt = stmt.where(Bid.status == status)
+        stmt = stmt.where(Bid.effective_status(now) == status)
     if actor.role == "vendor":
         return stmt.where(Bid.vendor_id == actor.organization_id)
     if not oversees(actor, order):
@@ -263,12 +299,13 @@ def get_visible_bid(session: Session, bid_id: int, *, actor, now: dt.datetime | 
     raise not_found("bid", bid_id)
 
 
-def own_bids(*, actor, status: str | None = None, order_id: int | None = None) -> Select:
-    """A vendor's own bids across orders, newest first."""
+def own_bids(*, actor, status: str | None = None, order_id: int | None = None,
+             now: dt.datetime | None = None) -> Select:
+    """A vendor's own bids across orders, newest first (filtered by their effective status)."""
     require_role(actor, "vendor")
     stmt = select(Bid).where(Bid.vendor_id == actor.organization_id).order_by(Bid.id.desc())
     if status:
-        stmt = stmt.where(Bid.status == status)
+        stmt = stmt.where(Bid.effective_status(now or utcnow()) == status)
     if order_id is not None:
         stmt = stmt.where(Bid.order_id == order_id)
     return stmt

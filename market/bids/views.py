@@ -60,6 +60,14 @@ def revise_bid(body, bid_id):
     return services.revise_bid(db.session, bid_id, body, actor=current_user())
 
 
+@blp.post("/bids/<id:bid_id>/confirm")
+@blp.response(200, BidSchema)
+@blp.commits
+def confirm_bid(bid_id):
+    """Keep a live bid as it is after a material amendment of its order (the bidding vendor)"""
+    return services.confirm_bid(db.session, bid_id, actor=current_user())
+
+
 @blp.post("/bids/<id:bid_id>/withdraw")
 @blp.response(200, BidSchema)
 @blp.commits

@@ -3,7 +3,8 @@
 Each order is planned first (what it asks, who bids what and when, which questions come), all
 from the seeded random stream; its life is then put on the timeline, where every step calls the
 service the platform would have: create_order, publish_order, submit_bid, ask_question,
-answer_question, withdraw_bid, close_bidding (the closing job) and cancel_order, each with
+answer_question, amend_order, confirm_bid, withdraw_bid, close_bidding (the closing job, which
+lapses the bids not confirmed after a material amendment) and cancel_order, each with
 `now=` the moment it happened. The coordinators' decisions are market.demo.contracts'.
 """
 
@@ -38,6 +39,18 @@ CLOSED_DAYS_AGO = {"published_closed": (1, 3), "evaluating": (2, 7), "awarded": 
                    "completed": (80, 95), "unsuccessful": (8, 30)}
 CLOSING_JOB_DELAY = dt.timedelta(minutes=1)  # the scheduler's closing job runs every minute
 
+# Amendments of today's orders, by state: the field, how it changes, the agency's note, and where
+# in the bidding window it comes; each goes to the order of that state with the most bids. The
+# deadline's extension is material: bids placed before it are confirmed a day later, all but the
+# dearest, which lapses when bidding closes.
+AMENDMENTS = {
+    "published": ("label_set", lambda labels: [*labels, "其他"],
+                  "经与算法团队确认，补充“其他”类别，无法归入既有类别的目标统一标为“其他”，避免漏标。", 0.5),
+    "evaluating": ("delivery_deadline", lambda deadline: deadline + dt.timedelta(days=15),
+                   "样本数据移交推迟，交付期限相应延长15天；已投标企业请确认报价是否维持或修改投标。", 0.35),
+}
+CONFIRMATION_DELAY = dt.timedelta(days=1)
+
 GENERIC_QUESTIONS = (
     ("平台是否提供标注工具？", "平台提供在线标注工具，也可使用自有工具，交付格式须符合需求说明。"),
     ("能否分批交付？", "可以，按里程碑分三批交付，每批验收合格后进入下一批。"),
@@ -65,6 +78,13 @@ class PlannedQuestion:
 
 
 @dataclass
+class PlannedAmendment:
+    changes: dict  # as amend_order takes them, with the note
+    at: dt.datetime
+    confirmations: list[PlannedBid] = field(default_factory=list)  # confirmed a day later
+
+
+@dataclass
 class Plan:
     """One of today's orders: what it asks and what happens to it, and when."""
 
@@ -82,6 +102,7 @@ class Plan:
     bids: list[PlannedBid] = field(default_factory=list)
     questions: list[PlannedQuestion] = field(default_factory=list)
     withdrawal: tuple[PlannedBid, dt.datetime] | None = None
+    amendment: PlannedAmendment | None = None
     order: Order | None = None  # once created
 
     @property
@@ -110,6 +131,9 @@ def plan_orders(demo: Demo, cast: Cast, rules: Rules) -> list[Plan]:
             _plan_bids(demo, cast, rules, rng, plan)
             _plan_questions(demo, rng, plan)
             plans.append(plan)
+    for state in AMENDMENTS:
+        # Ties go to the first planned: the choice draws nothing from the random stream.
+        _plan_amendment(demo, max((p for p in plans if p.state == state), key=lambda p: len(p.bids)))
     _check_decisions_precede_closings(plans)
     return plans
 
@@ -205,6 +229,25 @@ def _plan_questions(demo: Demo, rng: random.Random, plan: Plan) -> None:
         plan.questions.append(PlannedQuestion(asker, text, answer, asked, answered))
 
 
+def _plan_amendment(demo: Demo, plan: Plan) -> None:
+    """The amendment AMENDMENTS gives the order's state."""
+    name, change, note, share = AMENDMENTS[plan.state]
+    until = min(plan.closes, demo.today)
+    at = plan.published + (until - plan.published) * share
+    if name == "delivery_deadline":
+        # After two bids at least, so one is confirmed and one lapses; early enough that bidding
+        # needs no extension (the closing job is planned for the original closing time).
+        latest = plan.closes - dt.timedelta(days=demo.settings.amendment_min_open_days + 1)
+        placed = sorted(b.at for b in plan.bids)
+        if len(placed) >= 2:
+            at = min(max(at, placed[1] + dt.timedelta(hours=1)), latest)
+    amendment = PlannedAmendment({name: change(plan.data[name]), "note": note}, at)
+    if name == "delivery_deadline":
+        earlier = sorted((b for b in plan.bids if b.at < at), key=lambda b: b.terms["unit_price"])
+        amendment.confirmations = earlier[:-1] if len(earlier) > 1 else earlier
+    plan.amendment = amendment
+
+
 def _check_decisions_precede_closings(plans: list[Plan]) -> None:
     # A matching run takes every order whose bidding has closed and moves it to evaluating: a run
     # after a "published_closed" order closed would leave nothing for the closing job to do.
@@ -226,6 +269,10 @@ def schedule_orders(demo: Demo, plans: list[Plan], timeline: Timeline) -> None:
         if plan.withdrawal:
             planned, moment = plan.withdrawal
             timeline.at(moment, partial(_withdraw, demo, planned))
+        if plan.amendment:
+            timeline.at(plan.amendment.at, partial(_amend, demo, plan))
+            for planned in plan.amendment.confirmations:
+                timeline.at(plan.amendment.at + CONFIRMATION_DELAY, partial(_confirm, demo, planned))
         if plan.closed_by_job:
             timeline.at(plan.closes + CLOSING_JOB_DELAY, partial(_close, demo, plan))
         if plan.cancel_at:
@@ -252,6 +299,14 @@ def _ask(demo: Demo, timeline: Timeline, plan: Plan, planned: PlannedQuestion, a
 
 def _answer(demo: Demo, plan: Plan, question: Question, answer: str, at: dt.datetime) -> None:
     orders.answer_question(demo.session, question.id, answer, actor=plan.agency.user, now=at)
+
+
+def _amend(demo: Demo, plan: Plan, at: dt.datetime) -> None:
+    orders.amend_order(demo.session, plan.order.id, plan.amendment.changes, actor=plan.agency.user, now=at)
+
+
+def _confirm(demo: Demo, planned: PlannedBid, at: dt.datetime) -> None:
+    bids.confirm_bid(demo.session, planned.bid.id, actor=planned.vendor.user, now=at)
 
 
 def _withdraw(demo: Demo, planned: PlannedBid, at: dt.datetime) -> None:

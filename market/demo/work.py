@@ -26,11 +26,13 @@ from market.demo.people import Agency, Cast, Vendor
 from market.demo.rules import Rules
 from market.orders.models import Order
 
-PUBLIC_FIELD_SETS = (
-    ("description", "label_set", "budget_ceiling", "accuracy_target"),
-    ("description", "label_set", "budget_ceiling"),
-    ("label_set", "accuracy_target", "data_classification"),
-    ("description",),
+# Every field is public unless the agency hides it with a reason the directory shows; most hide
+# nothing (Chinese procurement notices publish the budget).
+HIDDEN_FIELD_SETS = (
+    {},
+    {},
+    {"budget_ceiling": "项目预算尚待财政评审批复，批复后在平台补充公布。"},
+    {"description": "需求说明涉及未公开的业务系统细节，仅在平台内向登录企业提供。"},
 )
 # What a firm commits of its seats to one order, at most, when it plans a bid.
 SEAT_SHARE = 0.6
@@ -78,7 +80,7 @@ def draw_order(demo: Demo, rules: Rules, cast: Cast, rng: random.Random, templat
         "max_vendors": rng.choice((2, 2, 3)) if splittable else None,
         "min_lot": min(volume, round_volume(volume * rng.uniform(0.15, 0.3))) if splittable else None,
         "scoring_weights": _weights(rng, template),
-        "public_fields": list(rng.choice(PUBLIC_FIELD_SETS)),
+        "hidden_fields": dict(rng.choice(HIDDEN_FIELD_SETS)),
     }
     if strict:
         # Demands few firms can meet: the core data tier, on site, and two rare certificates.

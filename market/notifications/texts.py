@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from market.i18n import N_, translate
 
-TEXTS: dict[str, tuple[str, str]] = {
+# (title, text) per kind, or (title, text, {payload key: a sentence added when it is true}).
+TEXTS: dict[str, tuple] = {
     "question.asked": (
         N_("New clarification question"),
         N_("A vendor asked a question on your order “%(title)s”: %(question)s"),
@@ -21,6 +22,18 @@ TEXTS: dict[str, tuple[str, str]] = {
     "order.cancelled": (
         N_("Order cancelled"),
         N_("The order “%(title)s” was cancelled. Reason: %(reason)s"),
+    ),
+    "order.amended": (
+        N_("Order amended"),
+        N_("The order “%(title)s” was amended (version %(version)s): %(fields)s changed. Why: "
+           "%(note)s Bidding closes at %(bidding_closes_at)s."),
+        {"confirmation_required": N_("Confirm or revise your bid before bidding closes, or it "
+                                     "lapses.")},
+    ),
+    "bid.lapsed": (
+        N_("Your bid lapsed"),
+        N_("Your bid %(bid_id)s on the order “%(title)s” lapsed: it was neither confirmed nor "
+           "revised after a material amendment of the order."),
     ),
     "order.evaluating": (
         N_("Bidding closed"),
@@ -135,7 +148,11 @@ def render_mail(kind: str, params: dict, locale: str | None) -> tuple[str, str]:
 
 def render(kind: str, payload: dict, locale: str | None) -> tuple[str, str]:
     """The title and text of a `kind` notification with `payload`, in the language `locale`."""
-    title, text = TEXTS[kind]
+    title, text, *extras = TEXTS[kind]
     params = {key: ", ".join(map(str, value)) if isinstance(value, list) else value
               for key, value in payload.items()}
-    return translate(locale, title), translate(locale, text, **params)
+    said = translate(locale, text, **params)
+    for key, sentence in (extras[0] if extras else {}).items():
+        if payload.get(key):
+            said += " " + translate(locale, sentence)
+    return translate(locale, title), said

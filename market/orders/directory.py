@@ -13,7 +13,6 @@ from market import db
 from market.api.openapi import PUBLIC, Blueprint
 from market.db import utcnow
 from market.orders import services
-from market.orders.awards import award_notice
 from market.orders.models import Order
 from market.orders.schemas import (
     DirectoryOrderSchema,
@@ -28,7 +27,7 @@ blp = Blueprint("directory", __name__, url_prefix="/api/v1",
 CSV_COLUMNS = (
     "id", "title", "agency_name", "agency_province", "agency_city", "agency_county", "sector",
     "modality", "annotation_type", "volume", "unit", "bidding_closes_at", "delivery_deadline",
-    "status", "published_at", *services.PUBLIC_FIELD_CHOICES,
+    "status", "published_at", *services.PUBLIC_FIELD_CHOICES, "hidden_fields",
     "awarded_at", "award_volume", "award_value", "award_vendors",
 )
 _BATCH = 500
@@ -44,7 +43,7 @@ def list_directory(query):
     """Browse published annotation demand, newest first"""
     now = utcnow()
     return _with_awards(services.directory_orders(now=now, **query)), lambda rows: [
-        _entry(order, now) for order in rows]
+        services.directory_entry(order, now) for order in rows]
 
 
 @blp.get("/directory/<id:order_id>")
@@ -52,7 +51,8 @@ def list_directory(query):
 @blp.doc(security=PUBLIC)
 def get_directory_entry(order_id):
     """One published order, with the fields its agency made public"""
-    return _entry(services.get_public_order(db.session, order_id), utcnow())
+    order = services.get_public_order(db.session, order_id)
+    return services.directory_entry(order, utcnow(), amendments=True)
 
 
 @blp.get("/directory.csv")
@@ -88,7 +88,7 @@ def _csv_chunks(stmt, now) -> Iterator[str]:
     buffer.write("\ufeff")  # Excel reads the file as UTF-8 only with the BOM
     writer.writerow(CSV_COLUMNS)
     for n, order in enumerate(orders, start=1):
-        writer.writerow(_csv_row(schema.dump(_entry(order, now))))
+        writer.writerow(_csv_row(schema.dump(services.directory_entry(order, now))))
         if n % _BATCH == 0:
             yield _drain(buffer)
     yield _drain(buffer)
@@ -96,11 +96,6 @@ def _csv_chunks(stmt, now) -> Iterator[str]:
 
 def _with_awards(stmt):
     return stmt.options(selectinload(Order.contracts))
-
-
-def _entry(order: Order, now) -> dict:
-    """What the directory shows of an order: its public view and, once awarded, its award notice."""
-    return services.public_view(order, now) | {"award": award_notice(order)}
 
 
 def _drain(buffer: io.StringIO) -> str:
@@ -131,7 +126,8 @@ def _cell(value) -> str:
     if isinstance(value, list):
         value = "; ".join(str(v) for v in value)
     elif isinstance(value, dict):
-        value = "; ".join(f"{k}={v:g}" for k, v in value.items())
+        value = "; ".join(f"{k}={v:g}" if isinstance(v, float | int) else f"{k}={v}"
+                          for k, v in value.items())
     elif not isinstance(value, str):
         return str(value)
     return "'" + value if value.startswith(_FORMULA_STARTS) else value

@@ -5,7 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, and_, case, not_, or_
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    case,
+    not_,
+    or_,
+)
 from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -26,6 +37,17 @@ ORDER_STATUSES = (
 SAMPLING_LEVELS = ("S-1", "S-2", "S-3", "S-4", "I", "II", "III")
 # Statuses an order reaches only once bidding is over, so its bids are no longer sealed.
 UNSEALED_STATUSES = ("evaluating", "awarded", "in_progress", "completed", "unsuccessful")
+# What a draft may leave empty and an order must have once published (DESIGN.md's order).
+REQUIRED_TO_PUBLISH = (
+    "sector", "modality", "annotation_type", "volume", "unit", "budget_ceiling",
+    "bidding_closes_at", "delivery_deadline", "accuracy_target",
+)
+# Fields the directory shows besides its base set, unless the agency hides one with a reason.
+PUBLIC_FIELD_CHOICES = (
+    "description", "label_set", "budget_ceiling", "accuracy_target", "sampling_level",
+    "data_classification", "onsite_required", "required_certifications", "splittable",
+    "max_vendors", "min_lot", "scoring_weights",
+)
 
 
 class Order(Base):
@@ -41,6 +63,12 @@ class Order(Base):
         CheckConstraint("max_vendors IS NULL OR max_vendors >= 1", name="max_vendors_positive"),
         CheckConstraint(
             "min_lot IS NULL OR (min_lot > 0 AND min_lot <= volume)", name="min_lot_range"
+        ),
+        # A draft may be partial; an order that was ever published has every field it needs.
+        CheckConstraint(
+            "published_at IS NULL OR ("
+            + " AND ".join(f"{name} IS NOT NULL" for name in REQUIRED_TO_PUBLISH) + ")",
+            name="complete_once_published",
         ),
         # The status cannot disagree with its timestamps.
         CheckConstraint(
@@ -64,16 +92,17 @@ class Order(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
-    sector: Mapped[str] = mapped_column(String(32))
-    modality: Mapped[str] = mapped_column(String(32))
-    annotation_type: Mapped[str] = mapped_column(String(32))
+    # None only on a draft (see REQUIRED_TO_PUBLISH).
+    sector: Mapped[str | None] = mapped_column(String(32))
+    modality: Mapped[str | None] = mapped_column(String(32))
+    annotation_type: Mapped[str | None] = mapped_column(String(32))
     label_set: Mapped[list] = mapped_column(default=list)
-    volume: Mapped[int]
-    unit: Mapped[str] = mapped_column(String(32))
-    budget_ceiling: Mapped[Decimal] = mapped_column(Money)
-    bidding_closes_at: Mapped[dt.datetime]
-    delivery_deadline: Mapped[dt.datetime]
-    accuracy_target: Mapped[float]
+    volume: Mapped[int | None]
+    unit: Mapped[str | None] = mapped_column(String(32))
+    budget_ceiling: Mapped[Decimal | None] = mapped_column(Money)
+    bidding_closes_at: Mapped[dt.datetime | None]
+    delivery_deadline: Mapped[dt.datetime | None]
+    accuracy_target: Mapped[float | None]
     sampling_level: Mapped[str] = mapped_column(String(8), default="II")
     data_classification: Mapped[str] = mapped_column(String(16), default="general")
     onsite_required: Mapped[bool] = mapped_column(default=False)
@@ -82,7 +111,8 @@ class Order(Base):
     max_vendors: Mapped[int | None]
     min_lot: Mapped[int | None]
     scoring_weights: Mapped[dict | None]  # None: the coordinators' policy applies
-    public_fields: Mapped[list] = mapped_column(default=list)  # extra fields shown in the directory
+    # Fields of PUBLIC_FIELD_CHOICES the directory does not show, each with the agency's reason.
+    hidden_fields: Mapped[dict] = mapped_column(default=dict)
 
     status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -103,6 +133,15 @@ class Order(Base):
     bids: Mapped[list[Bid]] = relationship(back_populates="order")  # noqa: F821
     # Read only, for the award notice: contracts are made by market.contracts.services alone.
     contracts: Mapped[list[Contract]] = relationship(viewonly=True, order_by="Contract.id")  # noqa: F821
+    amendments: Mapped[list[OrderAmendment]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="OrderAmendment.version"
+    )
+
+    @property
+    def public_fields(self) -> list[str]:
+        """The fields of PUBLIC_FIELD_CHOICES the directory shows: all but the hidden ones."""
+        hidden = self.hidden_fields or {}
+        return [name for name in PUBLIC_FIELD_CHOICES if name not in hidden]
 
     # The rules below are each written once, for Python and for SQL side by side (a hybrid), so an
     # object in memory and a query over the table can never disagree about them.
@@ -156,6 +195,29 @@ class Order(Base):
                     else_=cls.status)
 
 Index("ix_orders_directory", Order.status, Order.sector, Order.modality)
+
+
+class OrderAmendment(Base):
+    """A versioned change to a published order: what changed (before and after), when, by whom, why."""
+
+    __tablename__ = "order_amendments"
+    __table_args__ = (
+        UniqueConstraint("order_id", "version"),  # one amendment per version of an order
+        CheckConstraint("version >= 1", name="version_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int]
+    # {field: {"before": ..., "after": ...}}, values as the API writes them (times in local time).
+    changes: Mapped[dict]
+    note: Mapped[str] = mapped_column(Text)
+    # Volume, budget, deadline or requirements changed: bids had to be confirmed again.
+    material: Mapped[bool] = mapped_column(default=False)
+    amended_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    amended_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    order: Mapped[Order] = relationship(back_populates="amendments")
 
 
 class Question(Base):

@@ -18,7 +18,7 @@ from market.api.fields import (
 from market.db import utcnow
 from market.matching.scoring import COMPONENTS, validate_weights
 from market.orders.models import ORDER_STATUSES, SAMPLING_LEVELS
-from market.orders.services import DIRECTORY_STATUSES, PUBLIC_FIELD_CHOICES
+from market.orders.services import AMENDABLE_FIELDS, DIRECTORY_STATUSES, PUBLIC_FIELD_CHOICES
 from market.organizations.models import CLEARANCES
 from market.organizations.schemas import Certification
 
@@ -67,20 +67,21 @@ class OrderSchema(Schema):
     created_by_id = fields.Integer(dump_only=True, allow_none=True)
     title = Text(required=True, max_length=200)
     description = fields.String(validate=validate.Length(max=20000))
-    sector = Vocabulary("sectors", required=True)
-    modality = Vocabulary("modalities", required=True)
-    annotation_type = Vocabulary("annotation_types", required=True)
+    # A draft may leave these out (or null); publishing names each one still missing.
+    sector = Vocabulary("sectors", allow_none=True)
+    modality = Vocabulary("modalities", allow_none=True)
+    annotation_type = Vocabulary("annotation_types", allow_none=True)
     label_set = fields.List(fields.String(validate=validate.Length(min=1, max=100)),
                             validate=validate.Length(max=500))
     volume = fields.Integer(
-        required=True, strict=True, validate=validate.Range(min=1, max=MAX_VOLUME)
+        allow_none=True, strict=True, validate=validate.Range(min=1, max=MAX_VOLUME)
     )
-    unit = Vocabulary("units", required=True)
-    budget_ceiling = Amount(required=True, places=2, validate=_budget_range,
-                                    metadata={"description": "CNY, above 0 and below 10^12"})
-    bidding_closes_at = LocalDateTime(required=True, validate=future)
-    delivery_deadline = LocalDateTime(required=True, validate=future)
-    accuracy_target = fields.Float(required=True,
+    unit = Vocabulary("units", allow_none=True)
+    budget_ceiling = Amount(allow_none=True, places=2, validate=_budget_range,
+                            metadata={"description": "CNY, above 0 and below 10^12"})
+    bidding_closes_at = LocalDateTime(allow_none=True, validate=future)
+    delivery_deadline = LocalDateTime(allow_none=True, validate=future)
+    accuracy_target = fields.Float(allow_none=True,
                                    validate=validate.Range(min=0, min_inclusive=False, max=1))
     sampling_level = fields.String(
         validate=validate.OneOf(SAMPLING_LEVELS),
@@ -102,10 +103,19 @@ class OrderSchema(Schema):
         allow_none=True,
         metadata={"description": "null: the coordinators' policy applies"},
     )
-    public_fields = fields.List(fields.String(validate=validate.OneOf(PUBLIC_FIELD_CHOICES)),
-                                validate=validate.Length(max=len(PUBLIC_FIELD_CHOICES)),
-                                metadata={"description": "fields shown in the public directory "
-                                                         "besides the base set"})
+    hidden_fields = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(PUBLIC_FIELD_CHOICES)),
+        values=Reason(),
+        metadata={"description": "fields the public directory does not show, each with the "
+                                 "reason it gives; every other field is public"},
+    )
+    public_fields = fields.List(
+        fields.String(validate=validate.OneOf(PUBLIC_FIELD_CHOICES)),
+        validate=validate.Length(max=len(PUBLIC_FIELD_CHOICES)),
+        metadata={"description": "the fields the public directory shows besides the base set: "
+                                 "all but the hidden ones. Deprecated as input (fields are "
+                                 "public by default): a field listed here is made public"},
+    )
 
     status = fields.Function(lambda order: order.effective_status(utcnow()), dump_only=True,
                              metadata={"type": "string", "enum": list(ORDER_STATUSES),
@@ -147,6 +157,59 @@ class OrderUpdateSchema(OrderSchema):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("partial", True)
         super().__init__(*args, **kwargs)
+
+
+class AmendmentCreateSchema(OrderSchema):
+    """A change to a published order: the fields that change and a note saying why."""
+
+    class Meta:
+        fields = (*AMENDABLE_FIELDS, "note")
+
+    note = Reason(required=True, metadata={"description": "why the order changes; shown in the "
+                                                         "public directory"})
+
+    def on_bind_field(self, field_name, field_obj):
+        # A published order lacks nothing: an amendment changes a value, never clears it.
+        field_obj.allow_none = False
+
+    @validates_schema
+    def _something(self, data, **kwargs):
+        if not set(data) - {"note"}:
+            raise ValidationError("Give at least one field to change.")
+
+
+class AmendmentChangeSchema(Schema):
+    before = fields.Raw(allow_none=True)
+    after = fields.Raw(allow_none=True)
+
+
+class AmendmentSchema(Schema):
+    """An amendment as signed-in users read it: every field's value before and after."""
+
+    id = fields.Integer()
+    order_id = fields.Integer()
+    version = fields.Integer()
+    changes = fields.Dict(keys=fields.String(), values=fields.Nested(AmendmentChangeSchema))
+    note = fields.String()
+    material = fields.Boolean(metadata={"description": "volume, budget, deadline or requirements "
+                                                       "changed: live bids had to be confirmed"})
+    amended_by_id = fields.Integer(allow_none=True)
+    amended_at = LocalDateTime()
+
+
+class PublicChangeSchema(Schema):
+    field = fields.String()
+    hidden = fields.Boolean(metadata={"description": "a hidden field changed; its values are not shown"})
+    before = fields.Raw(allow_none=True)
+    after = fields.Raw(allow_none=True)
+
+
+class PublicAmendmentSchema(Schema):
+    version = fields.Integer()
+    amended_at = LocalDateTime()
+    note = fields.String()
+    material = fields.Boolean()
+    changes = fields.List(fields.Nested(PublicChangeSchema))
 
 
 class OrderQuerySchema(PageQuerySchema):
@@ -248,7 +311,12 @@ class DirectoryOrderSchema(Schema):
     delivery_deadline = LocalDateTime()
     status = fields.String(metadata={"description": "effective status"})
     published_at = LocalDateTime()
-    # Present only when the agency listed them in the order's public_fields.
+    hidden_fields = fields.Dict(keys=fields.String(), values=fields.String(),
+                                metadata={"description": "fields not shown, each with its reason"})
+    amendments = fields.List(fields.Nested(PublicAmendmentSchema),
+                             metadata={"description": "on one order's page: what changed after "
+                                                      "publishing, when and why"})
+    # Present unless the agency hid them (see hidden_fields).
     description = fields.String()
     label_set = fields.List(fields.String())
     budget_ceiling = fields.Decimal(as_string=True, places=2)
@@ -268,3 +336,4 @@ class DirectoryOrderSchema(Schema):
 OrderPageSchema = page_schema(OrderSchema, "OrderPageSchema")
 QuestionPageSchema = page_schema(QuestionSchema, "QuestionPageSchema")
 DirectoryPageSchema = page_schema(DirectoryOrderSchema, "DirectoryPageSchema")
+AmendmentPageSchema = page_schema(AmendmentSchema, "AmendmentPageSchema")

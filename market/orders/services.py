@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
-from sqlalchemy import String, and_, cast, false, func, or_, select
+from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from market.accounts.models import User
@@ -17,17 +18,19 @@ from market.errors import Conflict, InvalidInput
 from market.matching.scoring import validate_weights
 from market.notifications.services import notify, users_of
 from market.orders.access import get_own_order, get_visible_order, oversees
+from market.orders.awards import award_notice
 from market.orders.lifecycle import ORDER_LIFECYCLE
-from market.orders.models import Order, Question
+from market.orders.models import (
+    PUBLIC_FIELD_CHOICES,
+    REQUIRED_TO_PUBLISH,
+    Order,
+    OrderAmendment,
+    Question,
+)
 from market.organizations.models import Organization, VendorProfile
 from market.permissions import not_found, require_role, require_same_org
-
-# Fields an agency may add to the directory's base set, order by order.
-PUBLIC_FIELD_CHOICES = (
-    "description", "label_set", "budget_ceiling", "accuracy_target", "sampling_level",
-    "data_classification", "onsite_required", "required_certifications", "splittable",
-    "max_vendors", "min_lot", "scoring_weights",
-)
+from market.settings import settings_of
+from market.text import require_reason, says_nothing
 
 # Cancelled and unsuccessful orders stay listed (with that status) once they were published:
 # a demand that vanished without trace would make the directory less transparent, not more.
@@ -69,17 +72,19 @@ MAX_BIDDING_PERIOD = dt.timedelta(days=365)
 
 
 def _rule_errors(values: dict, changed: set, now: dt.datetime) -> dict:
-    """Rules across fields, checked on the order as it would be after the change."""
+    """Rules across fields, checked on the order as it would be after the change; a rule whose
+    fields a draft leaves empty waits for publishing."""
     errors = {}
     if values.get("scoring_weights") is not None:
         try:
             validate_weights(values["scoring_weights"])
         except ValueError as exc:
             errors["scoring_weights"] = [str(exc)]
-    if values["bidding_closes_at"] >= values["delivery_deadline"]:
+    closes, deadline = values.get("bidding_closes_at"), values.get("delivery_deadline")
+    if closes is not None and deadline is not None and closes >= deadline:
         field = _blame(changed, "bidding_closes_at", "delivery_deadline")
         errors[field] = ["Bidding must close before the delivery deadline."]
-    elif values["delivery_deadline"] - values["bidding_closes_at"] > MAX_DELIVERY_WINDOW:
+    elif closes is not None and deadline is not None and deadline - closes > MAX_DELIVERY_WINDOW:
         # Annotation work is planned in weeks and months; a far-off deadline is a typo, and the
         # engine's capacity calendar would have to span it.
         field = _blame(changed, "delivery_deadline", "bidding_closes_at")
@@ -87,13 +92,13 @@ def _rule_errors(values: dict, changed: set, now: dt.datetime) -> dict:
             f"The delivery deadline must be within {MAX_DELIVERY_WINDOW.days // 365} years "
             "of the bidding closing time."
         ]
-    if values["bidding_closes_at"] - now > MAX_BIDDING_PERIOD:
+    if closes is not None and closes - now > MAX_BIDDING_PERIOD:
         errors["bidding_closes_at"] = [
             f"Bidding must close within {MAX_BIDDING_PERIOD.days} days."]
-    min_lot = values.get("min_lot")
-    if min_lot is not None and min_lot > values["volume"]:
+    min_lot, volume = values.get("min_lot"), values.get("volume")
+    if min_lot is not None and volume is not None and min_lot > volume:
         errors[_blame(changed, "min_lot", "volume")] = [
-            f"The minimum lot ({min_lot}) cannot exceed the volume ({values['volume']})."
+            f"The minimum lot ({min_lot}) cannot exceed the volume ({volume})."
         ]
     if not values.get("splittable") and values.get("max_vendors") not in (None, 1):
         errors[_blame(changed, "max_vendors", "splittable")] = [
@@ -110,10 +115,42 @@ def _check_rules(values: dict, changed: set, now: dt.datetime) -> None:
         )
 
 
+def _hidden_fields(current: dict, data: dict) -> dict:
+    """The fields the directory will hide, each with its reason, after `data` is applied.
+
+    `hidden_fields` replaces the map; `public_fields` (what clients wrote before every field was
+    public by default) shows the fields it lists, so it may not name one `hidden_fields` hides.
+    """
+    hidden = dict(current if "hidden_fields" not in data else data["hidden_fields"] or {})
+    errors = {}
+    for name, reason in list(hidden.items()):
+        if name not in PUBLIC_FIELD_CHOICES:
+            errors[f"hidden_fields.{name}"] = [
+                f"Not a field the directory shows; one of: {', '.join(PUBLIC_FIELD_CHOICES)}."]
+            continue
+        try:
+            hidden[name] = require_reason(reason, field=f"hidden_fields.{name}")
+        except InvalidInput as exc:
+            errors.update(exc.errors)
+    for name in data.get("public_fields") or ():
+        if name in hidden and name in (data.get("hidden_fields") or {}):
+            errors["public_fields"] = [f"{name} is listed as hidden in hidden_fields too."]
+        hidden.pop(name, None)
+    if errors:
+        raise InvalidInput("Each hidden field needs a reason the public can read.", errors=errors)
+    return hidden
+
+
+def _stored(data: dict) -> dict:
+    """The input as columns: `public_fields` is not one any more, it only shapes `hidden_fields`."""
+    return {key: value for key, value in data.items() if key != "public_fields"}
+
+
 def create_order(session: Session, data: dict, *, actor, now: dt.datetime | None = None) -> Order:
     """A new draft of `actor`'s agency (agency staff)."""
     require_role(actor, "agency")
     _check_rules(data, set(data), now or utcnow())
+    data = _stored(data) | {"hidden_fields": _hidden_fields({}, data)}
     order = Order(agency_id=actor.organization_id, created_by_id=actor.id, status="draft", **data)
     if now is not None:
         order.created_at = order.updated_at = now
@@ -135,7 +172,7 @@ EDITABLE_FIELDS = (
     "title", "description", "sector", "modality", "annotation_type", "label_set", "volume", "unit",
     "budget_ceiling", "bidding_closes_at", "delivery_deadline", "accuracy_target", "sampling_level",
     "data_classification", "onsite_required", "required_certifications", "splittable",
-    "max_vendors", "min_lot", "scoring_weights", "public_fields",
+    "max_vendors", "min_lot", "scoring_weights", "hidden_fields",
 )
 
 
@@ -150,6 +187,8 @@ def update_order(
     merged = {name: getattr(order, name) for name in EDITABLE_FIELDS}
     merged.update(data)
     _check_rules(merged, set(data), now)
+    if "hidden_fields" in data or "public_fields" in data:
+        data = _stored(data) | {"hidden_fields": _hidden_fields(order.hidden_fields, data)}
     changes = {}
     for key, value in data.items():
         if getattr(order, key) != value:
@@ -174,18 +213,57 @@ def delete_order(session: Session, order_id: int, *, actor, now: dt.datetime | N
     session.delete(order)
 
 
+def _completeness_errors(values: dict) -> dict:
+    """What a published order may not lack, on the order as it is or would be."""
+    errors = {name: ["Required to publish."] for name in REQUIRED_TO_PUBLISH
+              if values.get(name) is None}
+    if says_nothing(values.get("description")):
+        errors["description"] = ["Required to publish: say what is to be annotated and how."]
+    if not values.get("label_set"):
+        errors["label_set"] = ["Required to publish: give at least one label."]
+    return errors
+
+
+def _combination_errors(order: Order, table) -> dict:
+    """A modality, annotation type and unit that make sense together, from the configured table."""
+    modality, kind, unit = order.modality, order.annotation_type, order.unit
+    if None in (modality, kind, unit):
+        return {}
+    kinds = table.get(modality) or {}
+    allowed = "; ".join(f"{name} ({', '.join(units)})" for name, units in kinds.items())
+    if not kinds:
+        return {"modality": [f"No annotation types are configured for {modality} data."]}
+    if kind not in kinds:
+        return {"annotation_type": [
+            f"{modality} data is not annotated with {kind}; for {modality} the annotation types "
+            f"(and units) allowed are: {allowed}."]}
+    if unit not in kinds[kind]:
+        return {"unit": [
+            f"{modality} {kind} is not counted in {unit}; the units allowed are: "
+            f"{', '.join(kinds[kind])}."]}
+    return {}
+
+
 def publish_order(
     session: Session, order_id: int, *, actor, now: dt.datetime | None = None
 ) -> Order:
-    """Open a draft of `actor`'s agency for bidding; its closing time must still be ahead."""
+    """Open a draft of `actor`'s agency for bidding once it is complete and coherent: every field
+    an order needs, the rules between them, a sensible modality, annotation type and unit, and a
+    closing time still ahead. Every field in the way is named at once."""
     require_role(actor, "agency")
     order = get_own_order(session, order_id, actor=actor, for_update=True)
     now = now or utcnow()
-    if order.status == "draft" and order.bidding_closes_at <= now:
+    _require_draft(order, now, "published")
+    values = {name: getattr(order, name) for name in EDITABLE_FIELDS}
+    errors = _rule_errors(values, set(), now) | _completeness_errors(values)
+    errors = _combination_errors(order, settings_of(session).annotation_combinations) | errors
+    if order.bidding_closes_at is not None and order.bidding_closes_at <= now:
+        errors.setdefault("bidding_closes_at", []).append(
+            "Must be in the future to publish; move it (and the deadline, if needed) ahead first.")
+    if errors:
         raise InvalidInput(
-            f"Bidding on order {order.id} would close at a time that has passed; "
-            "move bidding_closes_at (and the deadline, if needed) into the future first.",
-            errors={"bidding_closes_at": ["Must be in the future to publish."]},
+            f"Order {order.id} cannot be published yet; see 'errors' for each field.",
+            errors=errors,
         )
     ORDER_LIFECYCLE.transition(session, order, "published", actor=actor,
                                organization_id=order.agency_id, now=now)
@@ -241,12 +319,175 @@ def cancel_order(
     return order
 
 
-def close_bidding(session: Session, order: Order, *, now: dt.datetime) -> None:
-    """Move a published order whose closing time has passed to evaluating (the system acts)."""
-    ORDER_LIFECYCLE.transition(session, order, "evaluating", actor=None,
-                               organization_id=order.agency_id, now=now)
+# Amendments --------------------------------------------------------------------------------------
+
+AMENDABLE_FIELDS = (
+    "description", "label_set", "volume", "budget_ceiling", "bidding_closes_at",
+    "delivery_deadline", "accuracy_target", "sampling_level", "data_classification",
+    "onsite_required", "required_certifications",
+)
+# A change to these alters what a bid promises or costs: bids must be confirmed again, and firms
+# get time to do it.
+MATERIAL_FIELDS = frozenset({
+    "volume", "budget_ceiling", "delivery_deadline", "accuracy_target", "sampling_level",
+    "data_classification", "onsite_required", "required_certifications",
+})
+EXTEND_ONLY = ("bidding_closes_at", "delivery_deadline")
+
+
+def _api_value(value, settings):
+    """A field's value as the API writes it, to keep in an amendment's before and after."""
+    if isinstance(value, dt.datetime):
+        return settings.local_isoformat(value)
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _amendment_changes(order: Order, data: dict, *, now: dt.datetime, settings) -> tuple[dict, bool]:
+    """The new values of the fields that change, with bidding kept open long enough after a
+    material change; 422 for anything an amendment may not do."""
+    changes = {name: data[name] for name in AMENDABLE_FIELDS
+               if name in data and data[name] != getattr(order, name)}
+    if not changes:
+        raise InvalidInput("The amendment changes nothing; give the fields that change.",
+                           errors={"_body": ["Nothing would change."]})
+    errors = {}
+    for name in EXTEND_ONLY:
+        if name in changes and changes[name] <= getattr(order, name):
+            errors[name] = [f"Can only be extended: later than "
+                            f"{settings.local_isoformat(getattr(order, name))}."]
+    material = bool(MATERIAL_FIELDS & set(changes))
+    if material:
+        # Rounded up to the second, so the time written back reads cleanly and is never short.
+        floor = (now + dt.timedelta(days=settings.amendment_min_open_days, seconds=1)).replace(
+            microsecond=0)
+        if changes.get("bidding_closes_at", order.bidding_closes_at) < floor:
+            changes["bidding_closes_at"] = floor
+    merged = {name: getattr(order, name) for name in EDITABLE_FIELDS} | changes
+    errors = _rule_errors(merged, set(changes), now) | _completeness_errors(merged) | errors
+    if material and "bidding_closes_at" in errors and "bidding_closes_at" not in data:
+        errors["bidding_closes_at"].append(
+            f"A change of volume, budget, deadline or requirements keeps bidding open for "
+            f"{settings.amendment_min_open_days} days, until "
+            f"{settings.local_isoformat(changes['bidding_closes_at'])}; extend the delivery "
+            "deadline beyond it.")
+    if errors:
+        raise InvalidInput("The amendment cannot be made; see 'errors'.", errors=errors)
+    return changes, material
+
+
+def amend_order(session: Session, order_id: int, data: dict, *, actor,
+                now: dt.datetime | None = None) -> OrderAmendment:
+    """A versioned change to a published order of `actor`'s agency while bidding is open, with a
+    note saying why. Everyone who bid or asked is told. A material change (volume, budget,
+    deadline, requirements) keeps bidding open at least `amendment_min_open_days` and asks every
+    live bid to be confirmed or revised before closing, else it lapses then."""
+    require_role(actor, "agency")
+    order = get_own_order(session, order_id, actor=actor, for_update=True)
+    now = now or utcnow()
+    if not order.bidding_open(now):
+        status = order.effective_status(now)
+        raise Conflict(
+            f"Order {order.id} is {status}; only a published order open for bidding is amended.",
+            errors={"status": [status]},
+        )
+    note = require_reason(data.get("note"), field="note")
+    settings = settings_of(session)
+    changes, material = _amendment_changes(order, data, now=now, settings=settings)
+    amendment = OrderAmendment(
+        order_id=order.id,
+        version=len(order.amendments) + 1,  # the order row is locked: versions cannot race
+        changes={name: {"before": _api_value(getattr(order, name), settings),
+                        "after": _api_value(value, settings)} for name, value in changes.items()},
+        note=note,
+        material=material,
+        amended_by_id=actor.id,
+        amended_at=now,
+    )
+    for name, value in changes.items():
+        setattr(order, name, value)
+    order.amendments.append(amendment)
+    session.flush()  # the audit event needs the amendment's id
+    audit.record(session, "order.amended", actor=actor, object_type="order", object_id=order.id,
+                 organization_id=order.agency_id,
+                 data={"amendment_id": amendment.id, "version": amendment.version,
+                       "changes": amendment.changes, "note": note, "material": material},
+                 occurred_at=now)
+    live_bids = session.scalars(
+        select(Bid).where(Bid.order_id == order.id, Bid.status == "submitted")
+        .order_by(Bid.id).with_for_update()
+    ).all()
+    if material:
+        for bid in live_bids:
+            bid.confirmation_requested_at = now
+            # Sealed like the bid: the event belongs to the vendor's organisation.
+            audit.record(session, "bid.confirmation_requested", actor=actor, object_type="bid",
+                         object_id=bid.id, organization_id=bid.vendor_id,
+                         data={"order_id": order.id, "amendment_version": amendment.version},
+                         occurred_at=now)
+    _tell_amendment(session, order, amendment, bidders={b.vendor_id for b in live_bids}, now=now)
+    return amendment
+
+
+def _tell_amendment(session: Session, order: Order, amendment: OrderAmendment, *, bidders: set,
+                    now: dt.datetime) -> None:
+    askers = set(session.scalars(select(Question.vendor_id).where(Question.order_id == order.id)))
+    settings = settings_of(session)
+    for vendor_id in sorted(bidders | askers):
+        confirm = amendment.material and vendor_id in bidders
+        notify(session, users_of(session, vendor_id, roles=["vendor"]), "order.amended", {
+            "order_id": order.id, "title": order.title, "version": amendment.version,
+            "fields": sorted(amendment.changes), "note": amendment.note,
+            "bidding_closes_at": settings.local_isoformat(order.bidding_closes_at),
+            "confirmation_required": confirm,
+        }, now=now)
+
+
+def amendments_of(order: Order):
+    """An order's amendments, oldest first."""
+    return select(OrderAmendment).where(OrderAmendment.order_id == order.id).order_by(
+        OrderAmendment.version)
+
+
+LAPSE_CODE = "bid.unconfirmed_after_amendment"
+
+
+def close_bidding(session: Session, order: Order, *, now: dt.datetime, actor=None,
+                  data: dict | None = None) -> None:
+    """Move a published order whose closing time has passed to evaluating (the system acts, or the
+    matching run that found it first); bids still unconfirmed after a material amendment lapse."""
+    ORDER_LIFECYCLE.transition(session, order, "evaluating", actor=actor,
+                               organization_id=order.agency_id, data=data, now=now)
+    lapse_unconfirmed_bids(session, order, actor=actor, now=now)
     notify(session, users_of(session, order.agency_id, roles=["agency"]), "order.evaluating",
            {"order_id": order.id, "title": order.title}, now=now)
+
+
+def lapse_unconfirmed_bids(session: Session, order: Order, *, actor=None,
+                           now: dt.datetime) -> list[Bid]:
+    """Bids of `order` whose vendor neither confirmed nor revised them after a material amendment
+    lapse at closing, with that reason (a code and its parameters beside the message); each
+    vendor is told."""
+    unconfirmed = session.scalars(
+        select(Bid)
+        .where(Bid.order_id == order.id, Bid.status == "submitted",
+               Bid.confirmation_requested_at.is_not(None))
+        .order_by(Bid.id)
+        .with_for_update()
+    ).all()
+    version = max((a.version for a in order.amendments if a.material), default=None)
+    reason = (f"not confirmed or revised after amendment {version} of order {order.id} "
+              "changed its terms, before bidding closed")
+    params = {"order_id": order.id, "amendment_version": version}
+    for bid in unconfirmed:
+        BID_LIFECYCLE.transition(session, bid, "lapsed", actor=actor, organization_id=bid.vendor_id,
+                                 reason=reason, data={"code": LAPSE_CODE, "params": params},
+                                 now=now)
+        notify(session, users_of(session, bid.vendor_id, roles=["vendor"]), "bid.lapsed",
+               {"order_id": order.id, "title": order.title, "bid_id": bid.id, "code": LAPSE_CODE,
+                "params": params, "reason": reason}, now=now)
+    return list(unconfirmed)
 
 
 def due_for_closing(now: dt.datetime):
@@ -369,10 +610,9 @@ def answer_question(session: Session, question_id: int, answer: str, *, actor,
 # The public directory ----------------------------------------------------------------------------
 
 
-def _lists_public(field: str):
-    # public_fields is a JSON list of fixed identifiers; its text contains '"field"' exactly when
-    # the field is listed, which reads the same on SQLite and PostgreSQL.
-    return cast(Order.public_fields, String).like(f'%"{field}"%')
+def _shows(field: str):
+    """SQL: the directory shows `field` of the order (its agency did not hide it)."""
+    return Order.hidden_fields[field].as_string().is_(None)
 
 
 def directory_orders(
@@ -410,7 +650,7 @@ def directory_orders(
         # A private description is not searched: a hit would reveal what it says.
         stmt = stmt.where(or_(
             Order.title.icontains(q, autoescape=True),
-            and_(_lists_public("description"), Order.description.icontains(q, autoescape=True)),
+            and_(_shows("description"), Order.description.icontains(q, autoescape=True)),
         ))
     if closes_after is not None:
         stmt = stmt.where(Order.bidding_closes_at >= closes_after)
@@ -456,8 +696,9 @@ def get_public_order(session: Session, order_id: int) -> Order:
     return order
 
 
-def public_view(order: Order, now: dt.datetime) -> dict:
-    """The base set every published order shows, plus the fields its agency made public."""
+def public_view(order: Order, now: dt.datetime, *, amendments: bool = False) -> dict:
+    """The base set every published order shows, plus every field its agency did not hide (and
+    why it hid the others); with `amendments`, what changed since publishing, when and why."""
     agency = order.agency
     view = {
         "id": order.id,
@@ -473,8 +714,32 @@ def public_view(order: Order, now: dt.datetime) -> dict:
         "delivery_deadline": order.delivery_deadline,
         "status": order.effective_status(now),
         "published_at": order.published_at,
+        "hidden_fields": dict(order.hidden_fields or {}),
     }
-    for field in order.public_fields or ():
-        if field in PUBLIC_FIELD_CHOICES:
-            view[field] = getattr(order, field)
+    for field in order.public_fields:
+        view[field] = getattr(order, field)
+    if amendments:
+        view["amendments"] = [public_amendment(a, order) for a in order.amendments]
     return view
+
+
+def directory_entry(order: Order, now: dt.datetime, *, amendments: bool = False) -> dict:
+    """What the directory shows of an order (the API's and the pages'): its public view (with its
+    amendments, when asked) and, once awarded, its award notice."""
+    return public_view(order, now, amendments=amendments) | {"award": award_notice(order)}
+
+
+def public_amendment(amendment: OrderAmendment, order: Order) -> dict:
+    """An amendment as the directory shows it: a hidden field is named as changed, its values not."""
+    hidden = order.hidden_fields or {}
+    return {
+        "version": amendment.version,
+        "amended_at": amendment.amended_at,
+        "note": amendment.note,
+        "material": amendment.material,
+        "changes": [
+            {"field": name, "hidden": True} if name in hidden
+            else {"field": name, "before": change["before"], "after": change["after"]}
+            for name, change in amendment.changes.items()
+        ],
+    }

@@ -8,6 +8,9 @@ from market.api.openapi import Blueprint
 from market.auth import current_user
 from market.orders import access, services
 from market.orders.schemas import (
+    AmendmentCreateSchema,
+    AmendmentPageSchema,
+    AmendmentSchema,
     AnswerSchema,
     CancelSchema,
     OrderPageSchema,
@@ -80,6 +83,23 @@ def publish_order(order_id):
 def cancel_order(body, order_id):
     """Cancel an order with a reason (its agency or a coordinator)"""
     return services.cancel_order(db.session, order_id, actor=current_user(), reason=body["reason"])
+
+
+@blp.post("/<id:order_id>/amendments")
+@blp.arguments(AmendmentCreateSchema)
+@blp.response(201, AmendmentSchema)
+@blp.commits
+def amend_order(body, order_id):
+    """Amend a published order while bidding is open, with a note (its agency); bidders and askers are told"""
+    return services.amend_order(db.session, order_id, body, actor=current_user())
+
+
+@blp.get("/<id:order_id>/amendments")
+@blp.arguments(PageQuerySchema, location="query")
+@blp.paginated(AmendmentPageSchema)
+def list_amendments(query, order_id):
+    """An order's amendments, oldest first: what changed, when and why"""
+    return services.amendments_of(access.get_visible_order(db.session, order_id, actor=current_user()))
 
 
 @blp.get("/<id:order_id>/questions")

@@ -70,7 +70,7 @@ def order(order_id: int):
     questions = db.session.scalars(orders.questions_of(found, actor=web_user())).all()
     return render_template(
         "order.html",
-        order=orders.public_view(found, now),
+        order=orders.directory_entry(found, now, amendments=True),
         questions=[orders.present_question(q, web_user(), found) for q in questions],
     )
 

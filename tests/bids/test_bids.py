@@ -17,6 +17,9 @@ from tests.conftest import assert_error
 from tests.factories import BidFactory, OrderFactory, VendorFactory, able_to
 
 BID_FIELDS = {
+    "lapsed_at",
+    "confirmation_requested_at",
+    "confirmed_at",
     "id",
     "order_id",
     "vendor_id",

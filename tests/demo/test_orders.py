@@ -15,7 +15,7 @@ from market.db import utcnow
 from market.demo.orders import ORDER_PLAN
 from market.matching.eligibility import check_eligibility
 from market.notifications.models import Notification, OutboxEmail
-from market.orders.models import Order, Question
+from market.orders.models import Order, OrderAmendment, Question
 from market.organizations.models import Capability, VendorProfile
 from market.settings import settings_of
 
@@ -149,3 +149,15 @@ def test_notifications_are_dated_when_what_they_tell_happened(session):
 def test_the_mails_of_the_past_count_as_sent_then(session):
     mails = session.scalars(select(OutboxEmail)).all()
     assert mails and all(m.status == "sent" and m.sent_at == m.created_at for m in mails)
+
+
+def test_some_orders_were_amended_and_a_bid_left_unconfirmed_lapsed(session):
+    amendments = session.scalars(select(OrderAmendment).order_by(OrderAmendment.id)).all()
+    assert {a.material for a in amendments} == {True, False}
+    assert all(a.note and a.version == 1 for a in amendments)
+    material = next(a for a in amendments if a.material)
+    bids = material.order.bids
+    assert any(b.status == "lapsed" and "amendment 1" in b.status_reason for b in bids)
+    assert any(b.status == "submitted" and b.confirmed_at is not None for b in bids)
+    told = session.scalars(select(Notification).where(Notification.kind == "order.amended")).all()
+    assert told

@@ -10,11 +10,13 @@ from decimal import Decimal
 import pytest
 
 from market.db import utcnow
+from market.orders.models import PUBLIC_FIELD_CHOICES
 from tests.conftest import assert_error
 from tests.factories import OrderFactory, OrganizationFactory
 
 BASE_FIELDS = {"id", "title", "agency", "sector", "modality", "annotation_type", "volume", "unit",
-               "bidding_closes_at", "delivery_deadline", "status", "published_at", "award"}
+               "bidding_closes_at", "delivery_deadline", "status", "published_at", "award",
+               "hidden_fields"}
 
 
 def ids(response) -> list[int]:
@@ -48,27 +50,33 @@ def test_cancelled_and_unsuccessful_orders_stay_listed_with_their_status(api, fa
     ]
 
 
-def test_only_the_base_fields_and_the_ones_the_agency_made_public_are_shown(api, factories):
+def test_every_field_is_shown_unless_the_agency_hid_it_with_a_reason(api, factories):
     agency = OrganizationFactory(name="铜仁市卫生健康局", city="铜仁市", county="碧江区")
-    private = OrderFactory(agency=agency)
-    public = OrderFactory(
+    plain = OrderFactory(
         agency=agency,
-        public_fields=["budget_ceiling", "description", "scoring_weights"],
         budget_ceiling=Decimal("88000.50"),
         scoring_weights={"quality": 40, "price": 30, "capacity": 10, "local": 10, "fairness": 10},
     )
-    shown_private = api.get(f"/api/v1/directory/{private.id}").json()
-    assert set(shown_private) == BASE_FIELDS
-    assert shown_private["agency"] == {
+    guarded = OrderFactory(agency=agency, hidden_fields={
+        "budget_ceiling": "预算待财政评审后公布", "description": "涉及患者隐私的说明仅向合格企业提供"})
+    shown = api.get(f"/api/v1/directory/{plain.id}").json()
+    assert set(shown) == BASE_FIELDS | set(PUBLIC_FIELD_CHOICES) | {"amendments"}
+    assert shown["agency"] == {
         "id": agency.id,
         "name": "铜仁市卫生健康局",
         "province": "贵州省",
         "city": "铜仁市",
         "county": "碧江区",
     }
-    shown_public = api.get(f"/api/v1/directory/{public.id}").json()
-    assert set(shown_public) == BASE_FIELDS | {"budget_ceiling", "description", "scoring_weights"}
-    assert shown_public["budget_ceiling"] == "88000.50"
+    assert shown["budget_ceiling"] == "88000.50"
+    assert shown["description"] == plain.description and shown["label_set"] == plain.label_set
+    assert shown["hidden_fields"] == {} and shown["amendments"] == []
+    hidden = api.get(f"/api/v1/directory/{guarded.id}").json()
+    assert "budget_ceiling" not in hidden and "description" not in hidden
+    assert hidden["hidden_fields"]["budget_ceiling"] == "预算待财政评审后公布"
+    assert "accuracy_target" in hidden and "required_certifications" in hidden
+    listed = {item["id"]: item for item in api.get("/api/v1/directory").json()["items"]}
+    assert "budget_ceiling" not in listed[guarded.id] and "amendments" not in listed[plain.id]
 
 
 def test_a_draft_is_not_in_the_directory(api, factories):
@@ -107,10 +115,9 @@ def test_directory_filters_by_any_part_of_the_agencys_region(api, factories):
 
 def test_words_are_searched_in_titles_and_only_in_public_descriptions(api, factories):
     titled = published_days_ago(1, title="黔南州 OCR 票据文本标注", description="无")
-    public_text = published_days_ago(
-        2, title="教育", description="课堂录音转写", public_fields=["description"]
-    )
-    published_days_ago(3, title="医疗", description="课堂录音转写（内部）")  # private description
+    public_text = published_days_ago(2, title="教育", description="课堂录音转写")
+    published_days_ago(3, title="医疗", description="课堂录音转写（内部）",
+                       hidden_fields={"description": "内部资料"})
     assert ids(api.get("/api/v1/directory?q=ocr")) == [titled.id]
     assert ids(api.get("/api/v1/directory?q=黔南")) == [titled.id]
     assert ids(api.get("/api/v1/directory?q=录音")) == [public_text.id]
@@ -163,10 +170,10 @@ def test_csv_export_opens_in_excel_with_chinese_intact(api, factories):
         1,
         agency=agency,
         title="全省高速公路视频事件标注",
-        public_fields=["budget_ceiling", "label_set"],
         label_set=["拥堵", "事故"],
     )
-    private = published_days_ago(2, agency=agency)
+    private = published_days_ago(2, agency=agency, hidden_fields={
+        "budget_ceiling": "预算待批复", "description": "仅向报名企业提供"})
     response = api.get("/api/v1/directory.csv")
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert 'attachment; filename="annotation-demand.csv"' == response.headers["Content-Disposition"]
@@ -187,8 +194,9 @@ def test_csv_export_opens_in_excel_with_chinese_intact(api, factories):
     assert first["budget_ceiling"] == "50000.00"
     assert first["label_set"] == "拥堵; 事故"
     assert first["status"] == "published"
-    assert first["description"] == ""  # not made public
-    assert rows[1]["budget_ceiling"] == ""
+    assert first["description"] == order.description and first["hidden_fields"] == ""
+    assert rows[1]["budget_ceiling"] == "" and rows[1]["description"] == ""
+    assert rows[1]["hidden_fields"] == "budget_ceiling=预算待批复; description=仅向报名企业提供"
 
 
 def test_csv_export_applies_the_same_filters(api, factories):

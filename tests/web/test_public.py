@@ -44,14 +44,14 @@ def test_the_directory_pages_through_the_orders_keeping_the_filters(browser, fac
 
 
 def test_an_order_page_shows_only_what_is_public(browser, factories):
-    order = OrderFactory(title="公交客流视频标注", description="只有机构知道", public_fields=["budget_ceiling"],
-                         budget_ceiling="83456.00")
+    order = OrderFactory(title="公交客流视频标注", description="只有机构知道",
+                         hidden_fields={"description": "涉及未公开的线路规划"}, budget_ceiling="83456.00")
     QuestionFactory(order=order, text="遮挡的乘客要标吗？", answered=True)
     QuestionFactory(order=order, text="还没有回答的问题")
     page = browser.get(f"/orders/{order.id}")
     assert page.status_code == 200
     assert "公交客流视频标注" in page.text and "¥83,456.00" in page.text
-    assert "只有机构知道" not in page.text
+    assert "只有机构知道" not in page.text and "涉及未公开的线路规划" in page.text
     assert "遮挡的乘客要标吗？" in page.text and "还没有回答的问题" not in page.text
 
 
@@ -61,6 +61,6 @@ def test_a_draft_order_is_not_found(browser, factories):
 
 
 def test_money_and_dates_are_formatted_for_english_readers(english_browser, factories):
-    order = OrderFactory(public_fields=["budget_ceiling"], budget_ceiling="1234567.5")
+    order = OrderFactory(budget_ceiling="1234567.5")
     page = english_browser.get(f"/orders/{order.id}")
     assert "¥1,234,567.50" in page.text
