@@ -56,6 +56,7 @@ LABELS: dict[str, dict[str, str]] = {
         "scoring_weights": N_("Scoring weights"), "volume": N_("Volume"),
         "bidding_closes_at": N_("Bidding closes"), "delivery_deadline": N_("Delivery deadline"),
     },
+    "result": {"awarded": N_("Awarded"), "not_awarded": N_("Not awarded"), "pending": N_("Pending")},
     "role": {
         "agency": N_("Agency"), "vendor": N_("Vendor"), "coordinator": N_("Coordinator"),
         "admin": N_("Administrator"),

@@ -569,6 +569,14 @@ def ask_question(
     return question
 
 
+def questions_to_answer(*, actor):
+    """The questions on `actor`'s agency's orders that wait for an answer, oldest first."""
+    require_role(actor, "agency")
+    return (select(Question).join(Order, Order.id == Question.order_id)
+            .where(Order.agency_id == actor.organization_id, Question.answered_at.is_(None))
+            .order_by(Question.asked_at, Question.id))
+
+
 def _question_to_answer(session: Session, question_id: int, actor) -> Question:
     """The question, locked, if it is on an order of `actor`'s agency; else 404."""
     question = session.get(Question, question_id, with_for_update=True)

@@ -11,16 +11,22 @@ from werkzeug.datastructures import MultiDict
 from market.errors import flatten_errors
 
 
-def load_form(schema: Schema, form: MultiDict, *, lists: tuple[str, ...] = ()) -> tuple[dict, dict]:
+def load_form(schema: Schema, form: MultiDict, *, lists: tuple[str, ...] = (),
+              lines: tuple[str, ...] = ()) -> tuple[dict, dict]:
     """(data, {}) when `form` passes `schema`, else ({}, the flat field map of the API's 422).
 
     Field names are the API's paths (`vendor_profile.seats`), so the error of a field comes back
     under its own name. Empty inputs are left out (a browser sends every field of a form); `lists`
-    names the fields shown as a set of checkboxes, given even when none is ticked.
+    names the fields shown as a set of checkboxes, given even when none is ticked; `lines` the
+    lists typed in a text area, one item a line.
     """
     raw: dict = {}
     for key, value in form.items():
-        if key != "csrf_token" and key not in lists and value.strip() != "":
+        if key == "csrf_token" or key in lists or value.strip() == "":
+            continue
+        if key in lines:
+            _put(raw, key, [line.strip() for line in value.splitlines() if line.strip()])
+        else:
             _put(raw, key, _typed(schema, key, value.strip()))
     for name in lists:
         _put(raw, name, [value for value in form.getlist(name) if value.strip()])

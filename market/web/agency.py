@@ -1,0 +1,261 @@
+"""The agency's pages: its orders (draft, publish, cancel, copy), questions to answer, bids after
+closing. Every action calls the orders and bids services the API calls."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from market import db
+from market.allocations.debrief import bid_result
+from market.bids import services as bids
+from market.db import utcnow
+from market.errors import DomainError
+from market.orders import services as orders
+from market.orders.access import get_own_order
+from market.orders.models import PUBLIC_FIELD_CHOICES, SAMPLING_LEVELS, Order
+from market.orders.schemas import AnswerSchema, CancelSchema, OrderSchema, OrderUpdateSchema
+from market.organizations.models import CLEARANCES
+from market.settings import settings_of
+from market.web.extensions import csrf
+from market.web.forms import load_form
+from market.web.session import signed_in
+
+bp = Blueprint("agency", __name__, url_prefix="/agency")
+FORM_LISTS = ("required_certifications",)
+FORM_LINES = ("label_set",)
+# The order's fields a copy keeps: what the work is, not when or the state it reached.
+COPIED = ("description", "sector", "modality", "annotation_type", "label_set", "volume", "unit",
+          "budget_ceiling", "accuracy_target", "sampling_level", "data_classification",
+          "onsite_required", "required_certifications", "splittable", "max_vendors", "min_lot",
+          "scoring_weights", "hidden_fields")
+
+
+@bp.before_request
+def _check_csrf():
+    csrf.protect()
+
+
+def _agency_user():
+    user = signed_in()
+    if user.role != "agency":
+        abort(403)
+    return user
+
+
+def _fail(error: DomainError) -> dict:
+    db.session.rollback()
+    return error.errors or {"_body": [error.message]}
+
+
+@bp.get("/")
+def dashboard():
+    user = _agency_user()
+    now = utcnow()
+    mine = db.session.scalars(orders.list_orders(actor=user, now=now)).all()
+    by_status: dict[str, list[Order]] = {}
+    for order in mine:
+        by_status.setdefault(order.effective_status(now), []).append(order)
+    unanswered = orders.count(db.session, orders.questions_to_answer(actor=user))
+    week = now + dt.timedelta(days=7)
+    closing = [o for o in by_status.get("published", []) if o.bidding_closes_at <= week]
+    return render_template("agency/dashboard.html", by_status=by_status, unanswered=unanswered,
+                           closing=closing, to_read=by_status.get("evaluating", []))
+
+
+def _form_context(**extra) -> dict:
+    vocabulary = current_app.config["VOCABULARY"]
+    return {"vocabulary": vocabulary, "clearances": CLEARANCES, "sampling_levels": SAMPLING_LEVELS,
+            "public_choices": [f for f in PUBLIC_FIELD_CHOICES if f != "scoring_weights"], **extra}
+
+
+def _values(order: Order | None) -> dict:
+    """The form's values as the draft stands (times in the programme's zone, for datetime-local)."""
+    if order is None:
+        return {"hidden": {}}
+    settings = settings_of(db.session)
+
+    def local(moment):
+        return moment.astimezone(settings.zone).strftime("%Y-%m-%dT%H:%M") if moment else ""
+
+    values = {name: "" if getattr(order, name) is None else str(getattr(order, name))
+              for name in ("title", "description", "sector", "modality", "annotation_type", "volume",
+                           "unit", "budget_ceiling", "accuracy_target", "sampling_level",
+                           "data_classification", "max_vendors", "min_lot")}
+    values |= {
+        "label_set": "\n".join(order.label_set or ()),
+        "bidding_closes_at": local(order.bidding_closes_at),
+        "delivery_deadline": local(order.delivery_deadline),
+        "onsite_required": "true" if order.onsite_required else "false",
+        "splittable": "true" if order.splittable else "false",
+        "required_certifications": list(order.required_certifications or ()),
+        "hidden": dict(order.hidden_fields or {}),
+    }
+    return values
+
+
+def _posted_values() -> dict:
+    form = request.form
+    return {**form.to_dict(), "required_certifications": form.getlist("required_certifications"),
+            "hidden": {k.split(".", 1)[1]: v for k, v in form.items() if k.startswith("hidden_fields.")}}
+
+
+def _order_data(schema) -> tuple[dict, dict]:
+    data, errors = load_form(schema, request.form, lists=FORM_LISTS, lines=FORM_LINES)
+    if not errors:
+        # The form shows every field's reason box: an emptied box makes the field public again.
+        data["hidden_fields"] = data.get("hidden_fields", {})
+    return data, errors
+
+
+@bp.route("/orders/new", methods=["GET", "POST"])
+def new_order():
+    user = _agency_user()
+    if request.method == "GET":
+        return render_template("agency/order_form.html", order=None, values=_values(None), errors={},
+                               **_form_context())
+    data, errors = _order_data(OrderSchema())
+    if not errors:
+        try:
+            order = orders.create_order(db.session, data, actor=user)
+        except DomainError as error:
+            errors = _fail(error)
+        else:
+            db.session.commit()
+            flash(_("The draft is saved. Publish it when it is complete."))
+            return redirect(url_for("agency.order", order_id=order.id))
+    return render_template("agency/order_form.html", order=None, values=_posted_values(), errors=errors,
+                           **_form_context()), 422
+
+
+@bp.route("/orders/<int:order_id>/edit", methods=["GET", "POST"])
+def edit_order(order_id: int):
+    user = _agency_user()
+    order = get_own_order(db.session, order_id, actor=user)
+    if request.method == "GET":
+        return render_template("agency/order_form.html", order=order, values=_values(order), errors={},
+                               **_form_context())
+    data, errors = _order_data(OrderUpdateSchema())
+    if not errors:
+        try:
+            orders.update_order(db.session, order_id, data, actor=user)
+        except DomainError as error:
+            errors = _fail(error)
+        else:
+            db.session.commit()
+            if request.form.get("then") == "publish":
+                return _publish(user, order_id)
+            flash(_("The draft is saved."))
+            return redirect(url_for("agency.order", order_id=order_id))
+    return render_template("agency/order_form.html", order=order, values=_posted_values(), errors=errors,
+                           **_form_context()), 422
+
+
+def _publish(user, order_id: int):
+    try:
+        orders.publish_order(db.session, order_id, actor=user)
+    except DomainError as error:
+        errors = _fail(error)
+        order = get_own_order(db.session, order_id, actor=user)
+        return render_template("agency/order_form.html", order=order, values=_values(order), errors=errors,
+                               publishing=True, **_form_context()), error.status_code
+    db.session.commit()
+    flash(_("The order is published: it is in the public directory and open for bids."))
+    return redirect(url_for("agency.order", order_id=order_id))
+
+
+@bp.post("/orders/<int:order_id>/publish")
+def publish(order_id: int):
+    return _publish(_agency_user(), order_id)
+
+
+@bp.get("/orders/<int:order_id>")
+def order(order_id: int):
+    user = _agency_user()
+    now = utcnow()
+    found = get_own_order(db.session, order_id, actor=user)
+    questions = db.session.scalars(orders.questions_of(found, actor=user)).all()
+    bid_rows, sealed = [], found.bids_sealed(now)
+    if found.status != "draft" and not sealed:
+        for bid in db.session.scalars(bids.bids_on_order(db.session, order_id, actor=user, now=now)):
+            bid_rows.append((bid, bid_result(db.session, bid.id, actor=user, now=now)))
+    return render_template("agency/order.html", order=found, status=found.effective_status(now),
+                           entry=orders.directory_entry(found, now, amendments=True)
+                           if found.was_published else None,
+                           questions=questions, bids=bid_rows, sealed=sealed, errors={})
+
+
+@bp.post("/orders/<int:order_id>/delete")
+def delete(order_id: int):
+    user = _agency_user()
+    try:
+        orders.delete_order(db.session, order_id, actor=user)
+    except DomainError as error:
+        _fail(error)
+        abort(error.status_code)
+    db.session.commit()
+    flash(_("The draft is deleted."))
+    return redirect(url_for("agency.dashboard"))
+
+
+@bp.post("/orders/<int:order_id>/cancel")
+def cancel(order_id: int):
+    user = _agency_user()
+    data, errors = load_form(CancelSchema(), request.form)
+    if not errors:
+        try:
+            orders.cancel_order(db.session, order_id, actor=user, reason=data["reason"])
+        except DomainError as error:
+            errors = _fail(error)
+        else:
+            db.session.commit()
+            flash(_("The order is cancelled; the vendors who bid are told why."))
+            return redirect(url_for("agency.order", order_id=order_id))
+    found = get_own_order(db.session, order_id, actor=user)
+    return render_template("agency/order.html", order=found, status=found.effective_status(utcnow()),
+                           entry=None, questions=[], bids=[], sealed=True, errors=errors), 422
+
+
+@bp.post("/orders/<int:order_id>/copy")
+def copy(order_id: int):
+    """A new draft with what the order asks for; its dates and state start afresh."""
+    user = _agency_user()
+    source = get_own_order(db.session, order_id, actor=user)
+    data = {"title": _("Copy of %(title)s", title=source.title)[:200]}
+    data |= {name: getattr(source, name) for name in COPIED if getattr(source, name) is not None}
+    try:
+        draft = orders.create_order(db.session, data, actor=user)
+    except DomainError as error:
+        _fail(error)
+        abort(error.status_code)
+    db.session.commit()
+    flash(_("A new draft is made from the order; set its dates and publish it."))
+    return redirect(url_for("agency.edit_order", order_id=draft.id))
+
+
+@bp.get("/questions")
+def questions():
+    user = _agency_user()
+    pending = db.session.scalars(orders.questions_to_answer(actor=user)).all()
+    return render_template("agency/questions.html", questions=pending, errors={})
+
+
+@bp.post("/questions/<int:question_id>/answer")
+def answer(question_id: int):
+    user = _agency_user()
+    data, errors = load_form(AnswerSchema(), request.form)
+    status = 422
+    if not errors:
+        try:
+            orders.answer_question(db.session, question_id, data["answer"], actor=user)
+        except DomainError as error:
+            errors, status = _fail(error), error.status_code
+    if errors:
+        errors = {f"answer-{question_id}": errors.get("answer") or [m for ms in errors.values() for m in ms]}
+        pending = db.session.scalars(orders.questions_to_answer(actor=user)).all()
+        return render_template("agency/questions.html", questions=pending, errors=errors), status
+    db.session.commit()
+    flash(_("The answer is published on the order for every vendor."))
+    return redirect(url_for("agency.questions"))
