@@ -56,6 +56,10 @@ LABELS: dict[str, dict[str, str]] = {
         "scoring_weights": N_("Scoring weights"), "volume": N_("Volume"),
         "bidding_closes_at": N_("Bidding closes"), "delivery_deadline": N_("Delivery deadline"),
     },
+    "bid_status": {
+        "submitted": N_("Submitted"), "withdrawn": N_("Withdrawn"), "awarded": N_("Awarded"),
+        "rejected": N_("Not successful"), "lapsed": N_("Lapsed"),
+    },
     "result": {"awarded": N_("Awarded"), "not_awarded": N_("Not awarded"), "pending": N_("Pending")},
     "role": {
         "agency": N_("Agency"), "vendor": N_("Vendor"), "coordinator": N_("Coordinator"),

@@ -107,6 +107,16 @@ def placement_refusals(order: Order, vendor: Organization, terms: dict, *, now: 
     )
 
 
+def firm_refusals(order: Order, vendor: Organization, *, now: dt.datetime,
+                  settings: Settings) -> tuple[eligibility.Refusal, ...]:
+    """The hard rules that refuse any bid of `vendor` on `order`, whatever its price and volume
+    (verification, clearance, certifications, on-site work, capability): what a firm looking for
+    work is told before it bids."""
+    refusals = placement_refusals(order, vendor, {"unit_price": 0, "volume": order.volume}, now=now,
+                                  settings=settings)
+    return tuple(r for r in refusals if r.code not in REFUSAL_FIELDS)
+
+
 def refusal_errors(refusals, errors: dict[str, list[str]], language: str | None = "en") -> dict[str, list[str]]:
     """The refusals as field messages in `language`, beside the `errors` already found (a field the
     bid's own checks flagged keeps their message: the same rule is not said twice)."""

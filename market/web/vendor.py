@@ -1,12 +1,24 @@
-"""The vendor's pages: its profile and capabilities (more to come: opportunities, bids, contracts)."""
+"""The vendor's pages: its dashboard, profile and capabilities, the open orders it may bid on (each
+with every hard rule that refuses it), its bids and their results. Each calls the services the API
+calls."""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from market import db
+from market.allocations.debrief import bid_result
+from market.bids import services as bids
+from market.bids.eligibility import firm_refusals
+from market.bids.reasons import describe
+from market.bids.schemas import BidCreateSchema, BidRevisionSchema
+from market.contracts import services as contract_services
+from market.db import utcnow
 from market.errors import DomainError
+from market.orders import services as orders
+from market.orders.schemas import QuestionSchema
 from market.organizations import services as organizations
 from market.organizations.models import CLEARANCES
 from market.organizations.schemas import (
@@ -14,6 +26,7 @@ from market.organizations.schemas import (
     CapabilitySchema,
     OrganizationUpdateSchema,
 )
+from market.settings import settings_of
 from market.web.extensions import csrf
 from market.web.forms import load_form
 from market.web.session import signed_in
@@ -143,3 +156,129 @@ def remove_capability(capability_id: int):
         return failed
     flash(_("The capability is removed."))
     return redirect(url_for("vendor.profile") + "#capabilities")
+
+
+def _refusals(order, org, now):
+    """The reasons, in the reader's language, that the firm cannot bid on `order` at all."""
+    found = firm_refusals(order, org, now=now, settings=settings_of(db.session))
+    return [describe(r.code, r.params, get_locale().language) for r in found]
+
+
+@bp.get("/")
+def dashboard():
+    user = _vendor_user()
+    now = utcnow()
+    org = organizations.get_organization(db.session, user.organization_id, actor=user)
+    mine = db.session.scalars(bids.own_bids(actor=user, now=now)).all()
+    by_status: dict[str, int] = {}
+    for bid in mine:
+        by_status[bid.effective_status(now)] = by_status.get(bid.effective_status(now), 0) + 1
+    open_orders = db.session.scalars(orders.directory_orders(now=now, status="published")).all()
+    eligible = [o for o in open_orders if not _refusals(o, org, now)]
+    contracts = db.session.scalars(contract_services.list_contracts(actor=user)).all()
+    return render_template("vendor/dashboard.html", org=org, profile=org.vendor_profile,
+                           by_status=by_status, eligible=eligible, open_count=len(open_orders),
+                           contracts=contracts)
+
+
+@bp.get("/opportunities")
+def opportunities():
+    """Open orders, each marked eligible or not with every rule that fails; by default only those
+    the firm has a capability for."""
+    user = _vendor_user()
+    now = utcnow()
+    org = organizations.get_organization(db.session, user.organization_id, actor=user)
+    everything = request.args.get("all") == "1"
+    kinds = {(c.modality, c.annotation_type) for c in org.vendor_profile.capabilities}
+    rows = []
+    for order in db.session.scalars(orders.directory_orders(now=now, status="published")):
+        if everything or (order.modality, order.annotation_type) in kinds:
+            rows.append((orders.public_view(order, now), _refusals(order, org, now)))
+    return render_template("vendor/opportunities.html", rows=rows, everything=everything)
+
+
+def _bid_page(user, order_id: int, *, errors=None, form=None, question_errors=None, status=200):
+    now = utcnow()
+    org = organizations.get_organization(db.session, user.organization_id, actor=user)
+    order = orders.get_public_order(db.session, order_id)
+    live = bids.live_bid_of(db.session, order.id, org.id)
+    return render_template(
+        "vendor/bid.html", order=orders.public_view(order, now), live=live,
+        open=order.bidding_open(now), refusals=_refusals(order, org, now),
+        unit_ceiling=(order.budget_ceiling / order.volume) if order.budget_ceiling else None,
+        errors=errors or {}, form=form or {}, question_errors=question_errors or {},
+        questions=[orders.present_question(q, user, order)
+                   for q in db.session.scalars(orders.questions_of(order, actor=user))],
+    ), status
+
+
+@bp.get("/orders/<int:order_id>/bid")
+def bid_form(order_id: int):
+    return _bid_page(_vendor_user(), order_id)
+
+
+@bp.post("/orders/<int:order_id>/bid")
+def place_bid(order_id: int):
+    user = _vendor_user()
+    live = bids.live_bid_of(db.session, order_id, user.organization_id)
+    schema = BidRevisionSchema() if live is not None else BidCreateSchema()
+    data, errors = load_form(schema, request.form)
+    status = 422
+    if not errors:
+        try:
+            if live is not None:
+                bids.revise_bid(db.session, live.id, data, actor=user)
+            else:
+                bids.submit_bid(db.session, order_id, data, actor=user)
+        except DomainError as error:
+            errors, status = _fail(error), error.status_code
+        else:
+            db.session.commit()
+            flash(_("Your bid is saved. It stays sealed until bidding closes; you may revise or "
+                    "withdraw it until then."))
+            return redirect(url_for("vendor.bid_form", order_id=order_id))
+    return _bid_page(user, order_id, errors=errors, form=request.form, status=status)
+
+
+@bp.post("/bids/<int:bid_id>/withdraw")
+def withdraw(bid_id: int):
+    user = _vendor_user()
+    try:
+        bid = bids.withdraw_bid(db.session, bid_id, actor=user)
+    except DomainError as error:
+        _fail(error)
+        abort(error.status_code)
+    db.session.commit()
+    flash(_("Your bid is withdrawn; you may bid again while bidding is open."))
+    return redirect(url_for("vendor.bid_form", order_id=bid.order_id))
+
+
+@bp.post("/orders/<int:order_id>/questions")
+def ask(order_id: int):
+    user = _vendor_user()
+    data, errors = load_form(QuestionSchema(only=("text",)), request.form)
+    status = 422
+    if not errors:
+        try:
+            orders.ask_question(db.session, order_id, data["text"], actor=user)
+        except DomainError as error:
+            errors, status = _fail(error), error.status_code
+        else:
+            db.session.commit()
+            flash(_("Your question is sent to the agency; its answer will be published on the order."))
+            return redirect(url_for("vendor.bid_form", order_id=order_id))
+    return _bid_page(user, order_id, question_errors=errors, form=request.form, status=status)
+
+
+@bp.get("/bids")
+def my_bids():
+    user = _vendor_user()
+    now = utcnow()
+    rows = [(bid, bid_result(db.session, bid.id, actor=user, now=now))
+            for bid in db.session.scalars(bids.own_bids(actor=user, now=now))]
+    return render_template("vendor/bids.html", rows=rows, now=now)
+
+
+def _fail(error: DomainError) -> dict:
+    db.session.rollback()
+    return error.errors or {"_body": [error.message]}

@@ -1,0 +1,120 @@
+"""The vendor's dashboard, open orders with every rule that refuses it, bidding, questions, results."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select
+
+from market.bids.models import Bid
+from market.orders.models import Question
+from tests.factories import BidFactory, OrderFactory, able_to
+
+
+def _terms(order, **overrides) -> dict:
+    terms = {"unit_price": "0.35", "volume": str(order.volume), "seats_committed": "20",
+             "proposed_finish_date": (order.delivery_deadline - dt.timedelta(days=5)).date().isoformat(),
+             "technical_note": "双人复核"}
+    return terms | overrides
+
+
+def _bids(db_session) -> int:
+    return db_session.scalar(select(func.count()).select_from(Bid))
+
+
+def test_open_orders_are_marked_eligible_or_not_with_every_rule_that_fails(browser, actors, factories):
+    able_to(actors.vendor.organization)
+    OrderFactory(title="可以投标的订单")
+    OrderFactory(title="核心数据订单", data_classification="core", required_certifications=["DSMM 3"])
+    OrderFactory(title="文本订单", modality="text", annotation_type="ner", unit="kchar")
+    browser.sign_in(actors.vendor)
+    page = browser.get("/vendor/opportunities")
+    assert page.status_code == 200
+    assert "可以投标的订单" in page.text and "核心数据订单" in page.text
+    assert "文本订单" not in page.text  # not one of the firm's kinds, unless asked for
+    assert "低于订单的数据分级（核心数据）" in page.text and "DSMM 3" in page.text
+    assert "文本订单" in browser.get("/vendor/opportunities?all=1").text
+
+
+def test_a_bid_is_placed_sealed_revised_and_withdrawn(browser, actors, db_session, factories):
+    able_to(actors.vendor.organization)
+    order = OrderFactory()
+    browser.sign_in(actors.vendor)
+    placed = browser.submit(f"/vendor/orders/{order.id}/bid", f"/vendor/orders/{order.id}/bid", _terms(order))
+    assert placed.status_code == 302, placed.text
+    bid = db_session.scalar(select(Bid).where(Bid.order_id == order.id))
+    assert str(bid.unit_price) == "0.3500"
+    page = browser.get(f"/vendor/orders/{order.id}/bid")
+    assert "截止前保密" in page.text or "保密至" in page.text
+    revised = browser.submit(f"/vendor/orders/{order.id}/bid", f"/vendor/orders/{order.id}/bid",
+                             {"unit_price": "0.33"})
+    assert revised.status_code == 302
+    db_session.refresh(bid)
+    assert str(bid.unit_price) == "0.3300"
+    withdrawn = browser.submit(f"/vendor/orders/{order.id}/bid", f"/vendor/bids/{bid.id}/withdraw", {})
+    assert withdrawn.status_code == 302
+    db_session.refresh(bid)
+    assert bid.status == "withdrawn"
+
+
+def test_a_bid_over_the_budget_is_refused_beside_the_price_and_not_stored(browser, actors, db_session, factories):
+    able_to(actors.vendor.organization)
+    order = OrderFactory()
+    ceiling = order.budget_ceiling / order.volume
+    browser.sign_in(actors.vendor)
+    refused = browser.submit(f"/vendor/orders/{order.id}/bid", f"/vendor/orders/{order.id}/bid",
+                             _terms(order, unit_price=str(ceiling * 2)))
+    assert refused.status_code == 422
+    assert 'id="error-unit_price"' in refused.text and "高于订单的预算上限" in refused.text
+    assert _bids(db_session) == 0
+
+
+def test_a_firm_the_rules_refuse_sees_why_and_gets_no_form(browser, actors, factories):
+    order = OrderFactory(title="没有能力的订单")
+    browser.sign_in(actors.vendor)  # no capability at all
+    page = browser.get(f"/vendor/orders/{order.id}/bid")
+    assert "贵企业不能投标此订单" in page.text and 'name="unit_price"' not in page.text
+
+
+def test_a_question_is_asked_and_a_blank_one_refused(browser, actors, db_session, factories):
+    order = OrderFactory()
+    browser.sign_in(actors.vendor)
+    blank = browser.submit(f"/vendor/orders/{order.id}/bid", f"/vendor/orders/{order.id}/questions",
+                           {"text": "\u200b"})
+    assert blank.status_code == 422 and 'id="error-text"' in blank.text
+    asked = browser.submit(f"/vendor/orders/{order.id}/bid", f"/vendor/orders/{order.id}/questions",
+                           {"text": "夜间图像是否需要标注？"})
+    assert asked.status_code == 302
+    assert db_session.scalar(select(Question.text).where(Question.order_id == order.id)) == "夜间图像是否需要标注？"
+
+
+def test_my_bids_show_each_bids_result(browser, actors, factories):
+    able_to(actors.vendor.organization)
+    open_order = OrderFactory(title="进行中的订单")
+    BidFactory(order=open_order, vendor=actors.vendor.organization)
+    browser.sign_in(actors.vendor)
+    page = browser.get("/vendor/bids")
+    assert "进行中的订单" in page.text and "投标仍在进行中" in page.text
+
+
+def test_only_vendors_have_these_pages(browser, actors, factories):
+    order = OrderFactory()
+    browser.sign_in(actors.agency)
+    for path in ("/vendor/", "/vendor/opportunities", f"/vendor/orders/{order.id}/bid", "/vendor/bids"):
+        assert browser.get(path).status_code == 403, path
+
+
+def test_another_firms_bid_is_not_found_to_withdraw(browser, actors, db_session, factories):
+    theirs = BidFactory(order=OrderFactory())
+    browser.sign_in(actors.vendor)
+    token = browser.token(browser.get("/vendor/bids"))
+    assert browser.post(f"/vendor/bids/{theirs.id}/withdraw", data={"csrf_token": token}).status_code == 404
+
+
+def test_the_dashboard_counts_what_the_firm_can_bid_on(browser, actors, factories):
+    able_to(actors.vendor.organization)
+    OrderFactory()
+    OrderFactory(data_classification="core")
+    browser.sign_in(actors.vendor)
+    page = browser.get("/vendor/")
+    assert page.status_code == 200 and actors.vendor.organization.name in page.text
