@@ -18,7 +18,7 @@ from functools import partial
 from market.bids import services as bids
 from market.bids.models import Bid
 from market.demo import work
-from market.demo.catalogue import CANCEL_REASONS, TaskTemplate
+from market.demo.catalogue import CANCEL_REASONS, TEMPLATES, TaskTemplate
 from market.demo.context import Demo
 from market.demo.people import Agency, Cast, Vendor
 from market.demo.rules import Rules
@@ -120,9 +120,10 @@ def plan_orders(demo: Demo, cast: Cast, rules: Rules) -> list[Plan]:
     plans = []
     for state, count in ORDER_PLAN:
         for i in range(count):
-            # The first order in each state belongs to the demo agency login.
+            # The first order in each state belongs to the demo agency login; the first open one
+            # is traffic camera frames to box, which the demo vendor login can bid on.
             if i == 0:
-                template = work.pick_template(rng, "transport")
+                template = TEMPLATES[0] if state == "published" else work.pick_template(rng, "transport")
                 agency = cast.agencies["gz_transport"]
             else:
                 template = work.pick_template(rng)
