@@ -21,7 +21,8 @@ SESSION_KEY = "market.settings"
 
 @dataclass(frozen=True)
 class Settings:
-    """Home region (for local preference), time zone, default scoring weights, solver limit."""
+    """Home region (for local preference), time zone, default scoring weights, solver limit,
+    how long idempotency keys last."""
 
     home_province: str = "贵州省"
     home_cities: frozenset[str] = frozenset()  # empty: every city of the province
@@ -31,6 +32,7 @@ class Settings:
     )
     match_time_limit: float = 10.0
     instance_path: str = "instance"
+    idempotency_ttl: dt.timedelta = dt.timedelta(hours=24)  # how long a retry finds its first result
 
     @classmethod
     def from_config(cls, config: Mapping, *, instance_path: str) -> Settings:
@@ -41,6 +43,7 @@ class Settings:
             default_weights=validate_weights(DEFAULT_WEIGHTS),
             match_time_limit=float(config["MATCH_TIME_LIMIT"]),
             instance_path=instance_path,
+            idempotency_ttl=dt.timedelta(hours=int(config["IDEMPOTENCY_KEY_HOURS"])),
         )
 
     def local_date(self, moment: dt.datetime) -> dt.date:
