@@ -10,7 +10,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from flask import Flask, current_app, g
-from sqlalchemy import JSON, DateTime, MetaData, Numeric, create_engine, event, text
+from sqlalchemy import JSON, DateTime, MetaData, Numeric, create_engine, event, make_url, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -140,11 +140,17 @@ def make_engine(
         max_overflow=pool_size * 2,
         pool_pre_ping=True,
         pool_timeout=pool_timeout,
-        connect_args={
-            "connect_timeout": connect_timeout,
-            "options": f"-c statement_timeout={int(statement_timeout_ms)}",
-        },
+        connect_args=_postgres_connect_args(url, connect_timeout, statement_timeout_ms),
     )
+
+
+def _postgres_connect_args(url: str, connect_timeout: int, statement_timeout_ms: int) -> dict:
+    # The timeout joins the URL's own server options (a search_path, say): connect_args would
+    # replace them otherwise.
+    given = make_url(url).query.get("options", "")
+    options = [*([given] if isinstance(given, str) else given),
+               f"-c statement_timeout={int(statement_timeout_ms)}"]
+    return {"connect_timeout": connect_timeout, "options": " ".join(o for o in options if o)}
 
 
 # SQLSTATEs of a server that is going away or not there yet: admin shutdown, crash shutdown,

@@ -360,6 +360,31 @@ class Load:
             self._stop.wait(0.1)
 
 
+def _ready_status(base: str) -> int | str:
+    try:
+        return requests.get(base + "/readyz", timeout=5).status_code
+    except requests.RequestException as exc:
+        return type(exc).__name__
+
+
+def probe_readiness(base: str, cluster: Cluster, limit: float = 10) -> tuple[float | None, float | None]:
+    """Stop the database and time /readyz turning 503, start it and time /readyz turning 200."""
+
+    def until(status: int) -> float | None:
+        began = time.monotonic()
+        while time.monotonic() - began < limit:
+            if _ready_status(base) == status:
+                return time.monotonic() - began
+            time.sleep(0.05)
+        return None
+
+    cluster.stop("fast")
+    down = until(503)
+    cluster.start()
+    up = until(200)
+    return down, up
+
+
 def retry_failed(base: str, writes: list[Write], attempts: int = 5) -> None:
     """Send every write that was not acknowledged again, with its key, until it gets an answer."""
     http = requests.Session()
@@ -423,6 +448,8 @@ class Report:
     log_lines: int
     tracebacks: int
     log_text: str = ""
+    ready_down: float | None = None  # seconds from stopping the database to /readyz saying 503
+    ready_up: float | None = None  # seconds from starting it again to /readyz saying 200
 
     def outside(self) -> Counter:
         """Answers other than 2xx, 4xx and 503 (gunicorn's own 500, resets, time-outs)."""
@@ -442,10 +469,20 @@ class Report:
         return Counter(o for _, o in self.reads if not o.startswith("2"))
 
     def ready_followed(self) -> bool:
-        """/readyz said 503 while the database was away and 200 once it was back."""
-        down = any(s == 503 for t, s in self.ready if self.fault_at <= t <= self.up_at + 0.5)
-        last = [s for t, s in self.ready if t > self.up_at + 1.0]
-        return down and bool(last) and last[-1] == 200
+        """/readyz said 503 when the database was stopped and 200 once it was back, within seconds.
+
+        Probed after the load, since a fast restart can fall between two polls during it.
+        """
+        back = [s for t, s in self.ready if t > self.up_at + 1.0]
+        return (self.ready_down is not None and self.ready_up is not None
+                and bool(back) and back[-1] == 200)
+
+    def readiness(self) -> str:
+        seen = sum(s == 503 for t, s in self.ready if self.fault_at <= t <= self.up_at + 0.5)
+        if not self.ready_followed():
+            return "no"
+        return (f"503 {self.ready_down:.1f} s after stop, 200 {self.ready_up:.1f} s after start; "
+                f"{seen} × 503 seen in the fault")
 
     def row(self) -> str:
         acknowledged = sum(w.acknowledged for w in self.writes)
@@ -458,7 +495,7 @@ class Report:
             f"{len(self.missing) + len(self.unaudited)} | {len(self.failed_but_stored)} | "
             f"{sum(n - 1 for n in self.duplicates.values())} | "
             f"{'—' if recovery is None else f'{recovery:.1f} s'} | {reads} of {len(self.reads):,} | "
-            f"{'yes' if self.ready_followed() else 'no'} | "
+            f"{self.readiness()} | "
             f"{self.log_bytes / 1024:.1f} KB, {self.log_lines} lines, {self.tracebacks} tracebacks |"
         )
 
@@ -534,6 +571,7 @@ def run_fault(fault: str, *, seconds: float, fault_at: float, clients: int = 8,
         retry_failed(server.base, writes)
         counts = stored_counts(cluster.url, writes)
         audit = audited(cluster.url, writes)
+        ready_down, ready_up = probe_readiness(server.base, cluster)
         missing = [w for w in writes if (w.acknowledged or w.retried.startswith("2"))
                    and counts[w.marker] != 1]
         unaudited = [w for w in writes if counts[w.marker] and w.object_id is not None
@@ -544,7 +582,7 @@ def run_fault(fault: str, *, seconds: float, fault_at: float, clients: int = 8,
             fault_at=fault_started, up_at=up_at, missing=missing, unaudited=unaudited,
             failed_but_stored=failed_but_stored, duplicates=duplicates, log_bytes=len(log_lines),
             log_lines=log_lines.count(b"\n"), tracebacks=log_lines.count(b"Traceback"),
-            log_text=log_lines.decode("utf-8", "replace"),
+            log_text=log_lines.decode("utf-8", "replace"), ready_down=ready_down, ready_up=ready_up,
         )
     finally:
         if server is not None:

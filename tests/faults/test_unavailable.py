@@ -141,3 +141,31 @@ def test_readyz_follows_the_database(api, monkeypatch):
     assert api.get("/readyz").status_code == 200
     monkeypatch.setattr(Session, "execute", failing(1, refused))
     assert api.get("/readyz").status_code == 503
+
+
+def test_the_response_of_a_write_is_built_before_its_commit(api, actors, monkeypatch):
+    from market.orders.schemas import OrderSchema
+
+    events = []
+    real_commit, real_dump = Session.commit, OrderSchema.dump
+    monkeypatch.setattr(Session, "commit", lambda self: (events.append("commit"), real_commit(self))[1])
+    monkeypatch.setattr(OrderSchema, "dump",
+                        lambda self, obj, **kw: (events.append("dump"), real_dump(self, obj, **kw))[1])
+    response = api.post("/api/v1/orders", token=actors.token(actors.agency), json=order_body())
+    assert response.status_code == 201, response.text
+    assert events[-2:] == ["dump", "commit"], events
+
+
+
+@pytest.mark.postgres_only
+def test_the_timeouts_keep_the_server_options_of_the_url(database_url):
+    from sqlalchemy import make_url, text
+
+    from market.db import make_engine
+
+    url = make_url(database_url).update_query_dict({"options": "-csearch_path=elsewhere"})
+    engine = make_engine(url.render_as_string(hide_password=False), statement_timeout_ms=1234)
+    with engine.connect() as conn:
+        assert conn.scalar(text("SHOW search_path")) == "elsewhere"
+        assert conn.scalar(text("SHOW statement_timeout")) == "1234ms"
+    engine.dispose()
