@@ -105,6 +105,18 @@ class BaseConfig:
         self.DATABASE_URL = _env("MARKET_DATABASE_URL")
         self.DATABASE_POOL_SIZE = _env_int("MARKET_DATABASE_POOL_SIZE", 5)
         self.DATABASE_ECHO = _env("MARKET_DATABASE_ECHO", "0") == "1"
+        # How long a request waits for the database before it is answered 503 (PostgreSQL): to
+        # connect, for a connection from the pool, for one statement (lock waits included).
+        self.DATABASE_CONNECT_TIMEOUT = _env_int("MARKET_DATABASE_CONNECT_TIMEOUT", 5)
+        self.DATABASE_POOL_TIMEOUT = _env_int("MARKET_DATABASE_POOL_TIMEOUT", 5)
+        self.DATABASE_STATEMENT_TIMEOUT_MS = _env_int("MARKET_DATABASE_STATEMENT_TIMEOUT_MS", 15000)
+        # A read (or token lookup) whose connection was lost is run again once, after waiting up to
+        # this long for the database to answer again: a quick restart goes unnoticed by readers.
+        self.DATABASE_RECONNECT_SECONDS = float(_env("MARKET_DATABASE_RECONNECT_SECONDS", "3") or 3)
+        # What a 503 for an unreachable database tells clients to wait before retrying (seconds).
+        self.DATABASE_RETRY_AFTER = _env_int("MARKET_DATABASE_RETRY_AFTER", 2)
+        # How long an Idempotency-Key is remembered, so a retry returns the first result.
+        self.IDEMPOTENCY_KEY_HOURS = _env_int("MARKET_IDEMPOTENCY_KEY_HOURS", 24)
         # Bodies larger than this are refused with 413 before they are parsed.
         self.MAX_CONTENT_LENGTH = _env_int("MARKET_MAX_CONTENT_LENGTH", 1024 * 1024)
         self.TOKEN_TTL_HOURS = _env_int("MARKET_TOKEN_TTL_HOURS", 12)
@@ -148,6 +160,7 @@ class BaseConfig:
         self.ANNOTATION_COMBINATIONS = _env_json(
             "MARKET_ANNOTATION_COMBINATIONS", ANNOTATION_COMBINATIONS
         )
+        self.SCHEDULER_IDEMPOTENCY_SECONDS = _env_int("MARKET_SCHEDULER_IDEMPOTENCY_SECONDS", 3600)
         self.VOCABULARY = {
             "sectors": _env_list("MARKET_SECTORS", ["transport", "health", "education"]),
             "modalities": _env_list(

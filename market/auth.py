@@ -27,6 +27,7 @@ def current_token() -> ApiToken:
     return g.current_token
 
 
+@db.retry_once_on_disconnect  # it changes nothing but last_used_at: safe to run twice
 def _resolve():
     header = request.headers.get("Authorization", "")
     if not header:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, current_app, g, jsonify, request
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from market.db import describe, is_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -155,21 +157,30 @@ def _rollback() -> None:
     """Leave the request's session usable after a failed statement (for logging, teardown)."""
 
     if "db_session" in g:
-        g.db_session.rollback()
+        try:
+            g.db_session.rollback()
+        except SQLAlchemyError:  # the connection is gone; teardown invalidates the session
+            pass
 
 
-def handle_database_busy(error: OperationalError):
-    # SQLite answers "database is locked" once busy_timeout has passed while another transaction
-    # writes (a long matching run, say); that is a moment to retry, not a server bug.
-    if "locked" not in str(error.orig).lower() and "busy" not in str(error.orig).lower():
+def handle_database_error(error: SQLAlchemyError):
+    """A database that cannot serve now is a 503 with Retry-After, logged in one line.
+
+    PostgreSQL down, restarting or too slow, a pool with no free connection, SQLite locked by a
+    long write: a moment to retry, not a server bug; a traceback per request would only fill the
+    log during an outage. Any other database error is a bug (500, with its traceback).
+    """
+    if not is_unavailable(error):
         return handle_unexpected(error)
+    log.warning("database unavailable: %s request_id=%s", describe(error),
+                g.get("request_id", "-"))
     _rollback()
     return _render(
         503,
         "Service Unavailable",
-        "The database is busy; try again in a few seconds.",
+        "The database is unavailable or busy; try again in a few seconds.",
         {},
-        {"Retry-After": "5"},
+        {"Retry-After": str(current_app.config.get("DATABASE_RETRY_AFTER", 2))},
     )
 
 
@@ -186,6 +197,6 @@ def handle_unexpected(error: Exception):
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(DomainError, handle_domain_error)
-    app.register_error_handler(OperationalError, handle_database_busy)
+    app.register_error_handler(SQLAlchemyError, handle_database_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)

@@ -5,6 +5,7 @@ from market.allocations.models import Allocation, BidEvaluation, MatchRun, Scori
 from market.audit.models import AuditEvent  # noqa: F401
 from market.bids.models import Bid  # noqa: F401
 from market.contracts.models import Contract, DeliveryLot, Milestone  # noqa: F401
+from market.idempotency import IdempotencyKey  # noqa: F401
 from market.notifications.models import Notification, OutboxEmail  # noqa: F401
 from market.orders.models import Order, OrderAmendment, Question  # noqa: F401
 from market.organizations.models import Capability, ChangeRequest, Organization, VendorProfile  # noqa: F401

@@ -8,6 +8,8 @@ Instead one process runs an APScheduler BlockingScheduler with these jobs:
 * ``send-outbox`` every MARKET_SCHEDULER_OUTBOX_SECONDS (30): queued e-mails go out
   (market.notifications.tasks.send_outbox), through SMTP when MARKET_SMTP_HOST is set, else to
   the log.
+* ``purge-idempotency-keys`` every MARKET_SCHEDULER_IDEMPOTENCY_SECONDS (3600): Idempotency-Keys
+  past MARKET_IDEMPOTENCY_KEY_HOURS are deleted (market.idempotency.purge_expired).
 
 Each job is thin: it opens an app context, calls one service, commits. Each is safe to run twice
 or in two processes at once, because the services only pick rows still due and, on PostgreSQL,
@@ -159,9 +161,21 @@ def send_outbox_job(app: Flask) -> int:
         return sent
 
 
+def purge_idempotency_keys_job(app: Flask) -> int:
+    """Forget the Idempotency-Keys whose time is up."""
+    from market import db
+    from market.idempotency import purge_expired
+
+    with app.app_context():
+        purged = purge_expired(db.session)
+        db.session.commit()
+        return purged
+
+
 JOBS = (
     ("close-bidding", close_bidding_job, "SCHEDULER_CLOSE_BIDDING_SECONDS", 60),
     ("send-outbox", send_outbox_job, "SCHEDULER_OUTBOX_SECONDS", DEFAULT_OUTBOX_SECONDS),
+    ("purge-idempotency-keys", purge_idempotency_keys_job, "SCHEDULER_IDEMPOTENCY_SECONDS", 3600),
 )
 
 

@@ -23,7 +23,8 @@ SESSION_KEY = "market.settings"
 @dataclass(frozen=True)
 class Settings:
     """Home region (for local preference), time zone, default scoring weights, solver limit, how
-    large a raise of a verified vendor's seats waits for a coordinator, and accounts."""
+    large a raise of a verified vendor's seats waits for a coordinator, accounts, order rules, and
+    how long idempotency keys last."""
 
     home_province: str = "贵州省"
     home_cities: frozenset[str] = frozenset()  # empty: every city of the province
@@ -60,6 +61,7 @@ class Settings:
     annotation_combinations: Mapping[str, Mapping[str, tuple[str, ...]]] = field(
         default_factory=lambda: _combinations(ANNOTATION_COMBINATIONS)
     )
+    idempotency_ttl: dt.timedelta = dt.timedelta(hours=24)  # how long a retry finds its first result
 
     @classmethod
     def from_config(cls, config: Mapping, *, instance_path: str) -> Settings:
@@ -85,6 +87,7 @@ class Settings:
             public_url=str(config["PUBLIC_URL"]).rstrip("/"),
             amendment_min_open_days=int(config["AMENDMENT_MIN_OPEN_DAYS"]),
             annotation_combinations=_combinations(config["ANNOTATION_COMBINATIONS"]),
+            idempotency_ttl=dt.timedelta(hours=int(config["IDEMPOTENCY_KEY_HOURS"])),
         )
 
     def local_date(self, moment: dt.datetime) -> dt.date:

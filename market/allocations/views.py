@@ -35,6 +35,7 @@ policy_blp = Blueprint("scoring_policy", __name__, url_prefix="/api/v1/scoring-p
 @runs_blp.post("")
 @runs_blp.arguments(MatchRunCreateSchema)
 @runs_blp.response(201, MatchRunSchema)
+@runs_blp.idempotent
 @runs_blp.commits
 def create_run(body):
     """Run matching over every order whose bidding has closed, or the ones named (coordinators)"""

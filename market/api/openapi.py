@@ -15,8 +15,9 @@ from marshmallow import RAISE
 from webargs.flaskparser import FlaskParser
 from werkzeug.routing import IntegerConverter
 
-from market import db
+from market import db, idempotency
 from market.api.fields import MAX_ID, paginate
+from market.auth import current_user
 
 PUBLIC = []  # the security of an operation anyone may call (the document's default is the bearer token)
 
@@ -82,7 +83,12 @@ class Blueprint(flask_smorest.Blueprint):
 
     @staticmethod
     def commits(view: Callable):
-        """Commit the request's one transaction when the view has done its work (views that write)."""
+        """Commit the request's one transaction when the view has done its work (views that write).
+
+        Under `@blp.response` (as every view has it) the commit comes after the response is
+        built, so nothing the response shows is loaded after the commit: once the write is
+        committed, no failure of the database can turn its answer into an error.
+        """
 
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
@@ -90,4 +96,53 @@ class Blueprint(flask_smorest.Blueprint):
             db.session.commit()
             return result
 
+        wrapper._market_write = {"view": view, "idempotent": False}
         return wrapper
+
+    @staticmethod
+    def idempotent(committing_view: Callable):
+        """Make retrying the write safe with an `Idempotency-Key` header (market.idempotency).
+
+        Goes between `@blp.response` and `@blp.commits`; the header is documented on the operation.
+        """
+        write = getattr(committing_view, "_market_write", None)
+        if write is None:
+            raise TypeError("@blp.idempotent goes on a view with @blp.commits, under @blp.response")
+        committing_view._market_write = {**write, "idempotent": True}
+        return committing_view
+
+    def response(self, status_code, schema=None, **kwargs):
+        """flask-smorest's response; for a view that commits, the commit follows the dump."""
+        document = super().response(status_code, schema, **kwargs)
+
+        def decorator(func: Callable):
+            write = getattr(func, "_market_write", None)
+            if write is None:
+                return document(func)
+            respond = document(write["view"])
+
+            @functools.wraps(respond)
+            def wrapper(*args, **kwargs):
+                if write["idempotent"]:
+                    response = idempotency.run(
+                        db.session, current_user().id, lambda: respond(*args, **kwargs)
+                    )
+                else:
+                    response = respond(*args, **kwargs)
+                db.session.commit()
+                return response
+
+            if write["idempotent"]:
+                manual = wrapper._apidoc.setdefault("manual_doc", {})
+                manual.setdefault("parameters", []).append(idempotency.PARAMETER)
+            return wrapper
+
+        return decorator
+
+    def add_url_rule(self, rule, endpoint=None, view_func=None, provide_automatic_options=None,
+                     **options):
+        """Routes that only read run again once when their connection drops (a quick restart)."""
+        methods = {m.upper() for m in options.get("methods") or ("GET",)}
+        if view_func is not None and methods <= {"GET", "HEAD", "OPTIONS"}:
+            view_func = db.retry_once_on_disconnect(view_func)
+        super().add_url_rule(rule, endpoint, view_func, provide_automatic_options, **options)

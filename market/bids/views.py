@@ -22,6 +22,7 @@ blp = Blueprint("bids", __name__, url_prefix="/api/v1",
 @blp.post("/orders/<id:order_id>/bids")
 @blp.arguments(BidCreateSchema)
 @blp.response(201, BidSchema)
+@blp.idempotent
 @blp.commits
 def submit_bid(body, order_id):
     """Bid on a published order while bidding is open (verified vendors; one live bid per firm)"""

@@ -38,6 +38,7 @@ def list_orders(query):
 @blp.post("")
 @blp.arguments(OrderSchema)
 @blp.response(201, OrderSchema)
+@blp.idempotent
 @blp.commits
 def create_order(body):
     """Draft an order for your agency (agency staff)"""
@@ -116,6 +117,7 @@ def list_questions(query, order_id):
 @blp.post("/<id:order_id>/questions")
 @blp.arguments(QuestionSchema)
 @blp.response(201, QuestionSchema)
+@blp.idempotent
 @blp.commits
 def ask_question(body, order_id):
     """Ask a clarification question while bidding is open (vendor staff)"""
