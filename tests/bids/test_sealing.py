@@ -179,3 +179,10 @@ def test_administrators_do_not_read_bids(api, actors, closed_bids):
 
 def test_reading_a_bid_needs_a_token(api, closed_bids):
     assert_error(api.get(f"/api/v1/bids/{closed_bids[1].id}"), 401)
+
+
+def test_a_drafts_agency_lists_its_bids_and_finds_none(api, actors):
+    # A draft may have no closing time yet: there is nothing to be sealed until, and no bid.
+    draft = OrderFactory(draft=True, agency=actors.agency.organization, bidding_closes_at=None)
+    response = api.get(f"/api/v1/orders/{draft.id}/bids", token=actors.token(actors.agency))
+    assert response.status_code == 200 and response.json()["items"] == []
