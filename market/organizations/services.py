@@ -364,3 +364,12 @@ def replace_capabilities(session: Session, org_id: int, items: list[dict], *, ac
         occurred_at=now,
     )
     return kept
+
+
+def verified_vendors():
+    """The public register of verified annotation firms (the programme's transparency): each with
+    its place, capabilities, seats, clearance and whether it is an SME, by name."""
+    return (select(Organization).join(VendorProfile, VendorProfile.organization_id == Organization.id)
+            .where(VendorProfile.verification_status == "verified")
+            .options(selectinload(Organization.vendor_profile).selectinload(VendorProfile.capabilities))
+            .order_by(Organization.name, Organization.id))

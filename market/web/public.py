@@ -8,10 +8,13 @@ from flask import Blueprint, current_app, render_template, request, url_for
 
 from market import db
 from market.api import reference
-from market.api.fields import paginate
+from market.api.fields import PageQuerySchema, paginate
+from market.contracts import services as contracts
+from market.contracts.schemas import AwardQuerySchema
 from market.db import utcnow
 from market.orders import services as orders
 from market.orders.schemas import DirectoryPageQuerySchema
+from market.organizations import services as organizations
 from market.web.forms import load_form
 from market.web.session import web_user
 
@@ -77,3 +80,28 @@ def order(order_id: int):
 
 def _vocabulary() -> dict:
     return current_app.config["VOCABULARY"]
+
+
+@bp.get("/vendors")
+def vendors():
+    """The register of verified annotation firms."""
+    query, errors = load_form(PageQuerySchema(), request.args)
+    page = paginate(db.session, organizations.verified_vendors(), query.get("page", 1), query.get("per_page", 50))
+    return render_template("vendors.html", page=page)
+
+
+@bp.get("/awards")
+def awards():
+    """The register of awards, newest first, with the API's filters."""
+    query, errors = load_form(AwardQuerySchema(), request.args)
+    page = None
+    if not errors:
+        page_no, per_page = query.pop("page"), query.pop("per_page")
+        page = paginate(db.session, contracts.public_awards(**query), page_no, per_page)
+        page["items"] = [contracts.public_award(c) for c in page["items"]]
+    filters = {k: v for k, v in request.args.items() if k != "page" and v.strip()}
+    return render_template(
+        "awards.html", page=page, errors=errors, form=request.args,
+        sectors=current_app.config["VOCABULARY"]["sectors"],
+        page_url=lambda n: url_for("public.awards") + "?" + urlencode({**filters, "page": n}),
+    ), 422 if errors else 200

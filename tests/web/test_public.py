@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from market.db import utcnow
+
 from tests.factories import OrderFactory, QuestionFactory
 
 
@@ -64,3 +66,22 @@ def test_money_and_dates_are_formatted_for_english_readers(english_browser, fact
     order = OrderFactory(budget_ceiling="1234567.5")
     page = english_browser.get(f"/orders/{order.id}")
     assert "¥1,234,567.50" in page.text
+
+
+def test_the_register_of_verified_firms_lists_only_verified_ones(browser, factories):
+    from tests.factories import VendorFactory
+
+    VendorFactory(name="黔东数据标注有限公司")
+    VendorFactory(pending=True, name="待审核的标注公司")
+    page = browser.get("/vendors")
+    assert page.status_code == 200
+    assert "黔东数据标注有限公司" in page.text and "待审核的标注公司" not in page.text
+
+
+def test_the_register_of_awards_lists_awarded_orders_with_their_terms(browser, factories):
+    from tests.factories import ContractFactory
+
+    contract = ContractFactory(order__status="awarded", order__awarded_at=utcnow())
+    page = browser.get("/awards")
+    assert page.status_code == 200 and contract.order.title in page.text
+    assert browser.get("/awards?awarded_after=2026-13-01").status_code == 422
