@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from market.db import utcnow
-
 from tests.factories import OrderFactory, QuestionFactory
 
 
