@@ -119,7 +119,16 @@ class Blueprint(flask_smorest.Blueprint):
             write = getattr(func, "_market_write", None)
             if write is None:
                 return document(func)
-            respond = document(write["view"])
+            view = write["view"]
+
+            @functools.wraps(view)
+            def flushed(*args, **kwargs):
+                # What the view created gets its ids and defaults before the dump shows it.
+                result = view(*args, **kwargs)
+                db.session.flush()
+                return result
+
+            respond = document(flushed)
 
             @functools.wraps(respond)
             def wrapper(*args, **kwargs):

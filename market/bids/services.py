@@ -278,8 +278,8 @@ def bids_on_order(session: Session, order_id: int, *, actor, status: str | None 
         return stmt.where(Bid.vendor_id == actor.organization_id)
     if not oversees(actor, order):
         raise not_found("order", order_id)
-    if order.status == "draft":
-        return stmt  # never published: it has no bids, and no closing time to be sealed until
+    if not order.was_published:
+        return stmt  # a draft, or one cancelled as a draft: no bids, no closing time to be sealed until
     if order.bids_sealed(now):
         raise Forbidden(
             f"Bids are sealed until {settings_of(session).local_isoformat(order.bidding_closes_at)}."

@@ -186,3 +186,14 @@ def test_a_drafts_agency_lists_its_bids_and_finds_none(api, actors):
     draft = OrderFactory(draft=True, agency=actors.agency.organization, bidding_closes_at=None)
     response = api.get(f"/api/v1/orders/{draft.id}/bids", token=actors.token(actors.agency))
     assert response.status_code == 200 and response.json()["items"] == []
+
+
+def test_a_draft_cancelled_before_publishing_lists_no_bids(api, actors):
+    # Cancelled without ever being published: no closing time, nothing sealed, no bid.
+    draft = OrderFactory(draft=True, agency=actors.agency.organization, bidding_closes_at=None)
+    token = actors.token(actors.agency)
+    cancelled = api.post(f"/api/v1/orders/{draft.id}/cancel", json={"reason": "Budget moved to next year"},
+                         token=token)
+    assert cancelled.status_code == 200, cancelled.text
+    response = api.get(f"/api/v1/orders/{draft.id}/bids", token=token)
+    assert response.status_code == 200 and response.json()["items"] == []
