@@ -156,6 +156,9 @@ class BaseConfig:
         self.SCHEDULER_OUTBOX_SECONDS = _env_int("MARKET_SCHEDULER_OUTBOX_SECONDS", 30)
         # A material amendment keeps bidding open at least this many days after it.
         self.AMENDMENT_MIN_OPEN_DAYS = _env_int("MARKET_AMENDMENT_MIN_OPEN_DAYS", 5)
+        # Days from a lot's acceptance to its payment being due: government bodies pay small and
+        # medium firms within 30 days unless the contract agrees otherwise, at most 60.
+        self.PAYMENT_TERM_DAYS = _env_int("MARKET_PAYMENT_TERM_DAYS", 30)
         # {modality: {annotation type: [units]}}, as JSON in the environment.
         self.ANNOTATION_COMBINATIONS = _env_json(
             "MARKET_ANNOTATION_COMBINATIONS", ANNOTATION_COMBINATIONS

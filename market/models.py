@@ -4,7 +4,15 @@ from market.accounts.models import ApiToken, EmailToken, User  # noqa: F401
 from market.allocations.models import Allocation, BidEvaluation, MatchRun, ScoringPolicy  # noqa: F401
 from market.audit.models import AuditEvent  # noqa: F401
 from market.bids.models import Bid  # noqa: F401
-from market.contracts.models import Contract, DeliveryLot, Milestone  # noqa: F401
+from market.contracts.models import (  # noqa: F401
+    Contract,
+    DeliveryLot,
+    Dispute,
+    Milestone,
+    Payment,
+    ProgressReport,
+    Rating,
+)
 from market.idempotency import IdempotencyKey  # noqa: F401
 from market.notifications.models import Notification, OutboxEmail  # noqa: F401
 from market.orders.models import Order, OrderAmendment, Question  # noqa: F401

@@ -62,6 +62,8 @@ class Settings:
         default_factory=lambda: _combinations(ANNOTATION_COMBINATIONS)
     )
     idempotency_ttl: dt.timedelta = dt.timedelta(hours=24)  # how long a retry finds its first result
+    # Days from a lot's acceptance to its payment being due (at most 60 by law for SMEs).
+    payment_term_days: int = 30
 
     @classmethod
     def from_config(cls, config: Mapping, *, instance_path: str) -> Settings:
@@ -88,6 +90,7 @@ class Settings:
             amendment_min_open_days=int(config["AMENDMENT_MIN_OPEN_DAYS"]),
             annotation_combinations=_combinations(config["ANNOTATION_COMBINATIONS"]),
             idempotency_ttl=dt.timedelta(hours=int(config["IDEMPOTENCY_KEY_HOURS"])),
+            payment_term_days=_payment_term(config.get("PAYMENT_TERM_DAYS", 30)),
         )
 
     def local_date(self, moment: dt.datetime) -> dt.date:
@@ -97,6 +100,13 @@ class Settings:
     def local_isoformat(self, moment: dt.datetime) -> str:
         """`moment` in local time as the API writes times, so a message can be compared with a field."""
         return moment.astimezone(self.zone).isoformat(timespec="seconds")
+
+
+def _payment_term(days) -> int:
+    days = int(days)
+    if not 1 <= days <= 60:
+        raise ValueError("MARKET_PAYMENT_TERM_DAYS must be 1 to 60: SMEs are paid within 60 days.")
+    return days
 
 
 def _combinations(table: Mapping) -> dict[str, dict[str, tuple[str, ...]]]:

@@ -9,6 +9,7 @@ from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
     Index,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -61,6 +62,7 @@ class Order(Base):
         CheckConstraint("bidding_closes_at < delivery_deadline", name="closing_before_deadline"),
         CheckConstraint("accuracy_target > 0 AND accuracy_target <= 1", name="accuracy_range"),
         CheckConstraint("max_vendors IS NULL OR max_vendors >= 1", name="max_vendors_positive"),
+        CheckConstraint("aql IS NULL OR aql > 0", name="aql_positive"),
         CheckConstraint(
             "min_lot IS NULL OR (min_lot > 0 AND min_lot <= volume)", name="min_lot_range"
         ),
@@ -103,7 +105,10 @@ class Order(Base):
     bidding_closes_at: Mapped[dt.datetime | None]
     delivery_deadline: Mapped[dt.datetime | None]
     accuracy_target: Mapped[float | None]
+    # The inspection level of ISO 2859-1 sampling of delivered lots (general I-III, special S-1..S-4).
     sampling_level: Mapped[str] = mapped_column(String(8), default="II")
+    # Acceptable quality level in percent nonconforming; None: derived from the accuracy target.
+    aql: Mapped[Decimal | None] = mapped_column(Numeric(7, 3))
     data_classification: Mapped[str] = mapped_column(String(16), default="general")
     onsite_required: Mapped[bool] = mapped_column(default=False)
     required_certifications: Mapped[list] = mapped_column(default=list)
