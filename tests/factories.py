@@ -13,10 +13,12 @@ from market.accounts import services as accounts
 from market.accounts.models import User
 from market.bids.models import Bid
 from market.contracts.models import Contract
+from market.contracts.services import plan_milestones
 from market.db import utcnow
 from market.orders.models import Order, Question
 from market.organizations.credit_code import make_credit_code
 from market.organizations.models import Capability, ChangeRequest, Organization, VendorProfile
+from market.settings import Settings
 
 PASSWORD = "correct horse battery"
 _password_hash = None
@@ -158,6 +160,13 @@ class OrderFactory(Base):
         cancelled = factory.Trait(
             status="cancelled", published_at=_ago(days=1), cancelled_at=factory.LazyFunction(utcnow)
         )
+        awarded = factory.Trait(
+            status="awarded",
+            published_at=_ago(days=20),
+            bidding_closes_at=_ago(days=12),
+            evaluating_at=_ago(days=12),
+            awarded_at=_ago(days=10),
+        )
 
     agency = factory.SubFactory(OrganizationFactory)
     title = factory.Sequence(lambda n: f"交通卡口视频车辆标注项目{n}")
@@ -230,6 +239,14 @@ class ContractFactory(Base):
     starts_at = factory.LazyFunction(lambda: utcnow() - dt.timedelta(days=10))
     deadline = factory.LazyAttribute(lambda o: o.starts_at + dt.timedelta(days=30))
     status = "active"
+
+    @factory.post_generation
+    def milestones(contract, create, extracted, **kwargs):
+        """The programme's milestone plan, as every contract it makes has."""
+        if extracted is not None:
+            contract.milestones = extracted
+        elif not contract.milestones:
+            contract.milestones = plan_milestones(contract, Settings())
 
 
 ALL_FACTORIES = [

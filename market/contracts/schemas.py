@@ -1,19 +1,30 @@
-"""Schemas for contracts and their milestones."""
+"""Schemas for contracts, their milestones, progress reports, lots, disputes, payments and ratings."""
 
 from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from market.api.fields import (
+    MAX_ID,
+    Amount,
     DateFilter,
+    Id,
     LocalDateTime,
+    Note,
     PageQuerySchema,
     QueryId,
+    Reason,
+    Text,
+    Trimmed,
     Vocabulary,
     page_schema,
 )
+from market.contracts import services
 from market.contracts.models import CONTRACT_STATUSES
+from market.contracts.payments import payment_summary
+from market.db import utcnow
 from market.orders.schemas import AwardedVendorSchema, FirmNameSchema
+from market.timezone import local_date
 
 
 class MilestoneSchema(Schema):
@@ -23,6 +34,56 @@ class MilestoneSchema(Schema):
     volume = fields.Integer()
     reported_volume = fields.Integer()
     completed_at = LocalDateTime(allow_none=True)
+
+
+MAX_ITEMS = 10**9  # items in one lot's manifest
+MAX_LISTED_ITEMS = 20000  # item ids listed in one request (a larger lot sends its checksum)
+
+
+class RatingSchema(Schema):
+    id = fields.Integer()
+    contract_id = fields.Integer()
+    vendor_id = fields.Integer()
+    quality = fields.Integer()
+    timeliness = fields.Integer()
+    communication = fields.Integer()
+    comment = fields.String(allow_none=True)
+    rated_at = LocalDateTime()
+    reply = fields.String(allow_none=True)
+    replied_at = LocalDateTime(allow_none=True)
+
+
+class PaymentSchema(Schema):
+    id = fields.Integer()
+    contract_id = fields.Integer()
+    lot_id = fields.Integer()
+    amount = fields.Decimal(as_string=True)
+    accepted_on = fields.Date()
+    due_on = fields.Date()
+    paid_on = fields.Date(allow_none=True)
+    reference = fields.String(allow_none=True)
+    status = fields.Function(lambda p: p.status_on(local_date(utcnow())),
+                             metadata={"enum": ["due", "overdue", "paid"]})
+
+
+class PaymentsDueSchema(Schema):
+    paid = fields.Decimal(as_string=True)
+    due = fields.Decimal(as_string=True)
+    overdue = fields.Decimal(as_string=True)
+    overdue_lots = fields.List(fields.Integer())
+
+
+class OutcomeSchema(Schema):
+    delivered_on_time = fields.Boolean(allow_none=True)
+    accuracy_achieved = fields.Float(allow_none=True)
+    days_late = fields.Integer(allow_none=True)
+    lots_rejected = fields.Integer()
+
+
+def _outcome(contract) -> dict:
+    return {"delivered_on_time": contract.delivered_on_time,
+            "accuracy_achieved": contract.accuracy_achieved, "days_late": contract.days_late,
+            "lots_rejected": sum(1 for lot in contract.lots if lot.status == "rejected")}
 
 
 class ContractSchema(Schema):
@@ -44,6 +105,156 @@ class ContractSchema(Schema):
     accuracy_achieved = fields.Float(allow_none=True)
     rating = fields.Integer(allow_none=True)
     milestones = fields.List(fields.Nested(MilestoneSchema))
+    terminated_at = LocalDateTime(allow_none=True)
+    status_reason = fields.String(allow_none=True)
+    payment_term_days = fields.Integer()
+    severity = fields.String(metadata={"description": "ISO 2859-1 inspection now in force"})
+    switching_score = fields.Integer()
+    discontinued = fields.Function(lambda c: c.discontinued_at is not None)
+    reduced_agreed = fields.Function(lambda c: c.reduced_agreed_at is not None)
+    overdue = fields.Function(lambda c: c.overdue(utcnow()),
+                              metadata={"description": "past its deadline with volume left"})
+    accepted_volume = fields.Function(lambda c: services.accepted_volume(c))
+    pending_volume = fields.Function(lambda c: services.pending_volume(c))
+    open_to_deliver = fields.Function(lambda c: services.open_to_deliver(c))
+    payments = fields.Function(
+        lambda c: PaymentsDueSchema().dump(payment_summary(c, local_date(utcnow()))),
+        metadata={"type": "object", "description": "CNY paid, due and overdue, and the overdue lots"},
+    )
+    outcome = fields.Function(lambda c: OutcomeSchema().dump(_outcome(c)),
+                              metadata={"type": "object"})
+    rating_detail = fields.Nested(RatingSchema, allow_none=True)
+
+
+class ProgressReportCreateSchema(Schema):
+    volume_done = fields.Integer(required=True, strict=True,
+                                 validate=validate.Range(min=0, max=MAX_ID),
+                                 metadata={"description": "volume done so far (cumulative)"})
+    note = Note()
+
+
+class ProgressReportSchema(Schema):
+    id = fields.Integer()
+    contract_id = fields.Integer()
+    milestone_id = fields.Integer(allow_none=True)
+    volume_done = fields.Integer()
+    note = fields.String(allow_none=True)
+    reported_at = LocalDateTime()
+
+
+class LotCreateSchema(Schema):
+    volume = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_ID))
+    note = Note()
+    item_count = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=MAX_ITEMS),
+        metadata={"description": "items in the delivered data: the lot size of the inspection"},
+    )
+    checksum = Trimmed(validate=validate.Length(min=1, max=128),
+                       metadata={"description": "checksum of the delivered data's manifest"})
+    item_ids = fields.List(Text(max_length=200), validate=validate.Length(min=1, max=MAX_LISTED_ITEMS),
+                           metadata={"description": "the delivered items' ids, in manifest order"})
+    resubmission_of_id = Id(metadata={"description": "the rejected lot this one corrects"})
+
+
+class SamplingPlanSchema(Schema):
+    lot_size = fields.Integer(attribute="item_count")
+    aql = fields.Decimal(as_string=True)
+    level = fields.String(attribute="inspection_level")
+    severity = fields.String()
+    size_code = fields.String(metadata={"description": "Table 1's sample size code letter"})
+    code_letter = fields.String(metadata={"description": "the plan used, once the arrows are followed"})
+    sample_size = fields.Integer()
+    accept = fields.Integer(attribute="accept_number")
+    reject = fields.Integer(attribute="reject_number")
+    inspect_all = fields.Function(lambda lot: lot.sample_size == lot.item_count)
+
+
+class SampledItemSchema(Schema):
+    position = fields.Integer()
+    item_id = fields.String(allow_none=True)
+
+
+class FindingSchema(Schema):
+    position = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_ITEMS))
+    note = Text(max_length=2000, required=True)
+
+
+class DisputeSchema(Schema):
+    id = fields.Integer()
+    lot_id = fields.Integer()
+    contract_id = fields.Integer()
+    reason = fields.String()
+    raised_at = LocalDateTime()
+    status = fields.String()
+    decided_at = LocalDateTime(allow_none=True)
+    decision_reason = fields.String(allow_none=True)
+
+
+class LotSchema(Schema):
+    id = fields.Integer()
+    contract_id = fields.Integer()
+    volume = fields.Integer()
+    note = fields.String(allow_none=True)
+    status = fields.String()
+    submitted_at = LocalDateTime()
+    resubmission_of_id = fields.Integer(allow_none=True)
+    item_count = fields.Integer(allow_none=True)
+    checksum = fields.String(allow_none=True)
+    plan = fields.Function(lambda lot: SamplingPlanSchema().dump(lot) if lot.item_count else None,
+                           metadata={"type": "object"})
+    sample_seed = fields.Integer(allow_none=True)
+    items_to_inspect = fields.List(
+        fields.Nested(SampledItemSchema), allow_none=True,
+        metadata={"description": "the drawn sample; hidden from the vendor until decided"},
+    )
+    nonconforming = fields.Integer(attribute="sample_defects", allow_none=True)
+    findings = fields.List(fields.Nested(FindingSchema), allow_none=True)
+    measured_accuracy = fields.Float(allow_none=True)
+    decided_at = LocalDateTime(allow_none=True)
+    inspection_note = fields.String(attribute="reason", allow_none=True)
+    dispute = fields.Nested(DisputeSchema, allow_none=True)
+
+
+class InspectionSchema(Schema):
+    nonconforming = fields.Integer(required=True, strict=True,
+                                   validate=validate.Range(min=0, max=MAX_ITEMS),
+                                   metadata={"description": "nonconforming items found in the sample"})
+    findings = fields.List(fields.Nested(FindingSchema), validate=validate.Length(max=5000))
+    note = Note()
+    agree_reduced = fields.Boolean(
+        metadata={"description": "the agency agrees to reduced inspection when the switching "
+                                 "score allows it"})
+
+
+class DisputeCreateSchema(Schema):
+    reason = Reason(required=True)
+
+
+class DisputeDecisionSchema(Schema):
+    decision = fields.String(required=True, validate=validate.OneOf(("upheld", "reinspection")))
+    reason = Reason(required=True)
+
+
+class PaymentCreateSchema(Schema):
+    lot_id = Id(required=True)
+    amount = Amount(places=2, required=True)
+    paid_on = fields.Date(required=True)
+    reference = Text(max_length=100, required=True)
+
+
+class RatingCreateSchema(Schema):
+    quality = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=5))
+    timeliness = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=5))
+    communication = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=5))
+    comment = Note()
+
+
+class RatingReplySchema(Schema):
+    reply = Reason(required=True)
+
+
+class TerminateSchema(Schema):
+    reason = Reason(required=True)
 
 
 class ContractQuerySchema(PageQuerySchema):
@@ -76,4 +287,5 @@ class AwardQuerySchema(PageQuerySchema):
 
 
 ContractPageSchema = page_schema(ContractSchema, "ContractPageSchema")
+LotPageSchema = page_schema(LotSchema, "LotPageSchema")
 PublicAwardPageSchema = page_schema(PublicAwardSchema, "PublicAwardPageSchema")

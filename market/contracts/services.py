@@ -1,20 +1,25 @@
-"""Contracts: making one from an approved match (value, milestone plan), and who may see them."""
+"""Contracts: making one from an approved match (value, milestone plan), who may see them, and the
+volume each has covered, accepted and left."""
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from market.audit import services as audit
-from market.contracts.models import Contract, Milestone
+from market.contracts.models import Contract, DeliveryLot, Milestone
 from market.db import utcnow
+from market.errors import Forbidden
 from market.orders.awards import AWARDED_STATUSES, award_entry
 from market.orders.models import Order
-from market.permissions import not_found
+from market.permissions import not_found, require_role
 from market.settings import Settings, settings_of
+
+# Contracts whose whole volume counts as covering their order: running, or delivered in full.
+LIVE_CONTRACT_STATUSES = ("active", "completed")
 
 CENT = Decimal("0.01")
 # The cumulative share of the volume due at each milestone, at that share of the time from the
@@ -67,6 +72,7 @@ def create_contract(session: Session, allocation, *, bid, order: Order, actor,
         volume=allocation.volume, unit_price=allocation.unit_price,
         value=contract_value(allocation.unit_price, allocation.volume), seats=bid.seats_committed,
         starts_at=now, deadline=order.delivery_deadline, created_at=now,
+        payment_term_days=settings_of(session).payment_term_days,
     )
     contract.milestones = plan_milestones(contract, settings_of(session))
     session.add(contract)
@@ -89,6 +95,51 @@ def create_contract(session: Session, allocation, *, bid, order: Order, actor,
     return contract
 
 
+def accepted_volume(contract: Contract) -> int:
+    """The volume of the contract's accepted lots."""
+    return sum(lot.volume for lot in contract.lots if lot.status == "accepted")
+
+
+def pending_volume(contract: Contract) -> int:
+    """The volume of the lots handed in and not yet inspected."""
+    return sum(lot.volume for lot in contract.lots if lot.status == "submitted")
+
+
+def disputed_volume(contract: Contract) -> int:
+    """The volume of rejected lots whose dispute is open: a re-inspection may bring them back."""
+    return sum(lot.volume for lot in contract.lots
+               if lot.status == "rejected" and lot.dispute is not None and lot.dispute.status == "open")
+
+
+def open_to_deliver(contract: Contract) -> int:
+    """What a new lot may still hand in: neither accepted, nor waiting for inspection or a dispute."""
+    taken = accepted_volume(contract) + pending_volume(contract) + disputed_volume(contract)
+    return max(contract.volume - taken, 0)
+
+
+def covered_by_order(session: Session, order_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """(volume covered, vendors covering it) per order: a running or completed contract covers its
+    whole volume, a terminated one only what was accepted of it (the rest can be matched again)."""
+    if not order_ids:
+        return {}
+    accepted = (
+        select(func.coalesce(func.sum(DeliveryLot.volume), 0))
+        .where(DeliveryLot.contract_id == Contract.id, DeliveryLot.status == "accepted")
+        .correlate(Contract).scalar_subquery()
+    )
+    live = Contract.status.in_(LIVE_CONTRACT_STATUSES)
+    rows = session.execute(
+        select(
+            Contract.order_id,
+            func.sum(case((live, Contract.volume), else_=accepted)),
+            func.count(func.distinct(case((live, Contract.vendor_id)))),
+        )
+        .where(Contract.order_id.in_(order_ids))
+        .group_by(Contract.order_id)
+    )
+    return {order_id: (int(volume or 0), int(vendors)) for order_id, volume, vendors in rows}
+
+
 def _visible(stmt: Select, actor) -> Select:
     if actor.role == "vendor":
         return stmt.where(Contract.vendor_id == actor.organization_id)
@@ -97,6 +148,11 @@ def _visible(stmt: Select, actor) -> Select:
             Order.agency_id == actor.organization_id
         )
     return stmt
+
+
+def visible_contracts(actor) -> Select:
+    """The ids of the contracts `actor` may see, for the lots, disputes and payments on them."""
+    return _visible(select(Contract.id), actor)
 
 
 def list_contracts(*, actor, status=None, order_id=None, vendor_id=None) -> Select:
@@ -118,6 +174,25 @@ def get_contract(session: Session, contract_id: int, *, actor) -> Contract:
     if contract is None:
         raise not_found("contract", contract_id)
     return contract
+
+
+def lock_contract(session: Session, contract_id: int, *, actor, roles: tuple[str, ...]) -> Contract:
+    """The contract for a change by one of `roles`, with its order, locked in the order every writer
+    uses (order, then contract), so two lots, an inspection and a payment never race."""
+    require_role(actor, *roles)
+    contract = get_contract(session, contract_id, actor=actor)
+    session.flush()  # the refreshes below would drop changes still pending on these rows
+    session.get(Order, contract.order_id, with_for_update=True, populate_existing=True)
+    contract = session.get(Contract, contract_id, with_for_update=True, populate_existing=True)
+    session.expire(contract, ["lots", "payments", "milestones"])
+    return contract
+
+
+def require_independent(contract: Contract, actor) -> None:
+    """Separation of duties: a coordinator never decides on a contract of their own organisation's
+    order."""
+    if contract.order.agency_id == actor.organization_id:
+        raise Forbidden("You cannot decide on a contract for an order of your own organisation.")
 
 
 def public_awards(*, awarded_after=None, awarded_before=None, sector=None, order_id=None,

@@ -105,6 +105,83 @@ TEXTS: dict[str, tuple] = {
         N_("Order awarded"),
         N_("Your order “%(order_title)s” has been awarded; its contracts are in place."),
     ),
+    "lot.submitted": (
+        N_("A delivery lot to inspect"),
+        N_("Lot %(lot_id)s of %(volume)s units was delivered on contract %(contract_id)s of your "
+           "order “%(order_title)s”; inspect the %(sample_size)s items its sampling plan draws."),
+    ),
+    "lot.accepted": (
+        N_("Your delivery lot was accepted"),
+        N_("Lot %(lot_id)s on contract %(contract_id)s (“%(order_title)s”) was accepted: "
+           "%(defects)s nonconforming in a sample of %(sample_size)s."),
+        {"tightened": N_("Inspection of this contract's lots is now tightened."),
+         "reduced": N_("Inspection of this contract's lots is now reduced."),
+         "normal": N_("Inspection of this contract's lots is back to normal.")},
+    ),
+    "lot.rejected": (
+        N_("Your delivery lot was rejected"),
+        N_("Lot %(lot_id)s on contract %(contract_id)s (“%(order_title)s”) was rejected: "
+           "%(defects)s nonconforming in a sample of %(sample_size)s (rejected at %(reject)s). "
+           "Correct and resubmit its volume, or dispute the rejection."),
+        {"tightened": N_("Inspection of this contract's lots is now tightened."),
+         "reduced": N_("Inspection of this contract's lots is now reduced."),
+         "normal": N_("Inspection of this contract's lots is back to normal.")},
+    ),
+    "lot.disputed": (
+        N_("A rejected lot is disputed"),
+        N_("The vendor disputes the rejection of lot %(lot_id)s on contract %(contract_id)s "
+           "(dispute %(dispute_id)s): %(reason)s"),
+    ),
+    "dispute.upheld": (
+        N_("The rejection was upheld"),
+        N_("A coordinator upheld the rejection of lot %(lot_id)s on contract %(contract_id)s. "
+           "Reason: %(reason)s"),
+    ),
+    "dispute.reinspection": (
+        N_("The lot is to be inspected again"),
+        N_("A coordinator ordered lot %(lot_id)s on contract %(contract_id)s inspected again. "
+           "Reason: %(reason)s"),
+    ),
+    "contract.discontinued": (
+        N_("Acceptance discontinued on a contract"),
+        N_("Acceptance under contract %(contract_id)s (“%(order_title)s”) is discontinued: "
+           "%(rejections)s lots were rejected under tightened inspection. No lot is taken until "
+           "a coordinator decides."),
+    ),
+    "contract.completed": (
+        N_("Contract completed"),
+        N_("Contract %(contract_id)s on the order “%(order_title)s” is complete: its whole volume "
+           "was accepted."),
+    ),
+    "contract.terminated": (
+        N_("Contract terminated"),
+        N_("Contract %(contract_id)s on the order “%(order_title)s” was terminated with "
+           "%(remainder)s units left undelivered. Reason: %(reason)s"),
+    ),
+    "contract.overdue": (
+        N_("Contract overdue"),
+        N_("Contract %(contract_id)s on the order “%(order_title)s” is past its deadline "
+           "%(deadline)s with %(remainder)s units not yet accepted."),
+    ),
+    "payment.recorded": (
+        N_("Payment recorded"),
+        N_("The agency recorded the payment of %(amount)s CNY for lot %(lot_id)s on contract "
+           "%(contract_id)s (reference %(reference)s)."),
+    ),
+    "payment.overdue": (
+        N_("Payment overdue"),
+        N_("The payment of %(amount)s CNY for lot %(lot_id)s on contract %(contract_id)s was due "
+           "on %(due_on)s and has not been recorded."),
+    ),
+    "contract.rated": (
+        N_("Your work was rated"),
+        N_("The agency rated contract %(contract_id)s (“%(order_title)s”): quality %(quality)s, "
+           "timeliness %(timeliness)s, communication %(communication)s. You may reply once."),
+    ),
+    "rating.replied": (
+        N_("The vendor replied to your rating"),
+        N_("The vendor replied to your rating of contract %(contract_id)s: %(reply)s"),
+    ),
 }
 
 

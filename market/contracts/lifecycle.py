@@ -1,0 +1,27 @@
+"""The lifecycles of contracts, delivery lots and disputes: the allowed moves and their stamps."""
+
+from __future__ import annotations
+
+from market.lifecycle import Lifecycle
+
+CONTRACT_LIFECYCLE = Lifecycle(
+    object_type="contract",
+    allowed={"active": frozenset({"completed", "terminated"})},
+    stamps={"completed": "completed_at", "terminated": "terminated_at"},
+)
+
+# A rejected lot goes back to submitted only when a coordinator orders it inspected again.
+LOT_LIFECYCLE = Lifecycle(
+    object_type="lot",
+    allowed={
+        "submitted": frozenset({"accepted", "rejected"}),
+        "rejected": frozenset({"submitted"}),
+    },
+    stamps={"accepted": "decided_at", "rejected": "decided_at"},
+)
+
+DISPUTE_LIFECYCLE = Lifecycle(
+    object_type="dispute",
+    allowed={"open": frozenset({"upheld", "reinspection"})},
+    stamps={"upheld": "decided_at", "reinspection": "decided_at"},
+)
