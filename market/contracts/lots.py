@@ -79,10 +79,19 @@ def _replayed(contract: Contract, *, leaving_out: DeliveryLot) -> sampling.Switc
                       if lot.status != "submitted" and lot is not leaving_out and lot.item_count),
                      key=lambda lot: (lot.decided_at, lot.id))
     for lot in decided:
-        state = sampling.after_lot(state, plan_of(lot), lot.status == "accepted",
-                                   lot.sample_defects or 0,
-                                   reduced_agreed=contract.reduced_agreed_at is not None)
+        if _counts_for_switching(lot, state):
+            state = sampling.after_lot(state, plan_of(lot), lot.status == "accepted",
+                                       lot.sample_defects or 0,
+                                       reduced_agreed=contract.reduced_agreed_at is not None)
     return state
+
+
+def _counts_for_switching(lot: DeliveryLot, state: sampling.SwitchingState) -> bool:
+    """Only a lot on original inspection counts, under the severity in force when it was handed in
+    and still in force (a lot handed in before a switch is judged by its plan, but does not count
+    again), and not once acceptance is discontinued."""
+    return (lot.resubmission_of_id is None and lot.severity == state.severity
+            and not state.discontinued)
 
 
 # Reading
@@ -256,14 +265,16 @@ def inspect_lot(session: Session, lot_id: int, data: dict, *, actor,
         raise InvalidInput("The inspection does not fit the lot's sample.", errors=errors)
     now = now or utcnow()
     plan = plan_of(lot)
-    accepted = defects < plan.reject  # d <= Ac; a reduced plan's gap (Ac < d < Re) accepts too
+    accepted = plan.accepts(defects)
     if data.get("agree_reduced") and contract.reduced_agreed_at is None:
         contract.reduced_agreed_at = now
     before = contract.severity
-    state = sampling.after_lot(switching_state(contract), plan, accepted, defects,
-                               reduced_agreed=contract.reduced_agreed_at is not None)
-    was_discontinued = contract.discontinued_at is not None
-    _store_state(contract, state, now)
+    state = switching_state(contract)
+    was_discontinued = state.discontinued
+    if _counts_for_switching(lot, state):
+        state = sampling.after_lot(state, plan, accepted, defects,
+                                   reduced_agreed=contract.reduced_agreed_at is not None)
+        _store_state(contract, state, now)
     lot.sample_defects, lot.findings = defects, findings
     lot.measured_accuracy = round(1 - defects / lot.sample_size, 4)
     lot.decided_by_id, lot.reason = actor.id, optional_note(data.get("note"))

@@ -10,13 +10,12 @@ from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Numeric, String,
 from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from market.contracts.sampling import SEVERITIES
 from market.db import Base, Money, UnitPrice, utcnow
 
 CONTRACT_STATUSES = ("active", "completed", "terminated")
 LOT_STATUSES = ("submitted", "accepted", "rejected")
 DISPUTE_STATUSES = ("open", "upheld", "reinspection")
-# Inspection severities of ISO 2859-1's switching rules (market.contracts.sampling.SEVERITIES).
-SEVERITIES = ("normal", "tightened", "reduced")
 # The law lets a contract agree a payment term to a small or medium firm of at most 60 days.
 MAX_PAYMENT_TERM_DAYS = 60
 

@@ -32,7 +32,7 @@ def lot_body(volume: int = 500, item_count: int = 500, **overrides) -> dict:
     body = {"volume": volume, "item_count": item_count, "checksum": "sha256:" + "ab" * 32,
             "note": "第一批"}
     body.update(overrides)
-    return body
+    return {key: value for key, value in body.items() if value is not None}
 
 
 def submit(api, actors, deal: Deal, **body) -> dict:
