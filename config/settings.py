@@ -164,6 +164,7 @@ class BaseConfig:
             "MARKET_ANNOTATION_COMBINATIONS", ANNOTATION_COMBINATIONS
         )
         self.SCHEDULER_IDEMPOTENCY_SECONDS = _env_int("MARKET_SCHEDULER_IDEMPOTENCY_SECONDS", 3600)
+        self.SCHEDULER_OVERDUE_SECONDS = _env_int("MARKET_SCHEDULER_OVERDUE_SECONDS", 3600)
         self.VOCABULARY = {
             "sectors": _env_list("MARKET_SECTORS", ["transport", "health", "education"]),
             "modalities": _env_list(

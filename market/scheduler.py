@@ -10,6 +10,8 @@ Instead one process runs an APScheduler BlockingScheduler with these jobs:
   the log.
 * ``purge-idempotency-keys`` every MARKET_SCHEDULER_IDEMPOTENCY_SECONDS (3600): Idempotency-Keys
   past MARKET_IDEMPOTENCY_KEY_HOURS are deleted (market.idempotency.purge_expired).
+* ``overdue`` every MARKET_SCHEDULER_OVERDUE_SECONDS (3600): contracts past their deadline with
+  work left and payments past due are told once (market.contracts.progress, .payments).
 
 Each job is thin: it opens an app context, calls one service, commits. Each is safe to run twice
 or in two processes at once, because the services only pick rows still due and, on PostgreSQL,
@@ -172,10 +174,23 @@ def purge_idempotency_keys_job(app: Flask) -> int:
         return purged
 
 
+def overdue_job(app: Flask) -> int:
+    """Tell once of each contract past its deadline with work left, and each payment past due."""
+    from market import db
+    from market.contracts.payments import notify_overdue_payments
+    from market.contracts.progress import notify_overdue_contracts
+
+    with app.app_context():
+        told = notify_overdue_contracts(db.session) + notify_overdue_payments(db.session)
+        db.session.commit()
+        return told
+
+
 JOBS = (
     ("close-bidding", close_bidding_job, "SCHEDULER_CLOSE_BIDDING_SECONDS", 60),
     ("send-outbox", send_outbox_job, "SCHEDULER_OUTBOX_SECONDS", DEFAULT_OUTBOX_SECONDS),
     ("purge-idempotency-keys", purge_idempotency_keys_job, "SCHEDULER_IDEMPOTENCY_SECONDS", 3600),
+    ("overdue", overdue_job, "SCHEDULER_OVERDUE_SECONDS", 3600),
 )
 
 

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from market.contracts import sampling
 from market.contracts.models import DeliveryLot, Payment
 from market.notifications.models import Notification
-from tests.contracts.conftest import inspect, lot_body, rejecting, submit
 from tests.conftest import assert_error
+from tests.contracts.conftest import inspect, lot_body, rejecting, submit
 from tests.factories import ContractFactory, OrganizationFactory, VendorFactory
 
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import func, select
 
 from market.audit.models import AuditEvent
 from market.contracts.models import ProgressReport
+from market.contracts.progress import notify_overdue_contracts
+from market.db import utcnow
+from market.notifications.models import Notification
 from tests.conftest import assert_error
 from tests.factories import ContractFactory, VendorFactory
 
@@ -61,3 +66,15 @@ def test_a_terminated_contract_takes_no_report(api, actors, deal, db_session):
     deal.contract.terminated_at = deal.contract.starts_at
     db_session.flush()
     assert_error(api.post(url(deal), json={"volume_done": 10}, token=actors.token(deal.vendor)), 409)
+
+
+def test_an_overdue_contract_is_shown_and_told_once(api, actors, deal, db_session):
+    deal.contract.deadline = utcnow() - dt.timedelta(hours=1)
+    db_session.flush()
+    body = api.get(f"/api/v1/contracts/{deal.contract.id}", token=actors.token(deal.agency)).json()
+    assert body["overdue"] is True
+    assert notify_overdue_contracts(db_session) == 1
+    assert notify_overdue_contracts(db_session) == 0
+    told = db_session.scalars(select(Notification.recipient_id).where(
+        Notification.kind == "contract.overdue")).all()
+    assert sorted(told) == sorted([deal.agency.id, deal.vendor.id, deal.coordinator.id])

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from market.contracts.services import covered_by_order
-from tests.contracts.conftest import inspect, submit
 from tests.conftest import assert_error
+from tests.contracts.conftest import inspect, submit
 
 
 def url(deal) -> str:
