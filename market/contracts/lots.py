@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from decimal import Decimal
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -33,17 +32,10 @@ from market.contracts.services import (
 from market.db import utcnow
 from market.errors import Conflict, InvalidInput
 from market.notifications.services import notify, users_of, users_with_role
-from market.orders.models import Order
 from market.permissions import not_found
 from market.text import optional_note, require_reason
 
 SEED_BITS = 62  # fits a signed 64-bit column
-
-
-def order_aql(order: Order) -> Decimal:
-    """The order's AQL, or the one its accuracy target implies (the largest preferred AQL not above
-    100 x (1 - target))."""
-    return order.aql if order.aql is not None else sampling.default_aql(order.accuracy_target)
 
 
 def plan_of(lot: DeliveryLot) -> sampling.SamplingPlan:
@@ -196,7 +188,7 @@ def submit_lot(session: Session, contract_id: int, data: dict, *, actor,
         raise InvalidInput("The lot cannot be handed in as it is.", errors=errors)
     order = contract.order
     try:
-        plan = sampling.plan_for(data["item_count"], order_aql(order), order.sampling_level,
+        plan = sampling.plan_for(data["item_count"], order.aql_in_force, order.sampling_level,
                                  contract.severity)
     except ValueError as exc:
         raise InvalidInput("No sampling plan fits this lot.", errors={"item_count": [str(exc)]}) from exc

@@ -22,6 +22,7 @@ from market.api.fields import (
 from market.contracts import services
 from market.contracts.models import CONTRACT_STATUSES
 from market.contracts.payments import payment_summary
+from market.contracts.sampling import preferred_aql
 from market.db import utcnow
 from market.orders.schemas import AwardedVendorSchema, FirmNameSchema
 from market.timezone import local_date
@@ -158,7 +159,7 @@ class LotCreateSchema(Schema):
 
 class SamplingPlanSchema(Schema):
     lot_size = fields.Integer(attribute="item_count")
-    aql = fields.Decimal(as_string=True)
+    aql = fields.Function(lambda lot: str(preferred_aql(lot.aql)))
     level = fields.String(attribute="inspection_level")
     severity = fields.String()
     size_code = fields.String(metadata={"description": "Table 1's sample size code letter"})

@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from market.contracts.sampling import default_aql
 from market.db import Base, Money, utcnow
 from market.organizations.models import CLEARANCES
 
@@ -141,6 +142,14 @@ class Order(Base):
     amendments: Mapped[list[OrderAmendment]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderAmendment.version"
     )
+
+    @property
+    def aql_in_force(self) -> Decimal | None:
+        """The AQL delivered lots are inspected at: the order's own, or the largest preferred AQL
+        not above 100 x (1 - accuracy target); None for a draft without a target."""
+        if self.aql is not None:
+            return self.aql
+        return default_aql(self.accuracy_target) if self.accuracy_target is not None else None
 
     @property
     def public_fields(self) -> list[str]:

@@ -15,6 +15,7 @@ from market.api.fields import (
     future,
     page_schema,
 )
+from market.contracts.sampling import preferred_aql
 from market.db import utcnow
 from market.matching.scoring import COMPONENTS, validate_weights
 from market.orders.models import ORDER_STATUSES, SAMPLING_LEVELS
@@ -59,6 +60,26 @@ ScoringWeightsSchema = _WeightsBase.from_dict(
 )
 
 
+class AQL(fields.Decimal):
+    """An acceptable quality level, one of ISO 2859-1's preferred values (percent nonconforming)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(as_string=True, allow_nan=False, **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        # Written as the standard writes it ("2.5"), not as the column stores it ("2.500").
+        return None if value is None else str(preferred_aql(value))
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool):
+            raise ValidationError("Not a valid number.")
+        number = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return preferred_aql(number)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
+
+
 class OrderSchema(Schema):
     """An order as its agency writes it and as signed-in users read it."""
 
@@ -85,8 +106,12 @@ class OrderSchema(Schema):
                                    validate=validate.Range(min=0, min_inclusive=False, max=1))
     sampling_level = fields.String(
         validate=validate.OneOf(SAMPLING_LEVELS),
-        metadata={"description": "acceptance sampling level, GB/T 2828.1"},
+        metadata={"description": "inspection level of delivered lots, GB/T 2828.1 (ISO 2859-1)"},
     )
+    aql = AQL(allow_none=True, metadata={
+        "description": "acceptable quality level of delivered lots, a preferred AQL of GB/T 2828.1; "
+                       "null: the largest not above 100 × (1 − accuracy_target)"})
+    aql_in_force = AQL(dump_only=True, allow_none=True)
     data_classification = fields.String(validate=validate.OneOf(CLEARANCES),
                                         metadata={"description": "data tier after GB/T 43697"})
     onsite_required = fields.Boolean()

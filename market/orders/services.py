@@ -171,7 +171,7 @@ def _require_draft(order: Order, now: dt.datetime, doing: str) -> None:
 EDITABLE_FIELDS = (
     "title", "description", "sector", "modality", "annotation_type", "label_set", "volume", "unit",
     "budget_ceiling", "bidding_closes_at", "delivery_deadline", "accuracy_target", "sampling_level",
-    "data_classification", "onsite_required", "required_certifications", "splittable",
+    "aql", "data_classification", "onsite_required", "required_certifications", "splittable",
     "max_vendors", "min_lot", "scoring_weights", "hidden_fields",
 )
 
@@ -323,13 +323,13 @@ def cancel_order(
 
 AMENDABLE_FIELDS = (
     "description", "label_set", "volume", "budget_ceiling", "bidding_closes_at",
-    "delivery_deadline", "accuracy_target", "sampling_level", "data_classification",
+    "delivery_deadline", "accuracy_target", "sampling_level", "aql", "data_classification",
     "onsite_required", "required_certifications",
 )
 # A change to these alters what a bid promises or costs: bids must be confirmed again, and firms
 # get time to do it.
 MATERIAL_FIELDS = frozenset({
-    "volume", "budget_ceiling", "delivery_deadline", "accuracy_target", "sampling_level",
+    "volume", "budget_ceiling", "delivery_deadline", "accuracy_target", "sampling_level", "aql",
     "data_classification", "onsite_required", "required_certifications",
 })
 EXTEND_ONLY = ("bidding_closes_at", "delivery_deadline")
