@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from decimal import Decimal
 
 import pytest
 import schemathesis
@@ -31,7 +32,8 @@ from config import settings as market_settings
 from market import create_app
 from market.accounts import services as accounts
 from market.api.fields import MAX_ID
-from market.db import Base
+from market.contracts.models import DeliveryLot, Dispute, Payment
+from market.db import Base, utcnow
 from market.notifications.services import notify
 from tests.conftest import outer_transaction
 from tests.factories import (
@@ -92,7 +94,8 @@ def fuzz_world(app, fuzz_connection):
         published = OrderFactory(agency=agency_org)
         BidFactory(order=published, vendor=vendor_org)
         QuestionFactory(order=published, asker=users["vendor"])
-        ContractFactory(order__agency=agency_org, vendor=vendor_org)
+        contract = ContractFactory(order__agency=agency_org, vendor=vendor_org)
+        _deliveries(session, contract)
         notify(session, users.values(), "order.evaluating",
                {"order_id": published.id, "title": published.title})
         session.commit()  # into the outer transaction, which the module's end rolls back
@@ -103,8 +106,27 @@ def fuzz_world(app, fuzz_connection):
         session.close()
 
 
+def _deliveries(session, contract) -> None:
+    """Lots to find on the fuzz world's contract: one waiting, one accepted and payable, one rejected
+    and disputed."""
+    plan = dict(aql=Decimal("4.0"), inspection_level="II", severity="normal", size_code="H",
+                code_letter="H", sample_size=50, accept_number=5, reject_number=6, sample_seed=7,
+                sample_positions=list(range(1, 51)), item_count=500, checksum="sha256:00")
+    waiting = DeliveryLot(volume=100, **plan)
+    accepted = DeliveryLot(volume=100, status="accepted", sample_defects=0, decided_at=utcnow(),
+                           **plan)
+    rejected = DeliveryLot(volume=100, status="rejected", sample_defects=9, decided_at=utcnow(),
+                           **plan)
+    contract.lots.extend([waiting, accepted, rejected])
+    session.flush()
+    today = utcnow().date()
+    session.add(Payment(contract=contract, lot=accepted, amount=Decimal("40.00"), accepted_on=today,
+                        due_on=today))
+    session.add(Dispute(lot=rejected, contract_id=contract.id, reason="抽样有误"))
+
+
 # Path ids name their table (order_id: orders) except where the name is shorter than the table's.
-ID_TABLES = {"org_id": "organizations", "run_id": "match_runs"}
+ID_TABLES = {"org_id": "organizations", "run_id": "match_runs", "lot_id": "delivery_lots"}
 
 
 def aim_at_existing_objects(case, session) -> None:
