@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 from market.allocations.proposals import Approved
 from market.bids.eligibility import engine_bid, engine_order, engine_vendor
 from market.contracts.models import Contract
-from market.contracts.services import done_volume
+from market.contracts.services import accepted_volume, done_volume
 from market.matching.calendar import RunningContract
 from market.orders.models import Order
 from market.organizations.models import Capability, Organization, VendorProfile
@@ -71,7 +71,8 @@ def running_contracts(session: Session, vendor_ids: set[int], *, today: dt.date,
         return []
     contracts = session.scalars(
         select(Contract).where(Contract.status == "active", Contract.vendor_id.in_(vendor_ids))
-        .options(selectinload(Contract.order), selectinload(Contract.milestones))
+        .options(selectinload(Contract.order), selectinload(Contract.milestones),
+                 selectinload(Contract.lots))
     ).all()
     rates = {
         (vendor_id, modality, kind): rate
@@ -82,7 +83,8 @@ def running_contracts(session: Session, vendor_ids: set[int], *, today: dt.date,
     }
     running = []
     for contract in contracts:
-        remaining = max(contract.volume - done_volume(contract), 0)
+        # The work left: neither reported done nor accepted (a lot accepted is done, reported or not).
+        remaining = max(contract.volume - max(done_volume(contract), accepted_volume(contract)), 0)
         rate = rates.get(
             (contract.vendor_id, contract.order.modality, contract.order.annotation_type)
         )

@@ -9,11 +9,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from market.allocations.lifecycle import ALLOCATION_LIFECYCLE
 from market.allocations.models import Allocation
+from market.contracts.services import covered_by_order
 from market.orders.models import Order
 
 
@@ -28,19 +29,11 @@ NOTHING_APPROVED = Approved(volume=0, vendors=0)
 
 
 def approved_by_order(session: Session, order_ids: list[int]) -> dict[int, Approved]:
-    """The approved volume and number of vendors of each order that has approved matches."""
-    if not order_ids:
-        return {}
-    rows = session.execute(
-        select(
-            Allocation.order_id,
-            func.sum(Allocation.volume),
-            func.count(func.distinct(Allocation.vendor_id)),
-        )
-        .where(Allocation.order_id.in_(order_ids), Allocation.status == "approved")
-        .group_by(Allocation.order_id)
-    )
-    return {order_id: Approved(int(total or 0), int(vendors)) for order_id, total, vendors in rows}
+    """The volume of each order that its approved matches' contracts cover, and how many vendors
+    hold them: every live contract's volume, a terminated one's accepted part only, so what a
+    defaulting vendor left is open to match again."""
+    return {order_id: Approved(volume, vendors)
+            for order_id, (volume, vendors) in covered_by_order(session, order_ids).items()}
 
 
 def _supersede(session: Session, rows: list[Allocation], *, actor, data: dict,

@@ -19,7 +19,7 @@ from market.allocations.models import Allocation, BidEvaluation
 from market.allocations.proposals import NOTHING_APPROVED, approved_by_order, close_open_proposals
 from market.bids.lifecycle import BID_LIFECYCLE
 from market.bids.models import Bid
-from market.bids.services import reject_open_bids
+from market.bids.services import AWARDED_TO_OTHERS, reject_open_bids
 from market.contracts.models import Contract
 from market.contracts.services import create_contract
 from market.db import utcnow
@@ -236,7 +236,7 @@ def _award_order(session: Session, order: Order, actor, now: dt.datetime) -> Non
         session, order, "awarded", actor=actor, organization_id=order.agency_id, now=now
     )
     close_open_proposals(session, order, actor=actor, why="order awarded", now=now)
-    reject_open_bids(session, order, actor=actor, reason="order awarded to other bids", now=now)
+    reject_open_bids(session, order, actor=actor, reason=AWARDED_TO_OTHERS, now=now)
     notifications.notify(session, notifications.users_of(session, order.agency_id), "order.awarded",
                          {"order_id": order.id, "order_title": order.title}, now=now)
 

@@ -8,6 +8,9 @@ BID_LIFECYCLE = Lifecycle(
     object_type="bid",
     allowed={
         "submitted": frozenset({"withdrawn", "awarded", "rejected", "lapsed"}),
+        # A bid that lost only because the order was covered competes again for the remainder of
+        # a terminated contract.
+        "rejected": frozenset({"submitted"}),
     },
     stamps={"withdrawn": "withdrawn_at", "awarded": "awarded_at", "rejected": "rejected_at",
             "lapsed": "lapsed_at"},

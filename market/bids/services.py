@@ -249,6 +249,29 @@ def confirm_bid(session: Session, bid_id: int, *, actor, now: dt.datetime | None
     return bid
 
 
+# Why a bid was rejected when its order was covered by others: such a bid may compete again.
+AWARDED_TO_OTHERS = "order awarded to other bids"
+
+
+def reinstate_covered_bids(session: Session, order: Order, *, except_vendor: int, actor,
+                           now: dt.datetime | None = None) -> list[Bid]:
+    """A terminated contract left volume to match again: the bids that lost only because the order
+    was covered compete again (not the defaulting vendor's), and their vendors are told."""
+    bids = session.scalars(
+        select(Bid).where(Bid.order_id == order.id, Bid.status == "rejected",
+                          Bid.status_reason == AWARDED_TO_OTHERS, Bid.vendor_id != except_vendor)
+        .with_for_update()
+    ).all()
+    for bid in bids:
+        BID_LIFECYCLE.transition(session, bid, "submitted", actor=actor, organization_id=bid.vendor_id,
+                                 reason="a contract on the order was terminated", now=now)
+        bid.rejected_at = None
+        notifications.notify(session, notifications.users_of(session, bid.vendor_id), "bid.reinstated",
+                             {"order_id": order.id, "order_title": order.title, "bid_id": bid.id},
+                             now=now)
+    return list(bids)
+
+
 def reject_open_bids(session: Session, order: Order, *, actor, reason: str,
                      now: dt.datetime | None = None) -> list[Bid]:
     """The order is decided (awarded to others, or no bid could win): every bid still open on it is

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from market.audit import services as audit
+from market.bids.services import reinstate_covered_bids
 from market.contracts.lifecycle import CONTRACT_LIFECYCLE
 from market.contracts.models import Contract, ProgressReport
 from market.contracts.services import (
@@ -47,13 +48,19 @@ def start_order(session: Session, order: Order, *, actor, now: dt.datetime) -> N
 
 def settle_order(session: Session, order: Order, *, actor, now: dt.datetime) -> None:
     """An order in progress completes once every contract on it is completed or terminated and
-    nothing remains to match; a terminated contract's remainder keeps it open."""
-    if order.status != "in_progress":
+    nothing remains to match; one left with volume to match (a terminated contract's remainder)
+    goes back to evaluating, for the engine to match the rest."""
+    if order.status not in ("awarded", "in_progress"):
         return
     session.flush()  # the contracts' statuses and lots just changed are what the query reads
     statuses = set(session.scalars(select(Contract.status).where(Contract.order_id == order.id)))
     covered, _vendors = covered_by_order(session, [order.id]).get(order.id, (0, 0))
-    if "active" not in statuses and covered >= order.volume:
+    if covered < order.volume:
+        ORDER_LIFECYCLE.transition(session, order, "evaluating", actor=actor,
+                                   organization_id=order.agency_id,
+                                   reason="a terminated contract left volume to match",
+                                   data={"open_volume": order.volume - covered}, now=now)
+    elif "active" not in statuses and order.status == "in_progress":
         ORDER_LIFECYCLE.transition(session, order, "completed", actor=actor,
                                    organization_id=order.agency_id, now=now)
 
@@ -157,6 +164,8 @@ def terminate_contract(session: Session, contract_id: int, *, actor, reason: str
            {"contract_id": contract.id, "order_id": order.id, "order_title": order.title,
             "remainder": remainder, "reason": reason}, now=now)
     settle_order(session, order, actor=actor, now=now)
+    if order.status == "evaluating":
+        reinstate_covered_bids(session, order, except_vendor=contract.vendor_id, actor=actor, now=now)
     return contract
 
 

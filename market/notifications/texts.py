@@ -101,6 +101,11 @@ TEXTS: dict[str, tuple] = {
         N_("Your bid on the order “%(order_title)s” was not successful; its result (bid %(bid_id)s) "
            "says why."),
     ),
+    "bid.reinstated": (
+        N_("Your bid competes again"),
+        N_("A contract on the order “%(order_title)s” was terminated; your bid %(bid_id)s competes "
+           "again for the volume left to match."),
+    ),
     "order.awarded": (
         N_("Order awarded"),
         N_("Your order “%(order_title)s” has been awarded; its contracts are in place."),

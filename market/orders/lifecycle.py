@@ -10,8 +10,9 @@ ORDER_LIFECYCLE = Lifecycle(
         "draft": frozenset({"published", "cancelled"}),
         "published": frozenset({"evaluating", "cancelled"}),
         "evaluating": frozenset({"awarded", "cancelled", "unsuccessful"}),
-        "awarded": frozenset({"in_progress"}),
-        "in_progress": frozenset({"completed"}),
+        # Back to evaluating when a terminated contract leaves volume to match again.
+        "awarded": frozenset({"in_progress", "evaluating"}),
+        "in_progress": frozenset({"completed", "evaluating"}),
     },
     stamps={
         "published": "published_at", "evaluating": "evaluating_at", "awarded": "awarded_at",

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from market.allocations.models import Allocation
+from market.allocations.runs import run_matching
+from market.allocations.services import approve
+from market.bids.services import AWARDED_TO_OTHERS
 from market.contracts.services import covered_by_order
+from market.db import utcnow
 from tests.conftest import assert_error
 from tests.contracts.conftest import inspect, submit
+from tests.factories import BidFactory, VendorFactory, able_to
 
 
 def url(deal) -> str:
@@ -54,3 +64,24 @@ def test_a_contract_with_a_lot_waiting_for_inspection_is_not_terminated(api, act
     submit(api, actors, deal)
     response = api.post(url(deal), json={"reason": "违约"}, token=actors.token(deal.coordinator))
     assert_error(response, 409, "lots")
+
+
+def test_the_remainder_of_a_terminated_contract_is_matched_again_with_the_bids_that_lost_to_it(
+    api, actors, deal, db_session
+):
+    order = deal.contract.order
+    runner_up = VendorFactory()
+    able_to(runner_up)
+    bid = BidFactory(order=order, vendor=runner_up, status="rejected", rejected_at=utcnow(),
+                     status_reason=AWARDED_TO_OTHERS, unit_price=Decimal("0.30"))
+    lot = submit(api, actors, deal, volume=400, item_count=400)
+    inspect(api, actors, deal, lot["id"], 0)
+    response = api.post(url(deal), json={"reason": "供应商违约"}, token=actors.token(deal.coordinator))
+    assert response.status_code == 200, response.text
+    db_session.expire_all()
+    assert order.status == "evaluating" and bid.status == "submitted"
+    run = run_matching(db_session, actor=deal.coordinator, order_ids=[order.id])
+    proposal = db_session.scalars(select(Allocation).where(Allocation.run_id == run.id)).one()
+    assert proposal.vendor_id == runner_up.id and proposal.volume == 600
+    contract = approve(db_session, proposal.id, actor=deal.coordinator, reason="候补供应商")
+    assert contract.volume == 600 and order.status == "awarded"
