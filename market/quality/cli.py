@@ -33,7 +33,11 @@ def train(seed: int):
         )
     except InsufficientData as exc:
         raise click.ClickException(f"{exc}. The proficiency prior stays in use.") from exc
-    click.echo(f"Quality model version {result['version']} saved to {result['path']}")
+    if result["kept_previous"]:
+        click.echo(f"Kept quality model version {result['version']}: the new one is worse "
+                   f"({result['why']}). Its metrics:")
+    else:
+        click.echo(f"Quality model version {result['version']} saved to {result['path']}")
     _echo_metrics(result)
 
 

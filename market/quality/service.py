@@ -36,10 +36,19 @@ def train_from_database(session: Session, instance_path: str | os.PathLike, seed
     say(f"Training (seed {seed}): held-out evaluation, then a refit on all contracts ...")
     model, metrics = quality.train(data.X, data.y, seed=seed, text_vectorizer=data.vectorizer)
     directory = models_dir(instance_path)
+    previous = _previous_info(directory)
+    worse = worse_than(metrics, previous)
+    if worse:
+        log.info("quality model not replaced: %s; version %s stays current", worse,
+                 previous["version"])
+        say(f"The new model is worse ({worse}); version {previous['version']} stays current.")
+        return {"version": previous["version"], "kept_previous": True, "why": worse,
+                "path": str(directory / f"quality-{previous['version']}.joblib"), **metrics}
     version = quality.save(model, directory)
     log.info("quality model version %s trained: AUC %.3f, Brier %.3f on %s held-out contracts",
              version, metrics["auc"], metrics["brier"], metrics["n_test"])
-    return {"version": version, "path": str(directory / f"quality-{version}.joblib"), **metrics}
+    return {"version": version, "kept_previous": False,
+            "path": str(directory / f"quality-{version}.joblib"), **metrics}
 
 
 def load_current(instance_path: str | os.PathLike) -> quality.QualityModel | None:
@@ -79,3 +88,21 @@ def quality_for_pairs(
     works = [work_for_bid(order, bid, now) for order, bid in pairs]
     X = history.features(works, model.text_vectorizer)
     return [(e.probability, e.to_dict()) for e in model.explain_batch(X)]
+
+
+def _previous_info(directory: Path) -> dict[str, Any] | None:
+    try:
+        return quality.read_current_info(directory)
+    except quality.ModelLoadError:
+        return None  # an unusable model is no standard to keep
+
+
+def worse_than(metrics: dict[str, Any], previous: dict[str, Any] | None) -> str | None:
+    """Why a newly trained model should not replace the current one, None if it should: its
+    held-out Brier score (the calibrated probability is what the score uses) is above the current
+    model's. Without a current model, any model that trains is kept; the prior alone's scores are
+    reported beside it."""
+    before = (previous or {}).get("metrics", {})
+    if "brier" in before and metrics["brier"] > before["brier"]:
+        return f"held-out Brier {metrics['brier']:.3f} above the current model's {before['brier']:.3f}"
+    return None

@@ -80,3 +80,19 @@ def test_model_show_reports_an_unreadable_model(cli, tmp_path):
     result = cli("show")
     assert result.exit_code != 0
     assert "does not name a model version" in result.output
+
+
+def test_model_train_keeps_the_current_model_when_the_new_one_scores_worse(
+    cli, build_history, tmp_path
+):
+    build_history(contracts=40)
+    assert cli("train").exit_code == 0
+    sidecar = tmp_path / "models" / "quality-1.json"
+    info = json.loads(sidecar.read_text())
+    info["metrics"]["brier"] = 0.0  # a current model no new one can beat
+    sidecar.write_text(json.dumps(info))
+    result = cli("train")
+    assert result.exit_code == 0, result.output
+    assert "Kept quality model version 1" in result.output and "Prior alone: AUC" in result.output
+    assert (tmp_path / "models" / "current").read_text().strip() == "1"
+    assert not (tmp_path / "models" / "quality-2.json").exists()
