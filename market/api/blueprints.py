@@ -8,6 +8,7 @@ def all_blueprints():
     from market.allocations import views as allocations
     from market.audit import views as audit
     from market.bids import views as bids
+    from market.contracts import sampling_views as sampling
     from market.contracts import views as contracts
     from market.notifications import views as notifications
     from market.orders import directory
@@ -24,5 +25,6 @@ def all_blueprints():
         notifications,
         allocations,
         contracts,
+        sampling,
     ):
         yield from module.BLUEPRINTS
