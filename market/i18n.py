@@ -73,6 +73,11 @@ PATTERNS: list[tuple[re.Pattern, str]] = [
         (r"^Must be greater than or equal to (?P<a>[^ ]+) and less than or equal to (?P<b>[^ ]+)\.$",
          N_("Must be between %(a)s and %(b)s.")),
         (r"^Must not be later than (?P<field>\w+)\.$", N_("Must not be later than %(field)s.")),
+        (r"^Must not be more than (?P<field>\w+)\.$", N_("Must not be more than %(field)s.")),
+        (r"^Must be digits 0-9 with at most (?P<n>\d+) decimal places, e\.g\. \"1234\.50\" "
+         r"\(no exponent, no rounding\)\.$",
+         N_("Must be digits 0-9 with at most %(n)s decimal places, e.g. \"1234.50\" (no exponent, "
+            "no rounding).")),
     )
 ]
 # marshmallow's fixed messages, marked here so that the catalogue has them.
