@@ -99,9 +99,18 @@ def test_a_vendor_is_told_why_asks_bids_and_the_agency_cannot_read_the_bid(visit
     page.get_by_label("单价（元）", exact=True).fill(price)
     page.get_by_label("投入工位数", exact=True).fill("10")
     page.get_by_label("完成日期", exact=True).fill(_finish(page))
-    # The demo firm may have bid on it already: then the same form revises the bid.
+    page.get_by_role("button", name="继续").click()
+    # Check your answers: each with a link back to its field, nothing stored yet.
+    assert page.get_by_role("heading", level=1).inner_text() == "提交前请核对您的投标"
+    vendor.check("bid-check")
+    page.get_by_role("button", name=re.compile("^修改 投入工位数")).click()
+    assert page.get_by_label("投入工位数", exact=True).input_value() == "10"
+    page.get_by_label("投入工位数", exact=True).fill("12")
+    page.get_by_role("button", name="继续").click()
+    # The demo firm may have bid on it already: then the same steps revise the bid.
     page.get_by_role("button", name=re.compile("^(提交投标|保存修改)$")).click()
-    assert "投标已保存" in page.get_by_role("status").inner_text(), page.content()
+    assert page.get_by_role("heading", level=1).inner_text() == "投标已提交", page.content()
+    assert page.get_by_role("heading", name="接下来的流程").is_visible()
     vendor.check("bid-placed")
 
     agency.go(f"/agency/orders/{order_id}")
