@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from babel.numbers import format_currency, format_decimal
-from flask import Flask, request
+from flask import Flask, g, request
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import gettext as _
 
@@ -84,7 +84,8 @@ def init_app(app: Flask) -> None:
         locale = get_locale()
         user = web_user()
         return {
-            "unread": notifications.unread_count(db.session, actor=user) if user else 0,
+            "unread": notifications.unread_count(db.session, actor=user)
+            if user and not g.get("database_unavailable") else 0,
             "lang": "zh-CN" if locale.language == "zh" else "en",
             "lang_code": "zh" if locale.language == "zh" else "en",
             "user": user,
