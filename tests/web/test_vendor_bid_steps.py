@@ -3,7 +3,6 @@ after an amendment, the debrief on "Your bids", the firm's contracts and its cha
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from decimal import Decimal
 
@@ -20,13 +19,7 @@ from tests.factories import (
     VendorFactory,
     able_to,
 )
-
-
-def _terms(order, **overrides) -> dict:
-    terms = {"unit_price": "0.35", "volume": str(order.volume), "seats_committed": "20",
-             "proposed_finish_date": (order.delivery_deadline - dt.timedelta(days=5)).date().isoformat(),
-             "technical_note": "双人复核"}
-    return terms | overrides
+from tests.web.conftest import bid_terms
 
 
 def _bids(db_session) -> int:
@@ -48,7 +41,7 @@ def test_the_bid_is_checked_before_it_is_submitted_and_the_confirmation_says_wha
     browser.sign_in(actors.vendor)
     form = browser.get(f"/vendor/orders/{order.id}/bid")
     assert f'action="/vendor/orders/{order.id}/bid/check"' in form.text
-    check = browser.submit(f"/vendor/orders/{order.id}/bid", f"/vendor/orders/{order.id}/bid/check", _terms(order))
+    check = browser.submit(f"/vendor/orders/{order.id}/bid", f"/vendor/orders/{order.id}/bid/check", bid_terms(order))
     assert check.status_code == 200, check.text
     assert "提交前请核对您的投标" in check.text and "¥0.35" in check.text and "双人复核" in check.text
     assert check.text.count(f'formaction="/vendor/orders/{order.id}/bid/change#field-') == 5
@@ -73,7 +66,7 @@ def test_a_change_link_goes_back_to_the_form_with_the_answers_kept(browser, acto
     order = OrderFactory()
     browser.sign_in(actors.vendor)
     check = browser.submit(f"/vendor/orders/{order.id}/bid", f"/vendor/orders/{order.id}/bid/check",
-                           _terms(order, unit_price="0.3125"))
+                           bid_terms(order, unit_price="0.3125"))
     back = browser.post(f"/vendor/orders/{order.id}/bid/change", data=_hidden(check))
     assert back.status_code == 200
     assert 'id="field-unit_price" name="unit_price" type="text"\n    value="0.3125"' in back.text
@@ -86,11 +79,11 @@ def test_a_bid_the_rules_refuse_is_stopped_at_the_check_step_with_its_field_erro
     order = OrderFactory(volume=1000, splittable=True)
     browser.sign_in(actors.vendor)
     refused = browser.submit(f"/vendor/orders/{order.id}/bid", f"/vendor/orders/{order.id}/bid/check",
-                             _terms(order, unit_price="999", volume="5000", seats_committed="abc"))
+                             bid_terms(order, unit_price="999", volume="5000", seats_committed="abc"))
     assert refused.status_code == 422
     assert 'id="error-seats_committed"' in refused.text and "<title>错误：" in refused.text
     over = browser.submit(f"/vendor/orders/{order.id}/bid", f"/vendor/orders/{order.id}/bid/check",
-                          _terms(order, unit_price="999", volume="5000"))
+                          bid_terms(order, unit_price="999", volume="5000"))
     assert over.status_code == 422
     assert 'id="error-unit_price"' in over.text and 'id="error-volume"' in over.text
     assert "不能超过订单数量（1000）" in over.text and 'href="#field-volume"' in over.text
@@ -98,7 +91,7 @@ def test_a_bid_the_rules_refuse_is_stopped_at_the_check_step_with_its_field_erro
     english_browser.sign_in(actors.vendor)
     _in_english(english_browser)
     english = english_browser.submit(f"/vendor/orders/{order.id}/bid", f"/vendor/orders/{order.id}/bid/check",
-                                     _terms(order, volume="5000"))
+                                     bid_terms(order, volume="5000"))
     assert english.status_code == 422 and "At most the order&#39;s volume (1000)." in english.text
 
 
@@ -106,7 +99,7 @@ def test_the_final_submission_is_checked_again_by_the_service(browser, actors, d
     able_to(actors.vendor.organization)
     order = OrderFactory()
     browser.sign_in(actors.vendor)
-    check = browser.submit(f"/vendor/orders/{order.id}/bid", f"/vendor/orders/{order.id}/bid/check", _terms(order))
+    check = browser.submit(f"/vendor/orders/{order.id}/bid", f"/vendor/orders/{order.id}/bid/check", bid_terms(order))
     tampered = _hidden(check) | {"unit_price": str(order.budget_ceiling)}  # far over the ceiling per unit
     refused = browser.post(f"/vendor/orders/{order.id}/bid", data=tampered)
     assert refused.status_code == 422 and 'id="error-unit_price"' in refused.text
@@ -117,13 +110,13 @@ def test_the_check_step_needs_the_forms_token_and_a_vendor(browser, actors, db_s
     able_to(actors.vendor.organization)
     order = OrderFactory()
     browser.sign_in(actors.vendor)
-    refused = browser.post(f"/vendor/orders/{order.id}/bid/check", data=_terms(order))
+    refused = browser.post(f"/vendor/orders/{order.id}/bid/check", data=bid_terms(order))
     assert refused.status_code == 400 and "表单已过期" in refused.text
     browser.submit("/", "/logout", {})
     browser.sign_in(actors.agency)
     token = browser.token(browser.get("/agency/"))
     assert browser.post(f"/vendor/orders/{order.id}/bid/check",
-                        data={"csrf_token": token, **_terms(order)}).status_code == 403
+                        data={"csrf_token": token, **bid_terms(order)}).status_code == 403
 
 
 def test_another_firms_confirmation_page_is_not_found(browser, actors, factories):
