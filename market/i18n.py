@@ -73,6 +73,19 @@ PATTERNS: list[tuple[re.Pattern, str]] = [
         (r"^Must be greater than or equal to (?P<a>[^ ]+) and less than or equal to (?P<b>[^ ]+)\.$",
          N_("Must be between %(a)s and %(b)s.")),
         (r"^Must not be later than (?P<field>\w+)\.$", N_("Must not be later than %(field)s.")),
+        (r"^Must not be more than (?P<field>\w+)\.$", N_("Must not be more than %(field)s.")),
+        (r"^Can only be extended: later than (?P<when>.+)\.$", N_("Can only be extended: later than %(when)s.")),
+        (r"^At most the order's volume \((?P<n>\d+)\)\.$", N_("At most the order's volume (%(n)s).")),
+        (r"^The order is not splittable: bid for its whole volume \((?P<n>\d+)\)\.$",
+         N_("The order is not splittable: bid for its whole volume (%(n)s).")),
+        (r"^At least the order's minimum lot \((?P<n>\d+)\)\.$", N_("At least the order's minimum lot (%(n)s).")),
+        (r"^At most your firm's seats \((?P<n>\d+)\)\.$", N_("At most your firm's seats (%(n)s).")),
+        (r"^Must not be after the order's delivery deadline \((?P<day>[0-9-]+)\)\.$",
+         N_("Must not be after the order's delivery deadline (%(day)s).")),
+        (r"^Must be digits 0-9 with at most (?P<n>\d+) decimal places, e\.g\. \"1234\.50\" "
+         r"\(no exponent, no rounding\)\.$",
+         N_("Must be digits 0-9 with at most %(n)s decimal places, e.g. \"1234.50\" (no exponent, "
+            "no rounding).")),
     )
 ]
 # marshmallow's fixed messages, marked here so that the catalogue has them.
@@ -81,6 +94,10 @@ FIXED = (
     N_("Not a valid email address."), N_("Not a valid integer."), N_("Not a valid number."),
     N_("Not a valid date."), N_("Not a valid datetime."), N_("Not a valid string."),
     N_("Not a valid boolean."), N_("Unknown field."), N_("Not a valid list."),
+    # The schemas' and services' own fixed messages that forms show beside a field.
+    N_("Must not be empty (nor only spaces or invisible characters)."), N_("A reason is required."),
+    N_("Give at least one field to change."), N_("Nothing would change."),
+    N_("Give at least one term to change."), N_("Must not be in the past."),
 )
 
 

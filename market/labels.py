@@ -60,6 +60,20 @@ LABELS: dict[str, dict[str, str]] = {
         "submitted": N_("Submitted"), "withdrawn": N_("Withdrawn"), "awarded": N_("Awarded"),
         "rejected": N_("Not successful"), "lapsed": N_("Lapsed"),
     },
+    "directory_sort": {
+        "-published_at": N_("Newest first"), "published_at": N_("Oldest first"),
+        "bidding_closes_at": N_("Closing soonest"), "-bidding_closes_at": N_("Closing latest"),
+        "delivery_deadline": N_("Deadline soonest"), "-delivery_deadline": N_("Deadline latest"),
+        "-budget_ceiling": N_("Largest budget"), "budget_ceiling": N_("Smallest budget"),
+        "-volume": N_("Largest volume"), "volume": N_("Smallest volume"),
+    },
+    "contract_status": {
+        "active": N_("In delivery"), "completed": N_("Completed"), "terminated": N_("Terminated"),
+    },
+    "change_status": {
+        "pending": N_("Waiting for review"), "approved": N_("Approved"), "rejected": N_("Rejected"),
+        "withdrawn": N_("Withdrawn"), "superseded": N_("Replaced by a later request"),
+    },
     "result": {"awarded": N_("Awarded"), "not_awarded": N_("Not awarded"), "pending": N_("Pending")},
     "role": {
         "agency": N_("Agency"), "vendor": N_("Vendor"), "coordinator": N_("Coordinator"),

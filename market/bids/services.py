@@ -161,6 +161,22 @@ def submit_bid(
     return bid
 
 
+def check_bid(session: Session, order_id: int, data: dict, *, actor, now: dt.datetime | None = None) -> dict:
+    """The terms the firm's bid on the order would have, checked by the rules submit_bid (or, for a
+    live bid, revise_bid) applies, storing nothing: the step where a vendor checks its answers.
+    The step that stores the bid calls those functions, which check everything again."""
+    require_role(actor, "vendor")
+    _require_bidding_vendor(actor)
+    now = now or utcnow()
+    settings = settings_of(session)
+    order = get_visible_order(session, order_id, actor=actor)
+    _require_bidding_open(order, now, settings)
+    live = live_bid_of(session, order.id, actor.organization_id)
+    terms = data if live is None else {name: getattr(live, name) for name in REVISABLE_TERMS} | data
+    _check_terms(order, terms, actor=actor, now=now, settings=settings)
+    return terms
+
+
 def withdraw_bid(session: Session, bid_id: int, *, actor, now: dt.datetime | None = None) -> Bid:
     """The bidding vendor takes its bid back while bidding is open; it may bid again afterwards."""
     require_role(actor, "vendor")

@@ -40,7 +40,7 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 @blp.paginated(DirectoryPageSchema)
 @blp.doc(security=PUBLIC)
 def list_directory(query):
-    """Browse published annotation demand, newest first"""
+    """Browse published annotation demand, newest first unless sorted otherwise"""
     now = utcnow()
     return _with_awards(services.directory_orders(now=now, **query)), lambda rows: [
         services.directory_entry(order, now) for order in rows]

@@ -17,9 +17,15 @@ from market.api.fields import (
 )
 from market.contracts.sampling import preferred_aql
 from market.db import utcnow
+from market.i18n import N_
 from market.matching.scoring import COMPONENTS, validate_weights
 from market.orders.models import ORDER_STATUSES, SAMPLING_LEVELS
-from market.orders.services import AMENDABLE_FIELDS, DIRECTORY_STATUSES, PUBLIC_FIELD_CHOICES
+from market.orders.services import (
+    AMENDABLE_FIELDS,
+    DIRECTORY_SORTS,
+    DIRECTORY_STATUSES,
+    PUBLIC_FIELD_CHOICES,
+)
 from market.organizations.models import CLEARANCES
 from market.organizations.schemas import Certification
 
@@ -31,7 +37,7 @@ _TEXT_QUERY = validate.Length(min=1, max=100)
 def _budget_range(value) -> None:
     # Not a validate.Range: apispec would print its bounds as strings, which is invalid OpenAPI.
     if not 0 < value < MAX_BUDGET:
-        raise ValidationError("Must be more than 0 and less than 1000000000000.")
+        raise ValidationError(N_("Must be more than 0 and less than 1000000000000."))
 
 
 class AgencyRefSchema(Schema):
@@ -286,6 +292,14 @@ class DirectoryQuerySchema(Schema):
     closes_before = DateFilter(upper=True)
     deadline_after = DateFilter(upper=False)
     deadline_before = DateFilter(upper=True)
+    budget_min = Amount(places=2, validate=_budget_range, metadata={
+        "description": "CNY: orders whose budget ceiling is at least this (a hidden budget never "
+                       "matches a budget band)"})
+    budget_max = Amount(places=2, validate=_budget_range, metadata={
+        "description": "CNY: orders whose budget ceiling is at most this"})
+    sort = fields.String(validate=validate.OneOf(DIRECTORY_SORTS), metadata={
+        "description": "a field to sort by, '-' first for the largest or latest first; "
+                       "-published_at (newest first) unless given; hidden budgets sort last"})
 
     @validates_schema
     def _ranges_in_order(self, data, **kwargs):
@@ -295,6 +309,8 @@ class DirectoryQuerySchema(Schema):
         ):
             if start in data and end in data and data[start] > data[end]:
                 raise ValidationError(f"Must not be later than {end}.", start)
+        if data.get("budget_min", 0) > data.get("budget_max", MAX_BUDGET):
+            raise ValidationError("Must not be more than budget_max.", "budget_min")
 
 
 class DirectoryPageQuerySchema(DirectoryQuerySchema, PageQuerySchema):

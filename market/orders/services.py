@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import and_, case, false, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from market.accounts.models import User
@@ -38,6 +38,11 @@ DIRECTORY_STATUSES = (
     "published", "evaluating", "awarded", "in_progress", "completed", "cancelled", "unsuccessful",
 )
 DIRECTORY_CSV_MAX_ROWS = 10_000
+# The directory's orders of listing: a field, "-" first for the largest or latest first.
+DIRECTORY_SORTS = (
+    "-published_at", "published_at", "bidding_closes_at", "-bidding_closes_at", "delivery_deadline",
+    "-delivery_deadline", "-budget_ceiling", "budget_ceiling", "-volume", "volume",
+)
 
 
 def list_orders(
@@ -636,8 +641,12 @@ def directory_orders(
     closes_before=None,
     deadline_after=None,
     deadline_before=None,
+    budget_min=None,
+    budget_max=None,
+    sort="-published_at",
 ):
-    """Published demand for anyone to browse, newest first, filtered in the database."""
+    """Published demand for anyone to browse, filtered and sorted in the database (newest first
+    unless `sort` names one of DIRECTORY_SORTS)."""
     stmt = (
         select(Order)
         .join(Organization, Organization.id == Order.agency_id)
@@ -668,7 +677,22 @@ def directory_orders(
         stmt = stmt.where(Order.delivery_deadline >= deadline_after)
     if deadline_before is not None:
         stmt = stmt.where(Order.delivery_deadline <= deadline_before)
-    return stmt.order_by(Order.published_at.desc(), Order.id.desc())
+    # A budget its agency hid is neither matched by a band nor sorted by: either would tell it.
+    shown_budget = case((_shows("budget_ceiling"), Order.budget_ceiling), else_=None)
+    if budget_min is not None:
+        stmt = stmt.where(shown_budget >= budget_min)
+    if budget_max is not None:
+        stmt = stmt.where(shown_budget <= budget_max)
+    return stmt.order_by(*_directory_order(sort or "-published_at", shown_budget))
+
+
+def _directory_order(sort: str, shown_budget) -> tuple:
+    name = sort.removeprefix("-")
+    column = shown_budget if name == "budget_ceiling" else getattr(Order, name)
+    key = column.desc() if sort.startswith("-") else column.asc()
+    # Hidden budgets last either way (a portable NULLS LAST); ties newest first, so pages are stable.
+    first = (shown_budget.is_(None),) if name == "budget_ceiling" else ()
+    return (*first, key, Order.published_at.desc(), Order.id.desc())
 
 
 def public_figures(session: Session, now: dt.datetime) -> dict:

@@ -7,19 +7,28 @@ import datetime as dt
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
 
 from market import db
 from market.allocations.debrief import bid_result
 from market.bids import services as bids
+from market.contracts import services as contracts
 from market.db import utcnow
 from market.errors import DomainError
 from market.orders import services as orders
 from market.orders.access import get_own_order
 from market.orders.models import PUBLIC_FIELD_CHOICES, SAMPLING_LEVELS, Order
-from market.orders.schemas import AnswerSchema, CancelSchema, OrderSchema, OrderUpdateSchema
+from market.orders.schemas import (
+    AmendmentCreateSchema,
+    AnswerSchema,
+    CancelSchema,
+    OrderSchema,
+    OrderUpdateSchema,
+)
 from market.organizations.models import CLEARANCES
 from market.settings import settings_of
 from market.web.extensions import csrf
+from market.web.filters import when
 from market.web.forms import load_form
 from market.web.session import signed_in
 
@@ -184,7 +193,86 @@ def order(order_id: int):
     return render_template("agency/order.html", order=found, status=found.effective_status(now),
                            entry=orders.directory_entry(found, now, amendments=True)
                            if found.was_published else None,
+                           amendments=db.session.scalars(orders.amendments_of(found)).all(),
+                           open=found.bidding_open(now),
                            questions=questions, bids=bid_rows, sealed=sealed, errors={})
+
+
+@bp.get("/orders/<int:order_id>/preview")
+def preview(order_id: int):
+    """The order as vendors and the public will see it once published (hidden fields left out)."""
+    user = _agency_user()
+    found = get_own_order(db.session, order_id, actor=user)
+    return render_template("order.html", order=orders.directory_entry(found, utcnow(), amendments=True),
+                           questions=[], preview=True)
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _amended_form(form, values: dict) -> tuple[MultiDict, tuple[str, ...], dict]:
+    """The fields the agency changed: the form shows every amendable field as it stands, and only
+    what differs is the amendment. A field emptied is an error, as a null is for the API: an
+    amendment changes a value, never clears it."""
+    changed, lists, emptied = MultiDict({"note": form.get("note", "")}), (), {}
+    for name in orders.AMENDABLE_FIELDS:
+        if name in FORM_LISTS:
+            if sorted(form.getlist(name)) != sorted(values[name]):
+                changed.setlist(name, form.getlist(name))
+                lists = (name,)
+            continue
+        sent, before = form.get(name, ""), values.get(name, "")
+        same = _lines(sent) == _lines(before) if name in FORM_LINES else sent.strip() == before.strip()
+        if same:
+            continue
+        if sent.strip():
+            changed[name] = sent
+        else:
+            emptied[name] = ["Field may not be null."]
+    return changed, lists, emptied
+
+
+@bp.route("/orders/<int:order_id>/amend", methods=["GET", "POST"])
+def amend(order_id: int):
+    """Amend a published order while bidding is open, with a note; the vendors who bid or asked are told."""
+    user = _agency_user()
+    found = get_own_order(db.session, order_id, actor=user)
+    if not found.bidding_open(utcnow()):
+        abort(409)
+    values = _values(found)
+    if request.method == "GET":
+        return render_template("agency/amend.html", order=found, values=values, errors={}, **_form_context())
+    form, lists, emptied = _amended_form(request.form, values)
+    data, errors = load_form(AmendmentCreateSchema(), form, lists=lists, lines=FORM_LINES)
+    errors, status = (errors | emptied if errors or emptied else {}), 422
+    if not errors:
+        try:
+            amendment = orders.amend_order(db.session, order_id, data, actor=user)
+        except DomainError as error:
+            errors, status = _fail(error), error.status_code
+        else:
+            db.session.commit()
+            if amendment.material:
+                flash(_("The order is amended (version %(version)s). The change is material: bidding stays "
+                        "open until %(when)s and every vendor who bid must confirm or revise its bid.",
+                        version=amendment.version, when=when(found.bidding_closes_at)))
+            else:
+                flash(_("The order is amended (version %(version)s); the vendors who bid or asked are told.",
+                        version=amendment.version))
+            return redirect(url_for("agency.order", order_id=order_id) + "#amendments-title")
+    posted = _posted_values()
+    return render_template("agency/amend.html", order=found, values=posted | {"note": request.form.get("note", "")},
+                           errors=errors, **_form_context()), status
+
+
+@bp.get("/contracts")
+def contract_list():
+    """The contracts of the agency's orders: who delivers what, for how much, by when, how far along."""
+    user = _agency_user()
+    rows = db.session.scalars(contracts.list_contracts(actor=user)).all()
+    return render_template("contracts.html", contracts=[(c, contracts.done_volume(c)) for c in rows],
+                           order_page="agency.order", back="agency.dashboard")
 
 
 @bp.post("/orders/<int:order_id>/delete")

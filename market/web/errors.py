@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, make_response, render_template, request
+from flask import Flask, g, make_response, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -27,6 +27,8 @@ TITLES = {
 
 
 def error_page(code: int, status: str, message: str, errors: dict):
+    if code == 503:
+        g.database_unavailable = True  # the layout must not ask the database for the header again
     title = TITLES.get(code, status)
     text = i18n.translate_message(get_locale().language, message)
     html = render_template("error.html", code=code, title=title, message=text, errors=errors)

@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from babel.numbers import format_currency, format_decimal
-from flask import Flask, request
+from flask import Flask, g, request
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import gettext as _
 
@@ -24,8 +24,8 @@ def money(value) -> str:
 
 
 def label(code, kind: str) -> str:
-    """What `code` of `kind` is called, in the reader's language."""
-    return labels.label(code, kind, get_locale().language)
+    """What `code` of `kind` is called, in the reader's language (a draft's missing value as —)."""
+    return "—" if code is None else labels.label(code, kind, get_locale().language)
 
 
 def money4(value) -> str:
@@ -38,8 +38,17 @@ def money4(value) -> str:
 
 def show_value(value, field: str) -> str:
     """A profile value as people read it (a clearance by name, a list joined, yes or no)."""
-    if field == "clearance":
+    if value is None:
+        return "—"
+    if field in ("clearance", "data_classification"):
         return label(value, "classification")
+    if field in ("bidding_closes_at", "delivery_deadline") and isinstance(value, str):
+        try:
+            return when(dt.datetime.fromisoformat(value))
+        except ValueError:
+            return value
+    if field == "budget_ceiling":
+        return money(value)
     if isinstance(value, bool):
         return label(value, "yes_no")
     if isinstance(value, list | tuple):
@@ -75,7 +84,8 @@ def init_app(app: Flask) -> None:
         locale = get_locale()
         user = web_user()
         return {
-            "unread": notifications.unread_count(db.session, actor=user) if user else 0,
+            "unread": notifications.unread_count(db.session, actor=user)
+            if user and not g.get("database_unavailable") else 0,
             "lang": "zh-CN" if locale.language == "zh" else "en",
             "lang_code": "zh" if locale.language == "zh" else "en",
             "user": user,

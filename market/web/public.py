@@ -61,6 +61,7 @@ def directory():
         form=request.args,
         vocabulary=_vocabulary(),
         statuses=orders.DIRECTORY_STATUSES,
+        sorts=orders.DIRECTORY_SORTS,
         page_url=lambda n: url_for("public.directory") + "?" + urlencode({**filters, "page": n}),
         csv_url=url_for("directory.export_directory") + ("?" + urlencode(csv_filters) if csv_filters else ""),
     ), status

@@ -76,7 +76,7 @@ def _check_csrf():
 def login():
     target = safe_next(request.values.get("next"), url_for("public.home"))
     errors: dict = {}
-    status = 200
+    status, headers = 200, {}
     if request.method == "POST":
         data, errors = load_form(LoginSchema(only=("email", "password")), request.form)
         if not errors:
@@ -85,7 +85,7 @@ def login():
                                                     password=data["password"], token_name="web")
             except DomainError as error:
                 db.session.commit()  # the audited failure feeds the throttle
-                status = error.status_code
+                status, headers = error.status_code, error.headers or {}
                 errors = {"password": [
                     _("Too many failed sign-ins; try again later.") if error.status_code == 429
                     else _("E-mail or password is wrong.")
@@ -97,7 +97,7 @@ def login():
                 session.permanent = True
                 return redirect(target)
         status = status if status != 200 else 422
-    return render_template("login.html", errors=errors, form=request.form, next=target), status
+    return render_template("login.html", errors=errors, form=request.form, next=target), status, headers
 
 
 @bp.post("/logout")

@@ -19,6 +19,7 @@ from market.db import utcnow
 from market.errors import DomainError
 from market.orders import services as orders
 from market.orders.schemas import QuestionSchema
+from market.organizations import change_requests
 from market.organizations import services as organizations
 from market.organizations.models import CLEARANCES
 from market.organizations.schemas import (
@@ -32,6 +33,8 @@ from market.web.forms import load_form
 from market.web.session import signed_in
 
 bp = Blueprint("vendor", __name__, url_prefix="/vendor")
+# The terms a bid's form asks for, in the order the check page lists them.
+BID_TERMS = ("unit_price", "volume", "seats_committed", "proposed_finish_date", "technical_note")
 
 
 def _values(org) -> dict:
@@ -75,6 +78,8 @@ def _render_profile(user, *, errors=None, form=None, capability_errors=None, sta
         capability_errors=capability_errors or {},
         vocabulary=current_app.config["VOCABULARY"],
         clearances=CLEARANCES,
+        changes=[(c, change_requests.before_of(c))
+                 for c in db.session.scalars(change_requests.list_change_requests(actor=user))],
     ), status
 
 
@@ -114,6 +119,17 @@ def update_profile():
     else:
         flash(_("Your profile is saved."))
     return redirect(url_for("vendor.profile"))
+
+
+@bp.post("/change-requests/<int:change_request_id>/withdraw")
+def withdraw_change(change_request_id: int):
+    """The firm takes back its pending change request; the approved values stay as they are."""
+    user = _vendor_user()
+    failed = _apply(lambda: change_requests.withdraw(db.session, change_request_id, actor=user), user, None)
+    if failed:
+        return failed
+    flash(_("Your change request is withdrawn; the approved values stay as they are."))
+    return redirect(url_for("vendor.profile") + "#changes-title")
 
 
 @bp.post("/capabilities")
@@ -197,13 +213,15 @@ def opportunities():
     return render_template("vendor/opportunities.html", rows=rows, everything=everything)
 
 
-def _bid_page(user, order_id: int, *, errors=None, form=None, question_errors=None, status=200):
+def _bid_page(user, order_id: int, *, errors=None, form=None, question_errors=None, status=200,
+              changing=False):
     now = utcnow()
     org = organizations.get_organization(db.session, user.organization_id, actor=user)
     order = orders.get_public_order(db.session, order_id)
     live = bids.live_bid_of(db.session, order.id, org.id)
     return render_template(
-        "vendor/bid.html", order=orders.public_view(order, now), live=live,
+        "vendor/bid.html", order=orders.public_view(order, now, amendments=True), live=live,
+        changing=changing,
         open=order.bidding_open(now), refusals=_refusals(order, org, now),
         unit_ceiling=(order.budget_ceiling / order.volume) if order.budget_ceiling else None,
         errors=errors or {}, form=form or {}, question_errors=question_errors or {},
@@ -217,27 +235,79 @@ def bid_form(order_id: int):
     return _bid_page(_vendor_user(), order_id)
 
 
-@bp.post("/orders/<int:order_id>/bid")
-def place_bid(order_id: int):
-    user = _vendor_user()
+def _bid_input(user, order_id: int):
+    """The firm's live bid on the order (None for a new one) and the form's terms, by the API's schema."""
     live = bids.live_bid_of(db.session, order_id, user.organization_id)
     schema = BidRevisionSchema() if live is not None else BidCreateSchema()
-    data, errors = load_form(schema, request.form)
+    return (live, *load_form(schema, request.form))
+
+
+@bp.post("/orders/<int:order_id>/bid/check")
+def check_bid(order_id: int):
+    """Check your answers: the terms as the bids service would take them, nothing stored yet."""
+    user = _vendor_user()
+    live, data, errors = _bid_input(user, order_id)
+    status = 422
+    if not errors:
+        try:
+            bids.check_bid(db.session, order_id, data, actor=user)
+        except DomainError as error:
+            errors, status = _fail(error), error.status_code
+        else:
+            order = orders.get_public_order(db.session, order_id)
+            return render_template("vendor/bid_check.html", order=orders.public_view(order, utcnow()),
+                                   live=live, form=request.form, terms=BID_TERMS)
+    return _bid_page(user, order_id, errors=errors, form=request.form, status=status)
+
+
+@bp.post("/orders/<int:order_id>/bid/change")
+def change_bid(order_id: int):
+    """From the check page back to the form, with the answers as they were."""
+    return _bid_page(_vendor_user(), order_id, form=request.form, changing=True)
+
+
+@bp.post("/orders/<int:order_id>/bid")
+def place_bid(order_id: int):
+    """Submit (or revise) the bid: the bids service checks every rule again before it stores it."""
+    user = _vendor_user()
+    live, data, errors = _bid_input(user, order_id)
     status = 422
     if not errors:
         try:
             if live is not None:
-                bids.revise_bid(db.session, live.id, data, actor=user)
+                bid = bids.revise_bid(db.session, live.id, data, actor=user)
             else:
-                bids.submit_bid(db.session, order_id, data, actor=user)
+                bid = bids.submit_bid(db.session, order_id, data, actor=user)
         except DomainError as error:
             errors, status = _fail(error), error.status_code
         else:
             db.session.commit()
-            flash(_("Your bid is saved. It stays sealed until bidding closes; you may revise or "
-                    "withdraw it until then."))
-            return redirect(url_for("vendor.bid_form", order_id=order_id))
+            return redirect(url_for("vendor.bid_submitted", bid_id=bid.id))
     return _bid_page(user, order_id, errors=errors, form=request.form, status=status)
+
+
+@bp.get("/bids/<int:bid_id>/submitted")
+def bid_submitted(bid_id: int):
+    """The confirmation: the bid's reference and what happens next."""
+    user = _vendor_user()
+    bid = bids.get_visible_bid(db.session, bid_id, actor=user)
+    return render_template("vendor/bid_submitted.html", bid=bid, order=bid.order,
+                           total=bids.total_price(bid))
+
+
+@bp.post("/bids/<int:bid_id>/confirm")
+def confirm(bid_id: int):
+    """Keep the bid as it is after a material amendment of its order (its terms must still fit)."""
+    user = _vendor_user()
+    bid = bids.get_visible_bid(db.session, bid_id, actor=user)
+    order_id = bid.order_id
+    try:
+        bids.confirm_bid(db.session, bid_id, actor=user)
+    except DomainError as error:
+        return _bid_page(user, order_id, errors=_fail(error), status=error.status_code)
+    db.session.commit()
+    flash(_("Your bid is confirmed for the amended order. It stays sealed until bidding closes."))
+    return redirect(url_for("vendor.bid_form", order_id=order_id))
 
 
 @bp.post("/bids/<int:bid_id>/withdraw")
@@ -277,6 +347,15 @@ def my_bids():
     rows = [(bid, bid_result(db.session, bid.id, actor=user, now=now))
             for bid in db.session.scalars(bids.own_bids(actor=user, now=now))]
     return render_template("vendor/bids.html", rows=rows, now=now)
+
+
+@bp.get("/contracts")
+def contract_list():
+    """The firm's contracts: what it delivers, to whom, for how much, by when, how far along."""
+    user = _vendor_user()
+    rows = db.session.scalars(contract_services.list_contracts(actor=user)).all()
+    return render_template("contracts.html", contracts=[(c, contract_services.done_volume(c)) for c in rows],
+                           order_page="public.order", back="vendor.dashboard")
 
 
 def _fail(error: DomainError) -> dict:

@@ -54,9 +54,27 @@ def test_an_agency_fixes_a_mistake_previews_and_publishes(visit):
     page.get_by_role("button", name="保存草稿").click()
     assert page.get_by_role("heading", name="核对填写内容").is_visible()
     tab.check("preview")
+    page.get_by_role("link", name="预览企业看到的页面").click()
+    assert page.get_by_role("note").inner_text().startswith("预览")
+    tab.check("vendor-preview")
+    page.get_by_role("link", name="返回订单").click()
     page.get_by_role("button", name="发布", exact=True).click()
     assert page.get_by_role("status").inner_text().startswith("订单已发布")
     tab.check("published")
+    # Amend it with a note: the history shows on the order's page.
+    page.get_by_role("link", name="修改订单").click()
+    tab.check("amend-form")
+    page.get_by_label("修改原因", exact=True).fill("增加夜间抓拍图像")
+    page.get_by_label("数量", exact=True).fill("36000")
+    page.get_by_role("button", name="发布修改").click()
+    assert page.get_by_role("status").inner_text().startswith("订单已修改")
+    assert page.get_by_text("增加夜间抓拍图像").is_visible()
+    tab.check("amended")
+    page.get_by_role("link", name="返回我的订单").first.click()
+    page.get_by_role("link", name="本单位订单的合同").click()
+    tab.check("contracts")
+    page.go_back()
+    page.go_back()
     page.get_by_role("link", name="以企业和公众视角查看").click()
     assert page.get_by_role("heading", level=1).inner_text() == "高速公路收费站车牌识别图像标注"
     tab.check("public-view")
@@ -99,9 +117,18 @@ def test_a_vendor_is_told_why_asks_bids_and_the_agency_cannot_read_the_bid(visit
     page.get_by_label("单价（元）", exact=True).fill(price)
     page.get_by_label("投入工位数", exact=True).fill("10")
     page.get_by_label("完成日期", exact=True).fill(_finish(page))
-    # The demo firm may have bid on it already: then the same form revises the bid.
+    page.get_by_role("button", name="继续").click()
+    # Check your answers: each with a link back to its field, nothing stored yet.
+    assert page.get_by_role("heading", level=1).inner_text() == "提交前请核对您的投标"
+    vendor.check("bid-check")
+    page.get_by_role("button", name=re.compile("^修改 投入工位数")).click()
+    assert page.get_by_label("投入工位数", exact=True).input_value() == "10"
+    page.get_by_label("投入工位数", exact=True).fill("12")
+    page.get_by_role("button", name="继续").click()
+    # The demo firm may have bid on it already: then the same steps revise the bid.
     page.get_by_role("button", name=re.compile("^(提交投标|保存修改)$")).click()
-    assert "投标已保存" in page.get_by_role("status").inner_text(), page.content()
+    assert page.get_by_role("heading", level=1).inner_text() == "投标已提交", page.content()
+    assert page.get_by_role("heading", name="接下来的流程").is_visible()
     vendor.check("bid-placed")
 
     agency.go(f"/agency/orders/{order_id}")

@@ -142,8 +142,71 @@ def test_directory_filters_by_closing_and_deadline_ranges(api, factories):
     assert ids(api.get("/api/v1/directory", params={"deadline_before": at(5)})) == []
 
 
+def test_directory_filters_by_a_band_of_budget_ceilings(api, factories):
+    small = published_days_ago(1, budget_ceiling=Decimal("20000.00"))
+    middle = published_days_ago(2, budget_ceiling=Decimal("80000.00"))
+    large = published_days_ago(3, budget_ceiling=Decimal("500000.00"))
+    assert ids(api.get("/api/v1/directory?budget_min=80000")) == [middle.id, large.id]
+    assert ids(api.get("/api/v1/directory?budget_max=80000.00")) == [small.id, middle.id]
+    assert ids(api.get("/api/v1/directory?budget_min=50000&budget_max=100000")) == [middle.id]
+
+
+def test_a_hidden_budget_is_never_matched_by_a_budget_band(api, factories):
+    published_days_ago(1, budget_ceiling=Decimal("80000.00"), hidden_fields={"budget_ceiling": "待批复"})
+    assert ids(api.get("/api/v1/directory?budget_min=1")) == []
+    assert ids(api.get("/api/v1/directory?budget_max=999999999")) == []
+    assert len(ids(api.get("/api/v1/directory"))) == 1
+
+
+def test_directory_sorts_by_closing_time_deadline_budget_and_volume(api, factories):
+    now = utcnow()
+    first = published_days_ago(1, bidding_closes_at=now + dt.timedelta(days=9), volume=500,
+                               delivery_deadline=now + dt.timedelta(days=40),
+                               budget_ceiling=Decimal("30000.00"))
+    second = published_days_ago(2, bidding_closes_at=now + dt.timedelta(days=3), volume=90000,
+                                delivery_deadline=now + dt.timedelta(days=60),
+                                budget_ceiling=Decimal("90000.00"))
+    third = published_days_ago(3, bidding_closes_at=now + dt.timedelta(days=6), volume=7000,
+                               delivery_deadline=now + dt.timedelta(days=20),
+                               budget_ceiling=Decimal("60000.00"))
+
+    def by(sort):
+        return ids(api.get(f"/api/v1/directory?sort={sort}"))
+
+    assert by("-published_at") == ids(api.get("/api/v1/directory")) == [first.id, second.id, third.id]
+    assert by("published_at") == [third.id, second.id, first.id]
+    assert by("bidding_closes_at") == [second.id, third.id, first.id]
+    assert by("-bidding_closes_at") == [first.id, third.id, second.id]
+    assert by("delivery_deadline") == [third.id, first.id, second.id]
+    assert by("-budget_ceiling") == [second.id, third.id, first.id]
+    assert by("budget_ceiling") == [first.id, third.id, second.id]
+    assert by("-volume") == [second.id, third.id, first.id]
+    assert by("volume") == [first.id, third.id, second.id]
+
+
+def test_a_hidden_budget_sorts_last_whichever_way_budgets_are_sorted(api, factories):
+    hidden = published_days_ago(1, budget_ceiling=Decimal("999999.00"), hidden_fields={"budget_ceiling": "待批复"})
+    cheap = published_days_ago(2, budget_ceiling=Decimal("10000.00"))
+    dear = published_days_ago(3, budget_ceiling=Decimal("90000.00"))
+    assert ids(api.get("/api/v1/directory?sort=-budget_ceiling")) == [dear.id, cheap.id, hidden.id]
+    assert ids(api.get("/api/v1/directory?sort=budget_ceiling")) == [cheap.id, dear.id, hidden.id]
+
+
+def test_the_csv_export_takes_the_same_sort_and_budget_band(api, factories):
+    cheap = published_days_ago(1, budget_ceiling=Decimal("10000.00"))
+    dear = published_days_ago(2, budget_ceiling=Decimal("90000.00"))
+    published_days_ago(3, budget_ceiling=Decimal("900000.00"))
+    rows = read_csv(api.get("/api/v1/directory.csv?sort=-budget_ceiling&budget_max=100000"))
+    assert [int(r["id"]) for r in rows] == [dear.id, cheap.id]
+
+
 @pytest.mark.parametrize("query, field", [
     ("sector=mining", "sector"),
+    ("sort=price", "sort"),
+    ("budget_min=abc", "budget_min"),
+    ("budget_max=1e5", "budget_max"),
+    ("budget_min=0", "budget_min"),
+    ("budget_min=90000&budget_max=1000", "budget_min"),
     ("annotation_type=vibes", "annotation_type"),
     ("status=draft", "status"),
     ("closes_after=yesterday", "closes_after"),

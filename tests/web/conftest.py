@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import datetime as dt
 import re
 
 import pytest
@@ -47,6 +48,14 @@ class Browser:
 
     def cookie(self, name: str):
         return self.client.get_cookie(name)
+
+
+def bid_terms(order, **overrides) -> dict:
+    """A bid form's fields as a vendor fills them in for terms that fit `order`."""
+    terms = {"unit_price": "0.35", "volume": str(order.volume), "seats_committed": "20",
+             "proposed_finish_date": (order.delivery_deadline - dt.timedelta(days=5)).date().isoformat(),
+             "technical_note": "双人复核"}
+    return terms | overrides
 
 
 @pytest.fixture

@@ -33,6 +33,35 @@ def test_a_bad_filter_is_shown_beside_its_field(browser):
     assert 'id="error-closes_after"' in page.text and 'aria-invalid="true"' in page.text
 
 
+def test_the_directory_sorts_and_filters_by_budget_band_keeping_both_in_the_url_and_csv_link(
+        browser, english_browser, factories):
+    OrderFactory(title="小额订单", budget_ceiling="20000.00")
+    OrderFactory(title="中等订单", budget_ceiling="80000.00")
+    OrderFactory(title="大额订单", budget_ceiling="900000.00")
+    OrderFactory(title="预算保密订单", budget_ceiling="50000.00", hidden_fields={"budget_ceiling": "待批复"})
+    page = browser.get("/directory?budget_min=10000&budget_max=100000&sort=-budget_ceiling")
+    assert page.status_code == 200
+    assert page.text.index("中等订单") < page.text.index("小额订单")
+    assert "大额订单" not in page.text and "预算保密订单" not in page.text
+    assert '<option value="-budget_ceiling" selected>预算从高到低</option>' in page.text
+    assert 'value="10000"' in page.text and 'value="100000"' in page.text
+    csv_link = "/api/v1/directory.csv?budget_min=10000&amp;budget_max=100000&amp;sort=-budget_ceiling"
+    assert csv_link in page.text
+    english = english_browser.get("/directory?sort=bidding_closes_at")
+    assert '<option value="bidding_closes_at" selected>Closing soonest</option>' in english.text
+    assert "Budget ceiling at least (CNY)" in english.text
+
+
+def test_a_bad_budget_band_is_shown_beside_its_field_in_both_languages(browser, english_browser):
+    page = browser.get("/directory?budget_min=90000&budget_max=100")
+    assert page.status_code == 422
+    assert 'id="error-budget_min"' in page.text and "不能大于 budget_max。" in page.text
+    english = english_browser.get("/directory?budget_max=12.345")
+    assert english.status_code == 422 and 'id="error-budget_max"' in english.text
+    assert "at most 2 decimal places" in english.text
+    assert "最多 2 位小数" in browser.get("/directory?budget_max=12.345").text
+
+
 def test_the_directory_pages_through_the_orders_keeping_the_filters(browser, factories):
     for i in range(23):
         OrderFactory(title=f"文本标注 {i}", sector="education")

@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from sqlalchemy import func, select
 
 from market.bids.models import Bid
 from market.orders.models import Question
 from tests.factories import BidFactory, OrderFactory, able_to
-
-
-def _terms(order, **overrides) -> dict:
-    terms = {"unit_price": "0.35", "volume": str(order.volume), "seats_committed": "20",
-             "proposed_finish_date": (order.delivery_deadline - dt.timedelta(days=5)).date().isoformat(),
-             "technical_note": "双人复核"}
-    return terms | overrides
+from tests.web.conftest import bid_terms
 
 
 def _bids(db_session) -> int:
@@ -40,7 +32,7 @@ def test_a_bid_is_placed_sealed_revised_and_withdrawn(browser, actors, db_sessio
     able_to(actors.vendor.organization)
     order = OrderFactory()
     browser.sign_in(actors.vendor)
-    placed = browser.submit(f"/vendor/orders/{order.id}/bid", f"/vendor/orders/{order.id}/bid", _terms(order))
+    placed = browser.submit(f"/vendor/orders/{order.id}/bid", f"/vendor/orders/{order.id}/bid", bid_terms(order))
     assert placed.status_code == 302, placed.text
     bid = db_session.scalar(select(Bid).where(Bid.order_id == order.id))
     assert str(bid.unit_price) == "0.3500"
@@ -63,7 +55,7 @@ def test_a_bid_over_the_budget_is_refused_beside_the_price_and_not_stored(browse
     ceiling = order.budget_ceiling / order.volume
     browser.sign_in(actors.vendor)
     refused = browser.submit(f"/vendor/orders/{order.id}/bid", f"/vendor/orders/{order.id}/bid",
-                             _terms(order, unit_price=str(ceiling * 2)))
+                             bid_terms(order, unit_price=str(ceiling * 2)))
     assert refused.status_code == 422
     assert 'id="error-unit_price"' in refused.text and "高于订单的预算上限" in refused.text
     assert _bids(db_session) == 0
