@@ -9,6 +9,7 @@ def all_blueprints():
     from market.audit import views as audit
     from market.bids import views as bids
     from market.contracts import views as contracts
+    from market.jobs import views as jobs
     from market.notifications import views as notifications
     from market.orders import directory
     from market.orders import views as orders
@@ -24,5 +25,6 @@ def all_blueprints():
         notifications,
         allocations,
         contracts,
+        jobs,
     ):
         yield from module.BLUEPRINTS
