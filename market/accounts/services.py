@@ -261,6 +261,16 @@ def set_language(session: Session, code: str, *, actor: User) -> User:
     return actor
 
 
+def update_preferences(session: Session, data: dict, *, actor: User) -> User:
+    """The signed-in user's own settings: language (`locale`) and the daily digest of new orders
+    (`digest_enabled`, for vendor staff)."""
+    if "locale" in data:
+        set_language(session, data["locale"], actor=actor)
+    if "digest_enabled" in data:
+        actor.digest_enabled = bool(data["digest_enabled"])
+    return actor
+
+
 def unlock_user(session: Session, user_id: int, *, actor, now: dt.datetime | None = None) -> User:
     """Lift the lock that many failed logins put on an account (administrators)."""
     require_role(actor, "admin")

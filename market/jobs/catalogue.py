@@ -22,6 +22,7 @@ from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 
 from market.allocations import runs
+from market.bids.alerts import alert_new_orders, send_digests
 from market.db import database
 from market.errors import DomainError
 from market.idempotency import purge_expired
@@ -131,6 +132,22 @@ def _progress_writer(run_id: int) -> runs.Progress:
     return write
 
 
+def demand_alerts(app: Flask, now: dt.datetime) -> dict:
+    """The staff of firms that can bid on a newly published order are told in the app."""
+    with database().sessionmaker() as session:
+        counts = alert_new_orders(session, now=now)
+        session.commit()
+        return counts
+
+
+def demand_digest(app: Flask, now: dt.datetime) -> dict:
+    """Today's e-mail digest of new orders, once per vendor user who wants it."""
+    with database().sessionmaker() as session:
+        counts = send_digests(session, hour=int(app.config["DIGEST_HOUR"]), now=now)
+        session.commit()
+        return counts
+
+
 def send_mail(app: Flask, now: dt.datetime) -> dict:
     """Queued e-mails go out (through SMTP when MARKET_SMTP_HOST is set, else to the log)."""
     with database().sessionmaker() as session:
@@ -152,6 +169,10 @@ JOBS: tuple[Job, ...] = (
         every_setting="SCHEDULER_CLOSE_BIDDING_SECONDS", every_default=60),
     Job("match-runs", match_runs, "execute queued match runs, oldest first",
         every_setting="SCHEDULER_MATCH_RUNS_SECONDS", every_default=10),
+    Job("demand-alerts", demand_alerts, "tell firms that can bid of newly published orders",
+        every_setting="SCHEDULER_ALERTS_SECONDS", every_default=30),
+    Job("demand-digest", demand_digest, "e-mail each vendor user the day's new orders they can bid on",
+        daily_hour_setting="DIGEST_HOUR", grace_seconds=12 * 3600),
     Job("send-outbox", send_mail, "send queued e-mails",
         every_setting="SCHEDULER_OUTBOX_SECONDS", every_default=30),
     Job("purge-expired", purge, "forget expired idempotency keys",

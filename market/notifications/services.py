@@ -6,11 +6,12 @@ import datetime as dt
 from collections.abc import Iterable
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from market.accounts.models import User
 from market.db import utcnow
-from market.notifications.models import Notification, OutboxEmail
+from market.notifications.models import Notification, OnceKey, OutboxEmail
 from market.notifications.texts import render, render_mail
 from market.permissions import not_found
 
@@ -58,6 +59,18 @@ def send_email(session: Session, user: User, kind: str, params: dict, *, private
                        created_at=now or utcnow())
     session.add(mail)
     return mail
+
+
+def claim_once(session: Session, key: str, *, now: dt.datetime | None = None) -> bool:
+    """Claim the effect named `key` (a reminder, an alert, a digest) for this transaction: True the
+    first time, False when it was claimed before. Written with the effect, so the effect commits
+    at most once; a claimer racing this one waits on the unique key and then gets False."""
+    try:
+        with session.begin_nested():
+            session.add(OnceKey(key=key, created_at=now or utcnow()))
+    except IntegrityError:
+        return False
+    return True
 
 
 def notifications_of(*, actor: User, unread: bool | None = None):

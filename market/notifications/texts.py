@@ -101,6 +101,11 @@ TEXTS: dict[str, tuple] = {
         N_("Your bid on the order “%(order_title)s” was not successful; its result (bid %(bid_id)s) "
            "says why."),
     ),
+    "order.available": (
+        N_("A new order your firm can bid on"),
+        N_("%(agency)s published the order “%(title)s”, which your firm can bid on; bidding "
+           "closes at %(bidding_closes_at)s."),
+    ),
     "order.awarded": (
         N_("Order awarded"),
         N_("Your order “%(order_title)s” has been awarded; its contracts are in place."),
@@ -108,7 +113,8 @@ TEXTS: dict[str, tuple] = {
 }
 
 
-# E-mails that are not notifications: the links of account recovery and registration, the lock.
+# E-mails that are not notifications: the links of account recovery and registration, the lock,
+# the daily digest of new orders.
 MAILS: dict[str, tuple[str, str]] = {
     "account.password_reset": (
         N_("Reset your password"),
@@ -136,6 +142,15 @@ MAILS: dict[str, tuple[str, str]] = {
            "again after %(until)s, choose a new password now through \"forgot password\" "
            "(POST /api/v1/password-reset), which also lifts the lock, or ask the programme's "
            "administrators to unlock the account.\n"),
+    ),
+    "demand.digest": (
+        N_("New orders your firm can bid on"),
+        N_("%(count)s order(s) published since yesterday's digest are open for bids and fit your "
+           "firm's capabilities and qualifications (%(day)s):\n\n"
+           "%(orders)s\n\n"
+           "You receive this digest once a day when there is something new. To stop it, turn the "
+           "daily digest off in your account settings (PATCH /api/v1/me with digest_enabled "
+           "set to false).\n"),
     ),
 }
 

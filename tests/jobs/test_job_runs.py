@@ -103,7 +103,7 @@ def test_jobs_list_shows_the_schedule_and_the_last_runs(cli, app):
     assert result.exit_code == 0, result.output
     for job in JOBS:
         assert job.name in result.output
-    assert "every 60 s" in result.output
+    assert "every 60 s" in result.output and "daily at 08:00 Asia/Shanghai" in result.output
     assert "last succeeded at" in result.output and "latest runs:" in result.output
 
 
