@@ -26,6 +26,7 @@ from market.bids.alerts import alert_new_orders, send_digests
 from market.db import database
 from market.errors import DomainError
 from market.idempotency import purge_expired
+from market.jobs.reminders import ReminderSettings, send_reminders
 from market.notifications.tasks import send_outbox, sender_from_config
 from market.orders.tasks import close_due_orders
 
@@ -148,6 +149,14 @@ def demand_digest(app: Flask, now: dt.datetime) -> dict:
         return counts
 
 
+def reminders(app: Flask, now: dt.datetime) -> dict:
+    """Reminders of proposals, questions and verifications that have waited too long."""
+    with database().sessionmaker() as session:
+        counts = send_reminders(session, ReminderSettings.from_config(app.config), now=now)
+        session.commit()
+        return counts
+
+
 def send_mail(app: Flask, now: dt.datetime) -> dict:
     """Queued e-mails go out (through SMTP when MARKET_SMTP_HOST is set, else to the log)."""
     with database().sessionmaker() as session:
@@ -173,6 +182,8 @@ JOBS: tuple[Job, ...] = (
         every_setting="SCHEDULER_ALERTS_SECONDS", every_default=30),
     Job("demand-digest", demand_digest, "e-mail each vendor user the day's new orders they can bid on",
         daily_hour_setting="DIGEST_HOUR", grace_seconds=12 * 3600),
+    Job("reminders", reminders, "remind of waiting proposals, questions and verifications",
+        every_setting="SCHEDULER_REMINDERS_SECONDS", every_default=900),
     Job("send-outbox", send_mail, "send queued e-mails",
         every_setting="SCHEDULER_OUTBOX_SECONDS", every_default=30),
     Job("purge-expired", purge, "forget expired idempotency keys",

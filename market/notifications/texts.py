@@ -106,6 +106,25 @@ TEXTS: dict[str, tuple] = {
         N_("%(agency)s published the order “%(title)s”, which your firm can bid on; bidding "
            "closes at %(bidding_closes_at)s."),
     ),
+    "reminder.proposals": (
+        N_("Match proposals still wait for a decision"),
+        N_("%(count)s proposed match(es) have waited more than %(hours)s hours for a coordinator's "
+           "decision (allocations %(allocation_ids)s)."),
+    ),
+    "reminder.questions": (
+        N_("Questions wait for your answer"),
+        N_("%(count)s question(s) on your order “%(title)s” are still unanswered; vendors need the "
+           "answers to bid."),
+    ),
+    "reminder.closing": (
+        N_("Bidding closes soon with unanswered questions"),
+        N_("Bidding on your order “%(title)s” closes at %(bidding_closes_at)s and questions on it "
+           "are still unanswered."),
+    ),
+    "reminder.verification": (
+        N_("Firms wait for verification"),
+        N_("%(count)s firm(s) have waited more than %(days)s days for verification: %(vendors)s."),
+    ),
     "order.awarded": (
         N_("Order awarded"),
         N_("Your order “%(order_title)s” has been awarded; its contracts are in place."),
