@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 
+from market.accounts.services import purge_expired_tokens
 from market.allocations import runs
 from market.bids.alerts import alert_new_orders, send_digests
 from market.db import database
@@ -160,17 +161,21 @@ def reminders(app: Flask, now: dt.datetime) -> dict:
 def send_mail(app: Flask, now: dt.datetime) -> dict:
     """Queued e-mails go out (through SMTP when MARKET_SMTP_HOST is set, else to the log)."""
     with database().sessionmaker() as session:
-        sent = send_outbox(session, sender_from_config(app.config))
+        sent = send_outbox(session, sender_from_config(app.config), now=now,
+                           max_attempts=int(app.config["OUTBOX_MAX_ATTEMPTS"]),
+                           backoff=dt.timedelta(seconds=int(app.config["OUTBOX_BACKOFF_SECONDS"])))
         session.commit()
         return {"sent": sent}
 
 
 def purge(app: Flask, now: dt.datetime) -> dict:
-    """Idempotency-Keys past MARKET_IDEMPOTENCY_KEY_HOURS are forgotten."""
+    """Idempotency-Keys past MARKET_IDEMPOTENCY_KEY_HOURS, expired API tokens (and with them the
+    pages' sign-ins, which hold one) and expired one-time e-mail tokens are deleted."""
     with database().sessionmaker() as session:
         keys = purge_expired(session, now=now)
+        tokens = purge_expired_tokens(session, now=now)
         session.commit()
-        return {"idempotency_keys": keys}
+        return {"idempotency_keys": keys, **tokens}
 
 
 JOBS: tuple[Job, ...] = (
@@ -186,7 +191,7 @@ JOBS: tuple[Job, ...] = (
         every_setting="SCHEDULER_REMINDERS_SECONDS", every_default=900),
     Job("send-outbox", send_mail, "send queued e-mails",
         every_setting="SCHEDULER_OUTBOX_SECONDS", every_default=30),
-    Job("purge-expired", purge, "forget expired idempotency keys",
+    Job("purge-expired", purge, "delete expired tokens, sign-ins and idempotency keys",
         every_setting="SCHEDULER_IDEMPOTENCY_SECONDS", every_default=3600),
 )
 

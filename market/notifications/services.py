@@ -13,7 +13,7 @@ from market.accounts.models import User
 from market.db import utcnow
 from market.notifications.models import Notification, OnceKey, OutboxEmail
 from market.notifications.texts import render, render_mail
-from market.permissions import not_found
+from market.permissions import not_found, require_role
 
 
 def users_of(
@@ -99,3 +99,11 @@ def mark_read(session: Session, notification_id: int, *, actor: User,
     if notification.read_at is None:
         notification.read_at = now or utcnow()
     return notification
+
+
+def outbox_emails(*, actor: User, status: str | None = None):
+    """The e-mail outbox, newest first, optionally of one status (administrators): `failed` lists
+    the mails given up after their last attempt, with the error. Bodies are not shown."""
+    require_role(actor, "admin")
+    stmt = select(OutboxEmail).order_by(OutboxEmail.id.desc())
+    return stmt.where(OutboxEmail.status == status) if status else stmt
