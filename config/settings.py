@@ -165,6 +165,24 @@ class BaseConfig:
         )
         self.SCHEDULER_IDEMPOTENCY_SECONDS = _env_int("MARKET_SCHEDULER_IDEMPOTENCY_SECONDS", 3600)
         self.SCHEDULER_OVERDUE_SECONDS = _env_int("MARKET_SCHEDULER_OVERDUE_SECONDS", 3600)
+        # Scheduled jobs (market.jobs.catalogue): how often each runs, and what they wait for.
+        self.SCHEDULER_MATCH_RUNS_SECONDS = _env_int("MARKET_SCHEDULER_MATCH_RUNS_SECONDS", 10)
+        # A run left "running" this long by a scheduler that is gone is queued again.
+        self.SCHEDULER_MATCH_RUN_ORPHAN_SECONDS = _env_int(
+            "MARKET_SCHEDULER_MATCH_RUN_ORPHAN_SECONDS", 60)
+        # When bidding closes on orders, a match run over them is queued (0 turns it off).
+        self.MATCH_ON_BIDDING_CLOSE = _env("MARKET_MATCH_ON_BIDDING_CLOSE", "1") != "0"
+        self.SCHEDULER_ALERTS_SECONDS = _env_int("MARKET_SCHEDULER_ALERTS_SECONDS", 30)
+        # The daily digest of new orders goes out from this hour on, in the programme's time zone.
+        self.DIGEST_HOUR = _env_int("MARKET_DIGEST_HOUR", 8)
+        self.SCHEDULER_REMINDERS_SECONDS = _env_int("MARKET_SCHEDULER_REMINDERS_SECONDS", 900)
+        self.REMIND_PROPOSALS_AFTER_HOURS = _env_int("MARKET_REMIND_PROPOSALS_AFTER_HOURS", 48)
+        self.REMIND_QUESTIONS_AFTER_HOURS = _env_int("MARKET_REMIND_QUESTIONS_AFTER_HOURS", 48)
+        self.REMIND_VERIFICATION_AFTER_DAYS = _env_int("MARKET_REMIND_VERIFICATION_AFTER_DAYS", 3)
+        # A mail that fails waits OUTBOX_BACKOFF_SECONDS x 2^(attempts-1) before the next try;
+        # after OUTBOX_MAX_ATTEMPTS it is given up (failed) and listed for administrators.
+        self.OUTBOX_MAX_ATTEMPTS = _env_int("MARKET_OUTBOX_MAX_ATTEMPTS", 5)
+        self.OUTBOX_BACKOFF_SECONDS = _env_int("MARKET_OUTBOX_BACKOFF_SECONDS", 60)
         self.VOCABULARY = {
             "sectors": _env_list("MARKET_SECTORS", ["transport", "health", "education"]),
             "modalities": _env_list(

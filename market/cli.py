@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from market.allocations.cli import match as match_group
+from market.jobs.cli import jobs as jobs_group
 from market.quality.cli import model as model_group
 
 
@@ -245,7 +246,7 @@ def _database_kind() -> str:
 )
 @with_appcontext
 def scheduler(standby_seconds):
-    """Run the scheduled jobs (closing bidding, sending e-mail); one active process per deployment."""
+    """Run the scheduled jobs (`market jobs list` shows them); one active process per deployment."""
     from market.scheduler import run
 
     raise SystemExit(run(current_app._get_current_object(), standby_seconds=standby_seconds))
@@ -260,4 +261,5 @@ COMMANDS = [
     scheduler,
     model_group,
     match_group,
+    jobs_group,
 ]

@@ -1,74 +1,76 @@
 """The scheduler process (`market scheduler`): periodic jobs, run in exactly one process per deployment.
 
 Jobs never run inside web workers: with several gunicorn workers (or hosts) each would run them.
-Instead one process runs an APScheduler BlockingScheduler with these jobs:
+Instead one process runs an APScheduler BlockingScheduler with the jobs of market.jobs.catalogue
+(closing bidding, queued match runs, demand alerts and digests, reminders, the e-mail outbox,
+purging what expired), each run through market.jobs.runner, which records it in job_runs.
+`market jobs list` shows the schedule and the last runs; `market jobs run NAME` runs one by hand.
 
-* ``close-bidding`` every MARKET_SCHEDULER_CLOSE_BIDDING_SECONDS (60): published orders whose
-  closing time has passed move to evaluating (market.orders.tasks.close_due_bidding).
-* ``send-outbox`` every MARKET_SCHEDULER_OUTBOX_SECONDS (30): queued e-mails go out
-  (market.notifications.tasks.send_outbox), through SMTP when MARKET_SMTP_HOST is set, else to
-  the log.
-* ``purge-idempotency-keys`` every MARKET_SCHEDULER_IDEMPOTENCY_SECONDS (3600): Idempotency-Keys
-  past MARKET_IDEMPOTENCY_KEY_HOURS are deleted (market.idempotency.purge_expired).
-* ``overdue`` every MARKET_SCHEDULER_OVERDUE_SECONDS (3600): contracts past their deadline with
-  work left and payments past due are told once (market.contracts.progress, .payments).
+Each job is thin and safe to run twice or in two processes at once: effects are claimed in the
+database (rows taken with FOR UPDATE SKIP LOCKED, or a unique key per effect). A job that fails
+is logged, recorded and run again at its next time; misfires and coalescing are set per job
+(market.jobs.catalogue says how).
 
-Each job is thin: it opens an app context, calls one service, commits. Each is safe to run twice
-or in two processes at once, because the services only pick rows still due and, on PostgreSQL,
-skip rows another transaction has locked. A job that fails is logged and tried again at its next
-run; a run that would overlap the previous one is skipped (max_instances=1, coalesce).
-
-Only one scheduler is active. On SQLite (one machine) there is nothing to elect: run one
-process. On PostgreSQL every scheduler first takes a session-level advisory lock
-(``pg_try_advisory_lock``) on a dedicated connection; a scheduler that does not get it waits as a
-standby and retries every --standby-seconds, so starting one scheduler per host is safe and
-another takes over within that time when the active one stops. The active scheduler checks its
-lock connection every LOCK_CHECK_SECONDS: if the connection was lost (and with it the lock,
-which another scheduler may now hold) it stops its jobs and goes back to standby.
+Only one scheduler is active. On PostgreSQL every scheduler first takes a session-level advisory
+lock (``pg_try_advisory_lock``) on a dedicated connection; on SQLite (one machine) an exclusive
+lock on the file ``scheduler.lock`` in the instance folder. A scheduler that does not get it
+waits as a standby and retries every --standby-seconds (15), so starting one scheduler per host
+is safe and another takes over within that time when the active one dies: the database ends a
+dead process's session and the kernel drops a dead process's file lock. The active scheduler
+checks its lock connection every LOCK_CHECK_SECONDS: if the connection was lost (and with it the
+lock, which another scheduler may now hold) it stops its jobs and goes back to standby.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import logging
+import os
 import signal
 import threading
+from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from market.db import database
+from market.jobs import catalogue
+from market.jobs.runner import mark_interrupted, run_job
+
 log = logging.getLogger(__name__)
 
 # The advisory lock's key: any fixed 64-bit number the deployment uses for nothing else.
 LOCK_KEY = 0x6D61726B65740001  # "market" + 1
 LOCK_CHECK_SECONDS = 30
-DEFAULT_OUTBOX_SECONDS = 30
 
 
 class SchedulerLock:
-    """Leadership among schedulers: a PostgreSQL session-level advisory lock on its own connection.
-
-    On other databases (SQLite: one machine, one scheduler) it is always granted.
+    """Leadership among schedulers: a PostgreSQL session-level advisory lock on its own connection,
+    or on SQLite an exclusive lock on a file in the instance folder (`lock_path`).
     """
 
-    def __init__(self, engine: Engine, key: int = LOCK_KEY) -> None:
+    def __init__(self, engine: Engine, key: int = LOCK_KEY, *, lock_path: str | Path | None = None) -> None:
         self.engine = engine
         self.key = key
         self.connection: Connection | None = None
         self.held = False
+        self.lock_path = Path(lock_path) if lock_path else None
+        self._file: int | None = None
 
     @property
     def needed(self) -> bool:
+        """Whether the lock lives in the database (and its connection must be watched)."""
         return self.engine.dialect.name == "postgresql"
 
     def try_acquire(self) -> bool:
         if self.held:
             return True
         if not self.needed:
-            self.held = True
-            return True
+            self.held = self._try_file_lock()
+            return self.held
         try:
             if self.connection is None:
                 # Autocommit: the lock belongs to the session, and an idle transaction would hold
@@ -116,7 +118,27 @@ class SchedulerLock:
             self._drop_connection()
             return False
 
+    def _try_file_lock(self) -> bool:
+        if self.lock_path is None:  # nowhere to keep a lock file: the caller runs one process
+            return True
+        descriptor = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            # flock: held until released or the process dies, also against this process's other
+            # descriptors; so two schedulers on one machine never both run.
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(descriptor)
+            return False
+        os.ftruncate(descriptor, 0)
+        os.write(descriptor, f"{os.getpid()}\n".encode())
+        self._file = descriptor
+        return True
+
     def release(self) -> None:
+        if self._file is not None:
+            fcntl.flock(self._file, fcntl.LOCK_UN)
+            os.close(self._file)
+            self._file = None
         if self.needed and self.held and self.connection is not None:
             try:
                 self.connection.scalar(text("SELECT pg_advisory_unlock(:key)"), {"key": self.key})
@@ -136,78 +158,24 @@ class SchedulerLock:
             self.connection = None
 
 
-# Jobs --------------------------------------------------------------------------------------------
-
-
-def close_bidding_job(app: Flask) -> int:
-    """Move published orders past their closing time to evaluating."""
-    from market import db
-    from market.orders.tasks import close_due_bidding
-
-    with app.app_context():
-        closed = close_due_bidding(db.session)
-        db.session.commit()
-        return closed
-
-
-def send_outbox_job(app: Flask) -> int:
-    """Send the queued e-mails."""
-    from market import db
-    from market.notifications.tasks import send_outbox, sender_from_config
-
-    with app.app_context():
-        sent = send_outbox(db.session, sender_from_config(app.config))
-        db.session.commit()
-        if sent:
-            log.info("scheduler: sent %d e-mail(s)", sent)
-        return sent
-
-
-def purge_idempotency_keys_job(app: Flask) -> int:
-    """Forget the Idempotency-Keys whose time is up."""
-    from market import db
-    from market.idempotency import purge_expired
-
-    with app.app_context():
-        purged = purge_expired(db.session)
-        db.session.commit()
-        return purged
-
-
-def overdue_job(app: Flask) -> int:
-    """Tell once of each contract past its deadline with work left, and each payment past due."""
-    from market import db
-    from market.contracts.payments import notify_overdue_payments
-    from market.contracts.progress import notify_overdue_contracts
-
-    with app.app_context():
-        told = notify_overdue_contracts(db.session) + notify_overdue_payments(db.session)
-        db.session.commit()
-        return told
-
-
-JOBS = (
-    ("close-bidding", close_bidding_job, "SCHEDULER_CLOSE_BIDDING_SECONDS", 60),
-    ("send-outbox", send_outbox_job, "SCHEDULER_OUTBOX_SECONDS", DEFAULT_OUTBOX_SECONDS),
-    ("purge-idempotency-keys", purge_idempotency_keys_job, "SCHEDULER_IDEMPOTENCY_SECONDS", 3600),
-    ("overdue", overdue_job, "SCHEDULER_OVERDUE_SECONDS", 3600),
-)
-
-
 def build_scheduler(app: Flask, lock: SchedulerLock, stop: threading.Event):
     """The BlockingScheduler with every job, each first run right away, plus the lock check."""
+    from apscheduler.executors.pool import ThreadPoolExecutor
     from apscheduler.schedulers.blocking import BlockingScheduler
 
+    # On SQLite one writer at a time: jobs side by side would only wait for each other's lock.
+    workers = 4 if lock.needed else 1
     scheduler = BlockingScheduler(
         timezone=dt.UTC,
-        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30},
+        executors={"default": ThreadPoolExecutor(workers)},
     )
     now = dt.datetime.now(dt.UTC)
-    for job_id, func, setting, default in JOBS:
-        seconds = int(app.config.get(setting) or default)
-        scheduler.add_job(func, "interval", args=[app], seconds=seconds, id=job_id, name=job_id,
-                          next_run_time=now)
-        log.info("scheduler: job %s every %d s", job_id, seconds)
+    for job in catalogue.JOBS:
+        trigger, grace = job.trigger(app.config)
+        scheduler.add_job(run_job, trigger, args=[app, job.name], id=job.name, name=job.name,
+                          next_run_time=now, misfire_grace_time=grace, coalesce=True,
+                          max_instances=1)
+        log.info("scheduler: job %s %s", job.name, job.schedule_text(app.config))
 
     def stop_if_asked():
         # A stop that came while the scheduler was starting found nothing running to shut down.
@@ -233,12 +201,10 @@ def run(app: Flask, *, standby_seconds: float = 15.0, stop: threading.Event | No
     SIGTERM and SIGINT set `stop` when this runs in the main thread (the `market scheduler`
     command); tests run it in a thread and set `stop` themselves.
     """
-    from market.db import database
-
     stop = stop or threading.Event()
     with app.app_context():
         engine = database().engine
-    lock = SchedulerLock(engine)
+    lock = SchedulerLock(engine, lock_path=Path(app.instance_path) / "scheduler.lock")
     active = []
 
     def on_signal(signum, _frame):
@@ -259,9 +225,12 @@ def run(app: Flask, *, standby_seconds: float = 15.0, stop: threading.Event | No
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     try:
         while lock.wait(stop, standby_seconds):
-            log.info(
-                "scheduler: active (%s)", "advisory lock held" if lock.needed else "single machine"
-            )
+            log.info("scheduler: active (%s)",
+                     "advisory lock held" if lock.needed else f"lock file {lock.lock_path}")
+            interrupted = mark_interrupted(app)
+            if interrupted:
+                log.warning("scheduler: %d job run(s) of the previous scheduler were interrupted",
+                            interrupted)
             scheduler = build_scheduler(app, lock, stop)
             active[:] = [scheduler]
             scheduler.start()  # blocks until shut down: stopped, or the lock was lost

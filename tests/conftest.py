@@ -142,6 +142,7 @@ class ApiClient(_Verbs):
     """
 
     def __init__(self, app):
+        self.app = app
         self.client = app.test_client()
 
     def request(self, method: str, path: str, token: str | None = None, headers: dict | None = None,
@@ -217,3 +218,15 @@ def assert_error(response, status: int, *fields: str) -> dict:
             body,
         )
     return body
+
+
+def match(api, token: str, json: dict | None = None, *, now=None) -> dict:
+    """Queue a match run through the API (202), run the scheduler's job, and read the run back."""
+    from market.jobs.runner import run_job
+
+    queued = api.post("/api/v1/match-runs", json=json or {}, token=token)
+    assert queued.status_code == 202, queued.text
+    assert queued.json()["status"] == "queued"
+    record = run_job(api.app, "match-runs", now=now)
+    assert record.outcome == "succeeded", record.error
+    return api.get(f"/api/v1/match-runs/{queued.json()['id']}", token=token).json()

@@ -8,17 +8,19 @@ import time
 import pytest
 from sqlalchemy import select, text
 
-from market import scheduler
+from market.jobs import catalogue
+from market.jobs.catalogue import Job
+from market.jobs.runner import run_job
 from market.notifications.models import OutboxEmail
-from market.scheduler import SchedulerLock, close_bidding_job, run, send_outbox_job
+from market.scheduler import SchedulerLock, run
 from tests.factories import OrderFactory
 
 
 def test_closing_bidding_twice_closes_each_due_order_once(app, db_session, factories):
     due = OrderFactory(closed=True)
     still_open = OrderFactory()
-    assert close_bidding_job(app) == 1
-    assert close_bidding_job(app) == 0
+    assert run_job(app, "close-bidding").counts == {"closed": 1, "queued_runs": 1}
+    assert run_job(app, "close-bidding").counts == {"closed": 0, "queued_runs": 0}
     db_session.expire_all()
     assert due.status == "evaluating" and due.evaluating_at is not None
     assert still_open.status == "published"
@@ -31,24 +33,27 @@ def test_sending_the_outbox_twice_sends_each_mail_once(app, db_session):
         )
     )
     db_session.flush()
-    assert send_outbox_job(app) == 1
-    assert send_outbox_job(app) == 0
+    assert run_job(app, "send-outbox").counts == {"sent": 1}
+    assert run_job(app, "send-outbox").counts == {"sent": 0}
     mail = db_session.scalar(select(OutboxEmail))
     db_session.refresh(mail)
     assert mail.status == "sent" and mail.attempts == 1
 
 
-def test_on_sqlite_there_is_nothing_to_elect(app):
+def test_on_sqlite_a_lock_file_lets_one_scheduler_of_the_machine_run(app, tmp_path):
     if app.extensions["market.db"].engine.dialect.name != "sqlite":
         pytest.skip("the single-machine case")
-    first, second = (
-        SchedulerLock(app.extensions["market.db"].engine),
-        SchedulerLock(app.extensions["market.db"].engine),
-    )
-    assert first.try_acquire() and second.try_acquire()
-    assert first.still_held()
-    first.release()
-    second.release()
+    engine = app.extensions["market.db"].engine
+    first = SchedulerLock(engine, lock_path=tmp_path / "scheduler.lock")
+    second = SchedulerLock(engine, lock_path=tmp_path / "scheduler.lock")
+    try:
+        assert first.try_acquire() and first.still_held()
+        assert not second.try_acquire(), "the second waits as a standby"
+        first.release()
+        assert second.try_acquire(), "and takes over once the first lets go"
+    finally:
+        first.release()
+        second.release()
 
 
 @pytest.mark.postgres_only
@@ -109,9 +114,9 @@ def test_a_lost_lock_connection_is_noticed(app):
 def probe(monkeypatch):
     """Replace the jobs with one that records when the scheduler runs it."""
     runs = []
-    monkeypatch.setattr(
-        scheduler, "JOBS", (("probe", lambda app: runs.append(time.monotonic()), "PROBE", 1),)
-    )
+    monkeypatch.setattr(catalogue, "JOBS", (
+        Job("probe", lambda app, now: runs.append(time.monotonic()) or {}, "a probe",
+            every_setting="PROBE", every_default=1),))
     return runs
 
 
@@ -139,7 +144,8 @@ def test_the_scheduler_runs_its_jobs_until_stopped_and_releases_the_lock(app, pr
         stop.set()
         thread.join(timeout=10)
     assert not thread.is_alive()
-    lock = SchedulerLock(app.extensions["market.db"].engine)
+    lock = SchedulerLock(app.extensions["market.db"].engine,
+                         lock_path=f"{app.instance_path}/scheduler.lock")
     assert lock.try_acquire(), "a stopped scheduler leaves the lock free"
     lock.release()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from market.db import Base, utcnow
@@ -31,6 +31,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     locale: Mapped[str] = mapped_column(String(10), default="zh")
+    # The daily e-mail of new orders a vendor's firm can bid on; the user may turn it off.
+    digest_enabled: Mapped[bool] = mapped_column(default=True, server_default=true())
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[dt.datetime | None]

@@ -37,6 +37,8 @@ class UserSchema(Schema):
     organization_id = fields.Integer()
     organization = fields.Nested(OrganizationRefSchema, dump_only=True)
     locale = fields.String()
+    digest_enabled = fields.Boolean(dump_only=True, metadata={
+        "description": "a daily e-mail of new orders the firm can bid on (vendor staff)"})
     active = fields.Boolean()
     created_at = LocalDateTime(dump_only=True)
     last_login_at = LocalDateTime(dump_only=True, allow_none=True)
@@ -61,6 +63,13 @@ class UserCreateSchema(Schema):
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     organization_id = Id(required=True)
     locale = fields.String(load_default="zh", validate=validate.OneOf(LOCALES))
+
+
+class PreferencesSchema(Schema):
+    locale = fields.String(validate=validate.OneOf(LOCALES),
+                           metadata={"description": "the language of pages, notifications and e-mails"})
+    digest_enabled = fields.Boolean(metadata={
+        "description": "the daily e-mail of new orders the firm can bid on (on by default)"})
 
 
 class PasswordChangeSchema(Schema):

@@ -6,13 +6,13 @@ import datetime as dt
 import hashlib
 import secrets
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from market.accounts import throttle
-from market.accounts.models import ROLE_ORG_KIND, ApiToken, User
+from market.accounts.models import ROLE_ORG_KIND, ApiToken, EmailToken, User
 from market.audit import services as audit
 from market.db import utcnow
 from market.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unauthorized
@@ -261,6 +261,16 @@ def set_language(session: Session, code: str, *, actor: User) -> User:
     return actor
 
 
+def update_preferences(session: Session, data: dict, *, actor: User) -> User:
+    """The signed-in user's own settings: language (`locale`) and the daily digest of new orders
+    (`digest_enabled`, for vendor staff)."""
+    if "locale" in data:
+        set_language(session, data["locale"], actor=actor)
+    if "digest_enabled" in data:
+        actor.digest_enabled = bool(data["digest_enabled"])
+    return actor
+
+
 def unlock_user(session: Session, user_id: int, *, actor, now: dt.datetime | None = None) -> User:
     """Lift the lock that many failed logins put on an account (administrators)."""
     require_role(actor, "admin")
@@ -275,3 +285,13 @@ def unlock_user(session: Session, user_id: int, *, actor, now: dt.datetime | Non
     audit.record(session, "user.unlocked", actor=actor, object_type="user", object_id=user.id,
                  organization_id=user.organization_id, occurred_at=now)
     return user
+
+
+def purge_expired_tokens(session: Session, *, now: dt.datetime | None = None) -> dict:
+    """Delete the API tokens and one-time e-mail tokens past their expiry (the scheduler's
+    housekeeping); how many of each. A revoked token is kept until it expires, for the audit of
+    who was signed in when."""
+    now = now or utcnow()
+    api_tokens = session.execute(delete(ApiToken).where(ApiToken.expires_at <= now)).rowcount
+    email_tokens = session.execute(delete(EmailToken).where(EmailToken.expires_at <= now)).rowcount
+    return {"api_tokens": api_tokens or 0, "email_tokens": email_tokens or 0}

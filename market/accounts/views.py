@@ -10,6 +10,7 @@ from market.accounts.schemas import (
     LoginSchema,
     PasswordChangeSchema,
     PasswordResetSchema,
+    PreferencesSchema,
     RegistrationConfirmSchema,
     RegistrationResultSchema,
     RegistrationSchema,
@@ -72,6 +73,15 @@ def delete_current_token():
 def me():
     """The signed-in user and their organisation"""
     return current_user()
+
+
+@me_blp.patch("/me")
+@me_blp.arguments(PreferencesSchema)
+@me_blp.response(200, UserSchema)
+@me_blp.commits
+def update_me(body):
+    """Change your own settings: language, and the daily digest of new orders"""
+    return services.update_preferences(db.session, body, actor=current_user())
 
 
 @users_blp.get("")

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from market.db import Base, UnitPrice, utcnow
 
-RUN_STATUSES = ("running", "completed", "failed")
+RUN_STATUSES = ("queued", "running", "completed", "failed")
 ALLOCATION_STATUSES = ("proposed", "approved", "rejected", "superseded")
 
 
@@ -42,7 +42,14 @@ class MatchRun(Base):
     seconds: Mapped[float | None]
     order_ids: Mapped[list] = mapped_column(default=list)
     stats: Mapped[dict] = mapped_column(default=dict)
-    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Queued by the API (or when bidding closed) and run by the scheduler; the command line runs
+    # one at once. None in requested_order_ids: every order under evaluation when it runs.
+    queued_at: Mapped[dt.datetime | None]
+    requested_order_ids: Mapped[list | None]
+    time_limit: Mapped[float | None]
+    # Set by the scheduler that claimed the run; only that claim may finish it.
+    claim_token: Mapped[str | None] = mapped_column(String(64))
+    started_at: Mapped[dt.datetime | None]
     finished_at: Mapped[dt.datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
 
@@ -50,6 +57,22 @@ class MatchRun(Base):
         back_populates="run", order_by="Allocation.id"
     )
     evaluations: Mapped[list[BidEvaluation]] = relationship(back_populates="run")
+
+
+class MatchRunProgress(Base):
+    """How far a running match run has got, written by the scheduler outside the run's own
+    transaction (which holds the run row locked) so that GET /match-runs/{id} can show it.
+
+    No foreign key: the run's transaction holds its row, and a key check would wait for it.
+    """
+
+    __tablename__ = "match_run_progress"
+
+    run_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    phase: Mapped[str] = mapped_column(String(16))
+    done: Mapped[int] = mapped_column(default=0)
+    total: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class BidEvaluation(Base):

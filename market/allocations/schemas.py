@@ -34,9 +34,16 @@ class MatchRunCreateSchema(Schema):
             raise ValidationError("List each order once.")
 
 
+class MatchRunProgressSchema(Schema):
+    phase = fields.String(metadata={"description": "load, quality, solve or store"})
+    done = fields.Integer()
+    total = fields.Integer()
+    updated_at = LocalDateTime()
+
+
 class MatchRunSchema(Schema):
     id = fields.Integer()
-    status = fields.String()
+    status = fields.String(metadata={"description": "queued, running, completed or failed"})
     trigger = fields.String()
     started_by_id = fields.Integer(allow_none=True)
     policy = fields.Dict(keys=fields.String(), values=fields.Float())
@@ -45,10 +52,18 @@ class MatchRunSchema(Schema):
     bound = fields.Float(allow_none=True)
     gap_pct = fields.Float(allow_none=True)
     seconds = fields.Float(allow_none=True)
-    order_ids = fields.List(fields.Integer())
+    order_ids = fields.List(fields.Integer(), metadata={"description": "the orders it matched"})
+    requested_order_ids = fields.List(fields.Integer(), allow_none=True, metadata={
+        "description": "the orders it was asked to match; null: every order under evaluation"})
+    time_limit = fields.Float(allow_none=True)
     stats = fields.Dict()
-    started_at = LocalDateTime()
+    queued_at = LocalDateTime(allow_none=True)
+    started_at = LocalDateTime(allow_none=True)
     finished_at = LocalDateTime(allow_none=True)
+    progress = fields.Nested(MatchRunProgressSchema, allow_none=True, metadata={
+        "description": "how far a running run has got (GET of one run; PostgreSQL only: on SQLite "
+                       "the run's transaction holds the database until it is done)"})
+    error = fields.String(allow_none=True, metadata={"description": "why a failed run failed"})
 
 
 class EvaluationSchema(Schema):

@@ -34,12 +34,13 @@ policy_blp = Blueprint("scoring_policy", __name__, url_prefix="/api/v1/scoring-p
 
 @runs_blp.post("")
 @runs_blp.arguments(MatchRunCreateSchema)
-@runs_blp.response(201, MatchRunSchema)
+@runs_blp.response(202, MatchRunSchema)
 @runs_blp.idempotent
 @runs_blp.commits
 def create_run(body):
-    """Run matching over every order whose bidding has closed, or the ones named (coordinators)"""
-    return runs.run_matching(db.session, actor=current_user(), **body)
+    """Queue a matching run over every order whose bidding has closed, or the ones named; the
+    scheduler runs it, GET /match-runs/{id} shows how it goes (coordinators)"""
+    return runs.queue_run(db.session, actor=current_user(), **body)
 
 
 @runs_blp.get("")

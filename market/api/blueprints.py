@@ -10,6 +10,7 @@ def all_blueprints():
     from market.bids import views as bids
     from market.contracts import sampling_views as sampling
     from market.contracts import views as contracts
+    from market.jobs import views as jobs
     from market.notifications import views as notifications
     from market.orders import directory
     from market.orders import views as orders
@@ -26,5 +27,6 @@ def all_blueprints():
         allocations,
         contracts,
         sampling,
+        jobs,
     ):
         yield from module.BLUEPRINTS

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from market.db import Base, utcnow
@@ -30,7 +30,11 @@ class OutboxEmail(Base):
     """An e-mail waiting to be sent; written with the change, sent by the scheduler after commit."""
 
     __tablename__ = "outbox_emails"
-    __table_args__ = (CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status"),)
+    # pending: to send (again at next_attempt_at after a failure); sending: handed to the SMTP
+    # server by a sender that has not said how it went; sent; failed: given up, shown to admins.
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed')", name="status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     to_address: Mapped[str] = mapped_column(String(254))
@@ -44,3 +48,20 @@ class OutboxEmail(Base):
     # The body holds a one-time link: it is blanked once the mail is sent, so the table never
     # keeps a working token longer than it must.
     private: Mapped[bool] = mapped_column(default=False)
+    # After a failed attempt the mail waits until then (backoff); None: as soon as possible.
+    next_attempt_at: Mapped[dt.datetime | None]
+    # When a sender took it ("sending"): a mail left sending by a sender that died is not sent
+    # again (it may have gone out), it is marked failed for an administrator to look at.
+    claimed_at: Mapped[dt.datetime | None]
+
+
+class OnceKey(Base):
+    """An effect that must happen once (a reminder, an alert, a digest): its key is unique, and it
+    is written in the same transaction as the effect, so a second try of it cannot commit."""
+
+    __tablename__ = "once_keys"
+    __table_args__ = (UniqueConstraint("key", name="uq_once_keys_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200))  # e.g. "digest:12:2027-01-10"
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

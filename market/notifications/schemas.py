@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from market.api.fields import LocalDateTime, PageQuerySchema, page_schema
 
@@ -24,3 +24,23 @@ class NotificationQuerySchema(PageQuerySchema):
 
 
 NotificationPageSchema = page_schema(NotificationSchema, "NotificationPageSchema")
+
+
+class OutboxEmailSchema(Schema):
+    id = fields.Integer()
+    to_address = fields.String()
+    subject = fields.String()
+    status = fields.String(metadata={"description": "pending, sent or failed (given up after its "
+                                                    "last attempt, or waiting for its next)"})
+    attempts = fields.Integer()
+    created_at = LocalDateTime()
+    sent_at = LocalDateTime(allow_none=True)
+    next_attempt_at = LocalDateTime(allow_none=True)
+    last_error = fields.String(allow_none=True)
+
+
+class OutboxQuerySchema(PageQuerySchema):
+    status = fields.String(validate=validate.OneOf(["pending", "sent", "failed"]))
+
+
+OutboxEmailPageSchema = page_schema(OutboxEmailSchema, "OutboxEmailPageSchema")

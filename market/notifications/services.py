@@ -6,13 +6,14 @@ import datetime as dt
 from collections.abc import Iterable
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from market.accounts.models import User
 from market.db import utcnow
-from market.notifications.models import Notification, OutboxEmail
+from market.notifications.models import Notification, OnceKey, OutboxEmail
 from market.notifications.texts import render, render_mail
-from market.permissions import not_found
+from market.permissions import not_found, require_role
 
 
 def users_of(
@@ -60,6 +61,18 @@ def send_email(session: Session, user: User, kind: str, params: dict, *, private
     return mail
 
 
+def claim_once(session: Session, key: str, *, now: dt.datetime | None = None) -> bool:
+    """Claim the effect named `key` (a reminder, an alert, a digest) for this transaction: True the
+    first time, False when it was claimed before. Written with the effect, so the effect commits
+    at most once; a claimer racing this one waits on the unique key and then gets False."""
+    try:
+        with session.begin_nested():
+            session.add(OnceKey(key=key, created_at=now or utcnow()))
+    except IntegrityError:
+        return False
+    return True
+
+
 def notifications_of(*, actor: User, unread: bool | None = None):
     """A newest-first query of `user`'s own notifications, optionally only the unread (or read) ones."""
     stmt = select(Notification).where(Notification.recipient_id == actor.id)
@@ -86,3 +99,11 @@ def mark_read(session: Session, notification_id: int, *, actor: User,
     if notification.read_at is None:
         notification.read_at = now or utcnow()
     return notification
+
+
+def outbox_emails(*, actor: User, status: str | None = None):
+    """The e-mail outbox, newest first, optionally of one status (administrators): `failed` lists
+    the mails given up after their last attempt, with the error. Bodies are not shown."""
+    require_role(actor, "admin")
+    stmt = select(OutboxEmail).order_by(OutboxEmail.id.desc())
+    return stmt.where(OutboxEmail.status == status) if status else stmt

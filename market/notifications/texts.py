@@ -106,6 +106,30 @@ TEXTS: dict[str, tuple] = {
         N_("A contract on the order “%(order_title)s” was terminated; your bid %(bid_id)s competes "
            "again for the volume left to match."),
     ),
+    "order.available": (
+        N_("A new order your firm can bid on"),
+        N_("%(agency)s published the order “%(title)s”, which your firm can bid on; bidding "
+           "closes at %(bidding_closes_at)s."),
+    ),
+    "reminder.proposals": (
+        N_("Match proposals still wait for a decision"),
+        N_("%(count)s proposed match(es) have waited more than %(hours)s hours for a coordinator's "
+           "decision (allocations %(allocation_ids)s)."),
+    ),
+    "reminder.questions": (
+        N_("Questions wait for your answer"),
+        N_("%(count)s question(s) on your order “%(title)s” are still unanswered; vendors need the "
+           "answers to bid."),
+    ),
+    "reminder.closing": (
+        N_("Bidding closes soon with unanswered questions"),
+        N_("Bidding on your order “%(title)s” closes at %(bidding_closes_at)s and questions on it "
+           "are still unanswered."),
+    ),
+    "reminder.verification": (
+        N_("Firms wait for verification"),
+        N_("%(count)s firm(s) have waited more than %(days)s days for verification: %(vendors)s."),
+    ),
     "order.awarded": (
         N_("Order awarded"),
         N_("Your order “%(order_title)s” has been awarded; its contracts are in place."),
@@ -190,7 +214,8 @@ TEXTS: dict[str, tuple] = {
 }
 
 
-# E-mails that are not notifications: the links of account recovery and registration, the lock.
+# E-mails that are not notifications: the links of account recovery and registration, the lock,
+# the daily digest of new orders.
 MAILS: dict[str, tuple[str, str]] = {
     "account.password_reset": (
         N_("Reset your password"),
@@ -218,6 +243,15 @@ MAILS: dict[str, tuple[str, str]] = {
            "again after %(until)s, choose a new password now through \"forgot password\" "
            "(POST /api/v1/password-reset), which also lifts the lock, or ask the programme's "
            "administrators to unlock the account.\n"),
+    ),
+    "demand.digest": (
+        N_("New orders your firm can bid on"),
+        N_("%(count)s order(s) published since yesterday's digest are open for bids and fit your "
+           "firm's capabilities and qualifications (%(day)s):\n\n"
+           "%(orders)s\n\n"
+           "You receive this digest once a day when there is something new. To stop it, turn the "
+           "daily digest off in your account settings (PATCH /api/v1/me with digest_enabled "
+           "set to false).\n"),
     ),
 }
 

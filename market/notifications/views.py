@@ -10,6 +10,8 @@ from market.notifications.schemas import (
     NotificationPageSchema,
     NotificationQuerySchema,
     NotificationSchema,
+    OutboxEmailPageSchema,
+    OutboxQuerySchema,
 )
 
 blp = Blueprint("notifications", __name__, url_prefix="/api/v1/notifications",
@@ -32,4 +34,16 @@ def mark_read(notification_id):
     return services.mark_read(db.session, notification_id, actor=current_user())
 
 
-BLUEPRINTS = [blp]
+outbox_blp = Blueprint("outbox_emails", __name__, url_prefix="/api/v1/outbox-emails",
+                       description="The e-mail outbox (administrators)")
+
+
+@outbox_blp.get("")
+@outbox_blp.arguments(OutboxQuerySchema, location="query")
+@outbox_blp.paginated(OutboxEmailPageSchema)
+def list_outbox(query):
+    """Queued, sent and failed e-mails, newest first; failed ones with their error (administrators)"""
+    return services.outbox_emails(actor=current_user(), **query)
+
+
+BLUEPRINTS = [blp, outbox_blp]

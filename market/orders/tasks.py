@@ -9,12 +9,18 @@ from sqlalchemy.orm import Session
 
 from market.db import utcnow
 from market.orders import services
+from market.orders.models import Order
 
 log = logging.getLogger(__name__)
 
 
 def close_due_bidding(session: Session, now: dt.datetime | None = None) -> int:
-    """Move published orders past their closing time to evaluating and say how many; the job commits.
+    """Move published orders past their closing time to evaluating and say how many; the job commits."""
+    return len(close_due_orders(session, now=now))
+
+
+def close_due_orders(session: Session, now: dt.datetime | None = None) -> list[Order]:
+    """Move published orders past their closing time to evaluating; the orders it closed.
 
     Safe to run twice or in two processes at once: only orders still published are picked,
     and on PostgreSQL rows another run holds are skipped rather than waited for.
@@ -27,4 +33,4 @@ def close_due_bidding(session: Session, now: dt.datetime | None = None) -> int:
         log.info(
             "bidding closed on %d order(s): %s", len(orders), ", ".join(str(o.id) for o in orders)
         )
-    return len(orders)
+    return orders

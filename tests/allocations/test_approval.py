@@ -11,12 +11,12 @@ from market.contracts.models import Contract
 from market.notifications.models import Notification
 from market.organizations.models import Organization
 from tests.allocations.conftest import capable_vendor, evaluating_order
-from tests.conftest import assert_error
+from tests.conftest import assert_error, match
 from tests.factories import BidFactory
 
 
 def _proposals(api, actors, order_id):
-    run = api.post("/api/v1/match-runs", json={}, token=actors.token(actors.coordinator)).json()
+    run = match(api, actors.token(actors.coordinator))
     items = api.get(
         "/api/v1/allocations",
         params={"run_id": run["id"], "order_id": order_id, "status": "proposed"},

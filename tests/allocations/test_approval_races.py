@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from market.bids.models import Bid
 from market.contracts.models import Contract
 from market.db import utcnow
+from market.jobs.runner import run_job
 from tests.factories import (
     BidFactory,
     CapabilityFactory,
@@ -43,6 +44,7 @@ def test_concurrent_approvals_of_one_proposal_make_exactly_one_contract(race_app
     run = requests.post(
         f"{race_server}/api/v1/match-runs", json={}, headers=headers, timeout=60
     ).json()
+    assert run_job(race_app, "match-runs").counts["completed"] >= 1
     items = requests.get(f"{race_server}/api/v1/allocations", headers=headers, timeout=60,
                          params={"run_id": run["id"], "order_id": order.id}).json()["items"]
     (proposal,) = items

@@ -10,7 +10,7 @@ from market.bids.reasons import describe
 from market.notifications.models import Notification
 from tests.allocations.conftest import capable_vendor, evaluating_order
 from tests.allocations.test_approval import _proposals
-from tests.conftest import assert_error
+from tests.conftest import assert_error, match
 from tests.factories import BidFactory, OrderFactory
 
 
@@ -106,8 +106,8 @@ def test_a_bid_on_an_order_a_run_made_unsuccessful_is_rejected_and_told_its_rule
     vendor = capable_vendor(clearance="important")
     bid = BidFactory(order=order, vendor=vendor, unit_price=Decimal("0.30"))
     staff = _staff(actors, vendor)
-    run = api.post("/api/v1/match-runs", json={"order_ids": [order.id]}, token=actors.token(actors.coordinator))
-    assert run.status_code == 201, run.text
+    run = match(api, actors.token(actors.coordinator), {"order_ids": [order.id]})
+    assert run["status"] == "completed", run
     db_session.expire_all()
     assert (bid.status, bid.status_reason) == ("rejected", "no eligible bid")
     told = db_session.scalars(select(Notification.payload).where(Notification.kind == "bid.rejected",

@@ -5,13 +5,13 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from market.allocations.models import Allocation, BidEvaluation
-from tests.conftest import assert_error
+from tests.conftest import assert_error, match
 
 
-def _run(api, actors):
-    response = api.post("/api/v1/match-runs", json={}, token=actors.token(actors.coordinator))
-    assert response.status_code == 201, response.text
-    return response.json()
+def _run(api, actors, json=None):
+    run = match(api, actors.token(actors.coordinator), json)
+    assert run["status"] == "completed", run
+    return run
 
 
 def test_a_coordinator_runs_matching_and_gets_the_figures(api, actors, market):
@@ -157,22 +157,20 @@ def test_the_scoring_policy_must_sum_to_100(api, actors):
 
 
 def test_a_run_with_nothing_to_match_is_still_recorded(api, actors):
-    response = api.post("/api/v1/match-runs", json={}, token=actors.token(actors.coordinator))
-    assert response.status_code == 201, response.text
-    assert response.json()["stats"]["orders"] == 0
-    assert response.json()["stats"]["proposals"] == 0
+    run = _run(api, actors)
+    assert run["stats"]["orders"] == 0
+    assert run["stats"]["proposals"] == 0
 
 
-def test_a_run_over_named_orders_supersedes_only_their_proposals(api, actors, market, db_session):
-    token = actors.token(actors.coordinator)
+def test_a_run_over_named_orders_supersedes_only_their_proposals(
+    api, actors, market, db_session
+):
     first = _run(api, actors)
     whole, split = market["whole"].id, market["split"].id
     before = {a.id: a.order_id for a in db_session.scalars(
         select(Allocation).where(Allocation.run_id == first["id"]))}
     assert set(before.values()) == {whole, split}
-    targeted = api.post("/api/v1/match-runs", json={"order_ids": [split]}, token=token)
-    assert targeted.status_code == 201, targeted.text
-    run = targeted.json()
+    run = _run(api, actors, {"order_ids": [split]})
     assert run["order_ids"] == [split]
     replaced = sorted(i for i, order_id in before.items() if order_id == split)
     assert sorted(run["stats"]["superseded_ids"]) == replaced and run["stats"]["superseded"] == len(

@@ -304,7 +304,7 @@ def test_scheduler_runs_its_jobs_and_stops_cleanly_on_sigterm(tmp_path):
         output, _ = process.communicate(timeout=60)
     output = "".join(lines) + output
     assert process.returncode == 0, output
-    assert "single machine" in output and "scheduler: stopped" in output
+    assert "lock file" in output and "scheduler.lock" in output and "scheduler: stopped" in output
     assert "Traceback" not in output
 
 

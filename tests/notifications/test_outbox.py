@@ -9,6 +9,7 @@ import threading
 import pytest
 from sqlalchemy import select
 
+from market.db import utcnow
 from market.notifications import tasks
 from market.notifications.models import OutboxEmail
 from market.notifications.tasks import LogSender, SmtpSender, send_outbox, sender_from_config
@@ -56,19 +57,42 @@ def test_a_failed_mail_is_marked_failed_with_its_attempt_and_error(db_session):
     assert "ConnectionRefusedError" in bad.last_error and "server down" in bad.last_error
 
 
-def test_a_failed_mail_is_retried_until_it_goes_out(db_session):
+def test_a_failed_mail_is_retried_after_its_backoff_until_it_goes_out(db_session):
     (mail,) = queue(db_session, "later@example.cn")
-    assert send_outbox(db_session, RecordingSender(fail_for={"later@example.cn"})) == 0
-    assert send_outbox(db_session, RecordingSender()) == 1
+    now = utcnow()
+    assert send_outbox(db_session, RecordingSender(fail_for={"later@example.cn"}), now=now) == 0
+    assert mail.next_attempt_at == now + tasks.BACKOFF
+    assert send_outbox(db_session, RecordingSender(), now=now + tasks.BACKOFF / 2) == 0, "too soon"
+    assert send_outbox(db_session, RecordingSender(), now=now + tasks.BACKOFF) == 1
     assert mail.status == "sent" and mail.attempts == 2 and mail.last_error is None
 
 
-def test_a_mail_that_keeps_failing_is_given_up_after_the_last_attempt(db_session):
+def test_the_backoff_doubles_and_a_mail_that_keeps_failing_is_given_up(db_session):
     (mail,) = queue(db_session, "never@example.cn")
     sender = RecordingSender(fail_for={"never@example.cn"})
+    now, waits = utcnow(), []
     for _ in range(tasks.MAX_ATTEMPTS + 2):
-        send_outbox(db_session, sender)
+        send_outbox(db_session, sender, now=now)
+        if mail.next_attempt_at > now:
+            waits.append(mail.next_attempt_at - now)
+            now = mail.next_attempt_at
     assert mail.status == "failed" and mail.attempts == tasks.MAX_ATTEMPTS
+    assert waits == [tasks.BACKOFF * 2 ** n for n in range(tasks.MAX_ATTEMPTS)]
+
+
+def test_administrators_see_the_mails_given_up_with_their_error(api, actors, db_session):
+    (mail,) = queue(db_session, "never@example.cn")
+    mail.status, mail.attempts, mail.last_error = "failed", 5, "SMTPRecipientsRefused: {}"
+    queue(db_session, "fine@example.cn")
+    db_session.flush()
+    listed = api.get("/api/v1/outbox-emails", params={"status": "failed"},
+                     token=actors.token(actors.admin)).json()["items"]
+    assert [(m["id"], m["attempts"], m["last_error"]) for m in listed] == [
+        (mail.id, 5, "SMTPRecipientsRefused: {}")]
+    assert "body" not in listed[0]
+    for role in ("coordinator", "vendor", "agency"):
+        response = api.get("/api/v1/outbox-emails", token=actors.token(getattr(actors, role)))
+        assert response.status_code == 403
 
 
 def test_only_a_batch_is_sent_per_run(db_session):

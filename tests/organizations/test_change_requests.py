@@ -18,7 +18,7 @@ from market.notifications.models import Notification
 from market.organizations import change_requests, services
 from market.organizations.models import ChangeRequest
 from market.settings import SESSION_KEY
-from tests.conftest import assert_error
+from tests.conftest import assert_error, match
 from tests.factories import (
     BidFactory,
     CapabilityFactory,
@@ -383,9 +383,9 @@ def test_the_services_refuse_the_wrong_actor_themselves(db_session, actors, firm
 
 
 def _matching(api, actors) -> int:
-    response = api.post("/api/v1/match-runs", json={}, token=actors.token(actors.coordinator))
-    assert response.status_code == 201, response.text
-    return response.json()["id"]
+    run = match(api, actors.token(actors.coordinator))
+    assert run["status"] == "completed", run
+    return run["id"]
 
 
 def test_a_matching_run_judges_the_vendor_by_its_approved_clearance(api, actors, firm, db_session):

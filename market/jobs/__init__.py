@@ -1,0 +1,1 @@
+"""Scheduled jobs: what each does, when it runs, and the record of every run."""
