@@ -47,7 +47,8 @@ def _result(session: Session, bid_id: int, *, actor, now: dt.datetime | None = N
     )
     if evaluation is not None:
         result |= _standing(session, evaluation)
-    final = bid.status != "submitted" or order.status in DECIDED_STATUSES
+    status = bid.effective_status(now)  # lapsed by the clock even before the closing job has run
+    final = status != "submitted" or order.status in DECIDED_STATUSES
     result["final"] = final
     if bid.status == "awarded":
         approved = session.scalars(
@@ -57,7 +58,7 @@ def _result(session: Session, bid_id: int, *, actor, now: dt.datetime | None = N
         unit_price = approved[0].unit_price if approved else bid.unit_price
         return result | {"status": "awarded", "volume": volume, "unit_price": unit_price,
                          "reasons": [reason("awarded", {"volume": volume, "unit_price": str(unit_price)})]}
-    reasons = _why_not(session, bid, order, evaluation)
+    reasons = [reason("bid_lapsed")] if status == "lapsed" else _why_not(session, bid, order, evaluation)
     return result | {"status": "not_awarded" if final else "pending", "reasons": reasons}
 
 

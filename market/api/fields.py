@@ -10,6 +10,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import func, select
 
 from market.db import utcnow
+from market.i18n import N_
 from market.text import REASON_MAX, says_nothing
 from market.timezone import local_isoformat, local_zone
 
@@ -31,7 +32,7 @@ class LocalDateTime(fields.DateTime):
         try:
             return parsed.astimezone(dt.UTC)
         except (OverflowError, ValueError) as exc:
-            raise ValidationError("Not a usable date and time.") from exc
+            raise ValidationError(N_("Not a usable date and time.")) from exc
 
 
 class DateFilter(LocalDateTime):
@@ -55,7 +56,10 @@ class DateFilter(LocalDateTime):
             moment = dt.datetime.combine(
                 day, dt.time.max if self.upper else dt.time.min, tzinfo=local_zone()
             )
-            return moment.astimezone(dt.UTC)
+            try:
+                return moment.astimezone(dt.UTC)
+            except (OverflowError, ValueError) as exc:  # 0001-01-01 in UTC is before year 1
+                raise ValidationError(N_("Not a usable date.")) from exc
         return super()._deserialize(value, attr, data, **kwargs)
 
 

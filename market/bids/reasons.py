@@ -45,6 +45,8 @@ MESSAGES: dict[str, str] = {
     "order_cancelled": N_("The agency cancelled the order."),
     "order_unsuccessful": N_("No bid on the order could be matched; the order was unsuccessful."),
     "bid_withdrawn": N_("Your firm withdrew the bid."),
+    "bid_lapsed": N_("The bid lapsed: a material amendment changed the order's terms and the bid was "
+                     "not confirmed or revised before bidding closed."),
     "bidding_open": N_("Bidding is still open; results are given once it has closed."),
     "awaiting_matching": N_("Bidding has closed; the order has not been matched yet."),
     "awaiting_approval": N_("The engine proposed this bid for %(volume)s units; a coordinator has not "

@@ -254,6 +254,8 @@ def _read_only_unchanged(current: list[Capability], items: list[dict], actor) ->
             if name not in item:
                 continue
             sent, held = item.pop(name), getattr(cap, name, None)
+            if name == "assessed_at" and held is not None:
+                held = held.replace(microsecond=0)  # the API shows times to the second
             if sent != held:
                 if name == "assessed_proficiency":
                     raise Forbidden("Assessed proficiency is set by coordinators, not by the vendor.")

@@ -77,3 +77,6 @@ def test_an_unconfirmed_bid_is_lapsed_by_the_clock_though_no_job_ran(api, actors
     listed = api.get("/api/v1/bids", params={"status": "lapsed"}, token=actors.token(vendor))
     assert [b["id"] for b in listed.json()["items"]] == [bid.id]
     assert_error(api.post(f"/api/v1/bids/{bid.id}/confirm", token=actors.token(vendor)), 409)
+    result = api.get(f"/api/v1/bids/{bid.id}/result", token=actors.token(vendor)).json()
+    assert (result["status"], result["final"]) == ("not_awarded", True)
+    assert [r["code"] for r in result["reasons"]] == ["bid_lapsed"]

@@ -9,10 +9,17 @@ from sqlalchemy import select
 
 from market.contracts.models import Payment
 from market.contracts.payments import notify_overdue_payments
+from market.db import utcnow
 from market.notifications.models import Notification
+from market.timezone import local_date
 from tests.conftest import assert_error
 from tests.contracts.conftest import inspect, submit
 from tests.factories import OrganizationFactory
+
+
+def today() -> dt.date:
+    # The programme's day (Asia/Shanghai), which the due dates are counted in, not the machine's.
+    return local_date(utcnow())
 
 
 def accepted_lot(api, actors, deal) -> dict:
@@ -22,7 +29,7 @@ def accepted_lot(api, actors, deal) -> dict:
 
 def pay(api, actors, deal, user, **body):
     payment = {"lot_id": body.pop("lot_id"), "amount": "200.00",
-               "paid_on": dt.date.today().isoformat(), "reference": "GZ-2026-0001", **body}
+               "paid_on": today().isoformat(), "reference": "GZ-2026-0001", **body}
     return api.post(f"/api/v1/contracts/{deal.contract.id}/payments", json=payment,
                     token=actors.token(user))
 
@@ -42,7 +49,7 @@ def test_a_payment_of_the_wrong_amount_or_date_is_refused_and_stores_nothing(
 ):
     lot = accepted_lot(api, actors, deal)
     assert_error(pay(api, actors, deal, deal.agency, lot_id=lot["id"], amount="199.99"), 422, "amount")
-    tomorrow = (dt.date.today() + dt.timedelta(days=2)).isoformat()
+    tomorrow = (today() + dt.timedelta(days=2)).isoformat()
     assert_error(pay(api, actors, deal, deal.agency, lot_id=lot["id"], paid_on=tomorrow), 422, "paid_on")
     assert_error(pay(api, actors, deal, deal.agency, lot_id=lot["id"], reference=" "), 422, "reference")
     db_session.expire_all()
@@ -66,7 +73,7 @@ def test_the_vendor_cannot_record_a_payment_and_another_agency_cannot_see_the_co
 def test_an_overdue_payment_shows_on_the_contract_and_is_told_once(api, actors, deal, db_session):
     lot = accepted_lot(api, actors, deal)
     payment = db_session.scalars(select(Payment)).one()
-    payment.due_on = dt.date.today() - dt.timedelta(days=3)
+    payment.due_on = today() - dt.timedelta(days=3)
     db_session.flush()
     contract = api.get(f"/api/v1/contracts/{deal.contract.id}", token=actors.token(deal.coordinator))
     assert contract.json()["payments"]["overdue"] == "200.00"

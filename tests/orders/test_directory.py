@@ -210,6 +210,7 @@ def test_the_csv_export_takes_the_same_sort_and_budget_band(api, factories):
     ("annotation_type=vibes", "annotation_type"),
     ("status=draft", "status"),
     ("closes_after=yesterday", "closes_after"),
+    ("closes_after=0001-01-01", "closes_after"),  # its first moment in UTC is before year 1
     ("closes_after=2030-01-02T00:00:00&closes_before=2030-01-01T00:00:00", "closes_after"),
     ("per_page=101", "per_page"),
     ("region=" + "省" * 51, "region"),

@@ -229,3 +229,15 @@ def test_a_missing_capabilities_list_is_422(api, actors):
         url(actors.vendor.organization_id), json={}, token=actors.token(actors.vendor)
     )
     assert_error(response, 422, "capabilities")
+
+
+def test_a_put_of_what_a_get_returned_is_accepted_after_an_assessment(api, actors):
+    # The assessment time is stored to the microsecond and shown to the second: sent back, it matches.
+    base = url(actors.vendor.organization_id)
+    body = {"capabilities": [dict(BBOX, assessed_proficiency=0.85)]}
+    assert api.put(base, json=body, token=actors.token(actors.coordinator)).status_code == 200
+    token = actors.token(actors.vendor)
+    read = api.get(base, token=token).json()
+    assert read["capabilities"][0]["assessed_at"]
+    again = api.put(base, json={"capabilities": read["capabilities"]}, token=token)
+    assert again.status_code == 200, again.text
