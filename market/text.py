@@ -9,12 +9,29 @@ from market.errors import InvalidInput
 REASON_MAX = 2000
 
 
+# Characters that are not format characters (Cf) yet show nothing: the combining grapheme joiner,
+# the Hangul fillers, the Khmer inherent vowels, Mongolian and other variation selectors, the
+# Braille blank.
+_BLANK = frozenset(
+    [0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x3164, 0xFFA0, 0x2800, *range(0x180B, 0x1810),
+     *range(0xFE00, 0xFE10), *range(0xE0100, 0xE01F0)]
+)
+
+
+def invisible(char: str) -> bool:
+    """Whitespace, a Unicode format character (zero-width space, direction mark, BOM) or another
+    character that renders as nothing."""
+    return char.isspace() or unicodedata.category(char) == "Cf" or ord(char) in _BLANK
+
+
 def says_nothing(value: str | None) -> bool:
-    """True for None or text that is empty once whitespace and invisible characters (Unicode format
-    characters: zero-width spaces, direction marks, the BOM) are removed."""
-    return value is None or all(
-        char.isspace() or unicodedata.category(char) == "Cf" for char in value
-    )
+    """True for None or text that is empty once whitespace and invisible characters are removed."""
+    return value is None or all(invisible(char) for char in value)
+
+
+def visible(value: str) -> str:
+    """What a reader sees of `value`: the text without its invisible characters (to compare by)."""
+    return "".join(char for char in value if not invisible(char))
 
 
 def require_reason(reason: str | None, *, field: str = "reason") -> str:

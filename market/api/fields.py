@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import Decimal
 
 from flask import current_app
 from marshmallow import Schema, ValidationError, fields, validate
@@ -129,9 +130,11 @@ class Amount(fields.Decimal):
         super().__init__(places=places, as_string=True, allow_nan=False, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
             raise ValidationError("Must be a number or a string of digits, e.g. \"1234.50\".")
-        text = repr(value) if isinstance(value, float) else str(value)
+        # A JSON number comes as a Decimal with the literal it was written as (market.api.openapi's
+        # parser), so an exponent or a decimal too many is seen as sent.
+        text = repr(value) if isinstance(value, float) else getattr(value, "literal", str(value))
         if not self._pattern.fullmatch(text):
             raise ValidationError(
                 f"Must be digits 0-9 with at most {self.decimals} decimal places, "

@@ -7,12 +7,15 @@ the views).
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable
+from decimal import Decimal
 
 import flask_smorest
 import marshmallow
 from marshmallow import RAISE
-from webargs.flaskparser import FlaskParser
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.routing import IntegerConverter
 
 from market import db, idempotency
@@ -46,6 +49,17 @@ def decimal_as_string(self, field, ret, **kwargs) -> dict:
     return {"type": "string", "format": "decimal", "pattern": pattern}
 
 
+class JSONNumber(Decimal):
+    """A JSON number with a fraction or exponent, exact, and with the literal it was written as."""
+
+    literal: str
+
+    def __new__(cls, literal: str):
+        number = super().__new__(cls, literal)
+        number.literal = literal
+        return number
+
+
 class _Parser(FlaskParser):
     """Unknown query parameters are refused like unknown body fields: a typo never goes unnoticed."""
 
@@ -54,6 +68,15 @@ class _Parser(FlaskParser):
         "query": RAISE,
         "querystring": RAISE,
     }
+
+    def _raw_load_json(self, req):
+        # JSON numbers are read as written (Decimal, not float), so that an amount sent as the
+        # number 8.3456E4 or 83456.0000000000001 reaches its field as sent and is refused, rather
+        # than turned into a float and silently rounded. Float fields convert it as before.
+        if not is_json_request(req):
+            return core.missing
+        data = req.get_data(cache=True)
+        return json.loads(data.decode("utf-8"), parse_float=JSONNumber)
 
 
 class Blueprint(flask_smorest.Blueprint):

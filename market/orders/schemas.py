@@ -28,6 +28,7 @@ from market.orders.services import (
 )
 from market.organizations.models import CLEARANCES
 from market.organizations.schemas import Certification
+from market.text import visible
 
 MAX_VOLUME = 1_000_000_000
 MAX_BUDGET = 10**12  # exclusive: Numeric(14, 2) holds up to 999999999999.99
@@ -98,8 +99,7 @@ class OrderSchema(Schema):
     sector = Vocabulary("sectors", allow_none=True)
     modality = Vocabulary("modalities", allow_none=True)
     annotation_type = Vocabulary("annotation_types", allow_none=True)
-    label_set = fields.List(fields.String(validate=validate.Length(min=1, max=100)),
-                            validate=validate.Length(max=500))
+    label_set = fields.List(Text(max_length=100), validate=validate.Length(max=500))
     volume = fields.Integer(
         allow_none=True, strict=True, validate=validate.Range(min=1, max=MAX_VOLUME)
     )
@@ -167,7 +167,8 @@ class OrderSchema(Schema):
 
     @validates("label_set")
     def _labels_unique(self, value, **kwargs):
-        repeated = sorted({label for label in value if value.count(label) > 1})
+        seen = [visible(label) for label in value]  # "a" and "a\u200b" read as the same label
+        repeated = sorted({label for label, key in zip(value, seen, strict=True) if seen.count(key) > 1})
         if repeated:
             raise ValidationError(f"Labels listed more than once: {', '.join(repeated)}.")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import func, select
 
@@ -11,7 +13,9 @@ from tests.conftest import assert_error
 from tests.factories import OrderFactory, QuestionFactory
 from tests.orders.conftest import order_body
 
-NOTHING = ["", "   ", "\u200b", " \u200e\u200f ", "\ufeff", "\u2060\u00a0"]
+NOTHING = ["", "   ", "\u200b", " \u200e\u200f ", "\ufeff", "\u2060\u00a0",
+           # not format characters, yet blank: combining grapheme joiner, Hangul fillers, Braille blank
+           "\u034f", "\u115f", "\u3164", "\u2800", "a\ufe0f"[1:]]
 
 
 @pytest.mark.parametrize("title", NOTHING)
@@ -20,6 +24,14 @@ def test_an_order_titled_with_nothing_is_refused(api, actors, db_session, title)
         "/api/v1/orders", json=order_body(title=title), token=actors.token(actors.agency)
     )
     assert_error(response, 422, "title")
+    assert db_session.scalar(select(func.count(Order.id))) == 0
+
+
+@pytest.mark.parametrize("labels", [["\u200b"], ["\u3164"], ["a", "a\u200b"]])
+def test_labels_that_say_nothing_or_repeat_another_are_refused(api, actors, db_session, labels):
+    response = api.post("/api/v1/orders", json=order_body(label_set=labels),
+                        token=actors.token(actors.agency))
+    assert_error(response, 422, "label_set")
     assert db_session.scalar(select(func.count(Order.id))) == 0
 
 
@@ -66,6 +78,18 @@ def test_a_budget_that_is_not_plain_digits_with_two_decimals_is_refused(
     response = api.post(
         "/api/v1/orders", json=order_body(budget_ceiling=ceiling), token=actors.token(actors.agency)
     )
+    assert_error(response, 422, "budget_ceiling")
+    assert db_session.scalar(select(func.count(Order.id))) == 0
+
+
+@pytest.mark.parametrize("number", ["8.3456E4", "83456.0000000000001", "83456.009"])
+def test_a_budget_as_a_json_number_with_an_exponent_or_more_decimals_is_refused(
+    api, actors, db_session, number
+):
+    # Written into the body as a JSON number, not a string: a float would read 83456.0 and pass.
+    body = json.dumps(order_body(budget_ceiling="PLACEHOLDER")).replace('"PLACEHOLDER"', number)
+    response = api.post("/api/v1/orders", data=body, headers={"Content-Type": "application/json"},
+                        token=actors.token(actors.agency))
     assert_error(response, 422, "budget_ceiling")
     assert db_session.scalar(select(func.count(Order.id))) == 0
 
