@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from market.accounts.models import EmailToken, User
-from market.accounts.services import hash_token
+from market.accounts.services import hash_token, never_used  # noqa: F401 (used as email_tokens.never_used)
 from market.errors import InvalidInput
 from market.settings import settings_of
 
@@ -36,14 +36,6 @@ def enough_live(session: Session, user: User, purpose: str, *, now: dt.datetime)
         EmailToken.user_id == user.id, EmailToken.purpose == purpose, EmailToken.used_at.is_(None),
         EmailToken.expires_at > now)) or 0
     return live >= MAX_LIVE
-
-
-def never_used(session: Session, user: User, purpose: str) -> bool:
-    """`user` was sent tokens for `purpose` and has used none (a registration never confirmed)."""
-    used = select(EmailToken.used_at.is_not(None)).where(
-        EmailToken.user_id == user.id, EmailToken.purpose == purpose)
-    flags = session.scalars(used).all()
-    return bool(flags) and not any(flags)
 
 
 def consume(session: Session, token: str, purpose: str, *, now: dt.datetime) -> User:

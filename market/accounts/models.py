@@ -67,6 +67,10 @@ class ApiToken(Base):
     user: Mapped[User] = relationship(back_populates="tokens")
 
 
+# The purpose of the token a self-registered user confirms the e-mail address with.
+EMAIL_CONFIRMATION = "email_confirmation"
+
+
 class EmailToken(Base):
     """A one-time token sent by e-mail (a password reset, an address to confirm); only its SHA-256
     is stored, and it works once, before it expires."""

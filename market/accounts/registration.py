@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from market.accounts import email_tokens, throttle
-from market.accounts.models import User
+from market.accounts.models import EMAIL_CONFIRMATION, User
 from market.accounts.services import create_user, email_taken
 from market.audit import services as audit
 from market.db import utcnow
@@ -25,7 +25,7 @@ from market.organizations.models import Organization
 from market.organizations.services import create_organization
 from market.settings import settings_of
 
-PURPOSE = "email_confirmation"
+PURPOSE = EMAIL_CONFIRMATION
 SUBMITTED = "registration.submitted"
 RESENT = "registration.link_resent"
 # Said of a taken code or address, and no more: not which firm holds it, nor since when.

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from market.accounts import throttle
-from market.accounts.models import ROLE_ORG_KIND, ApiToken, EmailToken, User
+from market.accounts.models import EMAIL_CONFIRMATION, ROLE_ORG_KIND, ApiToken, EmailToken, User
 from market.audit import services as audit
 from market.db import utcnow
 from market.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unauthorized
@@ -117,6 +117,9 @@ def login(session: Session, *, email: str, password: str, token_name: str | None
         ok = False
     else:
         ok = check_password_hash(user.password_hash, password) and user.active
+    unconfirmed = (user is not None and not ok and not user.active
+                   and check_password_hash(user.password_hash, password)
+                   and never_used(session, user, EMAIL_CONFIRMATION))
     if not ok:
         audit.record(
             session, "auth.login_failed", object_type="login", object_id=user.id if user else None,
@@ -125,13 +128,24 @@ def login(session: Session, *, email: str, password: str, token_name: str | None
         )
         if user is not None:
             throttle.lock_if_attacked(session, user, now=now)
-        raise Unauthorized("E-mail or password is wrong.")
+        if unconfirmed:  # only who knows the password learns that the address is not confirmed yet
+            raise Unauthorized(N_("Confirm your e-mail address first: follow the link in the e-mail "
+                                  "we sent when the firm registered."))
+        raise Unauthorized(N_("E-mail or password is wrong."))
     token, row = issue_token(session, user, ttl_hours=settings_of(session).token_ttl_hours,
                              name=token_name)
     user.last_login_at = now
     audit.record(session, "auth.login", actor=user, object_type="user", object_id=user.id,
                  organization_id=user.organization_id, data={"token_prefix": row.prefix})
     return user, token, row
+
+
+def never_used(session: Session, user: User, purpose: str) -> bool:
+    """`user` was sent tokens for `purpose` and has used none (a registration never confirmed)."""
+    used = select(EmailToken.used_at.is_not(None)).where(
+        EmailToken.user_id == user.id, EmailToken.purpose == purpose)
+    flags = session.scalars(used).all()
+    return bool(flags) and not any(flags)
 
 
 def issue_token(

@@ -88,7 +88,7 @@ def login():
                 status, headers = error.status_code, error.headers or {}
                 errors = {"password": [
                     _("Too many failed sign-ins; try again later.") if error.status_code == 429
-                    else _("E-mail or password is wrong.")
+                    else error.message  # wrong, or right but the address not confirmed yet
                 ]}
             else:
                 db.session.commit()

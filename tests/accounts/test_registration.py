@@ -46,7 +46,10 @@ def test_a_firm_registers_confirms_and_waits_as_a_pending_vendor_with_coordinato
     assert body["organization"]["kind"] == "vendor"
     assert body["organization"]["vendor_profile"]["verification_status"] == "pending"
     assert body["user"]["role"] == "vendor" and body["user"]["active"] is False
-    assert_error(_login(api, "founder@zhubiao.example.cn"), 401)  # not before confirming
+    refused = assert_error(_login(api, "founder@zhubiao.example.cn"), 401)  # not before confirming
+    assert refused["message"].startswith("Confirm your e-mail address first")
+    wrong = assert_error(_login(api, "founder@zhubiao.example.cn", password="not-the-password"), 401)
+    assert wrong["message"] == "E-mail or password is wrong."  # the state only for who knows the password
 
     assert mailbox.deliver(db_session) == 1
     (mail,) = mailbox.to("founder@zhubiao.example.cn")
