@@ -98,6 +98,11 @@ def competing_evaluations(session: Session, allocations: list[Allocation], *,
     return {a.id: by_key.get((a.run_id, a.order_id), []) for a in allocations}
 
 
+def own_order(order: Order, *, actor) -> bool:
+    """Whether `order` is one of `actor`'s own organisation: its coordinators may not decide on it."""
+    return actor is not None and order.agency_id == actor.organization_id
+
+
 def _lock_for_decision(session: Session, allocation_id: int, actor) -> tuple[Allocation, Order]:
     """The allocation and its order, locked in the order every writer uses: order first, then proposals.
 
@@ -110,7 +115,7 @@ def _lock_for_decision(session: Session, allocation_id: int, actor) -> tuple[All
     allocation = session.get(
         Allocation, allocation_id, with_for_update=True, populate_existing=True
     )
-    if order.agency_id == actor.organization_id:
+    if own_order(order, actor=actor):
         # Separation of duties: nobody approves a match on their own organisation's order.
         raise Forbidden("You cannot decide on a match for an order of your own organisation.")
     return allocation, order
