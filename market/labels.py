@@ -74,6 +74,14 @@ LABELS: dict[str, dict[str, str]] = {
         "pending": N_("Waiting for review"), "approved": N_("Approved"), "rejected": N_("Rejected"),
         "withdrawn": N_("Withdrawn"), "superseded": N_("Replaced by a later request"),
     },
+    "score_component": {
+        "quality": N_("Quality"), "price": N_("Price"), "capacity": N_("Capacity fit"),
+        "local": N_("Local preference"), "fairness": N_("Fairness"),
+    },
+    "allocation_status": {
+        "proposed": N_("Waiting for a decision"), "approved": N_("Approved"), "rejected": N_("Rejected"),
+        "superseded": N_("Superseded by a newer run"),
+    },
     "result": {"awarded": N_("Awarded"), "not_awarded": N_("Not awarded"), "pending": N_("Pending")},
     "role": {
         "agency": N_("Agency"), "vendor": N_("Vendor"), "coordinator": N_("Coordinator"),

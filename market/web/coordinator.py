@@ -158,7 +158,7 @@ def proposals():
 
 
 def _order_proposals_page(user, order_id: int, errors: dict | None = None, status: int = 200,
-                          form=None, conflict: str | None = None):
+                          form=None, conflict: tuple | None = None):
     order = db.session.get(Order, order_id)
     rows = db.session.scalars(allocations.list_allocations(actor=user, order_id=order_id)).all() \
         if order is not None else []
@@ -193,7 +193,8 @@ def _decide_allocation(allocation_id: int, kind: str, schema, decide, done: str)
         except Conflict as error:
             # Superseded by a newer run or decided by someone else first: the page says so.
             db.session.rollback()
-            return _order_proposals_page(user, order_id, status=409, conflict=error.message)
+            found = allocations.get_allocation(db.session, allocation_id, actor=user)
+            return _order_proposals_page(user, order_id, status=409, conflict=(found, error.message))
         except DomainError as error:
             errors = _fail(error)
             return _order_proposals_page(user, order_id, errors, error.status_code, request.form)
