@@ -98,7 +98,8 @@ def test_approving_with_a_reason_makes_the_contract(browser, actors, proposed, d
     order, allocation = proposed["order"], proposed["allocation"]
     page = f"/coordinator/orders/{order.id}/proposals"
     done = browser.submit(page, f"/coordinator/allocations/{allocation.id}/approve",
-                          {f"approve-{allocation.id}-reason": "综合评分最高", f"approve-{allocation.id}-note": "内部复核通过"})
+                          {f"approve-{allocation.id}-reason": "综合评分最高",
+                           f"approve-{allocation.id}-note": "内部复核通过"})
     assert done.status_code == 302
     db_session.refresh(allocation)
     assert allocation.status == "approved" and allocation.note == "内部复核通过"
