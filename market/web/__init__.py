@@ -14,7 +14,19 @@ from flask import Flask, request
 from flask_babel import Babel
 
 from market import i18n
-from market.web import account, agency, errors, filters, join, public, security, session, vendor
+from market.web import (
+    account,
+    agency,
+    agency_contracts,
+    errors,
+    filters,
+    join,
+    public,
+    security,
+    session,
+    vendor,
+    vendor_contracts,
+)
 from market.web.extensions import csrf
 from market.web.session import web_user
 
@@ -50,5 +62,6 @@ def init_app(app: Flask) -> None:
     security.init_app(app)
     filters.init_app(app)
     errors.init_app(app)
-    for blueprint in (public.bp, session.bp, account.bp, vendor.bp, agency.bp, join.bp):
+    for blueprint in (public.bp, session.bp, account.bp, vendor.bp, vendor_contracts.bp, agency.bp,
+                      agency_contracts.bp, join.bp):
         app.register_blueprint(blueprint)
