@@ -48,7 +48,7 @@ def inspect(lot_id: int):
     """Record the nonconforming items found in the sample: the plan accepts or rejects the lot."""
     user = signed_in_as("agency")
     found, errors, status = submit_form(
-        InspectionSchema(only=("nonconforming", "note")),
+        InspectionSchema(only=("nonconforming", "note", "agree_reduced")),
         lambda data: lots.inspect_lot(db.session, lot_id, data, actor=user))
     if errors:
         return _lot(user, lot_id, errors=errors, status=status)

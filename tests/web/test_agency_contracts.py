@@ -171,3 +171,16 @@ def test_the_payment_date_must_not_be_before_acceptance(browser, deal, db_sessio
     yesterday = (local_date(utcnow()) - dt.timedelta(days=1)).isoformat()
     refused = browser.submit(path, path, {"paid_on": yesterday, "amount": "200.00", "reference": "GZ-1"})
     assert refused.status_code == 422 and 'id="error-paid_on"' in refused.text
+
+
+def test_the_agency_may_agree_to_reduced_inspection_with_an_inspection(browser, deal, db_session):
+    lot = handed_in(db_session, deal, volume=1000)
+    browser.sign_in(deal.agency)
+    path = f"/agency/lots/{lot.id}"
+    assert 'name="agree_reduced"' in browser.get(path).text
+    browser.submit(path, f"{path}/inspection", {"nonconforming": "0", "agree_reduced": "true"})
+    db_session.refresh(deal.contract)
+    assert deal.contract.reduced_agreed_at is not None
+    page = browser.get(f"/agency/contracts/{deal.contract.id}")
+    assert "同意放宽检验" in page.text
+    assert "按时交付" in page.text and "检验所得准确率" in page.text  # the whole volume is accepted
