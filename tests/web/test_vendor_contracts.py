@@ -1,5 +1,5 @@
 """The vendor's pages for a contract's course: the contract, progress, handing in a lot, a lot's
-result, disputing a rejection and replying to the rating."""
+result, disputing a rejection and replying to the rating; odd numbers on both sides' forms."""
 
 from __future__ import annotations
 
@@ -139,3 +139,30 @@ def test_the_vendor_replies_once_to_the_rating(browser, english_browser, deal, d
     assert "感谢评价" in page.text and "回复评价" not in page.text
     english_browser.sign_in_in_english(deal.vendor)
     assert "The vendor&#39;s reply" in english_browser.get(path).text
+
+
+ODD = ("99999999999999999999999", "1e3", "１２", "\u200b", "0x10", "12.0", "x" * 3000)
+
+
+def test_odd_numbers_on_every_delivery_form_are_refused_never_an_error(browser, deal, db_session):
+    accepted = decided(db_session, deal, handed_in(db_session, deal, volume=100, item_count=100), 0)
+    lot = handed_in(db_session, deal, volume=100, item_count=100)
+    contract = f"/vendor/contracts/{deal.contract.id}"
+    forms = {
+        deal.vendor: [(contract, f"{contract}/progress", ("volume_done", "note")),
+                      (f"{contract}/lots/new", f"{contract}/lots/new",
+                       ("volume", "item_count", "checksum", "resubmission_of_id"))],
+        deal.agency: [(f"/agency/lots/{lot.id}", f"/agency/lots/{lot.id}/inspection", ("nonconforming",)),
+                      (f"/agency/contracts/{deal.contract.id}",
+                       f"/agency/contracts/{deal.contract.id}/payments/{accepted.id}",
+                       ("paid_on", "amount", "reference")),
+                      (f"/agency/contracts/{deal.contract.id}", f"/agency/contracts/{deal.contract.id}/rating",
+                       ("quality", "timeliness", "communication"))],
+    }
+    for user, pages in forms.items():
+        browser.sign_in(user)
+        for page, action, names in pages:
+            for value in ODD:
+                response = browser.submit(page, action, dict.fromkeys(names, value))
+                assert response.status_code in (409, 422), (action, value, response.status_code)
+        browser.submit("/", "/logout", {})
