@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import g, request
+from flask import g, has_request_context, request
 
 from market import db
 from market.accounts import services as accounts
@@ -20,6 +20,13 @@ def current_user(optional: bool = False):
     if g.current_user is None and not optional:
         raise Unauthorized(g.get("auth_error") or Unauthorized().message)
     return g.current_user
+
+
+def reader_language() -> str | None:
+    """The language of whoever reads this response (the signed-in user's), for the texts a
+    response renders from codes; None (the default language) when nobody is signed in."""
+    user = current_user(optional=True) if has_request_context() else None
+    return user.locale if user is not None else None
 
 
 def current_token() -> ApiToken:

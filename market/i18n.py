@@ -8,11 +8,13 @@ the recipient's language with `translate(locale, ...)`.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from functools import cache
 from pathlib import Path
 
 from babel import Locale
+from babel.dates import format_date, format_datetime
 from babel.support import NullTranslations, Translations
 
 TRANSLATIONS = Path(__file__).parent / "translations"
@@ -37,6 +39,28 @@ def locale_of(code: str | None) -> str:
 
 def babel_locale(code: str | None) -> Locale:
     return Locale.parse(LOCALES[locale_of(code)])
+
+
+def moment(value: dt.datetime | str, language: str | None) -> str:
+    """A moment as people read it in `language` (2026年12月7日 23:00:51), in the time zone it was
+    given in: the programme's, since services write local times (as pages do with `when`). A text
+    that is no time is given back as it is."""
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    return format_datetime(value, "medium", tzinfo=value.tzinfo, locale=babel_locale(language))
+
+
+def day(value: dt.date | str, language: str | None) -> str:
+    """A calendar day as people read it in `language` (2026年12月7日), as pages show it."""
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value)
+        except ValueError:
+            return value
+    return format_date(value, "long", locale=babel_locale(language))
 
 
 @cache

@@ -55,6 +55,7 @@ LABELS: dict[str, dict[str, str]] = {
         "max_vendors": N_("Most vendors"), "min_lot": N_("Smallest lot"),
         "scoring_weights": N_("Scoring weights"), "volume": N_("Volume"),
         "bidding_closes_at": N_("Bidding closes"), "delivery_deadline": N_("Delivery deadline"),
+        "aql": N_("Acceptance quality limit (AQL)"),
     },
     "bid_status": {
         "submitted": N_("Submitted"), "withdrawn": N_("Withdrawn"), "awarded": N_("Awarded"),

@@ -85,7 +85,8 @@ def lock_if_attacked(session: Session, user: User, *, now: dt.datetime) -> bool:
     notify(session, [user], "account.locked", payload, email=False, now=now)
     send_email(session, user, "account.locked",
                {"email": user.email, "until": until, "failures": failures,
-                "window": settings.login_lock_window_minutes, "addresses": addresses},
+                "window": settings.login_lock_window_minutes, "addresses": addresses,
+                "link": f"{settings.public_url}/password-reset"},
                now=now)
     return True
 

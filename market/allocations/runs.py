@@ -378,11 +378,11 @@ def _store(session: Session, run: MatchRun, loaded: _Inputs, result, *, actor, p
                 "unsuccessful",
                 actor=actor,
                 organization_id=order.agency_id,
-                reason="no eligible bid",
+                reason="order_unsuccessful",
                 data={"match_run_id": run.id},
                 now=now,
             )
-            reject_open_bids(session, order, actor=actor, reason="no eligible bid", now=now)
+            reject_open_bids(session, order, actor=actor, reason="order_unsuccessful", now=now)
             unsuccessful.append(order_id)
     run.stats = {
         "orders": len(open_orders),

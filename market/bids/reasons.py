@@ -47,6 +47,10 @@ MESSAGES: dict[str, str] = {
     "bid_withdrawn": N_("Your firm withdrew the bid."),
     "bid_lapsed": N_("The bid lapsed: a material amendment changed the order's terms and the bid was "
                      "not confirmed or revised before bidding closed."),
+    "awarded_to_others": N_("The order was awarded to other bids."),
+    "order_cancelled_because": N_("The agency cancelled the order: %(reason)s"),
+    "bid_reinstated": N_("A contract on the order was terminated; the bid competes again for the "
+                         "volume left to match."),
     "bidding_open": N_("Bidding is still open; results are given once it has closed."),
     "awaiting_matching": N_("Bidding has closed; the order has not been matched yet."),
     "awaiting_approval": N_("The engine proposed this bid for %(volume)s units; a coordinator has not "
@@ -85,6 +89,26 @@ def _shown(key: str, value, language: str | None):
     if key in CODED_PARAMS and isinstance(value, str):
         return label(value, CODED_PARAMS[key], language)
     return value
+
+
+# The codes a bid's status_reason is stored as by the services, rendered in the reader's language
+# when read; any other value (an older row's words, a demo's) is shown as it is.
+STATUS_REASONS = frozenset({"bid_lapsed", "awarded_to_others", "order_unsuccessful",
+                            "order_cancelled_because", "bid_reinstated"})
+
+
+def status_reason_code(bid) -> str | None:
+    """The code of `bid`'s status_reason, when the services stored one."""
+    return bid.status_reason if bid.status_reason in STATUS_REASONS else None
+
+
+def status_reason(bid, language: str | None) -> str | None:
+    """Why `bid` is in its status, in `language` (the API's status_reason)."""
+    code = status_reason_code(bid)
+    if code is None:
+        return bid.status_reason
+    params = {"reason": bid.order.status_reason or ""} if code == "order_cancelled_because" else {}
+    return describe(code, params, language)
 
 
 def reason(code: str, params: Mapping[str, Any] | None = None, language: str | None = "en") -> dict:

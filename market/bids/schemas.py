@@ -7,6 +7,8 @@ from decimal import Decimal
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from market.api.fields import MAX_ID, Amount, LocalDateTime, PageQuerySchema, QueryId, page_schema
+from market.auth import reader_language
+from market.bids import reasons
 from market.bids.models import BID_STATUSES
 from market.bids.services import total_price
 from market.db import utcnow
@@ -74,7 +76,16 @@ class BidSchema(Schema):
         metadata={"type": "string", "enum": list(BID_STATUSES),
                   "description": "effective: a bid still unconfirmed after a material amendment "
                                  "is lapsed once bidding has closed"})
-    status_reason = fields.String(allow_none=True)
+    status_reason = fields.Function(
+        lambda bid: reasons.status_reason(bid, reader_language()),
+        metadata={"type": "string", "nullable": True,
+                  "description": "why the bid is in its status, in the reader's language"})
+    status_reason_code = fields.Function(
+        reasons.status_reason_code,
+        metadata={"type": "string", "nullable": True,
+                  "enum": sorted(reasons.STATUS_REASONS) + [None],
+                  "description": "the code of status_reason, when the service wrote it (GET "
+                                 "/bids/{id}/result explains a result at length)"})
     submitted_at = LocalDateTime()
     withdrawn_at = LocalDateTime(allow_none=True)
     awarded_at = LocalDateTime(allow_none=True)

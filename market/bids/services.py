@@ -265,8 +265,10 @@ def confirm_bid(session: Session, bid_id: int, *, actor, now: dt.datetime | None
     return bid
 
 
-# Why a bid was rejected when its order was covered by others: such a bid may compete again.
-AWARDED_TO_OTHERS = "order awarded to other bids"
+# Why a bid was rejected when its order was covered by others (a code of bids.reasons): such a
+# bid may compete again. Rows rejected before the code was stored hold the English words.
+AWARDED_TO_OTHERS = "awarded_to_others"
+AWARDED_TO_OTHERS_BEFORE = "order awarded to other bids"
 
 
 def reinstate_covered_bids(session: Session, order: Order, *, except_vendor: int, actor,
@@ -275,12 +277,13 @@ def reinstate_covered_bids(session: Session, order: Order, *, except_vendor: int
     was covered compete again (not the defaulting vendor's), and their vendors are told."""
     bids = session.scalars(
         select(Bid).where(Bid.order_id == order.id, Bid.status == "rejected",
-                          Bid.status_reason == AWARDED_TO_OTHERS, Bid.vendor_id != except_vendor)
+                          Bid.status_reason.in_((AWARDED_TO_OTHERS, AWARDED_TO_OTHERS_BEFORE)),
+                          Bid.vendor_id != except_vendor)
         .with_for_update()
     ).all()
     for bid in bids:
         BID_LIFECYCLE.transition(session, bid, "submitted", actor=actor, organization_id=bid.vendor_id,
-                                 reason="a contract on the order was terminated", now=now)
+                                 reason="bid_reinstated", now=now)
         bid.rejected_at = None
         notifications.notify(session, notifications.users_of(session, bid.vendor_id), "bid.reinstated",
                              {"order_id": order.id, "order_title": order.title, "bid_id": bid.id},

@@ -122,6 +122,8 @@ class ContractSchema(Schema):
         lambda c: PaymentsDueSchema().dump(payment_summary(c, local_date(utcnow()))),
         metadata={"type": "object", "description": "CNY paid, due and overdue, and the overdue lots"},
     )
+    # Each accepted lot's payment: its amount and due date, what the agency records against.
+    payables = fields.List(fields.Nested(PaymentSchema), attribute="payments")
     outcome = fields.Function(lambda c: OutcomeSchema().dump(_outcome(c)),
                               metadata={"type": "object"})
     rating_detail = fields.Nested(RatingSchema, allow_none=True)

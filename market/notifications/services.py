@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from market.accounts.models import User
 from market.db import utcnow
 from market.notifications.models import Notification, OnceKey, OutboxEmail
-from market.notifications.texts import render, render_mail
+from market.notifications.texts import PerReader, render, render_mail
 from market.permissions import not_found, require_role
 
 
@@ -37,14 +37,17 @@ def notify(session: Session, recipients: Iterable[User], kind: str, payload: dic
            now: dt.datetime | None = None) -> None:
     """Add a notification per recipient and queue its e-mail; the outbox is sent after commit.
 
-    Its title and text are written in each recipient's language (texts.TEXTS says them per kind).
+    Its title and text are written in each recipient's language (texts.TEXTS says them per kind),
+    and so is a payload value given as a texts.PerReader.
 
     `now` is the time of the change being told, as the caller's audit event has it.
     """
     now = now or utcnow()
     for user in recipients:
-        title, text = render(kind, payload, user.locale)
-        session.add(Notification(recipient_id=user.id, kind=kind, payload=payload, title=title,
+        own = {key: value.said(user.locale) if isinstance(value, PerReader) else value
+               for key, value in payload.items()}
+        title, text = render(kind, own, user.locale)
+        session.add(Notification(recipient_id=user.id, kind=kind, payload=own, title=title,
                                  text=text, created_at=now))
         if email:
             session.add(OutboxEmail(to_address=user.email, subject=title, body=text, created_at=now))

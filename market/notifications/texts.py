@@ -7,7 +7,19 @@ names only payload keys that every notification of its kind carries.
 
 from __future__ import annotations
 
-from market.i18n import N_, translate
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from market.i18n import N_, day, locale_of, moment, translate
+from market.labels import label
+
+
+@dataclass(frozen=True)
+class PerReader:
+    """A payload value the service writes in each recipient's language (a reason from its code):
+    `said(language)` gives it; the notification stores it, and its texts show it, as said."""
+
+    said: Callable[[str | None], str]
 
 # (title, text) per kind, or (title, text, {payload key: a sentence added when it is true}).
 TEXTS: dict[str, tuple] = {
@@ -240,9 +252,9 @@ MAILS: dict[str, tuple[str, str]] = {
            "failed logins for it in the last %(window)s minutes, from %(addresses)s different "
            "addresses.\n\n"
            "If these were not you, someone is guessing your password; nobody got in. You can log in "
-           "again after %(until)s, choose a new password now through \"forgot password\" "
-           "(POST /api/v1/password-reset), which also lifts the lock, or ask the programme's "
-           "administrators to unlock the account.\n"),
+           "again after %(until)s, choose a new password now on the password-reset page "
+           "(%(link)s), which also lifts the lock, or ask the programme's administrators to "
+           "unlock the account.\n"),
     ),
     "demand.digest": (
         N_("New orders your firm can bid on"),
@@ -256,19 +268,45 @@ MAILS: dict[str, tuple[str, str]] = {
 }
 
 
+# Payload keys that hold a moment (an ISO time, local) or a day, shown as people read them.
+MOMENTS = frozenset({"bidding_closes_at", "locked_until", "until", "deadline"})
+DAYS = frozenset({"due_on", "paid_on", "day"})
+# The kind of name (market.labels) the field names in a kind's `fields` are read as.
+FIELD_LABELS = {
+    "order.amended": "order_field",
+    "change_request.requested": "profile_field",
+    "change_request.approved": "profile_field",
+    "change_request.rejected": "profile_field",
+}
+
+
+def _shown(kind: str, key: str, value, locale: str | None):
+    """A payload value as the recipient reads it: field names by their labels, times and days in
+    the recipient's format, lists joined."""
+    if key == "fields" and kind in FIELD_LABELS and isinstance(value, list):
+        value = [label(name, FIELD_LABELS[kind], locale) for name in value]
+    elif key in MOMENTS and isinstance(value, str):
+        return moment(value, locale)
+    elif key in DAYS and isinstance(value, str):
+        return day(value, locale)
+    if isinstance(value, list):
+        return ("、" if locale_of(locale) == "zh" else ", ").join(map(str, value))
+    return value
+
+
 def render_mail(kind: str, params: dict, locale: str | None) -> tuple[str, str]:
     """The subject and body of the `kind` e-mail with `params`, in the language `locale`."""
     subject, body = MAILS[kind]
-    return translate(locale, subject), translate(locale, body, **params)
+    shown = {key: _shown(kind, key, value, locale) for key, value in params.items()}
+    return translate(locale, subject), translate(locale, body, **shown)
 
 
 def render(kind: str, payload: dict, locale: str | None) -> tuple[str, str]:
     """The title and text of a `kind` notification with `payload`, in the language `locale`."""
     title, text, *extras = TEXTS[kind]
-    params = {key: ", ".join(map(str, value)) if isinstance(value, list) else value
-              for key, value in payload.items()}
+    params = {key: _shown(kind, key, value, locale) for key, value in payload.items()}
     said = translate(locale, text, **params)
     for key, sentence in (extras[0] if extras else {}).items():
         if payload.get(key):
-            said += " " + translate(locale, sentence)
+            said += ("" if locale_of(locale) == "zh" else " ") + translate(locale, sentence)
     return translate(locale, title), said

@@ -13,10 +13,12 @@ from market.allocations.proposals import approved_by_order, close_open_proposals
 from market.audit import services as audit
 from market.bids.lifecycle import BID_LIFECYCLE
 from market.bids.models import Bid
+from market.bids.reasons import describe
 from market.db import utcnow
 from market.errors import Conflict, InvalidInput
 from market.matching.scoring import validate_weights
 from market.notifications.services import notify, users_of
+from market.notifications.texts import PerReader
 from market.orders.access import get_own_order, get_visible_order, oversees
 from market.orders.awards import award_notice
 from market.orders.lifecycle import ORDER_LIFECYCLE
@@ -311,7 +313,7 @@ def cancel_order(
             "rejected",
             actor=actor,
             organization_id=bid.vendor_id,
-            reason=f"order cancelled: {reason}",
+            reason="order_cancelled_because",  # with the order's reason: bids.reasons
             now=now,
         )
     close_open_proposals(session, order, actor=actor, why="order cancelled", now=now)
@@ -482,16 +484,15 @@ def lapse_unconfirmed_bids(session: Session, order: Order, *, actor=None,
         .with_for_update()
     ).all()
     version = max((a.version for a in order.amendments if a.material), default=None)
-    reason = (f"not confirmed or revised after amendment {version} of order {order.id} "
-              "changed its terms, before bidding closed")
     params = {"order_id": order.id, "amendment_version": version}
     for bid in unconfirmed:
         BID_LIFECYCLE.transition(session, bid, "lapsed", actor=actor, organization_id=bid.vendor_id,
-                                 reason=reason, data={"code": LAPSE_CODE, "params": params},
+                                 reason="bid_lapsed", data={"code": LAPSE_CODE, "params": params},
                                  now=now)
         notify(session, users_of(session, bid.vendor_id, roles=["vendor"]), "bid.lapsed",
                {"order_id": order.id, "title": order.title, "bid_id": bid.id, "code": LAPSE_CODE,
-                "params": params, "reason": reason}, now=now)
+                "params": params, "reason": PerReader(lambda language: describe("bid_lapsed", language=language))},
+               now=now)
     return list(unconfirmed)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from sqlalchemy import select
 
 from market.audit.models import AuditEvent
@@ -48,6 +50,23 @@ def test_many_failures_from_many_addresses_lock_the_account_and_tell_the_owner_o
     assert kinds == ["account.locked"]
     actions = db_session.scalars(select(AuditEvent.action).where(AuditEvent.action == "user.locked")).all()
     assert actions == ["user.locked"]
+
+
+def test_the_lock_mail_says_until_when_readably_and_points_to_the_password_reset_page(
+    api, actors, settings, db_session, mailbox
+):
+    settings(login_max_failures=3, login_lock_failures=6)
+    user = actors.vendor
+    _fail_from(api, user, ["198.51.100.1", "198.51.100.2"], 3)
+    mailbox.deliver(db_session)
+    (mail,) = mailbox.to(user.email)
+    db_session.refresh(user)
+    until = user.locked_until.astimezone(ZoneInfo("Asia/Shanghai"))
+    assert f"已锁定至 {until:%Y年%-m月%-d日 %H:%M:%S}：" in mail.body
+    assert "“重置密码”页面（http" in mail.body and "/password-reset）" in mail.body
+    assert "POST /api" not in mail.body and "+08:00" not in mail.body
+    (told,) = db_session.scalars(select(Notification.text).where(Notification.recipient_id == user.id))
+    assert f"锁定至 {until:%Y年%-m月%-d日 %H:%M:%S}。" in told
 
 
 def test_an_administrator_unlocks_the_account_and_old_failures_no_longer_count(

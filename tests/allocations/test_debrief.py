@@ -109,7 +109,7 @@ def test_a_bid_on_an_order_a_run_made_unsuccessful_is_rejected_and_told_its_rule
     run = match(api, actors.token(actors.coordinator), {"order_ids": [order.id]})
     assert run["status"] == "completed", run
     db_session.expire_all()
-    assert (bid.status, bid.status_reason) == ("rejected", "no eligible bid")
+    assert (bid.status, bid.status_reason) == ("rejected", "order_unsuccessful")
     told = db_session.scalars(select(Notification.payload).where(Notification.kind == "bid.rejected",
                                                                 Notification.recipient_id == staff.id)).all()
     assert told == [{"order_id": order.id, "order_title": order.title, "bid_id": bid.id}]

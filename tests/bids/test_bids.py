@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from market.audit.models import AuditEvent
 from market.bids.models import Bid
+from market.bids.services import AWARDED_TO_OTHERS
 from market.db import utcnow
 from market.notifications.models import Notification
 from tests.bids.conftest import valid_bid
@@ -18,6 +19,7 @@ from tests.factories import BidFactory, OrderFactory, VendorFactory, able_to
 
 BID_FIELDS = {
     "lapsed_at",
+    "status_reason_code",
     "confirmation_requested_at",
     "confirmed_at",
     "id",
@@ -389,3 +391,15 @@ def test_the_vendors_own_bid_is_readable_by_id(api, actors, order):
 def test_a_missing_bid_is_404(api, actors):
     assert_error(api.get("/api/v1/bids/2147483647", token=actors.token(actors.vendor)), 404)
     assert_error(api.get("/api/v1/bids/2147483648", token=actors.token(actors.vendor)), 404)
+
+
+def test_a_bid_rejected_for_others_says_so_in_the_vendors_language(api, actors, order, db_session):
+    bid = BidFactory(order=order, vendor=actors.vendor.organization, status="rejected", rejected_at=utcnow(),
+                     status_reason=AWARDED_TO_OTHERS)
+    shown = api.get(f"/api/v1/bids/{bid.id}", token=actors.token(actors.vendor)).json()
+    assert (shown["status_reason"], shown["status_reason_code"]) == ("该订单已授予其他投标。",
+                                                                     "awarded_to_others")
+    actors.vendor.locale = "en"
+    db_session.flush()
+    shown = api.get(f"/api/v1/bids/{bid.id}", token=actors.token(actors.vendor)).json()
+    assert shown["status_reason"] == "The order was awarded to other bids."

@@ -36,6 +36,10 @@ def pay(api, actors, deal, user, **body):
 
 def test_the_agency_records_a_payment_and_the_vendor_is_told(api, actors, deal, db_session):
     lot = accepted_lot(api, actors, deal)
+    contract = api.get(f"/api/v1/contracts/{deal.contract.id}", token=actors.token(deal.agency)).json()
+    [payable] = contract["payables"]  # what to pay and by when, before it is paid
+    assert (payable["lot_id"], payable["amount"], payable["status"]) == (lot["id"], "200.00", "due")
+    assert payable["due_on"] == (today() + dt.timedelta(days=30)).isoformat()
     response = pay(api, actors, deal, deal.agency, lot_id=lot["id"])
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "paid" and response.json()["reference"] == "GZ-2026-0001"

@@ -85,6 +85,18 @@ def test_each_recipient_reads_the_notification_and_its_mail_in_their_own_languag
     assert (english["title"], english["payload"]) == ("Order cancelled", payload)
 
 
+def test_a_profile_change_is_told_with_the_fields_names_in_each_readers_language(db_session, actors):
+    actors.agency.locale = "en"
+    payload = {"change_request_id": 3, "vendor_id": 9, "vendor_name": "星河数据",
+               "fields": ["certifications", "clearance"]}
+    notify(db_session, [actors.vendor, actors.agency], "change_request.requested", payload)
+    db_session.flush()
+    mails = dict(db_session.execute(select(OutboxEmail.to_address, OutboxEmail.body)).all())
+    assert mails[actors.vendor.email].startswith("星河数据 申请变更资质认证、数据安全等级，")
+    assert mails[actors.agency.email].startswith(
+        "星河数据 asks to change Certifications, Data security clearance;")
+
+
 def test_a_notification_and_its_mail_are_dated_when_the_change_happened(db_session, actors):
     # A service called with now= in the past (the demo seed, a replayed job) tells of that moment.
     then = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC)

@@ -4,6 +4,7 @@ bids confirmed again after a material change or lapsed at closing."""
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -160,7 +161,7 @@ def test_unconfirmed_bids_lapse_at_closing_with_the_reason_and_the_vendor_is_tol
     later = db_session.get(Order, order.id).bidding_closes_at + dt.timedelta(minutes=1)
     assert close_due_bidding(db_session, now=later) == 1
     assert unconfirmed.status == "lapsed" and unconfirmed.lapsed_at == later
-    assert "amendment 1" in unconfirmed.status_reason
+    assert unconfirmed.status_reason == "bid_lapsed"  # a code, said in the reader's language
     assert confirmed.status == "submitted"
     assert audit_actions("bid", unconfirmed.id)[-1] == "bid.lapsed"
     event = db_session.scalar(select(AuditEvent).where(AuditEvent.action == "bid.lapsed"))
@@ -169,6 +170,36 @@ def test_unconfirmed_bids_lapse_at_closing_with_the_reason_and_the_vendor_is_tol
     told = notifications(lapsing, "bid.lapsed")
     assert len(told) == 1 and told[0].payload["code"] == services.LAPSE_CODE
     assert notifications(confirming, "bid.lapsed") == []
+
+
+def test_a_lapsed_bid_says_why_in_each_readers_language(
+    api, actors, order, db_session, notifications
+):
+    chinese, bid = bidder(actors, order)
+    amend(api, actors, order, onsite_required=True)
+    later = db_session.get(Order, order.id).bidding_closes_at + dt.timedelta(minutes=1)
+    close_due_bidding(db_session, now=later)
+    told = notifications(chinese, "bid.lapsed")[0]
+    assert told.payload["reason"] == "投标已失效：订单经重大变更后，该投标未在投标截止前确认或修改。"
+    shown = api.get(f"/api/v1/bids/{bid.id}", token=actors.token(chinese)).json()
+    assert (shown["status_reason"], shown["status_reason_code"]) == (told.payload["reason"], "bid_lapsed")
+    chinese.locale = "en"
+    db_session.flush()
+    shown = api.get(f"/api/v1/bids/{bid.id}", token=actors.token(chinese)).json()
+    assert shown["status_reason"].startswith("The bid lapsed: a material amendment changed")
+
+
+def test_the_amendment_notice_names_the_fields_and_the_time_as_people_read_them(
+    api, actors, order, db_session, notifications
+):
+    vendor, _bid = bidder(actors, order)
+    amend(api, actors, order, volume=order.volume + 100, budget_ceiling="90000.00",
+          note="新增点位")
+    closes = db_session.get(Order, order.id).bidding_closes_at
+    text = notifications(vendor, "order.amended")[0].text
+    assert "变更事项：预算上限、数量。变更说明：“新增点位”。" in text
+    assert f"投标截止时间为 {closes.astimezone(ZoneInfo('Asia/Shanghai')):%Y年%-m月%-d日 %H:%M:%S}。" in text
+    assert "budget_ceiling" not in text and "T" not in text.split("投标截止时间为")[1]
 
 
 def test_a_match_run_before_the_job_lapses_unconfirmed_bids_and_leaves_them_out(
