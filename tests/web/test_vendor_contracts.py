@@ -30,14 +30,19 @@ def test_the_contract_page_shows_volumes_milestones_lots_inspection_and_payments
     assert "Still to hand in" in english.text and "Milestones" in english.text
 
 
-def test_the_contract_page_is_the_vendors_own(browser, actors, deal):
+def test_the_contract_page_is_the_vendors_own(browser, deal, db_session):
     theirs = ContractFactory(order=OrderFactory(awarded=True, agency=OrganizationFactory()))
     browser.sign_in(deal.vendor)
     assert browser.get(f"/vendor/contracts/{theirs.id}").status_code == 404
     assert browser.get(f"/vendor/contracts/{theirs.id}/lots/new").status_code == 404
     browser.submit("/", "/logout", {})
     browser.sign_in(deal.agency)
-    assert browser.get(f"/vendor/contracts/{deal.contract.id}").status_code == 403
+    path = f"/vendor/contracts/{deal.contract.id}"
+    assert browser.get(path).status_code == 403
+    assert browser.get(f"{path}/lots/new").status_code == 403
+    assert browser.submit("/agency/", f"{path}/progress", {"volume_done": "10"}).status_code == 403
+    assert browser.submit("/agency/", f"{path}/rating/reply", {"reply": "好"}).status_code == 403
+    assert count(db_session, ProgressReport) == 0
 
 
 def test_a_progress_report_is_saved_and_goes_only_forward(browser, english_browser, deal, db_session):
@@ -119,7 +124,11 @@ def test_another_firms_lot_is_not_found(browser, actors, deal, db_session):
     lot = rejected(db_session, deal)
     browser.sign_in(actors.user("vendor"))
     assert browser.get(f"/vendor/lots/{lot.id}").status_code == 404
+    assert browser.get(f"/vendor/contracts/{deal.contract.id}").status_code == 404
     assert browser.submit("/vendor/", f"/vendor/lots/{lot.id}/dispute", {"reason": "不对"}).status_code == 404
+    browser.submit("/", "/logout", {})
+    browser.sign_in(deal.agency)
+    assert browser.get(f"/vendor/lots/{lot.id}").status_code == 403
     assert count(db_session, Dispute) == 0
 
 
