@@ -106,6 +106,15 @@ PATTERNS: list[tuple[re.Pattern, str]] = [
         (r"^At most your firm's seats \((?P<n>\d+)\)\.$", N_("At most your firm's seats (%(n)s).")),
         (r"^Must not be after the order's delivery deadline \((?P<day>[0-9-]+)\)\.$",
          N_("Must not be after the order's delivery deadline (%(day)s).")),
+        (r"^Must be more than (?P<a>\d+) and at most (?P<b>\d+)\.$",
+         N_("Must be more than %(a)s and at most %(b)s.")),
+        (r"^At most (?P<n>\d+): the rest is accepted or waiting for inspection\.$",
+         N_("At most %(n)s: the rest is accepted or waiting for inspection.")),
+        (r"^At most the sample size, (?P<n>\d+)\.$", N_("At most the sample size, %(n)s.")),
+        (r"^Must be the lot's value, (?P<amount>[0-9.]+) CNY\.$",
+         N_("Must be the lot's value, %(amount)s CNY.")),
+        (r"^Must be from (?P<a>[0-9-]+) \(acceptance\) to (?P<b>[0-9-]+)\.$",
+         N_("Must be from %(a)s (acceptance) to %(b)s.")),
         (r"^Must be digits 0-9 with at most (?P<n>\d+) decimal places, e\.g\. \"1234\.50\" "
          r"\(no exponent, no rounding\)\.$",
          N_("Must be digits 0-9 with at most %(n)s decimal places, e.g. \"1234.50\" (no exponent, "
@@ -122,6 +131,7 @@ FIXED = (
     N_("Must not be empty (nor only spaces or invisible characters)."), N_("A reason is required."),
     N_("Give at least one field to change."), N_("Nothing would change."),
     N_("Give at least one term to change."), N_("Must not be in the past."),
+    N_("Give the manifest's checksum or its list of item ids."),
 )
 
 

@@ -71,6 +71,16 @@ LABELS: dict[str, dict[str, str]] = {
     "contract_status": {
         "active": N_("In delivery"), "completed": N_("Completed"), "terminated": N_("Terminated"),
     },
+    "lot_status": {
+        "submitted": N_("Waiting for inspection"), "accepted": N_("Accepted"),
+        "rejected": N_("Rejected at inspection"),
+    },
+    "severity": {"normal": N_("Normal"), "tightened": N_("Tightened"), "reduced": N_("Reduced")},
+    "payment_status": {"due": N_("Due"), "overdue": N_("Overdue"), "paid": N_("Paid")},
+    "dispute_status": {
+        "open": N_("Waiting for a coordinator"), "upheld": N_("Rejection upheld"),
+        "reinspection": N_("To be inspected again"),
+    },
     "change_status": {
         "pending": N_("Waiting for review"), "approved": N_("Approved"), "rejected": N_("Rejected"),
         "withdrawn": N_("Withdrawn"), "superseded": N_("Replaced by a later request"),

@@ -17,6 +17,7 @@ from market import i18n
 from market.web import (
     account,
     agency,
+    agency_contracts,
     coordinator,
     errors,
     filters,
@@ -25,6 +26,7 @@ from market.web import (
     security,
     session,
     vendor,
+    vendor_contracts,
 )
 from market.web.extensions import csrf
 from market.web.session import web_user
@@ -61,5 +63,6 @@ def init_app(app: Flask) -> None:
     security.init_app(app)
     filters.init_app(app)
     errors.init_app(app)
-    for blueprint in (public.bp, session.bp, account.bp, vendor.bp, agency.bp, coordinator.bp, join.bp):
+    for blueprint in (public.bp, session.bp, account.bp, vendor.bp, vendor_contracts.bp, agency.bp,
+                      agency_contracts.bp, coordinator.bp, join.bp):
         app.register_blueprint(blueprint)

@@ -272,7 +272,8 @@ def contract_list():
     user = _agency_user()
     rows = db.session.scalars(contracts.list_contracts(actor=user)).all()
     return render_template("contracts.html", contracts=[(c, contracts.done_volume(c)) for c in rows],
-                           order_page="agency.order", back="agency.dashboard")
+                           order_page="agency.order", contract_page="agency_contracts.contract",
+                           back="agency.dashboard")
 
 
 @bp.post("/orders/<int:order_id>/delete")

@@ -355,7 +355,8 @@ def contract_list():
     user = _vendor_user()
     rows = db.session.scalars(contract_services.list_contracts(actor=user)).all()
     return render_template("contracts.html", contracts=[(c, contract_services.done_volume(c)) for c in rows],
-                           order_page="public.order", back="vendor.dashboard")
+                           order_page="public.order", contract_page="vendor_contracts.contract",
+                           back="vendor.dashboard")
 
 
 def _fail(error: DomainError) -> dict:

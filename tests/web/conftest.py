@@ -7,8 +7,12 @@ import datetime as dt
 import re
 
 import pytest
+from sqlalchemy import func, select
 
-from tests.factories import PASSWORD
+from market.contracts import lots
+from market.contracts.models import DeliveryLot
+from tests.contracts.conftest import Deal, lot_body
+from tests.factories import PASSWORD, ContractFactory, OrderFactory
 
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -46,6 +50,11 @@ class Browser:
         assert response.status_code == 302, response.text
         return response
 
+    def sign_in_in_english(self, user):
+        """Sign in and choose English, which is saved for the user (their other sessions too)."""
+        self.sign_in(user)
+        self.submit("/", "/language", {"lang": "en", "next": "/"})
+
     def cookie(self, name: str):
         return self.client.get_cookie(name)
 
@@ -66,3 +75,36 @@ def browser(app, connection) -> Browser:
 @pytest.fixture
 def english_browser(app, connection) -> Browser:
     return Browser(app, language="en-GB,en;q=0.9")
+
+
+@pytest.fixture
+def deal(actors) -> Deal:
+    """A running contract of 1,000 boxes at 0.40 CNY between `actors.agency` and `actors.vendor`."""
+    order = OrderFactory(awarded=True, agency=actors.agency.organization, volume=1000,
+                         title="道路视频标注合同")
+    contract = ContractFactory(order=order, vendor=actors.vendor.organization, volume=1000)
+    return Deal(contract, actors.agency, actors.vendor, actors.coordinator)
+
+
+def handed_in(db_session, deal: Deal, **body) -> DeliveryLot:
+    """A lot the vendor handed in through the lots service."""
+    lot = lots.submit_lot(db_session, deal.contract.id, lot_body(**body), actor=deal.vendor)
+    db_session.flush()
+    return lot
+
+
+def decided(db_session, deal: Deal, lot: DeliveryLot, nonconforming: int) -> DeliveryLot:
+    """The lot inspected by the agency with `nonconforming` items found in its sample."""
+    lots.inspect_lot(db_session, lot.id, {"nonconforming": nonconforming}, actor=deal.agency)
+    db_session.flush()
+    return lot
+
+
+def count(db_session, model) -> int:
+    return db_session.scalar(select(func.count()).select_from(model))
+
+
+def rejected(db_session, deal: Deal) -> DeliveryLot:
+    """A lot handed in and rejected by its plan (the reject number found in its sample)."""
+    lot = handed_in(db_session, deal)
+    return decided(db_session, deal, lot, lot.reject_number)
