@@ -179,6 +179,7 @@ class BaseConfig:
         self.REMIND_PROPOSALS_AFTER_HOURS = _env_int("MARKET_REMIND_PROPOSALS_AFTER_HOURS", 48)
         self.REMIND_QUESTIONS_AFTER_HOURS = _env_int("MARKET_REMIND_QUESTIONS_AFTER_HOURS", 48)
         self.REMIND_VERIFICATION_AFTER_DAYS = _env_int("MARKET_REMIND_VERIFICATION_AFTER_DAYS", 3)
+        self.REMIND_LOTS_AFTER_HOURS = _env_int("MARKET_REMIND_LOTS_AFTER_HOURS", 72)
         # A mail that fails waits OUTBOX_BACKOFF_SECONDS x 2^(attempts-1) before the next try;
         # after OUTBOX_MAX_ATTEMPTS it is given up (failed) and listed for administrators.
         self.OUTBOX_MAX_ATTEMPTS = _env_int("MARKET_OUTBOX_MAX_ATTEMPTS", 5)

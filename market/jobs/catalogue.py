@@ -153,7 +153,7 @@ def demand_digest(app: Flask, now: dt.datetime) -> dict:
 
 
 def reminders(app: Flask, now: dt.datetime) -> dict:
-    """Reminders of proposals, questions and verifications that have waited too long."""
+    """Reminders of proposals, questions, verifications and delivered lots that have waited too long."""
     with database().sessionmaker() as session:
         counts = send_reminders(session, ReminderSettings.from_config(app.config), now=now)
         session.commit()
@@ -198,7 +198,7 @@ JOBS: tuple[Job, ...] = (
         every_setting="SCHEDULER_ALERTS_SECONDS", every_default=30),
     Job("demand-digest", demand_digest, "e-mail each vendor user the day's new orders they can bid on",
         daily_hour_setting="DIGEST_HOUR", grace_seconds=12 * 3600),
-    Job("reminders", reminders, "remind of waiting proposals, questions and verifications",
+    Job("reminders", reminders, "remind of waiting proposals, questions, verifications and lots",
         every_setting="SCHEDULER_REMINDERS_SECONDS", every_default=900),
     Job("send-outbox", send_mail, "send queued e-mails",
         every_setting="SCHEDULER_OUTBOX_SECONDS", every_default=30),
