@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from email.message import EmailMessage
 from typing import Protocol
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from market.db import utcnow
@@ -66,8 +66,16 @@ class SmtpSender:
         message["To"] = to_address
         message["Subject"] = subject
         message.set_content(body)
-        with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+        smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        try:
             smtp.send_message(message)
+        finally:
+            # Once the server said it queued the mail, a failure to say goodbye is no failure to
+            # send: raising it would have the mail tried again, and delivered twice.
+            try:
+                smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                smtp.close()
 
 
 class LogSender:
@@ -116,11 +124,21 @@ def mark_abandoned(session: Session, *, now: dt.datetime, stale: dt.timedelta = 
 
 
 def _claim_next(session: Session, *, now: dt.datetime, max_attempts: int) -> OutboxEmail | None:
-    mail = session.scalars(due_mails(1, now=now, max_attempts=max_attempts)).first()
-    if mail is not None:
-        mail.status, mail.claimed_at = "sending", now
-        mail.attempts += 1
-    return mail
+    """The next due mail, made `sending` with its attempt counted (the caller commits). The update
+    names the state it was read in, so a sender that read it too (SQLite has no row locks) and
+    lost the race finds nothing to claim and moves on."""
+    while (mail := session.scalars(due_mails(1, now=now, max_attempts=max_attempts)).first()):
+        claimed = session.execute(
+            update(OutboxEmail)
+            .where(OutboxEmail.id == mail.id, OutboxEmail.status == mail.status,
+                   OutboxEmail.attempts == mail.attempts)
+            .values(status="sending", claimed_at=now, attempts=OutboxEmail.attempts + 1)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        session.refresh(mail)
+        if claimed == 1:
+            return mail
+    return None
 
 
 def send_outbox(session: Session, sender: Sender, *, batch_size: int = BATCH_SIZE,

@@ -119,14 +119,11 @@ def test_with_an_smtp_host_mails_go_to_that_server(monkeypatch):
         def __init__(self, host, port, timeout):
             self.address = (host, port)
 
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
         def send_message(self, message):
             delivered.append((self.address, message))
+
+        def quit(self):
+            pass
 
     monkeypatch.setattr(smtplib, "SMTP", FakeSMTP)
     sender = sender_from_config({"SMTP_HOST": "mail.example.cn", "SMTP_PORT": 2525,
@@ -267,3 +264,29 @@ def test_administrators_see_the_mails_of_unknown_fate(api, actors, db_session):
                      token=actors.token(actors.admin)).json()["items"]
     assert [(m["id"], m["status"]) for m in listed] == [(mail.id, "unknown")]
     assert "may have been delivered" in listed[0]["last_error"]
+
+
+def test_a_goodbye_that_fails_after_the_server_queued_the_mail_is_no_failure(monkeypatch, db_session):
+    """The server said 250 to the mail and then broke off: the mail went, so it is sent, once."""
+    delivered, closed = [], []
+
+    class RudeSMTP:
+        def __init__(self, host, port, timeout):
+            pass
+
+        def send_message(self, message):
+            delivered.append(message["To"])
+
+        def quit(self):
+            raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+        def close(self):
+            closed.append(True)
+
+    monkeypatch.setattr(smtplib, "SMTP", RudeSMTP)
+    (mail,) = queue(db_session, "rude@example.cn")
+    sender = SmtpSender("mail.example.cn", 25, "market@example.cn")
+    assert send_outbox(db_session, sender) == 1
+    assert send_outbox(db_session, sender) == 0
+    assert delivered == ["rude@example.cn"] and closed == [True]
+    assert mail.status == "sent"
