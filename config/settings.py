@@ -175,10 +175,13 @@ class BaseConfig:
         self.SCHEDULER_ALERTS_SECONDS = _env_int("MARKET_SCHEDULER_ALERTS_SECONDS", 30)
         # The daily digest of new orders goes out from this hour on, in the programme's time zone.
         self.DIGEST_HOUR = _env_int("MARKET_DIGEST_HOUR", 8)
+        # The quality model is retrained (when there are new outcomes) nightly at this local hour.
+        self.RETRAIN_HOUR = _env_int("MARKET_RETRAIN_HOUR", 2)
         self.SCHEDULER_REMINDERS_SECONDS = _env_int("MARKET_SCHEDULER_REMINDERS_SECONDS", 900)
         self.REMIND_PROPOSALS_AFTER_HOURS = _env_int("MARKET_REMIND_PROPOSALS_AFTER_HOURS", 48)
         self.REMIND_QUESTIONS_AFTER_HOURS = _env_int("MARKET_REMIND_QUESTIONS_AFTER_HOURS", 48)
         self.REMIND_VERIFICATION_AFTER_DAYS = _env_int("MARKET_REMIND_VERIFICATION_AFTER_DAYS", 3)
+        self.REMIND_LOTS_AFTER_HOURS = _env_int("MARKET_REMIND_LOTS_AFTER_HOURS", 72)
         # A mail that fails waits OUTBOX_BACKOFF_SECONDS x 2^(attempts-1) before the next try;
         # after OUTBOX_MAX_ATTEMPTS it is given up (failed) and listed for administrators.
         self.OUTBOX_MAX_ATTEMPTS = _env_int("MARKET_OUTBOX_MAX_ATTEMPTS", 5)

@@ -158,6 +158,17 @@ class SchedulerLock:
             self.connection = None
 
 
+def shut_down(scheduler) -> None:
+    """Stop `scheduler` unless it has stopped already: a signal, the start-up check and a lost lock
+    may each ask at once (the stop watcher and stop_if_asked both do when SIGTERM comes early)."""
+    from apscheduler.schedulers import SchedulerNotRunningError
+
+    try:
+        scheduler.shutdown(wait=False)
+    except SchedulerNotRunningError:
+        pass
+
+
 def build_scheduler(app: Flask, lock: SchedulerLock, stop: threading.Event):
     """The BlockingScheduler with every job, each first run right away, plus the lock check."""
     from apscheduler.executors.pool import ThreadPoolExecutor
@@ -180,12 +191,12 @@ def build_scheduler(app: Flask, lock: SchedulerLock, stop: threading.Event):
     def stop_if_asked():
         # A stop that came while the scheduler was starting found nothing running to shut down.
         if stop.is_set():
-            scheduler.shutdown(wait=False)
+            shut_down(scheduler)
 
     def check_lock():
         if not lock.still_held():
             log.error("scheduler: lock lost; stopping jobs and going back to standby")
-            scheduler.shutdown(wait=False)
+            shut_down(scheduler)
 
     scheduler.add_job(stop_if_asked, "date", run_date=now, id="stop-if-asked", name="stop-if-asked")
     if lock.needed:
@@ -214,8 +225,7 @@ def run(app: Flask, *, standby_seconds: float = 15.0, stop: threading.Event | No
     def shut_down_on_stop():
         stop.wait()
         for scheduler in list(active):
-            if scheduler.running:
-                scheduler.shutdown(wait=False)
+            shut_down(scheduler)
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, on_signal)

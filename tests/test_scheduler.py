@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
@@ -14,6 +20,7 @@ from market.jobs.runner import run_job
 from market.notifications.models import OutboxEmail
 from market.scheduler import SchedulerLock, run
 from tests.factories import OrderFactory
+from tests.fresh_database import fresh_database
 
 
 def test_closing_bidding_twice_closes_each_due_order_once(app, db_session, factories):
@@ -166,3 +173,91 @@ def test_a_standby_scheduler_runs_no_job_until_the_active_one_stops(app, probe):
         thread.join(timeout=10)
         active.release()
     assert not thread.is_alive()
+
+
+# two `market scheduler` processes on one PostgreSQL database ----------------------------------
+
+MARKET = str(Path(sys.executable).parent / "market")
+
+
+class SchedulerProcess:
+    """`market scheduler` as an operator starts it on a host, its output read line by line."""
+
+    def __init__(self, url: str, instance: Path, standby_seconds: float) -> None:
+        env = dict(os.environ, MARKET_ENV="development", MARKET_DATABASE_URL=url,
+                   MARKET_INSTANCE_PATH=str(instance))
+        self.process = subprocess.Popen(
+            [MARKET, "scheduler", "--standby-seconds", str(standby_seconds)], env=env,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    def said(self, words: str) -> bool:
+        return any(words in line for line in self.lines)
+
+    @property
+    def runner(self) -> str:
+        return f"{socket.gethostname()}:{self.process.pid}"
+
+    def stop(self) -> str:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+        self._reader.join(timeout=5)
+        self.process.stdout.close()
+        return "".join(self.lines)
+
+
+@pytest.mark.postgres_only
+@pytest.mark.slow
+def test_of_two_scheduler_processes_one_runs_jobs_and_the_other_takes_over_after_sigkill(
+    database_url, tmp_path
+):
+    from sqlalchemy import create_engine
+
+    from market.jobs.models import JobRun
+
+    standby_seconds = 1.0
+    with fresh_database(database_url, tmp_path) as url:
+        first = SchedulerProcess(url, tmp_path / "host-a", standby_seconds)
+        second = None
+        engine = create_engine(url)
+        try:
+            _wait_for(lambda: first.said("scheduler: active"), seconds=30)
+            second = SchedulerProcess(url, tmp_path / "host-b", standby_seconds)
+            _wait_for(lambda: second.said("scheduler: standby"), seconds=30)
+
+            def runners() -> dict[str, set[str]]:
+                with engine.connect() as conn:
+                    rows = conn.execute(select(JobRun.runner, JobRun.outcome)).all()
+                found: dict[str, set[str]] = {}
+                for runner, outcome in rows:
+                    found.setdefault(runner, set()).add(outcome)
+                return found
+
+            _wait_for(lambda: first.runner in runners(), seconds=10)
+            time.sleep(2 * standby_seconds)  # the standby had time to try, and must not have run
+            assert set(runners()) == {first.runner}, "only the active scheduler runs jobs"
+
+            first.process.send_signal(signal.SIGKILL)
+            first.process.wait(timeout=10)
+            killed_at = time.monotonic()
+            _wait_for(lambda: second.said("scheduler: active"), seconds=standby_seconds + 10)
+            took = time.monotonic() - killed_at
+            _wait_for(lambda: second.runner in runners(), seconds=10)
+            assert took < standby_seconds + 5, f"the standby took {took:.1f} s to take over"
+            assert "running" not in runners()[first.runner], (
+                "the dead scheduler's unfinished runs are marked interrupted")
+        finally:
+            outputs = [process.stop() for process in (first, second) if process is not None]
+            engine.dispose()
+    assert all("Traceback" not in output for output in outputs), "\n".join(outputs)

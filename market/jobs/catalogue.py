@@ -6,6 +6,8 @@ while the scheduler runs, e.g. when a long match run or a slow database delays t
 
 * interval jobs: coalesce (runs missed while the process was busy become one), grace of one
   interval (a run later than that is skipped, the next comes soon), never two at once;
+* the nightly retraining: coalesce, a grace of 12 hours, and a run at start-up, which trains only
+  when there are outcomes the current model has not seen (and were not tried already);
 * the daily digest: coalesce, a grace of 12 hours (a scheduler busy or restarted at 08:00 still
   sends that morning's digest), and it also runs when the scheduler starts: it sends only what
   is due today and not sent yet, so a run at start-up catches up a morning the scheduler missed.
@@ -19,6 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from flask import Flask
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from market.accounts.services import purge_expired_tokens
@@ -29,9 +32,11 @@ from market.contracts.progress import notify_overdue_contracts
 from market.db import database
 from market.errors import DomainError
 from market.idempotency import purge_expired
+from market.jobs.models import JobRun
 from market.jobs.reminders import ReminderSettings, send_reminders
 from market.notifications.tasks import send_outbox, sender_from_config
 from market.orders.tasks import close_due_orders
+from market.quality.service import retrain_if_new
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +158,7 @@ def demand_digest(app: Flask, now: dt.datetime) -> dict:
 
 
 def reminders(app: Flask, now: dt.datetime) -> dict:
-    """Reminders of proposals, questions and verifications that have waited too long."""
+    """Reminders of proposals, questions, verifications and delivered lots that have waited too long."""
     with database().sessionmaker() as session:
         counts = send_reminders(session, ReminderSettings.from_config(app.config), now=now)
         session.commit()
@@ -189,6 +194,17 @@ def overdue(app: Flask, now: dt.datetime) -> dict:
         return {"contracts": contracts, "payments": payments}
 
 
+def retrain(app: Flask, now: dt.datetime) -> dict:
+    """Retrain the quality model when completed contracts have new outcomes; the new model replaces
+    the current one only when it is not worse. Its held-out metrics go into the run's counts."""
+    with database().sessionmaker() as session:
+        last = session.scalars(
+            select(JobRun.counts).where(JobRun.job == "retrain", JobRun.outcome == "succeeded")
+            .order_by(JobRun.id.desc()).limit(1)).first() or {}
+        tried = last.get("outcomes") if last.get("kept_previous") else None
+        return retrain_if_new(session, app.instance_path, now=now, last_tried=tried)
+
+
 JOBS: tuple[Job, ...] = (
     Job("close-bidding", close_bidding, "close bidding that is due; queue a match run over it",
         every_setting="SCHEDULER_CLOSE_BIDDING_SECONDS", every_default=60),
@@ -198,12 +214,14 @@ JOBS: tuple[Job, ...] = (
         every_setting="SCHEDULER_ALERTS_SECONDS", every_default=30),
     Job("demand-digest", demand_digest, "e-mail each vendor user the day's new orders they can bid on",
         daily_hour_setting="DIGEST_HOUR", grace_seconds=12 * 3600),
-    Job("reminders", reminders, "remind of waiting proposals, questions and verifications",
+    Job("reminders", reminders, "remind of waiting proposals, questions, verifications and lots",
         every_setting="SCHEDULER_REMINDERS_SECONDS", every_default=900),
     Job("send-outbox", send_mail, "send queued e-mails",
         every_setting="SCHEDULER_OUTBOX_SECONDS", every_default=30),
     Job("purge-expired", purge, "delete expired tokens, sign-ins and idempotency keys",
         every_setting="SCHEDULER_IDEMPOTENCY_SECONDS", every_default=3600),
+    Job("retrain", retrain, "retrain the quality model on new contract outcomes, if it is better",
+        daily_hour_setting="RETRAIN_HOUR", grace_seconds=12 * 3600),
     Job("overdue", overdue, "tell once of contracts and payments past due",
         every_setting="SCHEDULER_OVERDUE_SECONDS", every_default=3600),
 )

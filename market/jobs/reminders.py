@@ -1,7 +1,8 @@
 """Reminders of what waits for someone, each sent once per thing: proposals waiting for a
 coordinator's decision, questions an agency has not answered (and bidding about to close over
-them), firms waiting for verification. Each thing claims a unique key (claim_once) in the
-transaction that writes its reminder, so a second run, or a second scheduler, sends nothing.
+them), firms waiting for verification, delivered lots an agency has not inspected. Each thing
+claims a unique key (claim_once) in the transaction that writes its reminder, so a second run, or
+a second scheduler, sends nothing.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from market.allocations.models import Allocation
+from market.contracts.models import Contract, DeliveryLot
 from market.notifications.services import claim_once, notify, users_of, users_with_role
 from market.orders.models import Order, Question
 from market.organizations.models import Organization, VendorProfile
@@ -25,6 +27,7 @@ class ReminderSettings:
     proposals_after: dt.timedelta
     questions_after: dt.timedelta
     verification_after: dt.timedelta
+    lots_after: dt.timedelta
     closing_within: dt.timedelta = dt.timedelta(hours=24)
 
     @classmethod
@@ -33,6 +36,7 @@ class ReminderSettings:
             proposals_after=dt.timedelta(hours=int(config["REMIND_PROPOSALS_AFTER_HOURS"])),
             questions_after=dt.timedelta(hours=int(config["REMIND_QUESTIONS_AFTER_HOURS"])),
             verification_after=dt.timedelta(days=int(config["REMIND_VERIFICATION_AFTER_DAYS"])),
+            lots_after=dt.timedelta(hours=int(config["REMIND_LOTS_AFTER_HOURS"])),
         )
 
 
@@ -109,6 +113,30 @@ def remind_verification(session: Session, settings: ReminderSettings, *, now: dt
     return len(ids)
 
 
+def remind_lots(session: Session, settings: ReminderSettings, *, now: dt.datetime) -> int:
+    """An agency hears once of each delivered lot on its orders still waiting for inspection after
+    `lots_after` (a resubmitted lot is a new lot, so it is reminded of again)."""
+    rows = session.execute(
+        select(DeliveryLot.id, Contract.id, Order)
+        .join(Contract, Contract.id == DeliveryLot.contract_id)
+        .join(Order, Order.id == Contract.order_id)
+        .where(DeliveryLot.status == "submitted",
+               DeliveryLot.submitted_at <= now - settings.lots_after)
+        .order_by(DeliveryLot.id)).all()
+    by_order: dict[int, tuple[Order, list[int], set[int]]] = {}
+    for lot_id, contract_id, order in rows:
+        if claim_once(session, f"remind:lot:{lot_id}", now=now):
+            _order, lots, contracts = by_order.setdefault(order.id, (order, [], set()))
+            lots.append(lot_id)
+            contracts.add(contract_id)
+    hours = int(settings.lots_after.total_seconds() // 3600)
+    for order, lots, contracts in by_order.values():
+        notify(session, users_of(session, order.agency_id, roles=["agency"]), "reminder.lots",
+               {"order_id": order.id, "title": order.title, "lot_ids": lots,
+                "contract_ids": sorted(contracts), "count": len(lots), "hours": hours}, now=now)
+    return sum(len(lots) for _order, lots, _contracts in by_order.values())
+
+
 def send_reminders(session: Session, settings: ReminderSettings, *, now: dt.datetime) -> dict:
     """Every kind of reminder that is due; the caller commits."""
     return {
@@ -116,4 +144,5 @@ def send_reminders(session: Session, settings: ReminderSettings, *, now: dt.date
         "questions": remind_questions(session, settings, now=now),
         "closing": remind_closing(session, settings, now=now),
         "verification": remind_verification(session, settings, now=now),
+        "lots": remind_lots(session, settings, now=now),
     }

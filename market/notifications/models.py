@@ -26,14 +26,19 @@ class Notification(Base):
     read_at: Mapped[dt.datetime | None]
 
 
+OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "unknown")
+
+
 class OutboxEmail(Base):
     """An e-mail waiting to be sent; written with the change, sent by the scheduler after commit."""
 
     __tablename__ = "outbox_emails"
     # pending: to send (again at next_attempt_at after a failure); sending: handed to the SMTP
-    # server by a sender that has not said how it went; sent; failed: given up, shown to admins.
+    # server by a sender that has not said how it went; sent; failed: refused (retried until its
+    # attempts run out, then given up); unknown: its sender stopped while sending, so it may have
+    # gone out and is not sent again. Failed and unknown ones are shown to admins.
     __table_args__ = (
-        CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed')", name="status"),
+        CheckConstraint(f"status IN {OUTBOX_STATUSES}", name="status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -51,7 +56,7 @@ class OutboxEmail(Base):
     # After a failed attempt the mail waits until then (backoff); None: as soon as possible.
     next_attempt_at: Mapped[dt.datetime | None]
     # When a sender took it ("sending"): a mail left sending by a sender that died is not sent
-    # again (it may have gone out), it is marked failed for an administrator to look at.
+    # again (it may have gone out), it is marked unknown for an administrator to look at.
     claimed_at: Mapped[dt.datetime | None]
 
 

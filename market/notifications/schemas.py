@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from market.api.fields import LocalDateTime, PageQuerySchema, page_schema
+from market.notifications.models import OUTBOX_STATUSES
 
 
 class NotificationSchema(Schema):
@@ -30,8 +31,11 @@ class OutboxEmailSchema(Schema):
     id = fields.Integer()
     to_address = fields.String()
     subject = fields.String()
-    status = fields.String(metadata={"description": "pending, sent or failed (given up after its "
-                                                    "last attempt, or waiting for its next)"})
+    status = fields.String(metadata={"description": "pending, sending, sent, failed (given up "
+                                                    "after its last attempt, or waiting for its "
+                                                    "next) or unknown (its sender stopped while "
+                                                    "sending it: it may have gone out, so it is not "
+                                                    "sent again)"})
     attempts = fields.Integer()
     created_at = LocalDateTime()
     sent_at = LocalDateTime(allow_none=True)
@@ -40,7 +44,7 @@ class OutboxEmailSchema(Schema):
 
 
 class OutboxQuerySchema(PageQuerySchema):
-    status = fields.String(validate=validate.OneOf(["pending", "sent", "failed"]))
+    status = fields.String(validate=validate.OneOf(OUTBOX_STATUSES))
 
 
 OutboxEmailPageSchema = page_schema(OutboxEmailSchema, "OutboxEmailPageSchema")

@@ -106,7 +106,8 @@ def mark_read(session: Session, notification_id: int, *, actor: User,
 
 def outbox_emails(*, actor: User, status: str | None = None):
     """The e-mail outbox, newest first, optionally of one status (administrators): `failed` lists
-    the mails given up after their last attempt, with the error. Bodies are not shown."""
+    the mails given up after their last attempt, with the error, `unknown` those whose sender
+    stopped while sending them (they may have gone out). Bodies are not shown."""
     require_role(actor, "admin")
     stmt = select(OutboxEmail).order_by(OutboxEmail.id.desc())
     return stmt.where(OutboxEmail.status == status) if status else stmt

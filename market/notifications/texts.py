@@ -142,6 +142,11 @@ TEXTS: dict[str, tuple] = {
         N_("Firms wait for verification"),
         N_("%(count)s firm(s) have waited more than %(days)s days for verification: %(vendors)s."),
     ),
+    "reminder.lots": (
+        N_("Delivered lots wait for inspection"),
+        N_("%(count)s delivered lot(s) on your order “%(title)s” have waited more than %(hours)s "
+           "hours for inspection (lots %(lot_ids)s); the vendor waits for your decision."),
+    ),
     "order.awarded": (
         N_("Order awarded"),
         N_("Your order “%(order_title)s” has been awarded; its contracts are in place."),

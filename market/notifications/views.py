@@ -42,7 +42,7 @@ outbox_blp = Blueprint("outbox_emails", __name__, url_prefix="/api/v1/outbox-ema
 @outbox_blp.arguments(OutboxQuerySchema, location="query")
 @outbox_blp.paginated(OutboxEmailPageSchema)
 def list_outbox(query):
-    """Queued, sent and failed e-mails, newest first; failed ones with their error (administrators)"""
+    """Queued, sent, failed and unknown e-mails, newest first, with their error (administrators)"""
     return services.outbox_emails(actor=current_user(), **query)
 
 

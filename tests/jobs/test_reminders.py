@@ -7,13 +7,14 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from market.contracts.models import DeliveryLot
 from market.db import utcnow
 from market.jobs.runner import run_job
 from market.notifications.models import Notification
 from market.orders.models import Question
 from tests.allocations.conftest import capable_vendor, evaluating_order
 from tests.conftest import match
-from tests.factories import BidFactory, OrderFactory, VendorFactory
+from tests.factories import BidFactory, ContractFactory, OrderFactory, VendorFactory
 
 
 def _told(db_session, user, kind):
@@ -86,3 +87,41 @@ def test_the_waiting_time_is_a_setting(app, actors, db_session, monkeypatch, set
     actors.coordinator  # noqa: B018 - someone to remind
     assert run_job(app, "reminders", now=_later(app, days=4)).counts["verification"] == 0
     assert run_job(app, "reminders", now=_later(app, days=11)).counts["verification"] == 1
+
+
+def test_an_agency_is_reminded_once_of_each_lot_waiting_for_inspection(app, actors, db_session):
+    agency, vendor = actors.agency, actors.vendor
+    order = OrderFactory(awarded=True, agency=agency.organization, volume=1000)
+    contract = ContractFactory(order=order, vendor=vendor.organization, volume=1000)
+    submitted = utcnow()
+    waiting = DeliveryLot(contract_id=contract.id, volume=300, submitted_at=submitted)
+    inspected = DeliveryLot(contract_id=contract.id, volume=200, submitted_at=submitted,
+                            status="accepted", decided_at=submitted)
+    db_session.add_all([waiting, inspected])
+    db_session.flush()
+    hours = app.config["REMIND_LOTS_AFTER_HOURS"]
+    assert run_job(app, "reminders", now=_later(app, hours=hours - 1)).counts["lots"] == 0
+    assert run_job(app, "reminders", now=_later(app, hours=hours + 1)).counts["lots"] == 1
+    assert run_job(app, "reminders", now=_later(app, hours=hours + 2)).counts["lots"] == 0
+    (payload,) = _told(db_session, agency, "reminder.lots")
+    assert payload["lot_ids"] == [waiting.id] and payload["contract_ids"] == [contract.id]
+    assert payload["order_id"] == order.id and payload["hours"] == hours
+    assert _told(db_session, vendor, "reminder.lots") == [], "the vendor is not told"
+
+
+def test_a_lot_resubmitted_after_a_rejection_is_reminded_of_again(app, actors, db_session):
+    order = OrderFactory(awarded=True, agency=actors.agency.organization, volume=1000)
+    contract = ContractFactory(order=order, vendor=actors.vendor.organization, volume=1000)
+    first = DeliveryLot(contract_id=contract.id, volume=300, submitted_at=utcnow())
+    db_session.add(first)
+    db_session.flush()
+    hours = app.config["REMIND_LOTS_AFTER_HOURS"]
+    assert run_job(app, "reminders", now=_later(app, hours=hours + 1)).counts["lots"] == 1
+    first.status, first.decided_at = "rejected", _later(app, hours=hours + 2)
+    again = DeliveryLot(contract_id=contract.id, volume=300, resubmission_of_id=first.id,
+                        submitted_at=_later(app, hours=hours + 3))
+    db_session.add(again)
+    db_session.flush()
+    assert run_job(app, "reminders", now=_later(app, hours=2 * hours + 4)).counts["lots"] == 1
+    told = _told(db_session, actors.agency, "reminder.lots")
+    assert [p["lot_ids"] for p in told] in ([[first.id], [again.id]], [[again.id], [first.id]])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import smtplib
 import threading
@@ -118,14 +119,11 @@ def test_with_an_smtp_host_mails_go_to_that_server(monkeypatch):
         def __init__(self, host, port, timeout):
             self.address = (host, port)
 
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
         def send_message(self, message):
             delivered.append((self.address, message))
+
+        def quit(self):
+            pass
 
     monkeypatch.setattr(smtplib, "SMTP", FakeSMTP)
     sender = sender_from_config({"SMTP_HOST": "mail.example.cn", "SMTP_PORT": 2525,
@@ -155,7 +153,7 @@ def test_two_senders_at_once_never_send_one_mail_twice(database_url, tmp_path):
             first, second = RecordingSender(), RecordingSender()
             with Session(engine) as one, Session(engine) as two:
                 assert send_outbox(one, first, batch_size=12) == 12
-                # `one` has not committed: its 12 rows are locked, so `two` takes only the other 8.
+                # `one` claimed and committed its 12, so `two` takes only the other 8.
                 assert send_outbox(two, second) == 8
                 one.commit()
                 two.commit()
@@ -205,3 +203,90 @@ def test_concurrent_senders_in_threads_send_each_mail_exactly_once(database_url,
             assert sum(bool(s.sent) for s in senders) >= 2, "the senders really ran side by side"
         finally:
             engine.dispose()
+
+
+class CrashingSender(RecordingSender):
+    """Hands the mail over, then dies before it can say so (as a process killed at that moment)."""
+
+    def send(self, to_address, subject, body):
+        super().send(to_address, subject, body)
+        raise RuntimeError("killed after the server accepted it")
+
+
+def test_a_mail_is_claimed_as_sending_and_committed_before_it_is_handed_over(db_session):
+    (mail,) = queue(db_session, "seen@example.cn")
+    seen = []
+
+    class Watching:
+        def send(self, to_address, subject, body):
+            # What a second sender (or a restarted one) would find while this one is sending.
+            db_session.refresh(mail)
+            seen.append((mail.status, mail.attempts, mail.claimed_at is not None))
+
+    assert send_outbox(db_session, Watching()) == 1
+    assert seen == [("sending", 1, True)]
+    assert mail.status == "sent"
+
+
+def test_a_mail_whose_sender_dies_after_delivering_is_never_sent_twice(db_session):
+    (mail,) = queue(db_session, "once@example.cn")
+    crashing, later = CrashingSender(), RecordingSender()
+    now = utcnow()
+    with pytest.raises(RuntimeError):
+        send_outbox(db_session, crashing, now=now)
+    assert mail.status == "unknown" and "may have been delivered" in mail.last_error
+    for minutes in (1, 60, 24 * 60):
+        assert send_outbox(db_session, later, now=now + dt.timedelta(minutes=minutes)) == 0
+    assert [to for to, _s, _b in crashing.sent] == ["once@example.cn"] and later.sent == []
+    assert mail.status == "unknown" and mail.attempts == 1
+
+
+def test_a_mail_left_sending_by_a_killed_sender_is_marked_unknown_not_resent(db_session):
+    """As after SIGKILL between the claim and the mark: the row says sending, nobody is sending."""
+    (mail,) = queue(db_session, "killed@example.cn")
+    now = utcnow()
+    mail.status, mail.attempts, mail.claimed_at = "sending", 1, now
+    db_session.flush()
+    sender = RecordingSender()
+    # A sender still within its SMTP timeout may be busy with it: it is left alone.
+    assert send_outbox(db_session, sender, now=now + tasks.SENDING_STALE / 2) == 0
+    assert mail.status == "sending"
+    assert send_outbox(db_session, sender, now=now + tasks.SENDING_STALE) == 0
+    assert mail.status == "unknown" and "not sent again" in mail.last_error
+    assert sender.sent == []
+
+
+def test_administrators_see_the_mails_of_unknown_fate(api, actors, db_session):
+    (mail,) = queue(db_session, "maybe@example.cn")
+    with pytest.raises(RuntimeError):
+        send_outbox(db_session, CrashingSender())
+    listed = api.get("/api/v1/outbox-emails", params={"status": "unknown"},
+                     token=actors.token(actors.admin)).json()["items"]
+    assert [(m["id"], m["status"]) for m in listed] == [(mail.id, "unknown")]
+    assert "may have been delivered" in listed[0]["last_error"]
+
+
+def test_a_goodbye_that_fails_after_the_server_queued_the_mail_is_no_failure(monkeypatch, db_session):
+    """The server said 250 to the mail and then broke off: the mail went, so it is sent, once."""
+    delivered, closed = [], []
+
+    class RudeSMTP:
+        def __init__(self, host, port, timeout):
+            pass
+
+        def send_message(self, message):
+            delivered.append(message["To"])
+
+        def quit(self):
+            raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+        def close(self):
+            closed.append(True)
+
+    monkeypatch.setattr(smtplib, "SMTP", RudeSMTP)
+    (mail,) = queue(db_session, "rude@example.cn")
+    sender = SmtpSender("mail.example.cn", 25, "market@example.cn")
+    assert send_outbox(db_session, sender) == 1
+    assert send_outbox(db_session, sender) == 0
+    assert delivered == ["rude@example.cn"] and closed == [True]
+    assert mail.status == "sent"
