@@ -276,6 +276,8 @@ def _run_contract(delivery: Delivery, plan: Plan, contract: Contract) -> None:
     delivery.at(delivered, hand_in("first", first.volume, "首批交付"))
     decided = delivered + dt.timedelta(days=rng.uniform(1, 2))
     part = max(1, int((second.volume - first.volume) * rng.uniform(0.3, 0.5)))
+    if case == "normal" and decided >= demo.today:
+        return  # handed in, waiting for the agency's inspection
     if case == "normal":
         delivery.accepted_then_paid(plan, contract, lambda: lots_of["first"], accuracy, decided,
                                     verdict="accept")
