@@ -51,6 +51,9 @@ def test_the_summary_says_what_was_written(seeded, session):
     assert summary.audit_events == session.scalar(select(func.count(AuditEvent.id)).where(SEEDED_EVENTS))
     lines = "\n".join(summary.lines())
     assert "published (closing passed, shown as evaluating): 5" in lines and "coordinator@demo.market.cn" in lines
+    assert summary.lots == Counter(dict(session.execute(
+        select(DeliveryLot.status, func.count()).group_by(DeliveryLot.status)).all()))
+    assert summary.payments["overdue"] and summary.ratings == count(session, Rating.id)
 
 
 def _snapshot(session) -> dict:
