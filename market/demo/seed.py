@@ -29,7 +29,7 @@ from market.allocations.models import MatchRun
 from market.allocations.policy import set_policy
 from market.audit.models import AuditEvent
 from market.bids.models import Bid
-from market.contracts.models import Contract
+from market.contracts.models import Contract, DeliveryLot, Payment, Rating
 from market.db import utcnow
 from market.demo import contracts, orders, past, people
 from market.demo.context import DEMO_DOMAIN, DEMO_PASSWORD, Demo
@@ -39,6 +39,7 @@ from market.demo.timeline import Timeline
 from market.notifications.models import OutboxEmail
 from market.orders.models import Question
 from market.organizations.models import Capability, Organization, VendorProfile
+from market.settings import settings_of
 
 __all__ = ["DEFAULT_SEED", "DEMO_DOMAIN", "DEMO_PASSWORD", "ORDER_PLAN", "SeedSummary", "database_is_empty",
            "seed_demo"]
@@ -62,6 +63,9 @@ class SeedSummary:
     bids: int = 0
     questions: int = 0
     contracts: Counter = field(default_factory=Counter)
+    lots: Counter = field(default_factory=Counter)
+    payments: Counter = field(default_factory=Counter)
+    ratings: int = 0
     match_runs: int = 0
     audit_events: int = 0
     logins: list[tuple[str, str, str]] = field(default_factory=list)
@@ -85,6 +89,11 @@ class SeedSummary:
         out += [
             f"  history: {self.history_orders} completed orders of the past 18 months",
             f"  bids: {self.bids}, questions: {self.questions}, contracts: {contracts}",
+            f"  after the award: lots {sum(self.lots.values())} ("
+            + ", ".join(f"{status} {n}" for status, n in sorted(self.lots.items()))
+            + f"), payments {sum(self.payments.values())} ("
+            + ", ".join(f"{status} {n}" for status, n in sorted(self.payments.items()))
+            + f"), ratings {self.ratings}",
             f"  matching runs: {self.match_runs}, audit events: {self.audit_events}",
             f"Demo logins (password for all: {DEMO_PASSWORD}):",
         ]
@@ -142,6 +151,11 @@ def _summary(session: Session, seed: int, cast: people.Cast, plans: list[orders.
     by_status["completed"] -= history.contracts  # every past contract is completed
     summary.contracts.update({f"current {status}": n for status, n in by_status.items() if n})
     summary.contracts["history completed"] = history.contracts
+    summary.lots.update(dict(session.execute(
+        select(DeliveryLot.status, func.count()).group_by(DeliveryLot.status)).all()))
+    today = settings_of(session).local_date(utcnow())
+    summary.payments.update(p.status_on(today) for p in session.scalars(select(Payment)))
+    summary.ratings = count(Rating.id)
     summary.match_runs = count(MatchRun.id)
     summary.audit_events = count(AuditEvent.id)
     return summary

@@ -12,7 +12,14 @@ from market.accounts.models import User
 from market.allocations.models import Allocation, MatchRun
 from market.audit.models import AuditEvent
 from market.bids.models import Bid
-from market.contracts.models import Contract, DeliveryLot, Milestone
+from market.contracts.models import (
+    Contract,
+    DeliveryLot,
+    Milestone,
+    Payment,
+    ProgressReport,
+    Rating,
+)
 from market.db import utcnow
 from market.demo.orders import ORDER_PLAN
 from market.demo.seed import DEFAULT_SEED, seed_demo
@@ -44,6 +51,9 @@ def test_the_summary_says_what_was_written(seeded, session):
     assert summary.audit_events == session.scalar(select(func.count(AuditEvent.id)).where(SEEDED_EVENTS))
     lines = "\n".join(summary.lines())
     assert "published (closing passed, shown as evaluating): 5" in lines and "coordinator@demo.market.cn" in lines
+    assert summary.lots == Counter(dict(session.execute(
+        select(DeliveryLot.status, func.count()).group_by(DeliveryLot.status)).all()))
+    assert summary.payments["overdue"] and summary.ratings == count(session, Rating.id)
 
 
 def _snapshot(session) -> dict:
@@ -67,13 +77,25 @@ def _snapshot(session) -> dict:
             Allocation.status,
         ).order_by(Allocation.id)).all(),
         "contracts": session.execute(select(
-            Contract.id, Contract.order_id, Contract.vendor_id, Contract.volume, Contract.delivered_on_time,
-            Contract.accuracy_achieved, Contract.rating,
+            Contract.id, Contract.order_id, Contract.vendor_id, Contract.volume, Contract.status, Contract.severity,
+            Contract.switching_score, Contract.delivered_on_time, Contract.accuracy_achieved, Contract.days_late,
+            Contract.rating,
         ).order_by(Contract.id)).all(),
         "milestones": session.execute(select(
             Milestone.contract_id, Milestone.volume, Milestone.reported_volume).order_by(Milestone.id)).all(),
-        "lots": session.execute(select(DeliveryLot.contract_id, DeliveryLot.volume, DeliveryLot.status)
-                                .order_by(DeliveryLot.id)).all(),
+        # The items sampled are drawn from a fresh random seed by the lots service, so neither side
+        # chooses them; what the inspection found and decided is the seed's.
+        "lots": session.execute(select(
+            DeliveryLot.contract_id, DeliveryLot.volume, DeliveryLot.status, DeliveryLot.resubmission_of_id,
+            DeliveryLot.severity, DeliveryLot.sample_size, DeliveryLot.sample_defects,
+        ).order_by(DeliveryLot.id)).all(),
+        "progress": session.execute(select(ProgressReport.contract_id, ProgressReport.volume_done)
+                                    .order_by(ProgressReport.id)).all(),
+        "payments": session.execute(select(Payment.lot_id, Payment.amount, Payment.accepted_on, Payment.due_on,
+                                           Payment.paid_on, Payment.reference).order_by(Payment.id)).all(),
+        "ratings": session.execute(select(Rating.contract_id, Rating.quality, Rating.timeliness,
+                                          Rating.communication, Rating.comment, Rating.reply)
+                                   .order_by(Rating.id)).all(),
         "questions": count(session, Question.id),
         "notifications": count(session, Notification.id),
         "audit events": session.execute(select(AuditEvent.action, func.count()).where(SEEDED_EVENTS)
