@@ -14,6 +14,8 @@ from market.contracts.services import lock_contract
 from market.db import utcnow
 from market.errors import Conflict
 from market.notifications.services import notify, users_of
+from market.organizations.models import Organization
+from market.permissions import not_found, require_role
 from market.text import optional_note, require_reason
 
 
@@ -64,6 +66,17 @@ def reply_to_rating(session: Session, contract_id: int, data: dict, *, actor,
     notify(session, users_of(session, contract.order.agency_id, roles=["agency"]), "rating.replied",
            {"contract_id": contract.id, "reply": rating.reply}, now=now)
     return rating
+
+
+def track_record(session: Session, vendor_id: int, *, actor) -> dict:
+    """A vendor's record for those who judge it: coordinators and administrators, and the firm
+    itself (another firm's record is reported missing)."""
+    require_role(actor, "coordinator", "admin", "vendor")
+    org = session.get(Organization, vendor_id)
+    if org is None or org.kind != "vendor" or (
+            actor.role == "vendor" and actor.organization_id != vendor_id):
+        raise not_found("vendor", vendor_id)
+    return {"vendor_id": vendor_id, **vendor_record(session, vendor_id)}
 
 
 def vendor_record(session: Session, vendor_id: int) -> dict:

@@ -292,3 +292,19 @@ class AwardQuerySchema(PageQuerySchema):
 ContractPageSchema = page_schema(ContractSchema, "ContractPageSchema")
 LotPageSchema = page_schema(LotSchema, "LotPageSchema")
 PublicAwardPageSchema = page_schema(PublicAwardSchema, "PublicAwardPageSchema")
+
+
+class VendorRecordSchema(Schema):
+    """A vendor's finished contracts at a glance (market.contracts.ratings.vendor_record)."""
+
+    vendor_id = fields.Integer()
+    contracts_completed = fields.Integer()
+    contracts_terminated = fields.Integer()
+    on_time_share = fields.Float(allow_none=True, metadata={"description": "of completed contracts"})
+    mean_accuracy = fields.Float(allow_none=True, metadata={"description": "found by the inspections"})
+    lots_rejected = fields.Integer()
+    mean_days_late = fields.Float(allow_none=True)
+    ratings = fields.Integer(metadata={"description": "how many ratings the means are of"})
+    mean_quality = fields.Float(allow_none=True)
+    mean_timeliness = fields.Float(allow_none=True)
+    mean_communication = fields.Float(allow_none=True)

@@ -29,6 +29,7 @@ from market.contracts.schemas import (
     RatingReplySchema,
     RatingSchema,
     TerminateSchema,
+    VendorRecordSchema,
 )
 
 blp = Blueprint("contracts", __name__, url_prefix="/api/v1/contracts", description="Contracts")
@@ -36,6 +37,8 @@ lots_blp = Blueprint("lots", __name__, url_prefix="/api/v1/lots",
                      description="Delivery lots, inspected by ISO 2859-1 sampling")
 disputes_blp = Blueprint("disputes", __name__, url_prefix="/api/v1/disputes",
                          description="Vendors' disputes of rejected lots, decided by coordinators")
+records_blp = Blueprint("vendor_records", __name__, url_prefix="/api/v1/vendors",
+                        description="Vendors' records of finished contracts, ratings and outcomes")
 awards_blp = Blueprint("awards", __name__, url_prefix="/api/v1/directory",
                        description="The public award notices of awarded orders (no login)")
 
@@ -180,4 +183,11 @@ def list_awards(query):
     return services.public_awards(**query), lambda rows: [services.public_award(c) for c in rows]
 
 
-BLUEPRINTS = [blp, lots_blp, disputes_blp, awards_blp]
+@records_blp.get("/<id:vendor_id>/record")
+@records_blp.response(200, VendorRecordSchema)
+def vendor_record(vendor_id):
+    """A vendor's finished contracts, outcomes and mean ratings (coordinators, admins, the firm)"""
+    return ratings.track_record(db.session, vendor_id, actor=current_user())
+
+
+BLUEPRINTS = [blp, lots_blp, disputes_blp, records_blp, awards_blp]

@@ -12,6 +12,7 @@ from market import db, workqueues
 from market.allocations import services as allocations
 from market.allocations.debrief import why_evaluated
 from market.allocations.schemas import ApproveSchema, RejectSchema
+from market.contracts import ratings
 from market.db import utcnow
 from market.errors import Conflict, DomainError
 from market.orders.models import Order
@@ -92,6 +93,7 @@ def _vendor_page(user, org_id: int, errors: dict | None = None, status: int = 20
         before=change_requests.before_of(change) if change else {},
         history=[(c, change_requests.before_of(c)) for c in history if c.status != "pending"],
         actions=OFFERED.get(profile.verification_status, ()),
+        record=ratings.track_record(db.session, org.id, actor=user),
         errors=errors or {}, form=form or {}, now=utcnow(),
     ), status
 

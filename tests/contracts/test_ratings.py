@@ -6,7 +6,7 @@ from __future__ import annotations
 from market.contracts.ratings import vendor_record
 from tests.conftest import assert_error
 from tests.contracts.conftest import inspect, rejecting, submit
-from tests.factories import OrganizationFactory
+from tests.factories import OrganizationFactory, VendorFactory
 
 SCORES = {"quality": 5, "timeliness": 4, "communication": 3, "comment": "标注质量稳定"}
 
@@ -66,3 +66,20 @@ def test_the_completed_contracts_outcome_counts_its_rejected_lot(api, actors, de
                       token=actors.token(deal.coordinator)).json()["outcome"]
     assert outcome["lots_rejected"] == 1 and outcome["days_late"] == 0
     assert outcome["accuracy_achieved"] < 1
+
+
+def test_the_vendors_record_is_read_by_coordinators_and_the_firm_itself(api, actors, deal):
+    complete(api, actors, deal)
+    assert rate(api, actors, deal, deal.agency).status_code == 201
+    url = f"/api/v1/vendors/{deal.contract.vendor_id}/record"
+    for reader in (deal.coordinator, deal.vendor, actors.admin):
+        response = api.get(url, token=actors.token(reader))
+        assert response.status_code == 200, response.text
+        record = response.json()
+        assert (record["contracts_completed"], record["ratings"], record["mean_quality"]) == (1, 1, 5)
+        assert record["lots_rejected"] == 1 and record["on_time_share"] == 1
+    assert_error(api.get(url, token=actors.token(deal.agency)), 403)
+    stranger = actors.user("vendor", organization=VendorFactory())
+    assert_error(api.get(url, token=actors.token(stranger)), 404)
+    agency_org = deal.agency.organization_id
+    assert_error(api.get(f"/api/v1/vendors/{agency_org}/record", token=actors.token(deal.coordinator)), 404)

@@ -7,7 +7,14 @@ import pytest
 from sqlalchemy import func, select
 
 from market.audit.models import AuditEvent
-from tests.factories import CapabilityFactory, ChangeRequestFactory, OrderFactory, VendorFactory
+from market.db import utcnow
+from tests.factories import (
+    CapabilityFactory,
+    ChangeRequestFactory,
+    ContractFactory,
+    OrderFactory,
+    VendorFactory,
+)
 
 
 def _events(db_session) -> int:
@@ -141,3 +148,13 @@ def test_an_unknown_change_request_is_not_found(browser, actors, factories):
     token = browser.token(browser.get("/coordinator/"))
     assert browser.post("/coordinator/change-requests/999999/decide",
                         data={"csrf_token": token, "decision": "approve", "change-reason": "x"}).status_code == 404
+
+
+def test_the_review_shows_the_firms_track_record(browser, actors, factories):
+    firm = VendorFactory()
+    ContractFactory(vendor=firm, status="completed", completed_at=utcnow(), delivered_on_time=True,
+                    accuracy_achieved=0.9683)
+    browser.sign_in(actors.coordinator)
+    page = browser.get(f"/coordinator/vendors/{firm.id}")
+    assert page.status_code == 200
+    assert "履约记录" in page.text and "96.83 %" in page.text and "100 %" in page.text
