@@ -16,6 +16,7 @@ from market.bids.models import Bid
 from market.bids.reasons import describe
 from market.db import utcnow
 from market.errors import Conflict, InvalidInput
+from market.i18n import N_
 from market.matching.scoring import validate_weights
 from market.notifications.services import notify, users_of
 from market.notifications.texts import PerReader
@@ -222,12 +223,12 @@ def delete_order(session: Session, order_id: int, *, actor, now: dt.datetime | N
 
 def _completeness_errors(values: dict) -> dict:
     """What a published order may not lack, on the order as it is or would be."""
-    errors = {name: ["Required to publish."] for name in REQUIRED_TO_PUBLISH
+    errors = {name: [N_("Required to publish.")] for name in REQUIRED_TO_PUBLISH
               if values.get(name) is None}
     if says_nothing(values.get("description")):
-        errors["description"] = ["Required to publish: say what is to be annotated and how."]
+        errors["description"] = [N_("Required to publish: say what is to be annotated and how.")]
     if not values.get("label_set"):
-        errors["label_set"] = ["Required to publish: give at least one label."]
+        errors["label_set"] = [N_("Required to publish: give at least one label.")]
     return errors
 
 

@@ -42,6 +42,10 @@ def _locale() -> str:
     return i18n.LOCALES[chosen]
 
 
+def _settle_web_user() -> None:
+    web_user()  # returns nothing: a before_request that returns a value would be the response
+
+
 def init_app(app: Flask) -> None:
     # The signed-in session: a signed cookie that scripts cannot read, not sent by cross-site
     # requests, only over TLS in production, and ending with the token it holds.
@@ -63,6 +67,10 @@ def init_app(app: Flask) -> None:
     security.init_app(app)
     filters.init_app(app)
     errors.init_app(app)
+    # Who is signed in is settled first, before any view reads: resolving the token writes its
+    # last use in a short transaction of its own, which on SQLite waits for (and times out
+    # behind) a read the request's own session already holds open. Public pages read first.
+    app.before_request(_settle_web_user)
     for blueprint in (public.bp, session.bp, account.bp, vendor.bp, vendor_contracts.bp, agency.bp,
                       agency_contracts.bp, coordinator.bp, join.bp):
         app.register_blueprint(blueprint)

@@ -133,3 +133,26 @@ def test_error_pages_use_the_layout_in_both_languages(browser, english_browser):
 def test_the_api_keeps_its_json_errors(browser):
     response = browser.get("/api/v1/no-such-thing")
     assert response.status_code == 404 and response.json["status"] == "Not Found"
+
+
+@pytest.mark.parametrize("path", ["/", "/directory", "/vendors", "/awards"])
+def test_the_signed_in_user_is_settled_before_a_public_page_reads(browser, actors, monkeypatch, path):
+    # Resolving the token notes its use in a transaction of its own; on SQLite that write waits
+    # behind a read the request's session holds open (a 503 after the lock timeout), so it must
+    # come before the page's first read.
+    from flask import g
+
+    import market.web.session as web_session
+
+    started_before = []
+    resolve = web_session.user_for_token
+
+    def watched(token):
+        started_before.append("db_session" in g)
+        return resolve(token)
+
+    browser.sign_in(actors.vendor)
+    monkeypatch.setattr(web_session, "user_for_token", watched)
+    page = browser.get(path)
+    assert page.status_code == 200 and actors.vendor.organization.name in page.text
+    assert started_before == [False]
