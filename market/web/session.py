@@ -36,6 +36,10 @@ bp = Blueprint("session", __name__)
 LANGUAGE_COOKIE_DAYS = 365
 
 
+HOMES = {"vendor": "vendor.dashboard", "agency": "agency.dashboard",
+         "coordinator": "coordinator.dashboard"}
+
+
 def web_user():
     """The user signed in to the pages, or None (the API's paths never see one)."""
     if "web_user" not in g:
@@ -74,14 +78,15 @@ def _check_csrf():
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    target = safe_next(request.values.get("next"), url_for("public.home"))
+    asked = request.values.get("next")
+    target = safe_next(asked, url_for("public.home"))
     errors: dict = {}
     status, headers = 200, {}
     if request.method == "POST":
         data, errors = load_form(LoginSchema(only=("email", "password")), request.form)
         if not errors:
             try:
-                _user, token, _row = accounts.login(db.session, email=data["email"],
+                user, token, _row = accounts.login(db.session, email=data["email"],
                                                     password=data["password"], token_name="web")
             except DomainError as error:
                 db.session.commit()  # the audited failure feeds the throttle
@@ -95,7 +100,9 @@ def login():
                 session.clear()
                 session["token"] = token
                 session.permanent = True
-                return redirect(target)
+                # Without a page to go back to, each role starts where its work is.
+                home = HOMES.get(user.role)
+                return redirect(target if asked or home is None else url_for(home))
         status = status if status != 200 else 422
     return render_template("login.html", errors=errors, form=request.form, next=target), status, headers
 

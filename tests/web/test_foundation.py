@@ -121,6 +121,11 @@ def test_sign_in_returns_to_the_page_it_came_from_but_never_off_the_site(browser
     away = browser.post("/login", data={"csrf_token": token, "email": actors.vendor.email,
                                         "password": "correct horse battery", "next": "//evil.example/"})
     assert away.headers["Location"] == "/"
+    browser.submit("/", "/logout", {})
+    token = browser.token(browser.get("/login"))
+    home = browser.post("/login", data={"csrf_token": token, "email": actors.vendor.email,
+                                        "password": "correct horse battery"})
+    assert home.headers["Location"] == "/vendor/"  # no page to go back to: where a vendor's work is
 
 
 def test_error_pages_use_the_layout_in_both_languages(browser, english_browser):
