@@ -9,6 +9,7 @@ from babel.numbers import format_currency, format_decimal
 from flask import Flask, g, request
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import gettext as _
+from jinja2 import pass_context
 
 from market import db, i18n, labels
 from market.notifications import services as notifications
@@ -74,9 +75,24 @@ def message(text: str) -> str:
     return i18n.translate_message(get_locale().language, str(text))
 
 
+def _at_render(filter_):
+    """`filter_` evaluated when the page renders. Jinja folds a filter applied to literals
+    (`"seats"|label("profile_field")`) into the compiled template, in the language of the first
+    page that compiled it, for every later reader; a filter that takes the context is not folded."""
+
+    @pass_context
+    def rendered(_context, *args, **kwargs):
+        return filter_(*args, **kwargs)
+
+    return rendered
+
+
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters.update(money=money, money4=money4, number=number, when=when, day=day,
-                                 label=label, show_value=show_value, message=message)
+    app.jinja_env.filters.update({
+        name: _at_render(f) for name, f in dict(
+            money=money, money4=money4, number=number, when=when, day=day, label=label,
+            show_value=show_value, message=message).items()
+    })
     app.jinja_env.globals.update(_=_)
 
     @app.context_processor

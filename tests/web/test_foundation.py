@@ -161,3 +161,16 @@ def test_the_signed_in_user_is_settled_before_a_public_page_reads(browser, actor
     page = browser.get(path)
     assert page.status_code == 200 and actors.vendor.organization.name in page.text
     assert started_before == [False]
+
+
+def test_a_label_of_a_literal_follows_each_readers_language(app):
+    # Jinja folds filters on literals into the compiled template: compiled for a Chinese reader,
+    # the label must still be English for an English one.
+    from flask_babel import refresh
+
+    with app.test_request_context("/", headers={"Accept-Language": "zh-CN"}):
+        template = app.jinja_env.from_string('{{ "seats"|label("profile_field") }}')
+        assert template.render() == "标注工位数"
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        refresh()
+        assert template.render() == "Annotation seats"
