@@ -5,15 +5,19 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from market.api.fields import LocalDateTime, PageQuerySchema, page_schema
+from market.auth import reader_language
 from market.notifications.models import OUTBOX_STATUSES
+from market.notifications.services import displayed
 
 
 class NotificationSchema(Schema):
     id = fields.Integer()
     kind = fields.String(metadata={"description": "what it is about, e.g. order.published"})
     payload = fields.Dict(keys=fields.String())
-    title = fields.String(metadata={"description": "what it is about, in the recipient's language"})
-    text = fields.String(metadata={"description": "what happened, in the recipient's language"})
+    title = fields.Function(lambda n: displayed(n, reader_language())[0],
+                            metadata={"type": "string", "description": "what it is about, in the reader's language"})
+    text = fields.Function(lambda n: displayed(n, reader_language())[1],
+                           metadata={"type": "string", "description": "what happened, in the reader's language"})
     created_at = LocalDateTime()
     read_at = LocalDateTime(allow_none=True)
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from market.accounts.models import User
 from market.db import utcnow
 from market.notifications.models import Notification, OnceKey, OutboxEmail
-from market.notifications.texts import PerReader, render, render_mail
+from market.notifications.texts import TEXTS, PerReader, render, render_mail
 from market.permissions import not_found, require_role
 
 
@@ -111,3 +111,16 @@ def outbox_emails(*, actor: User, status: str | None = None):
     require_role(actor, "admin")
     stmt = select(OutboxEmail).order_by(OutboxEmail.id.desc())
     return stmt.where(OutboxEmail.status == status) if status else stmt
+
+
+def displayed(notification: Notification, language: str | None) -> tuple[str, str]:
+    """A notification's title and text in the language its reader reads now (who may have changed
+    it since it was sent), rendered from its kind and payload; as stored when that is impossible
+    (a kind without a text, or a payload from an older version of the text)."""
+    if notification.kind in TEXTS:
+        try:
+            return render(notification.kind, notification.payload, language)
+        except (KeyError, TypeError, ValueError):
+            pass
+    return notification.title, notification.text
+

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from market import db
@@ -29,7 +30,9 @@ def notification_list():
     query, errors = load_form(PageQuerySchema(), request.args)
     page = paginate(db.session, notifications.notifications_of(actor=user),
                     query.get("page", 1), query.get("per_page", 20))
-    return render_template("notifications.html", page=page)
+    language = get_locale().language
+    shown = {n.id: notifications.displayed(n, language) for n in page["items"]}
+    return render_template("notifications.html", page=page, shown=shown)
 
 
 @bp.post("/notifications/<int:notification_id>/read")

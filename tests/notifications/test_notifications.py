@@ -85,6 +85,18 @@ def test_each_recipient_reads_the_notification_and_its_mail_in_their_own_languag
     assert (english["title"], english["payload"]) == ("Order cancelled", payload)
 
 
+def test_a_notification_reads_in_the_language_its_reader_has_chosen_since(api, db_session, actors):
+    # Sent while the agency read Chinese; it has switched to English since: the list follows.
+    notify(db_session, [actors.agency], "order.cancelled", {"order_id": 7, "title": "Traffic frames",
+                                                             "reason": "budget cut"})
+    db_session.flush()
+    actors.agency.locale = "en"
+    db_session.flush()
+    shown = api.get(URL, token=actors.token(actors.agency)).json()["items"][0]
+    assert (shown["title"], shown["text"]) == (
+        "Order cancelled", "The order “Traffic frames” was cancelled. Reason: budget cut")
+
+
 def test_a_profile_change_is_told_with_the_fields_names_in_each_readers_language(db_session, actors):
     actors.agency.locale = "en"
     payload = {"change_request_id": 3, "vendor_id": 9, "vendor_name": "星河数据",

@@ -79,3 +79,13 @@ def test_a_wrong_current_password_is_shown_beside_its_field_and_changes_nothing(
     assert response.status_code == 422 and "当前密码错误" in response.text
     db_session.refresh(user)
     assert user.password_hash == before
+
+
+def test_a_notification_sent_in_chinese_reads_in_english_once_the_reader_chose_english(
+    browser, actors, db_session
+):
+    _notify(db_session, actors.vendor)
+    browser.sign_in_in_english(actors.vendor)
+    page = browser.get("/notifications")
+    assert "The order “交通卡口标注” was cancelled. Reason: 预算调整" in page.text
+    assert "已取消" not in page.text
