@@ -19,18 +19,20 @@ from market.api.fields import (
     Vocabulary,
     page_schema,
 )
+from market.auth import reader_language
 from market.contracts import services
 from market.contracts.models import CONTRACT_STATUSES
 from market.contracts.payments import payment_summary
 from market.contracts.sampling import preferred_aql
 from market.db import utcnow
+from market.i18n import translate
 from market.orders.schemas import AwardedVendorSchema, FirmNameSchema
 from market.timezone import local_date
 
 
 class MilestoneSchema(Schema):
     id = fields.Integer()
-    name = fields.String()
+    name = fields.Function(lambda m: translate(reader_language(), m.name), metadata={"type": "string"})
     due_at = LocalDateTime()
     volume = fields.Integer()
     reported_volume = fields.Integer()

@@ -13,6 +13,7 @@ from market.audit import services as audit
 from market.contracts.models import Contract, DeliveryLot, Milestone
 from market.db import utcnow
 from market.errors import Forbidden
+from market.i18n import N_
 from market.orders.awards import AWARDED_STATUSES, award_entry
 from market.orders.models import Order
 from market.permissions import not_found, require_role
@@ -24,8 +25,9 @@ LIVE_CONTRACT_STATUSES = ("active", "completed")
 CENT = Decimal("0.01")
 # The cumulative share of the volume due at each milestone, at that share of the time from the
 # contract's start to its deadline. A milestone's volume and reported volume are cumulative too.
-MILESTONE_PLAN = ((0.3, "首批交付 30% / first 30%"), (0.7, "累计 70% / 70% delivered"),
-                  (1.0, "全部交付 / all delivered"))
+# Names are stored as written here (English, marked for the catalogue) and shown translated.
+MILESTONE_PLAN = ((0.3, N_("First batch (30%)")), (0.7, N_("Up to 70%")),
+                  (1.0, N_("All delivered")))
 
 
 def contract_value(unit_price: Decimal, volume: int) -> Decimal:

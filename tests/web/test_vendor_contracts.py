@@ -24,10 +24,12 @@ def test_the_contract_page_shows_volumes_milestones_lots_inspection_and_payments
     assert "待检验" in page.text and f"/vendor/lots/{lot.id}" in page.text
     assert "正常检验" in page.text and "转移得分" in page.text and "里程碑" in page.text
     assert "已支付" in page.text and "逾期" in page.text
+    assert "首批交付（30%）" in page.text and "全部交付" in page.text  # milestone names, translated
     english_browser.sign_in_in_english(deal.vendor)
     english = english_browser.get(f"/vendor/contracts/{deal.contract.id}")
     assert "Waiting for inspection" in english.text and "Switching score" in english.text
     assert "Still to hand in" in english.text and "Milestones" in english.text
+    assert "First batch (30%)" in english.text and "首批交付" not in english.text
 
 
 def test_the_contract_page_is_the_vendors_own(browser, deal, db_session):
