@@ -42,6 +42,8 @@ LABELS: dict[str, dict[str, str]] = {
         "suspended": N_("Suspended"),
     },
     "yes_no": {"true": N_("Yes"), "false": N_("No"), True: N_("Yes"), False: N_("No")},
+    # Certifications by their names; international ones read the same in both languages.
+    "certification": {"等保三级": N_("MLPS level 3 (classified protection)")},
     "profile_field": {
         "clearance": N_("Data security clearance"), "certifications": N_("Certifications"),
         "onsite_possible": N_("Can work on site"), "seats": N_("Annotation seats"),

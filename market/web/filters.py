@@ -52,6 +52,8 @@ def show_value(value, field: str) -> str:
         return money(value)
     if isinstance(value, bool):
         return label(value, "yes_no")
+    if field in ("certifications", "required_certifications") and isinstance(value, list | tuple):
+        value = [label(name, "certification") for name in value]
     if isinstance(value, list | tuple):
         return ", ".join(map(str, value)) or "—"
     return number(value) if isinstance(value, int) else str(value)

@@ -174,3 +174,14 @@ def test_a_label_of_a_literal_follows_each_readers_language(app):
     with app.test_request_context("/", headers={"Accept-Language": "en"}):
         refresh()
         assert template.render() == "Annotation seats"
+
+
+def test_a_chinese_certification_name_reads_in_english_on_english_pages(app):
+    from flask_babel import refresh
+
+    template = app.jinja_env.from_string('{{ ["ISO 9001", "等保三级"]|show_value("certifications") }}')
+    with app.test_request_context("/", headers={"Accept-Language": "zh-CN"}):
+        assert template.render() == "ISO 9001, 等保三级"
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        refresh()
+        assert template.render() == "ISO 9001, MLPS level 3 (classified protection)"
