@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from market.accounts.models import EmailToken, User
-from market.accounts.services import hash_token, never_used  # noqa: F401 (used as email_tokens.never_used)
+from market.accounts.services import hash_token
 from market.errors import InvalidInput
 from market.settings import settings_of
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from market.accounts import email_tokens, throttle
 from market.accounts.models import EMAIL_CONFIRMATION, User
-from market.accounts.services import create_user, email_taken
+from market.accounts.services import create_user, email_taken, never_used
 from market.audit import services as audit
 from market.db import utcnow
 from market.errors import Conflict, InvalidInput
@@ -83,7 +83,7 @@ def resend_confirmation(session: Session, email: str, *, now: dt.datetime | None
     for any other address nothing, silently, so the answer tells nobody what is registered."""
     now = now or utcnow()
     user = throttle.public_request(session, RESENT, email, now=now)
-    if user is None or user.active or not email_tokens.never_used(session, user, PURPOSE):
+    if user is None or user.active or not never_used(session, user, PURPOSE):
         return
     if email_tokens.enough_live(session, user, PURPOSE, now=now):
         return
