@@ -159,7 +159,12 @@ def visible_contracts(actor) -> Select:
 
 def list_contracts(*, actor, status=None, order_id=None, vendor_id=None) -> Select:
     stmt = _visible(
-        select(Contract).options(selectinload(Contract.milestones)).order_by(Contract.id.desc()),
+        # What the pages and the API show of each contract, loaded with the page, not per row.
+        select(Contract).options(
+            selectinload(Contract.milestones), selectinload(Contract.lots),
+            selectinload(Contract.payments), selectinload(Contract.rating_detail),
+            selectinload(Contract.vendor), selectinload(Contract.order).selectinload(Order.agency),
+        ).order_by(Contract.id.desc()),
         actor,
     )
     if status:
