@@ -7,7 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from market.audit import services as audit
 from market.bids.eligibility import placement_refusals, refusal_errors
@@ -347,7 +347,8 @@ def own_bids(*, actor, status: str | None = None, order_id: int | None = None,
              now: dt.datetime | None = None) -> Select:
     """A vendor's own bids across orders, newest first (filtered by their effective status)."""
     require_role(actor, "vendor")
-    stmt = select(Bid).where(Bid.vendor_id == actor.organization_id).order_by(Bid.id.desc())
+    stmt = (select(Bid).where(Bid.vendor_id == actor.organization_id)
+            .options(selectinload(Bid.order)).order_by(Bid.id.desc()))
     if status:
         stmt = stmt.where(Bid.effective_status(now or utcnow()) == status)
     if order_id is not None:
