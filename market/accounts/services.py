@@ -22,6 +22,9 @@ from market.permissions import require_role
 from market.settings import settings_of
 
 TOKEN_PREFIX = "mkt_"
+ROLE_MISFIT = N_("This role does not fit the kind of organisation: agency staff belong to a public agency, "
+                 "vendor staff to an annotation firm, coordinators and administrators to the platform operator.")
+OWN_ROLE = N_("You cannot take away your own administrator role; ask another administrator.")
 # A hash computed once so that logins for unknown e-mails take as long as for known ones.
 _DUMMY_HASH = None
 
@@ -59,10 +62,10 @@ def create_user(session: Session, data: dict, *, actor, now: dt.datetime | None 
     organization = session.get(Organization, data["organization_id"])
     if organization is None:
         raise InvalidInput(f"No organisation with id {data['organization_id']}.",
-                           errors={"organization_id": ["no such organisation"]})
+                           errors={"organization_id": [N_("There is no such organisation.")]})
     if organization.status != "active":
         raise InvalidInput(f"{organization.name} is deactivated; reactivate it first.",
-                           errors={"organization_id": ["organisation deactivated"]})
+                           errors={"organization_id": [N_("The organisation is deactivated; reactivate it first.")]})
     _require_kind_for_role(organization, role, field="organization_id")
     email = email.strip().lower()
     taken = Conflict(
@@ -100,7 +103,7 @@ def _require_kind_for_role(organization: Organization, role: str, *, field: str)
         raise InvalidInput(
             f"A {role} user must belong to an organisation of kind {expected_kind}; "
             f"{organization.name} is a {organization.kind}.",
-            errors={field: [f"must be a {expected_kind} organisation for role {role}"]},
+            errors={field: [ROLE_MISFIT]},
         )
 
 
@@ -120,8 +123,7 @@ def update_user(session: Session, user_id: int, data: dict, *, actor,
     if "role" in data:
         _require_kind_for_role(user.organization, data["role"], field="role")
         if user.id == actor.id and data["role"] != "admin":
-            raise Conflict("You cannot take away your own administrator role; ask another administrator.",
-                           errors={"role": ["your own role"]})
+            raise Conflict(OWN_ROLE, errors={"role": [OWN_ROLE]})
     changes = {key: value for key, value in data.items() if getattr(user, key) != value}
     for key, value in changes.items():
         setattr(user, key, value)
@@ -310,7 +312,7 @@ def set_user_active(session: Session, user_id: int, active: bool, *, actor, now:
     if user is None:
         raise NotFound(f"No user with id {user_id}.")
     if user.id == actor.id and not active:
-        raise Conflict("You cannot deactivate yourself; ask another administrator.")
+        raise Conflict(N_("You cannot deactivate yourself; ask another administrator."))
     if user.active != active:
         user.active = active
         if not active:
@@ -356,7 +358,7 @@ def unlock_user(session: Session, user_id: int, *, actor, now: dt.datetime | Non
     if user is None:
         raise NotFound(f"No user with id {user_id}.")
     if not user.locked(now):
-        raise Conflict(f"User {user_id} is not locked.", errors={"locked_until": ["not locked"]})
+        raise Conflict(N_("The account is not locked."), errors={"locked_until": [N_("The account is not locked.")]})
     # locked_at stays: the failures before it no longer count towards the next lock.
     user.locked_until = None
     audit.record(session, "user.unlocked", actor=actor, object_type="user", object_id=user.id,

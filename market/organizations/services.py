@@ -19,6 +19,7 @@ from market.allocations.proposals import close_vendor_proposals
 from market.audit import services as audit
 from market.db import utcnow
 from market.errors import Conflict, Forbidden, InvalidInput
+from market.i18n import N_
 from market.notifications.services import notify, users_of
 from market.organizations.change_requests import accept_seats, hold_for_review
 from market.organizations.lifecycle import ORGANIZATION_LIFECYCLE, VENDOR_LIFECYCLE
@@ -169,6 +170,10 @@ def update_organization(session: Session, org_id: int, data: dict, *, actor,
     return org
 
 
+VERIFIED_FIRST = N_("A verified firm is suspended by a coordinator first: that closes its proposals and keeps "
+                    "it out of matching.")
+
+
 def set_organization_active(session: Session, org_id: int, active: bool, *, actor,
                             now: dt.datetime | None = None) -> Organization:
     """Deactivate an organisation (administrators): its staff can no longer sign in and every token
@@ -181,11 +186,10 @@ def set_organization_active(session: Session, org_id: int, active: bool, *, acto
     if org.status == target:
         return org
     if not active and org.id == actor.organization_id:
-        raise Conflict("You cannot deactivate your own organisation; ask another administrator.")
+        raise Conflict(N_("You cannot deactivate your own organisation; ask another administrator."))
     if (not active and org.vendor_profile is not None
             and org.vendor_profile.verification_status == "verified"):
-        raise Conflict(f"{org.name} is a verified vendor: a coordinator suspends it first.",
-                       errors={"status": ["verified vendor"]})
+        raise Conflict(VERIFIED_FIRST, errors={"status": [VERIFIED_FIRST]})
     ORGANIZATION_LIFECYCLE.transition(session, org, target, actor=actor, organization_id=org.id, now=now)
     if not active:
         for user in session.scalars(select(User).where(User.organization_id == org.id)):
