@@ -37,6 +37,8 @@ from market.web.session import safe_next, signed_in
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 # The fields of the organisation form; `kind` only when it is created.
 ORG_FIELDS = ("name", "credit_code", "province", "city", "county", "contact_email", "description")
+# The optional ones: emptied on the edit form, they are cleared (a form leaves out an empty field).
+CLEARABLE = ("county", "contact_email", "description")
 
 
 @bp.before_request
@@ -148,6 +150,7 @@ def organization_edit(org_id: int):
                              request.form, lists=("sectors",) if agency else ())
     status = 422
     if not errors:
+        data |= {name: None for name in CLEARABLE if name in request.form and not request.form[name].strip()}
         try:
             organizations.update_organization(db.session, org_id, data, actor=user)
         except DomainError as error:

@@ -240,6 +240,19 @@ def test_an_admin_edits_an_organisation_and_a_bad_edit_stores_nothing(browser, a
     assert firm.contact_email is None
 
 
+def test_emptying_an_optional_field_of_an_organisation_clears_it(browser, actors, world, db_session):
+    firm, _staff = world
+    firm.contact_email = "info@qiandong.example.cn"
+    db_session.flush()
+    browser.sign_in(actors.admin)
+    page = f"/admin/organizations/{firm.id}"
+    form = {"name": firm.name, "credit_code": firm.credit_code, "province": "贵州省", "city": "贵阳市",
+            "county": "", "contact_email": ""}
+    assert browser.submit(page, page, form).status_code == 302
+    db_session.refresh(firm)
+    assert (firm.county, firm.contact_email, firm.city) == (None, None, "贵阳市")
+
+
 def test_deactivating_an_organisation_signs_its_staff_out_and_reactivating_lets_them_in(
         app, browser, actors, db_session):
     agency_staff = actors.agency
