@@ -24,6 +24,7 @@ from market.api.fields import (
     Vocabulary,
     page_schema,
 )
+from market.i18n import N_
 from market.organizations.change_requests import before_of, may_see, note_for
 from market.organizations.credit_code import credit_code_problem
 from market.organizations.models import (
@@ -135,7 +136,7 @@ class OrganizationSchema(Schema):
         if data.get("vendor_profile") and data.get("kind", "vendor") != "vendor":
             raise ValidationError("Only vendors have a vendor profile.", "vendor_profile")
         if data.get("sectors") and data.get("kind", "agency") != "agency":
-            raise ValidationError("Only agencies have sectors.", "sectors")
+            raise ValidationError(N_("Only agencies have sectors."), "sectors")
 
 
 class OrganizationUpdateSchema(Schema):

@@ -199,6 +199,15 @@ def test_a_bad_credit_code_is_shown_beside_its_field_and_nothing_is_stored(brows
     assert _count(db_session, Organization) == before
 
 
+def test_a_firm_with_sectors_is_refused_beside_the_sectors(browser, actors, db_session):
+    browser.sign_in(actors.admin)
+    before = _count(db_session, Organization)
+    refused = browser.submit("/admin/organizations/new", "/admin/organizations/new",
+                             _agency_form(kind="vendor", sectors=["health"]))
+    assert refused.status_code == 422 and 'id="error-sectors"' in refused.text and "只有需求方单位" in refused.text
+    assert _count(db_session, Organization) == before
+
+
 def test_a_credit_code_already_registered_is_409_beside_its_field(browser, actors, world, db_session):
     firm, _staff = world
     browser.sign_in(actors.admin)
