@@ -37,7 +37,7 @@ LANGUAGE_COOKIE_DAYS = 365
 
 
 HOMES = {"vendor": "vendor.dashboard", "agency": "agency.dashboard",
-         "coordinator": "coordinator.dashboard"}
+         "coordinator": "coordinator.dashboard", "admin": "admin.home"}
 
 
 def web_user():
