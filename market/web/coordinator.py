@@ -56,6 +56,9 @@ def _prefixed(schema, prefix: str) -> tuple[dict, dict]:
     return data, {f"{prefix}-{key}" if key != "_body" else key: value for key, value in errors.items()}
 
 
+prefixed_form = _prefixed  # for the forms of the disputes page
+
+
 def _fail(error: DomainError) -> dict:
     db.session.rollback()
     return error.errors if error.errors and error.status_code == 422 else {"_body": [error.message]}
