@@ -77,7 +77,7 @@ def test_a_run_over_every_order_reports_the_order_nobody_bid_on(browser, actors,
     report = browser.get(started.headers["Location"]).text
     assert "未撮合的订单：1" in report and "无人投标的语音转写" in report
     listed = browser.get("/coordinator/matching").text
-    assert "最近的撮合运行" in listed and actors.coordinator.name in listed
+    assert "最近的撮合批次" in listed and actors.coordinator.name in listed
 
 
 def test_a_time_limit_out_of_range_is_refused_beside_its_field_and_nothing_is_queued(
