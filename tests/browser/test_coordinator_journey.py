@@ -105,7 +105,8 @@ def test_a_coordinators_day_from_verification_to_contract(visit, app):
     reason_box.fill("近期质检两次不合格，产能存疑")
     proposal.get_by_role("button", name="驳回该方案").click()
     assert "撮合方案已驳回" in page.get_by_role("status").inner_text()
-    assert page.get_by_role("table", name="该订单的历史撮合方案").get_by_text("近期质检两次不合格，产能存疑").is_visible()
+    earlier = page.get_by_role("table", name="该订单的历史撮合方案")
+    assert earlier.get_by_text("近期质检两次不合格，产能存疑").is_visible()
 
     # Run again over the same order: the pair is left out, and says why.
     _start_run(tab, app, order_id)
