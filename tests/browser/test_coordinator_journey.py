@@ -12,18 +12,9 @@ from sqlalchemy import func, select
 
 from market.demo.people import DEMO_PASSWORD
 from market.jobs.runner import run_job
-from tests.browser.conftest import ROOT
+from tests.browser.conftest import ROOT, sign_in
 
 README_SHOT = ROOT / "docs" / "screenshots" / "proposals.png"
-
-
-def _sign_in(tab, email: str) -> None:
-    tab.go("/login")
-    page = tab.page
-    page.get_by_label("电子邮箱", exact=True).fill(email)
-    page.get_by_label("密码", exact=True).fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    assert page.get_by_role("button", name="退出").is_visible()
 
 
 def _busiest_order(app) -> tuple[int, str]:
@@ -62,7 +53,7 @@ def _start_run(tab, app, order_id: int) -> None:
 def test_a_coordinators_day_from_verification_to_contract(visit, app):
     tab = visit("coordinator")
     page = tab.page
-    _sign_in(tab, "coordinator@demo.market.cn")
+    sign_in(tab, "coordinator@demo.market.cn")
     page.get_by_role("navigation", name="协调工作").get_by_role("link", name="待办事项").click()
     tab.check("work-queues")
 
