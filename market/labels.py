@@ -78,6 +78,18 @@ LABELS: dict[str, dict[str, str]] = {
         "rejected": N_("Rejected at inspection"),
     },
     "severity": {"normal": N_("Normal"), "tightened": N_("Tightened"), "reduced": N_("Reduced")},
+    "run_status": {
+        "queued": N_("Queued"), "running": N_("Running"), "completed": N_("Completed"),
+        "failed": N_("Failed"),
+    },
+    "run_trigger": {
+        "api": N_("A coordinator"), "bidding-closed": N_("Bidding closed (automatic)"),
+        "cli": N_("The command line"),
+    },
+    "run_phase": {
+        "load": N_("reading the orders and bids"), "quality": N_("the quality model"),
+        "solve": N_("the solver"), "store": N_("storing the proposals"),
+    },
     "payment_status": {"due": N_("Due"), "overdue": N_("Overdue"), "paid": N_("Paid")},
     "dispute_status": {
         "open": N_("Waiting for a coordinator"), "upheld": N_("Rejection upheld"),
