@@ -28,6 +28,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from market import db
+from market.errors import InvalidInput
 from market.i18n import N_
 from market.insights import services as insights
 from market.insights.figures import MONTH_CHOICES, WEEKS_AHEAD, Figure
@@ -185,7 +186,11 @@ def _viewer():
 
 
 def _months() -> int:
-    return request.args.get("months", 12, type=int)
+    """The period asked for; one the form does not offer (only a hand-made URL has it) is refused."""
+    months = request.args.get("months", 12, type=int)
+    if months not in MONTH_CHOICES:
+        raise InvalidInput(_("Choose one of the periods the form offers: the last 3, 6 or 12 months."))
+    return months
 
 
 def _figures(only: tuple[str, ...] = insights.FIGURES) -> dict[str, Figure]:
