@@ -160,15 +160,17 @@ def _round(values) -> tuple[float, ...]:
     return tuple(round(float(v), 1) for v in values)
 
 
-def weekly(outlook: Outlook, sectors: tuple[str, ...]) -> Figure:
-    """Per ISO week: demand by sector and in all, verified vendors' seat-days, committed and free."""
-    by_sector = [Series("demand", _round(_total([w for w in outlook.work if w.sector == sector])),
-                        group=sector) for sector in sectors]
+def weekly(outlook: Outlook, by: str, codes: tuple[str, ...]) -> Figure:
+    """Per ISO week: demand split `by` sector, modality or area (one series per code of `codes`)
+    and in all, verified vendors' seat-days and their free seat-days (not split: a vendor's seats
+    serve every sector, and every kind of work it can do)."""
+    by_group = [Series("demand", _round(_total([w for w in outlook.work if getattr(w, by) == code])),
+                       group=code) for code in codes]
     supply = outlook.supply
     free = supply.free.sum(axis=0) if supply.free.size else np.zeros(outlook.calendar.n_weeks)
     capacity = supply.capacity.sum(axis=0) if supply.capacity.size else np.zeros_like(free)
     return Figure("weekly", outlook.calendar.labels, (
-        *by_sector,
+        *by_group,
         Series("demand_total", _round(_total(outlook.work))),
         Series("capacity", _round(capacity)),
         Series("free", _round(free)),

@@ -32,6 +32,7 @@ from market.errors import InvalidInput
 from market.i18n import N_
 from market.insights import services as insights
 from market.insights.figures import MONTH_CHOICES, WEEKS_AHEAD, Figure
+from market.labels import LABELS
 from market.web.filters import day, label, money, number
 from market.web.session import signed_in
 
@@ -69,7 +70,8 @@ CHARTS: dict[str, Chart] = {
     "weekly": Chart(
         N_("Demand and free capacity per week"),
         N_("Seat-days needed in each of the next weeks by open orders and by the work left on running "
-           "contracts, by sector, against the seat-days verified vendors have free."),
+           "contracts, by sector, modality or area as chosen above, against the seat-days verified "
+           "vendors have free."),
         (N_("ISO week"),), (None,),
         {"demand": Column(N_("Demand: %(name)s"), SEAT_DAYS, stack="demand"),
          "demand_total": Column(N_("Demand, all sectors"), SEAT_DAYS, draw=None),
@@ -174,6 +176,7 @@ CHARTS: dict[str, Chart] = {
         (N_("Decision"), N_("Reason")), ("allocation_status", None),
         {"decisions": Column(N_("Decisions"))}, horizontal=True),
 }
+SPLIT_LABELS = {"sector": N_("Sector"), "modality": N_("Modality"), "area": N_("Area")}
 AREA_LABELS = {"guiyang": N_("Guiyang / Gui'an"), "tongren": N_("Tongren"), "qiannan": N_("Qiannan"),
                "elsewhere": N_("Elsewhere")}
 
@@ -193,8 +196,16 @@ def _months() -> int:
     return months
 
 
+def _split() -> str:
+    """What the weekly demand is split by (sector unless asked)."""
+    split = request.args.get("split", "sector")
+    if split not in insights.WEEKLY_SPLITS:
+        raise InvalidInput(_("Choose one of the splits the form offers: sector, modality or area."))
+    return split
+
+
 def _figures(only: tuple[str, ...] = insights.FIGURES) -> dict[str, Figure]:
-    return insights.dashboard(db.session, actor=_viewer(), months=_months(), only=only,
+    return insights.dashboard(db.session, actor=_viewer(), months=_months(), only=only, split=_split(),
                               vocabulary=current_app.config["VOCABULARY"])
 
 
@@ -206,6 +217,7 @@ def dashboard():
     data = {key: _chart_data(CHARTS[key], view) for key, view in shown.items()}
     return render_template("coordinator/insights.html", figures=shown, charts=CHARTS, data=data,
                            months=_months(), month_choices=MONTH_CHOICES, weeks=WEEKS_AHEAD,
+                           split=_split(), splits=insights.WEEKLY_SPLITS, split_labels=SPLIT_LABELS,
                            locale="ZH" if language == "zh" else "EN",
                            ahead=insights.AHEAD, back=insights.BACK)
 
@@ -278,13 +290,21 @@ def _shown(key: str, figure: Figure) -> Shown:
     chart = CHARTS[key]
     categories = [_category_label(chart, c) for c in figure.categories]
     columns = [chart.columns[s.key] for s in figure.series]
-    headers = [_(column.header, name=label(s.group, "sector")) if s.group else _(column.header)
+    headers = [_(column.header, name=_group_label(s.group)) if s.group else _(column.header)
                for column, s in zip(columns, figure.series, strict=True)]
     cells = [[_format(s.values[i], column.fmt) for column, s in zip(columns, figure.series, strict=True)]
              for i in range(len(figure.categories))]
     facts = [(_(text), _format(figure.facts.get(fact), fmt)) for fact, (text, fmt) in chart.facts.items()]
     return Shown(figure, " · ".join(_(part) for part in chart.category), categories, headers, cells,
                  [list(s.values) for s in figure.series], columns, facts, figure.empty)
+
+
+def _group_label(code: str) -> str:
+    """The name of the sector, modality or area a weekly series is for."""
+    if code in AREA_LABELS:
+        return _(AREA_LABELS[code])
+    kind = "sector" if code in LABELS["sector"] else "modality"
+    return label(code, kind)
 
 
 def _category_label(chart: Chart, category) -> str:

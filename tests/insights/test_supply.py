@@ -131,3 +131,16 @@ def test_a_period_not_offered_is_refused(db_session, actors):
         services.dashboard(db_session, actor=actors.coordinator, now=NOW, months=7)
     with pytest.raises(InvalidInput):
         services.dashboard(db_session, actor=actors.coordinator, now=NOW, only=("nothing",))
+
+
+def test_weekly_demand_splits_by_modality_or_area_instead(db_session, actors, programme):
+    by_modality = figures(db_session, actors.coordinator, split="modality")["weekly"]
+    assert column(by_modality, "demand", "image")[:3] == (3.8, 26.2, 20.0)
+    assert column(by_modality, "demand", "text")[:3] == (0.0, 20.0, 0.0)
+    assert column(by_modality, "demand_total")[:3] == (3.8, 46.2, 20.0)
+    by_area = figures(db_session, actors.coordinator, split="area")["weekly"]
+    assert [s.group for s in by_area.series if s.key == "demand"] == ["guiyang", "tongren", "qiannan", "elsewhere"]
+    assert column(by_area, "demand", "guiyang")[:3] == (0.0, 40.0, 20.0)
+    assert column(by_area, "demand", "tongren")[:3] == (3.8, 6.2, 0.0)
+    with pytest.raises(InvalidInput):
+        figures(db_session, actors.coordinator, split="agency")

@@ -55,7 +55,7 @@ def test_coordinators_and_admins_read_the_dashboard(browser, actors, programme, 
     assert page.status_code == 200
     for key in FIGURES:
         assert f'<section class="figure" aria-labelledby="{key}-title" id="{key}">' in page.text, key
-        assert f'href="/coordinator/dashboard/{key}.csv?months=12"' in page.text
+        assert f'href="/coordinator/dashboard/{key}.csv?months=12' in page.text
     assert 'href="/coordinator/dashboard"' in page.text  # the header's link
 
 
@@ -127,6 +127,16 @@ def test_the_weekly_csv_has_a_row_per_week_and_a_column_per_sector(browser, acto
     assert all(float(r["demand_total"]) == pytest.approx(
         float(r["demand_transport"]) + float(r["demand_health"]) + float(r["demand_education"]), abs=0.11)
         for r in rows)
+
+
+def test_the_weekly_demand_splits_by_area_in_the_page_and_its_csv(browser, actors, programme):
+    browser.sign_in(actors.coordinator)
+    page = browser.get(PAGE, query_string={"split": "area"}).text
+    assert "需求：贵阳 / 贵安" in page and '<option value="area" selected>' in page
+    assert 'href="/coordinator/dashboard/weekly.csv?months=12&amp;split=area"' in page
+    rows = _csv(browser, "weekly", split="area")
+    assert list(rows[0])[1:5] == ["demand_guiyang", "demand_tongren", "demand_qiannan", "demand_elsewhere"]
+    assert browser.get(PAGE, query_string={"split": "agency"}).status_code == 422
 
 
 def test_a_figure_that_does_not_exist_is_not_found_and_a_bad_period_is_refused(browser, actors):
