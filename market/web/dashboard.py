@@ -74,7 +74,7 @@ CHARTS: dict[str, Chart] = {
            "vendors have free."),
         (N_("ISO week"),), (None,),
         {"demand": Column(N_("Demand: %(name)s"), SEAT_DAYS, stack="demand"),
-         "demand_total": Column(N_("Demand, all sectors"), SEAT_DAYS, draw=None),
+         "demand_total": Column(N_("Demand in all"), SEAT_DAYS, draw=None),
          "capacity": Column(N_("Seat-days of verified vendors"), SEAT_DAYS, draw=None),
          "free": Column(N_("Free seat-days"), SEAT_DAYS, draw="line")}),
     "modality": Chart(
