@@ -1,4 +1,5 @@
-"""Text that says something: the one test for required text, used by the schemas and the services."""
+"""Text that says something: the one test for required text, used by the schemas and the services;
+and text written into a spreadsheet cell, which must not run there."""
 
 from __future__ import annotations
 
@@ -58,3 +59,13 @@ def optional_note(note: str | None, *, field: str = "note") -> str | None:
             "The note is too long.", errors={field: [f"At most {REASON_MAX} characters."]}
         )
     return note
+
+
+# A cell starting with one of these is a formula to Excel and its kin, which a firm's name or a
+# reason must never become in an export.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: str) -> str:
+    """`value` as a CSV cell that a spreadsheet shows as text, never runs as a formula."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value

@@ -20,6 +20,7 @@ from market.orders.schemas import (
     DirectoryPageSchema,
     DirectoryQuerySchema,
 )
+from market.text import spreadsheet_safe
 
 blp = Blueprint("directory", __name__, url_prefix="/api/v1",
                 description="The public directory of annotation demand (no login)")
@@ -31,8 +32,6 @@ CSV_COLUMNS = (
     "awarded_at", "award_volume", "award_value", "award_vendors",
 )
 _BATCH = 500
-# Spreadsheets run a cell that starts with one of these as a formula; the export is public.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @blp.get("/directory")
@@ -130,7 +129,7 @@ def _cell(value) -> str:
                           for k, v in value.items())
     elif not isinstance(value, str):
         return str(value)
-    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+    return spreadsheet_safe(value)
 
 
 BLUEPRINTS = [blp]

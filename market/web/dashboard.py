@@ -33,6 +33,7 @@ from market.i18n import N_
 from market.insights import services as insights
 from market.insights.figures import MONTH_CHOICES, WEEKS_AHEAD, Figure
 from market.labels import LABELS
+from market.text import spreadsheet_safe
 from market.web.filters import day, label, money, number
 from market.web.session import signed_in
 
@@ -268,7 +269,8 @@ def _cell(value) -> str:
         return ""
     if isinstance(value, dt.datetime):
         return value.isoformat()
-    return str(value)
+    # Names and reasons were typed by people: a spreadsheet must show them, not run them.
+    return spreadsheet_safe(value) if isinstance(value, str) else str(value)
 
 
 @dataclass(frozen=True)

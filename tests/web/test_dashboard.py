@@ -129,6 +129,13 @@ def test_the_weekly_csv_has_a_row_per_week_and_a_column_per_sector(browser, acto
         for r in rows)
 
 
+def test_a_name_that_looks_like_a_formula_stays_text_in_the_csv(browser, actors, programme):
+    programme["other"].name = "=HYPERLINK(\"http://example.com\")"
+    browser.sign_in(actors.coordinator)
+    rows = _csv(browser, "concentration")
+    assert "'=HYPERLINK(\"http://example.com\")" in [row["vendor"] for row in rows]
+
+
 def test_the_weekly_demand_splits_by_area_in_the_page_and_its_csv(browser, actors, programme):
     browser.sign_in(actors.coordinator)
     page = browser.get(PAGE, query_string={"split": "area"}).text
