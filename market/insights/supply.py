@@ -111,6 +111,8 @@ def _open_work(session: Session, window: Window, calendar: WeekCalendar, setting
         start = max(window.today, settings.local_date(row.bidding_closes_at))
         # Work nobody offers has no rate: its seat-days are unknown, and skill_gaps lists it anyway.
         rate = rates.get((row.modality, row.annotation_type))
+        # Spread as a running contract's work is (running_spread), overdue included, though no
+        # vendor holds it yet: `vendor` is only a label here.
         piece = RunningContract(vendor=row.id, seat_days=row.open / rate if rate else 0.0,
                                 start=start, end=settings.local_date(row.delivery_deadline))
         work.append(Work(row.sector, row.modality, row.annotation_type, areas[row.agency_id],
