@@ -96,6 +96,11 @@ LABELS: dict[str, dict[str, str]] = {
         "superseded": N_("Superseded by a newer run"),
     },
     "result": {"awarded": N_("Awarded"), "not_awarded": N_("Not awarded"), "pending": N_("Pending")},
+    "org_kind": {"agency": N_("Public agency"), "vendor": N_("Annotation firm"), "operator": N_("Platform operator")},
+    "token_state": {"true": N_("Live tokens"), "false": N_("Revoked or expired")},
+    "org_status": {"active": N_("Active"), "deactivated": N_("Deactivated")},
+    # Each language by its own name, as a language menu shows it.
+    "language": {"zh": "中文", "en": "English"},
     "role": {
         "agency": N_("Agency"), "vendor": N_("Vendor"), "coordinator": N_("Coordinator"),
         "admin": N_("Administrator"),
