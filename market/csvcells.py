@@ -24,6 +24,11 @@ def cell(value) -> str:
                           for k, v in value.items())
     elif not isinstance(value, str):
         return str(value)
+    return spreadsheet_safe(value)
+
+
+def spreadsheet_safe(value: str) -> str:
+    """`value` as a cell that a spreadsheet shows as text, never runs as a formula."""
     return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 

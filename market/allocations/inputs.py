@@ -23,7 +23,7 @@ from market.settings import Settings
 
 __all__ = [
     "award_shares", "engine_bid", "engine_order", "engine_vendor", "open_part",
-    "orders_under_evaluation", "running_contracts", "vendors_with_capabilities",
+    "orders_under_evaluation", "running_contracts", "running_work", "vendors_with_capabilities",
 ]
 
 # Awards over this window count towards a vendor's share for the fairness score.
@@ -67,20 +67,27 @@ def award_shares(session: Session, *, now: dt.datetime) -> dict[int, float]:
 def running_contracts(session: Session, vendor_ids: set[int], *, today: dt.date,
                       settings: Settings) -> list[RunningContract]:
     """Active contracts as the seat-days still to do, spread from today to their deadline."""
-    if not vendor_ids:
+    return [work for _contract, work in running_work(session, vendor_ids, today=today,
+                                                     settings=settings)]
+
+
+def running_work(session: Session, vendor_ids: set[int] | None, *, today: dt.date,
+                 settings: Settings) -> list[tuple[Contract, RunningContract]]:
+    """Each active contract (of `vendor_ids`, or of every vendor when None) with the work it has
+    left, as `running_contracts` counts it; contracts with nothing left are not listed."""
+    if vendor_ids is not None and not vendor_ids:
         return []
-    contracts = session.scalars(
-        select(Contract).where(Contract.status == "active", Contract.vendor_id.in_(vendor_ids))
-        .options(selectinload(Contract.order), selectinload(Contract.milestones),
-                 selectinload(Contract.lots))
-    ).all()
-    rates = {
-        (vendor_id, modality, kind): rate
-        for vendor_id, modality, kind, rate in session.execute(
-            select(Capability.vendor_id, Capability.modality, Capability.annotation_type,
-                   Capability.throughput_per_seat_day).where(Capability.vendor_id.in_(vendor_ids))
-        )
-    }
+    stmt = (select(Contract).where(Contract.status == "active")
+            .options(selectinload(Contract.order), selectinload(Contract.milestones),
+                     selectinload(Contract.lots)).order_by(Contract.id))
+    capabilities = select(Capability.vendor_id, Capability.modality, Capability.annotation_type,
+                          Capability.throughput_per_seat_day)
+    if vendor_ids is not None:
+        stmt = stmt.where(Contract.vendor_id.in_(vendor_ids))
+        capabilities = capabilities.where(Capability.vendor_id.in_(vendor_ids))
+    contracts = session.scalars(stmt).all()
+    rates = {(vendor_id, modality, kind): rate
+             for vendor_id, modality, kind, rate in session.execute(capabilities)}
     running = []
     for contract in contracts:
         # The work left: neither reported done nor accepted (a lot accepted is done, reported or not).
@@ -89,8 +96,9 @@ def running_contracts(session: Session, vendor_ids: set[int], *, today: dt.date,
             (contract.vendor_id, contract.order.modality, contract.order.annotation_type)
         )
         if remaining and rate:
-            running.append(RunningContract(vendor=contract.vendor_id, seat_days=remaining / rate,
-                                           start=today, end=settings.local_date(contract.deadline)))
+            running.append((contract, RunningContract(
+                vendor=contract.vendor_id, seat_days=remaining / rate, start=today,
+                end=settings.local_date(contract.deadline))))
     return running
 
 

@@ -16,6 +16,7 @@ __all__ = [
     "iso_week_label",
     "load_per_unit",
     "running_load",
+    "running_spread",
     "seat_days_needed",
     "subtract_running",
     "vendor_week_capacity",
@@ -192,6 +193,19 @@ class RunningContract:
     end: date
 
 
+def running_spread(contract: RunningContract, calendar: WeekCalendar) -> WeekSpread:
+    """How a running contract's remaining work spreads over the calendar's weeks: evenly over the
+    working days from its start to its end, or all on the next working day when it is overdue."""
+    end = contract.end
+    if end < contract.start or _busdays(
+        np.datetime64(contract.start, "D"), np.datetime64(end, "D") + 1
+    ) == 0:
+        # Overdue: the seats are busy with it on the next working day.
+        start = np.busday_offset(np.datetime64(contract.start, "D"), 0, roll="forward")
+        return calendar.spread(start.astype(date), start.astype(date))
+    return calendar.spread(contract.start, end)
+
+
 def running_load(
     vendors: int,
     contracts: Iterable[RunningContract],
@@ -217,15 +231,7 @@ def running_load(
             row = contract.vendor
         else:
             raise ValueError(f"running contract for unknown vendor index {contract.vendor!r}")
-        end = contract.end
-        if end < contract.start or _busdays(
-            np.datetime64(contract.start, "D"), np.datetime64(end, "D") + 1
-        ) == 0:
-            # Overdue: the seats are busy with it on the next working day.
-            start = np.busday_offset(np.datetime64(contract.start, "D"), 0, roll="forward")
-            spread = calendar.spread(start.astype(date), start.astype(date))
-        else:
-            spread = calendar.spread(contract.start, end)
+        spread = running_spread(contract, calendar)
         load[row, spread.weeks] += contract.seat_days * spread.fraction
     return load
 

@@ -20,6 +20,7 @@ from market.web import (
     agency,
     agency_contracts,
     coordinator,
+    dashboard,
     disputes,
     errors,
     filters,
@@ -77,5 +78,5 @@ def init_app(app: Flask) -> None:
     app.before_request(_settle_web_user)
     for blueprint in (public.bp, session.bp, account.bp, vendor.bp, vendor_contracts.bp, agency.bp,
                       agency_contracts.bp, coordinator.bp, matching.bp, registers.bp,
-                      disputes.bp, admin.bp, join.bp):
+                      disputes.bp, dashboard.bp, admin.bp, join.bp):
         app.register_blueprint(blueprint)

@@ -1,0 +1,1 @@
+"""The programme's picture of itself: the figures of the coordinators' supply–demand dashboard."""
