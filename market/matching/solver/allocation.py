@@ -10,10 +10,11 @@ import numpy as np
 from market.matching.problem import AllocationProblem, AllocationResult
 from market.matching.solver.highs import HIGHS
 from market.matching.solver.local_search import local_search
-from market.matching.solver.model import EPS, build_model, to_volume
+from market.matching.solver.model import EPS, Model, build_model, to_volume
 from market.matching.solver.relax_and_fix import Candidate, decide, relax_and_fix, splittable_lp
 from market.matching.solver.status import Status
 from market.matching.solver.subproblems import solve_lp
+from market.matching.solver.whole_orders import gap_shaped, improve_whole_orders
 
 __all__ = ["EXACT_MAX_BINARIES", "solve_allocation"]
 
@@ -30,6 +31,16 @@ __all__ = ["EXACT_MAX_BINARIES", "solve_allocation"]
 # Up to this many 0/1 decisions, branch and cut also runs on the whole problem.
 EXACT_MAX_BINARIES = 1000
 _EXACT_REL_GAP = 1e-6  # branch and cut on the whole problem: the "optimal" status threshold
+
+
+def _improved(m: Model, best: Candidate, share: np.ndarray) -> Candidate:
+    """``best``, or the solution with these shares after the splittable LP when it is better."""
+    if share is best.share:
+        return best
+    other = Candidate(share, best.decided, best.support)
+    other.share, other.split_lp = splittable_lp(m, other.share, other.decided, other.support)
+    other.value = float(m.obj @ other.share)
+    return other if other.value > best.value * (1 + 1e-12) else best
 
 
 def solve_allocation(problem: AllocationProblem, time_limit: float = 10.0) -> AllocationResult:
@@ -71,7 +82,9 @@ def solve_allocation(problem: AllocationProblem, time_limit: float = 10.0) -> Al
     solved to optimality, so the run takes longer than ``time_limit`` when they are large.
     """
     t0 = time.perf_counter()
-    deadline = math.inf  # set once the LP relaxation is solved
+    # The safety net counts from the start: the run returns within the limit (plus the LPs,
+    # which always finish, and one branch and cut's minimum).
+    deadline = t0 + max(0.0, float(time_limit))
     m = build_model(problem)
     n_orders = problem.n_orders
     n_cand = problem.n_candidates
@@ -93,8 +106,6 @@ def solve_allocation(problem: AllocationProblem, time_limit: float = 10.0) -> Al
         best.share[m.usable] = relax.x
         best.value = relax.value
         stats["lp_seconds"] = time.perf_counter() - t0
-        # The safety net covers branch and cut only: LPs must finish, however long they take.
-        deadline = time.perf_counter() + max(0.0, float(time_limit))
 
         orders = np.unique(m.order[m.usable])
         unsplit_orders = orders[~problem.order_splittable[orders]]
@@ -107,21 +118,41 @@ def solve_allocation(problem: AllocationProblem, time_limit: float = 10.0) -> Al
             best, hit = relax_and_fix(m, relax, unsplit_orders, constrained, deadline, stats)
             hit_time |= hit
             best.share, best.split_lp = splittable_lp(m, best.share, best.decided, best.support)
-            stats["relax_and_fix_value"] = float(m.obj @ best.share)
-            t2 = time.perf_counter()
-            best.share, hit = local_search(m, best, deadline, stats)
-            hit_time |= hit
-            best.share, best.split_lp = splittable_lp(m, best.share, best.decided, best.support)
             best.value = float(m.obj @ best.share)
+            stats["relax_and_fix_value"] = best.value
+            t2 = time.perf_counter()
             stats["relax_and_fix_seconds"] = t2 - t1
-            stats["local_search_seconds"] = time.perf_counter() - t2
+            # A GAP (whole orders only, one capacity row each) goes to the GAP engine at once:
+            # its searches and exact phase replace the local search. Otherwise the local
+            # search runs first and the whole-order phase improves on its result, so the
+            # answer is never worse than relax-and-fix with local search alone.
+            if not gap_shaped(m):
+                t3 = time.perf_counter()
+                share, hit = local_search(m, best, deadline, stats)
+                hit_time |= hit
+                best = _improved(m, best, share)
+                stats["local_search_seconds"] = time.perf_counter() - t3
+            if unsplit_orders.size and time.perf_counter() < deadline:
+                share, hit, whole_bound = improve_whole_orders(
+                    m, best.share, max(0.0, float(time_limit)), deadline, stats
+                )
+                hit_time |= hit
+                mip_bound = min(mip_bound, whole_bound)
+                whole = _improved(m, best, share)
+                if whole is not best:
+                    best = whole
+                    engine = "gap" if stats.get("whole_engine_gap") else "cp-sat"
+                    solver = f"highs-relax-and-fix+whole-orders-{engine}"
+                if whole_bound <= best.value * (1 + 1e-9):
+                    n_binaries = 0  # proven optimal: no branch and cut needed
         if 0 < n_binaries <= EXACT_MAX_BINARIES and time.perf_counter() < deadline:
             nothing = np.zeros(problem.n_candidates, dtype=bool)
-            share, hit, mip_bound = decide(
+            share, hit, exact_bound = decide(
                 m, np.zeros(problem.n_candidates), orders, m.usable, m.obj, nothing,
                 np.zeros(n_orders, dtype=bool), deadline, stats, _EXACT_REL_GAP,
             )
             # Nothing was fixed, so the branch-and-cut bound holds for the whole problem.
+            mip_bound = min(mip_bound, exact_bound)
             hit_time |= hit
             decided = np.zeros(n_orders, dtype=bool)  # only 0/1 orders keep their vendor sets
             decided[unsplit_orders] = True
