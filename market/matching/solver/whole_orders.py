@@ -56,6 +56,10 @@ CPSAT_WORKERS = 3  # interleaved subsolvers (core search and neighbourhoods), on
 SEAT_SCALE = 1_000_000  # CP-SAT seat-days in millionths (loads up, capacities down)
 VALUE_SCALE = 1e7  # CP-SAT objective: the largest candidate value becomes about this
 MAX_CPSAT_COLUMNS = 400_000  # more candidates left after fixing: the phase is skipped
+# CP-SAT runs only when the sub-problem's LP bound leaves more than this share of the current
+# assignment's value to gain (bench_scale, 5000 orders: 0.05 % left, CP-SAT found 0.004 % in
+# 2 s, so it is skipped there).
+CPSAT_MIN_GAIN = 1e-3
 _TOL = 1e-9
 
 
@@ -245,9 +249,10 @@ def _solve_as_gap(
 def _solve_by_cpsat(
     sub: _Sub, work: float, deadline: float, stats: dict[str, float]
 ) -> tuple[np.ndarray | None, bool]:
-    keep = _reduced(sub, stats)
+    keep, lp_value = _reduced(sub, stats)
     stats["whole_cpsat_columns"] = float(keep.sum())
-    if keep.sum() > MAX_CPSAT_COLUMNS:
+    incumbent = float(sub.value[sub.start].sum())
+    if keep.sum() > MAX_CPSAT_COLUMNS or lp_value - incumbent <= CPSAT_MIN_GAIN * abs(incumbent):
         return None, False
     cols = np.flatnonzero(keep)
     a = sub.a[:, cols].tocsc()
@@ -305,8 +310,9 @@ def _solve_by_cpsat(
     return chosen, clock
 
 
-def _reduced(sub: _Sub, stats: dict[str, float]) -> np.ndarray:
-    """Columns that may be in an assignment better than the current one (by LP reduced cost)."""
+def _reduced(sub: _Sub, stats: dict[str, float]) -> tuple[np.ndarray, float]:
+    """Columns that may be in an assignment better than the current one (by LP reduced cost),
+    and the LP bound of the sub-problem (inf when the LP failed: then every column is kept)."""
     n_cols = sub.cols.size
     a_job = sp.csr_matrix((np.ones(n_cols), (sub.job, np.arange(n_cols))), shape=(sub.n_jobs, n_cols))
     res = highs_lp(
@@ -317,12 +323,10 @@ def _reduced(sub: _Sub, stats: dict[str, float]) -> np.ndarray:
         method="highs-ds",
     )
     if res.status is not Status.OPTIMAL or res.lower_marginals is None:
-        return np.ones(n_cols, dtype=bool)
+        return np.ones(n_cols, dtype=bool), math.inf
     lp_value = -res.objective
     stats["whole_lp_value"] = lp_value
     rc = np.maximum(res.lower_marginals, 0.0)
     incumbent = float(sub.value[sub.start].sum())
     margin = 1e-9 * max(1.0, abs(incumbent))
-    return (lp_value - rc > incumbent + margin) | sub.start | (res.x > 1e-9) if math.isfinite(
-        lp_value
-    ) else np.ones(n_cols, dtype=bool)
+    return (lp_value - rc > incumbent + margin) | sub.start | (res.x > 1e-9), lp_value
