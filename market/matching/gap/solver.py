@@ -33,6 +33,7 @@
 from __future__ import annotations
 
 import math
+import threading
 import time
 from dataclasses import dataclass
 
@@ -85,9 +86,10 @@ def warm_up() -> None:
     weight = np.ones((2, 2))
     capacity = np.ones(2)
     start = np.zeros(2, dtype=np.int64)
-    kernels.local_search(cost, weight, capacity, start, 5, 5, 2, 2, 1.0, 0.1, 0.1, -_INF)
+    go = np.zeros(1, dtype=np.uint8)
+    kernels.local_search(cost, weight, capacity, start, 5, 5, 2, 2, 1.0, 0.1, 0.1, -_INF, go)
     kernels.iterated_local_search(
-        cost, weight, capacity, start, 5, 5, 2, 2, 1.0, 0.1, 0.1, 1, 0, -_INF
+        cost, weight, capacity, start, 5, 5, 2, 2, 1.0, 0.1, 0.1, 1, 0, -_INF, go
     )
     kernels.knapsacks(cost, np.ones((2, 2), dtype=np.int64), np.ones(2, dtype=np.int64))
     kernels.lagrangian_penalties(cost, np.ones((2, 2), dtype=np.int64), np.ones(2, dtype=np.int64))
@@ -127,7 +129,17 @@ def solve_gap(
     # Everything below minimises; profits are negated.
     sign = 1.0 if inst.sense == "min" else -1.0
     state = State(sign * value, weight, capacity, time_limit, deadline, seed, work)
-    assignment, cost, lower, status = _run(state)
+    # The safety net inside the compiled searches: a timer raises their halt flag at the
+    # deadline (they run without the GIL and test it every iteration).
+    timer = threading.Timer(max(0.0, deadline - time.perf_counter()), state.halt.fill, (1,))
+    timer.daemon = True
+    timer.start()
+    try:
+        assignment, cost, lower, status = _run(state)
+    finally:
+        timer.cancel()
+    if state.halt[0]:
+        state.clock_bound = True  # the searches may have stopped early: machine-dependent
 
     if assignment is None:
         objective = math.nan

@@ -45,6 +45,7 @@ class State:
         self.time_limit = max(0.0, time_limit if work is None else work)
         self.deadline = deadline
         self.clock_bound = False
+        self.halt = np.zeros(1, dtype=np.uint8)  # set at the deadline; the searches stop on it
         self.seed = int(seed) % 2**31  # numba's generator takes a 32-bit seed
         # A pair whose job alone exceeds the agent's capacity can never be used.
         self.allowed = weight <= capacity[:, None] + 1e-9
