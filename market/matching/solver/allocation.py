@@ -67,23 +67,34 @@ def solve_allocation(problem: AllocationProblem, time_limit: float = 10.0) -> Al
     3. The splittable orders are re-solved as one exact LP on the capacity the unsplittable
        orders leave, constrained orders limited to the vendors chosen for them (each at
        least its minimum lot).
-    4. Local search: up to ``LOCAL_SEARCH_ROUNDS`` small branch and cuts, each around an
-       unsplittable order that is unassigned or below its best candidate, move whole orders
-       between the vendors involved when that raises the total; then step 3 again.
-    5. With at most ``EXACT_MAX_BINARIES`` 0/1 decisions, branch and cut also runs on the
-       whole problem, followed by step 3; the better of the two allocations wins and its
-       bound tightens the LP's.
+    4. Whole orders (``whole_orders.improve_whole_orders``): they are decided again as one
+       assignment problem on the seat-days the splittable orders leave, by the GAP solver
+       (LP, Lagrangian bound, ejection-chain search, CP-SAT on the reduced problem) when the
+       problem is a GAP (whole orders only, each candidate's load in one vendor-week), else
+       by CP-SAT with reduced-cost fixing from the current assignment, one capacity row per
+       vendor-week; then step 3 again, kept when the total is higher. Before it, except on
+       a GAP, the local search of relax-and-fix: up to ``LOCAL_SEARCH_ROUNDS`` small branch
+       and cuts, each around an unsplittable order that is unassigned or below its best
+       candidate, moving whole orders between the vendors involved; then step 3 again. So
+       the answer is never worse than relax-and-fix with its local search.
+    5. With at most ``EXACT_MAX_BINARIES`` 0/1 decisions and no proof yet, branch and cut
+       also runs on the whole problem, followed by step 3; the better of the two
+       allocations wins and its bound tightens the LP's. The GAP solver's bound does the
+       same when it saw the whole problem.
 
     So "optimal" for the splittable part means LP-optimal given those 0/1 decisions, and the
-    whole allocation is within ``gap_pct`` of the bound. Branch and cut stops at a node limit
-    and a relative gap of 1e-4 (deterministic); ``time_limit`` seconds, counted from the end
-    of the LP relaxation, is only a wall-clock safety net for it, and when it fires the status
+    whole allocation is within ``gap_pct`` of the bound. Every phase is limited by work
+    (branch-and-cut nodes, search iterations, CP-SAT deterministic time, sized from
+    ``time_limit``), so the answer is the same for the same input and time limit. The
+    wall clock is a safety net: ``time_limit`` seconds from the start (relax-and-fix keeps
+    ``time_limit`` from the end of the LP, so a slow LP never makes it worse than before);
+    when the net fires, the best allocation so far is returned with its bound, the status
     says "time_limit" and the result may depend on the machine's speed. LPs are always
     solved to optimality, so the run takes longer than ``time_limit`` when they are large.
     """
     t0 = time.perf_counter()
-    # The safety net counts from the start: the run returns within the limit (plus the LPs,
-    # which always finish, and one branch and cut's minimum).
+    # The safety net counts from the start: the run returns within the limit, plus the LPs
+    # (which always finish) and relax-and-fix when the LP took most of the limit.
     deadline = t0 + max(0.0, float(time_limit))
     m = build_model(problem)
     n_orders = problem.n_orders
@@ -115,7 +126,11 @@ def solve_allocation(problem: AllocationProblem, time_limit: float = 10.0) -> Al
         if n_binaries:
             solver = "highs-relax-and-fix"
             t1 = time.perf_counter()
-            best, hit = relax_and_fix(m, relax, unsplit_orders, constrained, deadline, stats)
+            # Relax-and-fix keeps its own safety net, counted from the end of the LP as before:
+            # when the LP alone takes most of the limit, the answer is still never worse than
+            # relax-and-fix's; only the phases after it give way to the run's limit.
+            rf_deadline = max(deadline, time.perf_counter() + max(0.0, float(time_limit)))
+            best, hit = relax_and_fix(m, relax, unsplit_orders, constrained, rf_deadline, stats)
             hit_time |= hit
             best.share, best.split_lp = splittable_lp(m, best.share, best.decided, best.support)
             best.value = float(m.obj @ best.share)

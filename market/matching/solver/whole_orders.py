@@ -49,7 +49,7 @@ __all__ = ["CPSAT_WORK_SHARE", "GAP_WORK_SHARE", "gap_shaped", "improve_whole_or
 # up to twice as long, and the clock then stops it at the limit with the best found so far.
 # CP-SAT runs one thread; on the multi-week problems its gains are small (the gap there is
 # mostly the LP bound's), so it gets a small share.
-GAP_WORK_SHARE = 0.6
+GAP_WORK_SHARE = 0.7
 CPSAT_WORK_SHARE = 0.1
 CPSAT_DET_PER_SECOND = 0.5  # CP-SAT deterministic time per reference second (measured, busy)
 CPSAT_WORKERS = 3  # interleaved subsolvers (core search and neighbourhoods), one thread
