@@ -153,11 +153,12 @@ def solve_allocation(problem: AllocationProblem, time_limit: float = 10.0) -> Al
                 )
                 hit_time |= hit
                 mip_bound = min(mip_bound, whole_bound)
-                whole = _improved(m, best, share)
-                if whole is not best:
-                    best = whole
-                    engine = "gap" if stats.get("whole_engine_gap") else "cp-sat"
-                    solver = f"highs-relax-and-fix+whole-orders-{engine}"
+                best = _improved(m, best, share)
+                # The label names the phases that ran (the engine may find nothing better).
+                if stats.get("whole_engine_gap"):
+                    solver = "highs-relax-and-fix+whole-orders-gap"
+                elif stats.get("whole_cpsat_ran"):
+                    solver = "highs-relax-and-fix+whole-orders-cp-sat"
                 if whole_bound <= best.value * (1 + 1e-9):
                     n_binaries = 0  # proven optimal: no branch and cut needed
         if 0 < n_binaries <= EXACT_MAX_BINARIES and time.perf_counter() < deadline:

@@ -300,6 +300,7 @@ def _solve_by_cpsat(
         return None, True
     solver.parameters.max_time_in_seconds = wall
     status = solver.solve(model)
+    stats["whole_cpsat_ran"] = 1.0
     clock = solver.wall_time >= wall * 0.999
     stats["whole_cpsat_deterministic"] = float(solver.deterministic_time)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
