@@ -60,6 +60,9 @@ MAX_CPSAT_COLUMNS = 400_000  # more candidates left after fixing: the phase is s
 # assignment's value to gain (bench_scale, 5000 orders: 0.05 % left, CP-SAT found 0.004 % in
 # 2 s, so it is skipped there).
 CPSAT_MIN_GAIN = 1e-3
+# The GAP solver works on dense agents x jobs matrices (several copies): beyond this many cells
+# a GAP-shaped problem goes to CP-SAT, which is sparse, to keep memory well under 2 GB.
+MAX_GAP_CELLS = 5_000_000
 _TOL = 1e-9
 
 
@@ -79,9 +82,13 @@ class _Sub:
 
 
 def gap_shaped(m: Model) -> bool:
-    """Whether the whole problem is a GAP: only whole orders, each candidate in one row."""
+    """Whether the whole problem is a GAP for the GAP solver: only whole orders, each candidate
+    in one row, small enough for its dense matrices."""
     cols = m.usable
     if cols.size == 0 or not m.unsplit[cols].all():
+        return False
+    rows = np.unique(m.a_cap[:, cols].tocsc().indices).size
+    if rows * np.unique(m.order[cols]).size > MAX_GAP_CELLS:
         return False
     return _single_rows(m.a_cap[:, cols].tocsc(), m.order[cols])
 
@@ -110,7 +117,7 @@ def improve_whole_orders(
     before = float(sub.value[sub.start].sum())
     t0 = time.perf_counter()
     bound = math.inf
-    if _single_rows(sub.a, sub.job):
+    if _single_rows(sub.a, sub.job) and sub.b.size * sub.n_jobs <= MAX_GAP_CELLS:
         chosen, clock, bound = _solve_as_gap(sub, GAP_WORK_SHARE * time_limit, deadline, stats)
         stats["whole_engine_gap"] = 1.0
         if not sub.whole:

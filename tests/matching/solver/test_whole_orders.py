@@ -241,3 +241,22 @@ def test_a_short_time_limit_is_kept_with_the_best_found_so_far():
     assert r.bound >= r.objective
     assert r.gap_pct >= 0.0
     assert elapsed < 3.0  # the limit plus the LPs and compiled phases between clock checks
+
+
+def test_a_gap_too_large_for_dense_matrices_goes_to_cp_sat_and_stays_sound():
+    rng = np.random.default_rng(8)
+    m, n = 4, 30
+    weight = rng.integers(5, 25, size=(m, n))
+    cost = rng.integers(10, 50, size=(m, n))
+    capacity = (0.7 * weight.sum(axis=1) / m).astype(int)
+    p = gap_problem(cost, weight, capacity, base=60.0)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(whole_orders, "MAX_GAP_CELLS", 0)
+        mp.setattr(allocation, "EXACT_MAX_BINARIES", 0)
+        mp.setattr(whole_orders, "CPSAT_MIN_GAIN", 0.0)
+        r = solve_allocation(p, time_limit=10)
+        before = today(p, mp)
+    assert r.stats.get("whole_engine_cpsat") and not r.stats.get("whole_engine_gap")
+    check_hard_constraints(p, r.volume)
+    assert r.objective >= before - 1e-6
+    assert r.bound >= r.objective
