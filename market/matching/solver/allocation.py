@@ -77,10 +77,10 @@ def solve_allocation(problem: AllocationProblem, time_limit: float = 10.0) -> Al
        and cuts, each around an unsplittable order that is unassigned or below its best
        candidate, moving whole orders between the vendors involved; then step 3 again. So
        the answer is never worse than relax-and-fix with its local search.
-    5. With at most ``EXACT_MAX_BINARIES`` 0/1 decisions and no proof yet, branch and cut
-       also runs on the whole problem, followed by step 3; the better of the two
-       allocations wins and its bound tightens the LP's. The GAP solver's bound does the
-       same when it saw the whole problem.
+    5. With at most ``EXACT_MAX_BINARIES`` 0/1 decisions, branch and cut also runs on the
+       whole problem, followed by step 3; the better of the two allocations wins and its
+       bound tightens the LP's. When the GAP solver saw the whole problem, its bound
+       tightens the LP's instead, and this step is left out.
 
     So "optimal" for the splittable part means LP-optimal given those 0/1 decisions, and the
     whole allocation is within ``gap_pct`` of the bound. Every phase is limited by work
@@ -159,8 +159,10 @@ def solve_allocation(problem: AllocationProblem, time_limit: float = 10.0) -> Al
                     solver = "highs-relax-and-fix+whole-orders-gap"
                 elif stats.get("whole_cpsat_ran"):
                     solver = "highs-relax-and-fix+whole-orders-cp-sat"
-                if whole_bound <= best.value * (1 + 1e-9):
-                    n_binaries = 0  # proven optimal: no branch and cut needed
+                if math.isfinite(whole_bound):
+                    # The GAP solver saw the whole problem: its bound holds, and its exact phase
+                    # (CP-SAT on the reduced problem) replaces branch and cut on the whole.
+                    n_binaries = 0
         if 0 < n_binaries <= EXACT_MAX_BINARIES and time.perf_counter() < deadline:
             nothing = np.zeros(problem.n_candidates, dtype=bool)
             share, hit, exact_bound = decide(
