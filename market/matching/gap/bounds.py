@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -92,6 +91,6 @@ def lagrangian(s: State, u0: np.ndarray) -> tuple[np.ndarray, float] | None:
             break
         target = s.best_cost if math.isfinite(s.best_cost) else best_val + abs(best_val) * 0.01 + 1
         u = u + theta * max(target - lag, 1e-3) / norm * g
-        if theta < 1e-5 or time.perf_counter() > s.deadline - 0.5 * s.time_limit:
+        if theta < 1e-5 or s.clock_stops():
             break
     return best_u, best_val

@@ -75,8 +75,8 @@ def exact_rounds(s: State, fixing: Fixing) -> None:
 
 def _solve_reduced(s: State, keep: np.ndarray, threshold: float) -> bool:
     """One exact run on the kept variables; returns False when out of time."""
-    time_left = s.time_left() - 0.1 * s.time_limit
-    if time_left <= 0.05:
+    time_left = s.time_left()
+    if s.clock_stops(0.05):
         return False
     if s.integral_cost and s.integral_weight:
         if s.exact_budget <= 0.01:
@@ -119,7 +119,7 @@ def prove(s: State, keep: np.ndarray) -> None:
     threshold = s.improve_threshold()
     incumbent = s.best_cost
     deterministic = PROVE_SHARE * s.time_limit * DET_PER_SECOND
-    wall = max(0.05, s.time_left() - 0.05 * s.time_limit)
+    wall = max(0.05, s.time_left())
     args = (s.cost, s.weight, s.capacity, keep, threshold, s.best_a, deterministic, wall)
     stop = threading.Event()
     started: list = []
@@ -147,8 +147,12 @@ def _apply_exact(
     """Fold an exact run on kept pairs (objective capped at threshold) into incumbent and bound.
 
     status: OPTIMAL or INFEASIBLE (the reduced problem was solved), LIMIT (stopped by a
-    deterministic work limit: solution and bound usable) or UNKNOWN (nothing usable).
+    deterministic work limit: solution and bound usable), TIME_LIMIT (stopped by the safety
+    net: nothing used, and the solve is marked as clock-bound) or UNKNOWN (nothing usable).
     """
+    if status is Status.TIME_LIMIT:
+        s.clock_bound = True
+        return
     if status is Status.OPTIMAL and (a is None or not s.acceptable(a)):
         # The engine's tolerance (HiGHS: ~1e-6 on capacities) let through what ours does
         # not: its answer is no proof here.
@@ -238,11 +242,9 @@ def _cpsat(
         cp_model.FEASIBLE: Status.LIMIT,
     }
     kind = kinds.get(status, Status.UNKNOWN)
-    if kind is Status.LIMIT and solver.wall_time >= wall * 0.999:
-        kind, a = (
-            Status.UNKNOWN,
-            None,
-        )  # stopped by the clock, not by its work limit: not reproducible
+    if kind in (Status.LIMIT, Status.UNKNOWN) and solver.wall_time >= wall * 0.999:
+        # Stopped by the clock, not by its work limit: not reproducible, so not used.
+        kind, a = Status.TIME_LIMIT, None
     return kind, a, float(solver.best_objective_bound), float(solver.deterministic_time)
 
 
@@ -287,7 +289,7 @@ def _highs(
         rel_gap=0.0,
     )
     if res.status is Status.TIME_LIMIT:
-        return Status.UNKNOWN, None, -_INF
+        return Status.TIME_LIMIT, None, -_INF
     # Anything but a proof either way stopped at the node limit: solution and bound stand.
     kind = res.status if res.status in (Status.OPTIMAL, Status.INFEASIBLE) else Status.LIMIT
     a = None

@@ -154,14 +154,18 @@ def _best_exchange(
 
 
 @njit(cache=True, nogil=True)
-def local_search(cm, W, cap, a0, iterations, patience, depth, beam, alpha0, inc, dec, stop_cost):
+def local_search(
+    cm, W, cap, a0, iterations, patience, depth, beam, alpha0, inc, dec, stop_cost, halt
+):
     """Penalised descent over shift / swap / ejection-chain / cyclic-exchange moves.
 
     cm: (m, n) costs with inf on forbidden pairs; W: weights; cap: capacities; a0: start.
     Capacity overload is allowed but charged alpha_i per unit. At every local optimum the weights
     adapt (up on overloaded agents, down everywhere when feasible), which lets the search cross
     infeasible regions between tightly packed feasible solutions. Stops after `iterations`, after
-    `patience` iterations without a better feasible solution, or at a cost <= stop_cost.
+    `patience` iterations without a better feasible solution, at a cost <= stop_cost, or when
+    another thread sets halt[0] (the caller's wall-clock safety net; the kernel runs without
+    the GIL, so a timer thread can set it).
     Returns (best feasible assignment, its cost or inf, iterations used).
     """
     m, n = cm.shape
@@ -183,6 +187,8 @@ def local_search(cm, W, cap, a0, iterations, patience, depth, beam, alpha0, inc,
     out_dest = np.empty(depth + 1, np.int64)
     it = 0
     while it < iterations:
+        if halt[0]:
+            break
         it += 1
         feasible = True
         most = 0.0
@@ -242,7 +248,7 @@ def local_search(cm, W, cap, a0, iterations, patience, depth, beam, alpha0, inc,
 
 @njit(cache=True, nogil=True)
 def iterated_local_search(
-    cm, W, cap, a0, budget, patience, depth, beam, alpha0, inc, dec, kick, seed, stop_cost
+    cm, W, cap, a0, budget, patience, depth, beam, alpha0, inc, dec, kick, seed, stop_cost, halt
 ):
     """Iterated local search: descend, then repeatedly kick the best solution and descend again.
 
@@ -254,12 +260,12 @@ def iterated_local_search(
     np.random.seed(seed)
     m, n = cm.shape
     best_a, best, used = local_search(
-        cm, W, cap, a0, budget, patience, depth, beam, alpha0, inc, dec, stop_cost
+        cm, W, cap, a0, budget, patience, depth, beam, alpha0, inc, dec, stop_cost, halt
     )
     cand = np.empty(m, np.int64)
     rounds = 0
     start = best_a.copy() if best < INF else a0.copy()
-    while used < budget and best > stop_cost:
+    while used < budget and best > stop_cost and not halt[0]:
         a = start.copy()
         for _ in range(kick):
             j = np.random.randint(0, n)
@@ -271,7 +277,7 @@ def iterated_local_search(
             if c > 0:
                 a[j] = cand[np.random.randint(0, c)]
         na, nc, it = local_search(
-            cm, W, cap, a, budget - used, patience, depth, beam, alpha0, inc, dec, stop_cost
+            cm, W, cap, a, budget - used, patience, depth, beam, alpha0, inc, dec, stop_cost, halt
         )
         used += it
         rounds += 1

@@ -90,13 +90,13 @@ def search(
     if kick == 0:
         best_a, best, _ = kernels.local_search(
             cm, w, cap, sub_start, budget, 25 * nf + 200, depth, min(beam, nf),
-            max(scale, 1e-6), ALPHA_UP, ALPHA_DOWN, stop,
+            max(scale, 1e-6), ALPHA_UP, ALPHA_DOWN, stop, s.halt,
         )
     else:
         patience = 2 * nf + 100  # short descents between kicks: more kicks per budget
         best_a, best, _, _ = kernels.iterated_local_search(
             cm, w, cap, sub_start, budget, patience, depth, min(beam, nf),
-            max(scale, 1e-6), ALPHA_UP, ALPHA_DOWN, min(kick, nf), seed, stop,
+            max(scale, 1e-6), ALPHA_UP, ALPHA_DOWN, min(kick, nf), seed, stop, s.halt,
         )
     if not math.isfinite(best):
         return None

@@ -33,6 +33,7 @@
 from __future__ import annotations
 
 import math
+import threading
 import time
 from dataclasses import dataclass
 
@@ -74,6 +75,9 @@ class GapResult:
     seconds: float
     status: Status  # OPTIMAL, FEASIBLE, INFEASIBLE or UNKNOWN
     solver: str
+    # True when the wall-clock safety net stopped a phase before its work budget: only then
+    # can two runs with the same input, time limit and work budget differ.
+    clock_bound: bool = False
 
 
 def warm_up() -> None:
@@ -82,19 +86,25 @@ def warm_up() -> None:
     weight = np.ones((2, 2))
     capacity = np.ones(2)
     start = np.zeros(2, dtype=np.int64)
-    kernels.local_search(cost, weight, capacity, start, 5, 5, 2, 2, 1.0, 0.1, 0.1, -_INF)
+    go = np.zeros(1, dtype=np.uint8)
+    kernels.local_search(cost, weight, capacity, start, 5, 5, 2, 2, 1.0, 0.1, 0.1, -_INF, go)
     kernels.iterated_local_search(
-        cost, weight, capacity, start, 5, 5, 2, 2, 1.0, 0.1, 0.1, 1, 0, -_INF
+        cost, weight, capacity, start, 5, 5, 2, 2, 1.0, 0.1, 0.1, 1, 0, -_INF, go
     )
     kernels.knapsacks(cost, np.ones((2, 2), dtype=np.int64), np.ones(2, dtype=np.int64))
     kernels.lagrangian_penalties(cost, np.ones((2, 2), dtype=np.int64), np.ones(2, dtype=np.int64))
 
 
-def solve_gap(inst: GapInstance, time_limit: float = 10.0, seed: int = 0) -> GapResult:
+def solve_gap(
+    inst: GapInstance, time_limit: float = 10.0, seed: int = 0, work: float | None = None
+) -> GapResult:
     """Solve a classic GAP instance (every job assigned exactly once).
 
-    Returns the best assignment found, a proven bound and the status; deterministic for the same
-    instance, time_limit and seed unless the wall-clock safety net (time_limit) is hit.
+    Returns the best assignment found, a proven bound and the status. ``work`` (default: the
+    time limit) sizes the phases' work budgets in seconds of the reference machine;
+    ``time_limit`` is the wall-clock safety net. The answer is deterministic for the same
+    instance, work and seed unless the safety net binds first (``clock_bound`` says so):
+    a smaller ``work`` than ``time_limit`` leaves room for a busy machine.
     """
     start = time.perf_counter()
     deadline = start + max(0.0, time_limit)
@@ -114,10 +124,22 @@ def solve_gap(inst: GapInstance, time_limit: float = 10.0, seed: int = 0) -> Gap
         raise ValueError(f"{inst.name}: weights must not be negative")
     if not math.isfinite(time_limit) or time_limit < 0:
         raise ValueError(f"time_limit must be a finite number of seconds, got {time_limit!r}")
+    if work is not None and (not math.isfinite(work) or work < 0):
+        raise ValueError(f"work must be a finite number of seconds, got {work!r}")
     # Everything below minimises; profits are negated.
     sign = 1.0 if inst.sense == "min" else -1.0
-    state = State(sign * value, weight, capacity, time_limit, deadline, seed)
-    assignment, cost, lower, status = _run(state)
+    state = State(sign * value, weight, capacity, time_limit, deadline, seed, work)
+    # The safety net inside the compiled searches: a timer raises their halt flag at the
+    # deadline (they run without the GIL and test it every iteration).
+    timer = threading.Timer(max(0.0, deadline - time.perf_counter()), state.halt.fill, (1,))
+    timer.daemon = True
+    timer.start()
+    try:
+        assignment, cost, lower, status = _run(state)
+    finally:
+        timer.cancel()
+    if state.halt[0]:
+        state.clock_bound = True  # the searches may have stopped early: machine-dependent
 
     if assignment is None:
         objective = math.nan
@@ -143,6 +165,7 @@ def solve_gap(inst: GapInstance, time_limit: float = 10.0, seed: int = 0) -> Gap
         seconds=time.perf_counter() - start,
         status=status,
         solver=SOLVER_NAME,
+        clock_bound=state.clock_bound,
     )
 
 

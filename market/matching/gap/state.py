@@ -33,13 +33,19 @@ class State:
         time_limit: float,
         deadline: float,
         seed: int = 0,
+        work: float | None = None,
     ) -> None:
         self.cost = cost
         self.weight = weight
         self.capacity = capacity
         self.m, self.n = cost.shape
-        self.time_limit = max(0.0, time_limit)
+        # ``work`` sizes every phase's budget (iterations, CP-SAT deterministic time) in seconds
+        # of the reference machine; ``deadline`` is only the wall-clock safety net. The answer
+        # depends on ``work`` alone unless the clock binds first, which ``clock_bound`` records.
+        self.time_limit = max(0.0, time_limit if work is None else work)
         self.deadline = deadline
+        self.clock_bound = False
+        self.halt = np.zeros(1, dtype=np.uint8)  # set at the deadline; the searches stop on it
         self.seed = int(seed) % 2**31  # numba's generator takes a 32-bit seed
         # A pair whose job alone exceeds the agent's capacity can never be used.
         self.allowed = weight <= capacity[:, None] + 1e-9
@@ -90,3 +96,10 @@ class State:
 
     def time_left(self) -> float:
         return self.deadline - time.perf_counter()
+
+    def clock_stops(self, reserve: float = 0.0) -> bool:
+        """Whether the safety net (less ``reserve`` seconds) is reached; records that it bound."""
+        if self.time_left() <= reserve:
+            self.clock_bound = True
+            return True
+        return False

@@ -10,10 +10,11 @@ import numpy as np
 from market.matching.problem import AllocationProblem, AllocationResult
 from market.matching.solver.highs import HIGHS
 from market.matching.solver.local_search import local_search
-from market.matching.solver.model import EPS, build_model, to_volume
+from market.matching.solver.model import EPS, Model, build_model, to_volume
 from market.matching.solver.relax_and_fix import Candidate, decide, relax_and_fix, splittable_lp
 from market.matching.solver.status import Status
 from market.matching.solver.subproblems import solve_lp
+from market.matching.solver.whole_orders import gap_shaped, improve_whole_orders
 
 __all__ = ["EXACT_MAX_BINARIES", "solve_allocation"]
 
@@ -30,6 +31,16 @@ __all__ = ["EXACT_MAX_BINARIES", "solve_allocation"]
 # Up to this many 0/1 decisions, branch and cut also runs on the whole problem.
 EXACT_MAX_BINARIES = 1000
 _EXACT_REL_GAP = 1e-6  # branch and cut on the whole problem: the "optimal" status threshold
+
+
+def _improved(m: Model, best: Candidate, share: np.ndarray) -> Candidate:
+    """``best``, or the solution with these shares after the splittable LP when it is better."""
+    if share is best.share:
+        return best
+    other = Candidate(share, best.decided, best.support)
+    other.share, other.split_lp = splittable_lp(m, other.share, other.decided, other.support)
+    other.value = float(m.obj @ other.share)
+    return other if other.value > best.value * (1 + 1e-12) else best
 
 
 def solve_allocation(problem: AllocationProblem, time_limit: float = 10.0) -> AllocationResult:
@@ -56,22 +67,35 @@ def solve_allocation(problem: AllocationProblem, time_limit: float = 10.0) -> Al
     3. The splittable orders are re-solved as one exact LP on the capacity the unsplittable
        orders leave, constrained orders limited to the vendors chosen for them (each at
        least its minimum lot).
-    4. Local search: up to ``LOCAL_SEARCH_ROUNDS`` small branch and cuts, each around an
-       unsplittable order that is unassigned or below its best candidate, move whole orders
-       between the vendors involved when that raises the total; then step 3 again.
+    4. Whole orders (``whole_orders.improve_whole_orders``): they are decided again as one
+       assignment problem on the seat-days the splittable orders leave, by the GAP solver
+       (LP, Lagrangian bound, ejection-chain search, CP-SAT on the reduced problem) when the
+       problem is a GAP (whole orders only, each candidate's load in one vendor-week), else
+       by CP-SAT with reduced-cost fixing from the current assignment, one capacity row per
+       vendor-week; then step 3 again, kept when the total is higher. Before it, except on
+       a GAP, the local search of relax-and-fix: up to ``LOCAL_SEARCH_ROUNDS`` small branch
+       and cuts, each around an unsplittable order that is unassigned or below its best
+       candidate, moving whole orders between the vendors involved; then step 3 again. So
+       the answer is never worse than relax-and-fix with its local search.
     5. With at most ``EXACT_MAX_BINARIES`` 0/1 decisions, branch and cut also runs on the
        whole problem, followed by step 3; the better of the two allocations wins and its
-       bound tightens the LP's.
+       bound tightens the LP's. When the GAP solver saw the whole problem, its bound
+       tightens the LP's instead, and this step is left out.
 
     So "optimal" for the splittable part means LP-optimal given those 0/1 decisions, and the
-    whole allocation is within ``gap_pct`` of the bound. Branch and cut stops at a node limit
-    and a relative gap of 1e-4 (deterministic); ``time_limit`` seconds, counted from the end
-    of the LP relaxation, is only a wall-clock safety net for it, and when it fires the status
+    whole allocation is within ``gap_pct`` of the bound. Every phase is limited by work
+    (branch-and-cut nodes, search iterations, CP-SAT deterministic time, sized from
+    ``time_limit``), so the answer is the same for the same input and time limit. The
+    wall clock is a safety net: ``time_limit`` seconds from the start (relax-and-fix keeps
+    ``time_limit`` from the end of the LP, so a slow LP never makes it worse than before);
+    when the net fires, the best allocation so far is returned with its bound, the status
     says "time_limit" and the result may depend on the machine's speed. LPs are always
     solved to optimality, so the run takes longer than ``time_limit`` when they are large.
     """
     t0 = time.perf_counter()
-    deadline = math.inf  # set once the LP relaxation is solved
+    # The safety net counts from the start: the run returns within the limit, plus the LPs
+    # (which always finish) and relax-and-fix when the LP took most of the limit.
+    deadline = t0 + max(0.0, float(time_limit))
     m = build_model(problem)
     n_orders = problem.n_orders
     n_cand = problem.n_candidates
@@ -93,8 +117,6 @@ def solve_allocation(problem: AllocationProblem, time_limit: float = 10.0) -> Al
         best.share[m.usable] = relax.x
         best.value = relax.value
         stats["lp_seconds"] = time.perf_counter() - t0
-        # The safety net covers branch and cut only: LPs must finish, however long they take.
-        deadline = time.perf_counter() + max(0.0, float(time_limit))
 
         orders = np.unique(m.order[m.usable])
         unsplit_orders = orders[~problem.order_splittable[orders]]
@@ -104,24 +126,51 @@ def solve_allocation(problem: AllocationProblem, time_limit: float = 10.0) -> Al
         if n_binaries:
             solver = "highs-relax-and-fix"
             t1 = time.perf_counter()
-            best, hit = relax_and_fix(m, relax, unsplit_orders, constrained, deadline, stats)
-            hit_time |= hit
-            best.share, best.split_lp = splittable_lp(m, best.share, best.decided, best.support)
-            stats["relax_and_fix_value"] = float(m.obj @ best.share)
-            t2 = time.perf_counter()
-            best.share, hit = local_search(m, best, deadline, stats)
+            # Relax-and-fix keeps its own safety net, counted from the end of the LP as before:
+            # when the LP alone takes most of the limit, the answer is still never worse than
+            # relax-and-fix's; only the phases after it give way to the run's limit.
+            rf_deadline = max(deadline, time.perf_counter() + max(0.0, float(time_limit)))
+            best, hit = relax_and_fix(m, relax, unsplit_orders, constrained, rf_deadline, stats)
             hit_time |= hit
             best.share, best.split_lp = splittable_lp(m, best.share, best.decided, best.support)
             best.value = float(m.obj @ best.share)
+            stats["relax_and_fix_value"] = best.value
+            t2 = time.perf_counter()
             stats["relax_and_fix_seconds"] = t2 - t1
-            stats["local_search_seconds"] = time.perf_counter() - t2
+            # A GAP (whole orders only, one capacity row each) goes to the GAP engine at once:
+            # its searches and exact phase replace the local search. Otherwise the local
+            # search runs first and the whole-order phase improves on its result, so the
+            # answer is never worse than relax-and-fix with local search alone.
+            if not gap_shaped(m):
+                t3 = time.perf_counter()
+                share, hit = local_search(m, best, deadline, stats)
+                hit_time |= hit
+                best = _improved(m, best, share)
+                stats["local_search_seconds"] = time.perf_counter() - t3
+            if unsplit_orders.size and time.perf_counter() < deadline:
+                share, hit, whole_bound = improve_whole_orders(
+                    m, best.share, max(0.0, float(time_limit)), deadline, stats
+                )
+                hit_time |= hit
+                mip_bound = min(mip_bound, whole_bound)
+                best = _improved(m, best, share)
+                # The label names the phases that ran (the engine may find nothing better).
+                if stats.get("whole_engine_gap"):
+                    solver = "highs-relax-and-fix+whole-orders-gap"
+                elif stats.get("whole_cpsat_ran"):
+                    solver = "highs-relax-and-fix+whole-orders-cp-sat"
+                if math.isfinite(whole_bound):
+                    # The GAP solver saw the whole problem: its bound holds, and its exact phase
+                    # (CP-SAT on the reduced problem) replaces branch and cut on the whole.
+                    n_binaries = 0
         if 0 < n_binaries <= EXACT_MAX_BINARIES and time.perf_counter() < deadline:
             nothing = np.zeros(problem.n_candidates, dtype=bool)
-            share, hit, mip_bound = decide(
+            share, hit, exact_bound = decide(
                 m, np.zeros(problem.n_candidates), orders, m.usable, m.obj, nothing,
                 np.zeros(n_orders, dtype=bool), deadline, stats, _EXACT_REL_GAP,
             )
             # Nothing was fixed, so the branch-and-cut bound holds for the whole problem.
+            mip_bound = min(mip_bound, exact_bound)
             hit_time |= hit
             decided = np.zeros(n_orders, dtype=bool)  # only 0/1 orders keep their vendor sets
             decided[unsplit_orders] = True

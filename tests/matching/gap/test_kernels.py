@@ -75,7 +75,8 @@ def test_iterated_search_is_reproducible_and_feasible() -> None:
     start = rng.integers(0, m, size=n).astype(np.int64)
     runs = [
         kernels.iterated_local_search(
-            cost, weight, capacity, start, 3000, 100, 6, 10, 2.0, 0.1, 0.1, 2, 5, -np.inf
+            cost, weight, capacity, start, 3000, 100, 6, 10, 2.0, 0.1, 0.1, 2, 5, -np.inf,
+            np.zeros(1, dtype=np.uint8),
         )
         for _ in range(2)
     ]
