@@ -186,6 +186,9 @@ class BaseConfig:
         # after OUTBOX_MAX_ATTEMPTS it is given up (failed) and listed for administrators.
         self.OUTBOX_MAX_ATTEMPTS = _env_int("MARKET_OUTBOX_MAX_ATTEMPTS", 5)
         self.OUTBOX_BACKOFF_SECONDS = _env_int("MARKET_OUTBOX_BACKOFF_SECONDS", 60)
+        # A mail still "sending" this long after it was claimed was left by a sender that died
+        # (an SMTP conversation ends within its 30 s timeout): it is marked unknown, never resent.
+        self.OUTBOX_SENDING_STALE_SECONDS = _env_int("MARKET_OUTBOX_SENDING_STALE_SECONDS", 600)
         self.VOCABULARY = {
             "sectors": _env_list("MARKET_SECTORS", ["transport", "health", "education"]),
             "modalities": _env_list(

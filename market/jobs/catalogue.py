@@ -170,7 +170,9 @@ def send_mail(app: Flask, now: dt.datetime) -> dict:
     with database().sessionmaker() as session:
         sent = send_outbox(session, sender_from_config(app.config), now=now,
                            max_attempts=int(app.config["OUTBOX_MAX_ATTEMPTS"]),
-                           backoff=dt.timedelta(seconds=int(app.config["OUTBOX_BACKOFF_SECONDS"])))
+                           backoff=dt.timedelta(seconds=int(app.config["OUTBOX_BACKOFF_SECONDS"])),
+                           stale=dt.timedelta(
+                               seconds=int(app.config["OUTBOX_SENDING_STALE_SECONDS"])))
         session.commit()
         return {"sent": sent}
 
