@@ -31,6 +31,7 @@ from market.contracts.payments import notify_overdue_payments
 from market.contracts.progress import notify_overdue_contracts
 from market.db import database
 from market.errors import DomainError
+from market.i18n import N_
 from market.idempotency import purge_expired
 from market.jobs.models import JobRun
 from market.jobs.reminders import ReminderSettings, send_reminders
@@ -208,23 +209,23 @@ def retrain(app: Flask, now: dt.datetime) -> dict:
 
 
 JOBS: tuple[Job, ...] = (
-    Job("close-bidding", close_bidding, "close bidding that is due; queue a match run over it",
+    Job("close-bidding", close_bidding, N_("close bidding that is due; queue a match run over it"),
         every_setting="SCHEDULER_CLOSE_BIDDING_SECONDS", every_default=60),
-    Job("match-runs", match_runs, "execute queued match runs, oldest first",
+    Job("match-runs", match_runs, N_("execute queued match runs, oldest first"),
         every_setting="SCHEDULER_MATCH_RUNS_SECONDS", every_default=10),
-    Job("demand-alerts", demand_alerts, "tell firms that can bid of newly published orders",
+    Job("demand-alerts", demand_alerts, N_("tell firms that can bid of newly published orders"),
         every_setting="SCHEDULER_ALERTS_SECONDS", every_default=30),
-    Job("demand-digest", demand_digest, "e-mail each vendor user the day's new orders they can bid on",
+    Job("demand-digest", demand_digest, N_("e-mail each vendor user the day's new orders they can bid on"),
         daily_hour_setting="DIGEST_HOUR", grace_seconds=12 * 3600),
-    Job("reminders", reminders, "remind of waiting proposals, questions, verifications and lots",
+    Job("reminders", reminders, N_("remind of waiting proposals, questions, verifications and lots"),
         every_setting="SCHEDULER_REMINDERS_SECONDS", every_default=900),
-    Job("send-outbox", send_mail, "send queued e-mails",
+    Job("send-outbox", send_mail, N_("send queued e-mails"),
         every_setting="SCHEDULER_OUTBOX_SECONDS", every_default=30),
-    Job("purge-expired", purge, "delete expired tokens, sign-ins and idempotency keys",
+    Job("purge-expired", purge, N_("delete expired tokens, sign-ins and idempotency keys"),
         every_setting="SCHEDULER_IDEMPOTENCY_SECONDS", every_default=3600),
-    Job("retrain", retrain, "retrain the quality model on new contract outcomes, if it is better",
+    Job("retrain", retrain, N_("retrain the quality model on new contract outcomes, if it is better"),
         daily_hour_setting="RETRAIN_HOUR", grace_seconds=12 * 3600),
-    Job("overdue", overdue, "tell once of contracts and payments past due",
+    Job("overdue", overdue, N_("tell once of contracts and payments past due"),
         every_setting="SCHEDULER_OVERDUE_SECONDS", every_default=3600),
 )
 

@@ -25,6 +25,7 @@ from market.web import (
     public,
     security,
     session,
+    status,
     vendor,
     vendor_contracts,
 )
@@ -72,5 +73,5 @@ def init_app(app: Flask) -> None:
     # behind) a read the request's own session already holds open. Public pages read first.
     app.before_request(_settle_web_user)
     for blueprint in (public.bp, session.bp, account.bp, vendor.bp, vendor_contracts.bp, agency.bp,
-                      agency_contracts.bp, coordinator.bp, join.bp):
+                      agency_contracts.bp, coordinator.bp, status.bp, join.bp):
         app.register_blueprint(blueprint)
