@@ -165,6 +165,8 @@ class BaseConfig:
         )
         self.SCHEDULER_IDEMPOTENCY_SECONDS = _env_int("MARKET_SCHEDULER_IDEMPOTENCY_SECONDS", 3600)
         self.SCHEDULER_OVERDUE_SECONDS = _env_int("MARKET_SCHEDULER_OVERDUE_SECONDS", 3600)
+        # Job runs are kept this many days (each job's newest run always), then purged.
+        self.JOB_RUNS_KEEP_DAYS = _env_int("MARKET_JOB_RUNS_KEEP_DAYS", 30)
         # Scheduled jobs (market.jobs.catalogue): how often each runs, and what they wait for.
         self.SCHEDULER_MATCH_RUNS_SECONDS = _env_int("MARKET_SCHEDULER_MATCH_RUNS_SECONDS", 10)
         # A run left "running" this long by a scheduler that is gone is queued again.

@@ -242,7 +242,8 @@ def _database_kind() -> str:
     type=click.FloatRange(0.1, 3600),
     default=15.0,
     show_default=True,
-    help="How often a standby scheduler retries to take over (PostgreSQL).",
+    help="How often a standby scheduler retries to take over (the advisory lock on PostgreSQL, "
+         "the lock file in the instance folder on SQLite).",
 )
 @with_appcontext
 def scheduler(standby_seconds):

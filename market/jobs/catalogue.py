@@ -35,6 +35,7 @@ from market.i18n import N_
 from market.idempotency import purge_expired
 from market.jobs.models import JobRun
 from market.jobs.reminders import ReminderSettings, send_reminders
+from market.jobs.retention import purge_job_runs
 from market.notifications.tasks import send_outbox, sender_from_config
 from market.orders.tasks import close_due_orders
 from market.quality.service import retrain_if_new
@@ -180,12 +181,15 @@ def send_mail(app: Flask, now: dt.datetime) -> dict:
 
 def purge(app: Flask, now: dt.datetime) -> dict:
     """Idempotency-Keys past MARKET_IDEMPOTENCY_KEY_HOURS, expired API tokens (and with them the
-    pages' sign-ins, which hold one) and expired one-time e-mail tokens are deleted."""
+    pages' sign-ins, which hold one), expired one-time e-mail tokens and job runs older than
+    MARKET_JOB_RUNS_KEEP_DAYS are deleted."""
     with database().sessionmaker() as session:
         keys = purge_expired(session, now=now)
         tokens = purge_expired_tokens(session, now=now)
+        job_runs = purge_job_runs(session, now=now,
+                                  keep=dt.timedelta(days=int(app.config["JOB_RUNS_KEEP_DAYS"])))
         session.commit()
-        return {"idempotency_keys": keys, **tokens}
+        return {"idempotency_keys": keys, **tokens, "job_runs": job_runs}
 
 
 def overdue(app: Flask, now: dt.datetime) -> dict:
@@ -221,7 +225,7 @@ JOBS: tuple[Job, ...] = (
         every_setting="SCHEDULER_REMINDERS_SECONDS", every_default=900),
     Job("send-outbox", send_mail, N_("send queued e-mails"),
         every_setting="SCHEDULER_OUTBOX_SECONDS", every_default=30),
-    Job("purge-expired", purge, N_("delete expired tokens, sign-ins and idempotency keys"),
+    Job("purge-expired", purge, N_("delete expired tokens, sign-ins, idempotency keys and old job runs"),
         every_setting="SCHEDULER_IDEMPOTENCY_SECONDS", every_default=3600),
     Job("retrain", retrain, N_("retrain the quality model on new contract outcomes, if it is better"),
         daily_hour_setting="RETRAIN_HOUR", grace_seconds=12 * 3600),
