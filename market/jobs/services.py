@@ -62,7 +62,9 @@ def scheduler_state(session: Session, config: Mapping, *, actor,
     require_role(actor, "coordinator", "admin")
     now = now or utcnow()
     last = last_runs(session)
-    newest = max(last.values(), key=lambda run: run.started_at, default=None)
+    # The jobs of this version only: a job renamed or dropped since says nothing of today's scheduler.
+    current = [last[job.name] for job in catalogue.JOBS if job.name in last]
+    newest = max(current, key=lambda run: run.started_at, default=None)
     shortest = min((job.seconds(config) for job in catalogue.JOBS if job.every_setting), default=60)
     quiet_for = max(SILENT_AFTER, dt.timedelta(seconds=3 * shortest))
     return SchedulerState(
