@@ -115,6 +115,14 @@ PATTERNS: list[tuple[re.Pattern, str]] = [
          N_("Must be the lot's value, %(amount)s CNY.")),
         (r"^Must be from (?P<a>[0-9-]+) \(acceptance\) to (?P<b>[0-9-]+)\.$",
          N_("Must be from %(a)s (acceptance) to %(b)s.")),
+        (r"^Not a valid unified social credit code: contains characters not allowed in a credit code: "
+         r"(?P<chars>.+)\.$",
+         N_("Not a valid unified social credit code: it contains characters a credit code does not use: "
+            "%(chars)s.")),
+        (r"^Not a valid unified social credit code: check character is wrong \(expected '(?P<expected>.)' "
+         r"for these first 17 characters\)\.$",
+         N_("Not a valid unified social credit code: the check character (the last one) is wrong; for "
+            "these first 17 characters it is %(expected)s.")),
         (r"^Must be digits 0-9 with at most (?P<n>\d+) decimal places, e\.g\. \"1234\.50\" "
          r"\(no exponent, no rounding\)\.$",
          N_("Must be digits 0-9 with at most %(n)s decimal places, e.g. \"1234.50\" (no exponent, "
@@ -132,6 +140,10 @@ FIXED = (
     N_("Give at least one field to change."), N_("Nothing would change."),
     N_("Give at least one term to change."), N_("Must not be in the past."),
     N_("Give the manifest's checksum or its list of item ids."),
+    N_("already registered"),
+    N_("Not a valid unified social credit code: must be exactly 18 characters."),
+    N_("Not a valid unified social credit code: characters 3 to 8 must be the 6-digit administrative "
+       "division code."),
 )
 
 

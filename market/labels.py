@@ -78,6 +78,18 @@ LABELS: dict[str, dict[str, str]] = {
         "rejected": N_("Rejected at inspection"),
     },
     "severity": {"normal": N_("Normal"), "tightened": N_("Tightened"), "reduced": N_("Reduced")},
+    "run_status": {
+        "queued": N_("Queued"), "running": N_("Running"), "completed": N_("Completed"),
+        "failed": N_("Failed"),
+    },
+    "run_trigger": {
+        "api": N_("A coordinator"), "bidding-closed": N_("Bidding closed (automatic)"),
+        "cli": N_("The command line"),
+    },
+    "run_phase": {
+        "load": N_("reading the orders and bids"), "quality": N_("the quality model"),
+        "solve": N_("the solver"), "store": N_("storing the proposals"),
+    },
     "payment_status": {"due": N_("Due"), "overdue": N_("Overdue"), "paid": N_("Paid")},
     "dispute_status": {
         "open": N_("Waiting for a coordinator"), "upheld": N_("Rejection upheld"),
@@ -106,6 +118,11 @@ LABELS: dict[str, dict[str, str]] = {
         "superseded": N_("Superseded by a newer run"),
     },
     "result": {"awarded": N_("Awarded"), "not_awarded": N_("Not awarded"), "pending": N_("Pending")},
+    "org_kind": {"agency": N_("Public agency"), "vendor": N_("Annotation firm"), "operator": N_("Platform operator")},
+    "token_state": {"true": N_("Live tokens"), "false": N_("Revoked or expired")},
+    "org_status": {"active": N_("Active"), "deactivated": N_("Deactivated")},
+    # Each language by its own name, as a language menu shows it.
+    "language": {"zh": "中文", "en": "English"},
     "role": {
         "agency": N_("Agency"), "vendor": N_("Vendor"), "coordinator": N_("Coordinator"),
         "admin": N_("Administrator"),

@@ -45,6 +45,10 @@ class User(Base):
         back_populates="user", cascade="all, delete-orphan"
     )
 
+    def may_sign_in(self) -> bool:
+        """Active, in an organisation that is not deactivated: the one rule of logins and tokens."""
+        return self.active and self.organization.status == "active"
+
     def locked(self, now: dt.datetime) -> bool:
         return self.locked_until is not None and self.locked_until > now
 

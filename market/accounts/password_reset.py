@@ -25,7 +25,7 @@ def request_reset(session: Session, email: str, *, now: dt.datetime | None = Non
     """Send a reset link to `email` if it belongs to an active account; otherwise nothing, silently."""
     now = now or utcnow()
     user = throttle.public_request(session, REQUESTED, email, now=now)
-    if user is None or not user.active or email_tokens.enough_live(session, user, PURPOSE, now=now):
+    if user is None or not user.may_sign_in() or email_tokens.enough_live(session, user, PURPOSE, now=now):
         return
     ttl = settings_of(session).password_reset_ttl
     token = email_tokens.issue(session, user, PURPOSE, ttl=ttl, now=now)

@@ -59,10 +59,18 @@ class TokenSchema(Schema):
 class UserCreateSchema(Schema):
     email = fields.Email(required=True, validate=validate.Length(max=254))
     name = Text(required=True, max_length=100)
-    password = fields.String(required=True, load_only=True, validate=NEW_PASSWORD)
+    password = fields.String(load_only=True, validate=NEW_PASSWORD, metadata={
+        "description": "left out: the user is invited by e-mail to choose one through a one-time link"})
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     organization_id = Id(required=True)
     locale = fields.String(load_default="zh", validate=validate.OneOf(LOCALES))
+
+
+class UserUpdateSchema(Schema):
+    name = Text(max_length=100)
+    role = fields.String(validate=validate.OneOf(ROLES),
+                         metadata={"description": "must fit the kind of the user's organisation"})
+    locale = fields.String(validate=validate.OneOf(LOCALES))
 
 
 class PreferencesSchema(Schema):
@@ -142,3 +150,32 @@ class UserQuerySchema(PageQuerySchema):
 
 
 UserPageSchema = page_schema(UserSchema, "UserPageSchema")
+
+
+class TokenUserSchema(Schema):
+    id = fields.Integer()
+    email = fields.Email()
+    name = fields.String()
+    role = fields.String()
+    organization = fields.Nested(OrganizationRefSchema)
+
+
+class ApiTokenSchema(Schema):
+    """A token as administrators see it: whose, when made, last used, expiring; never the token."""
+
+    id = fields.Integer()
+    prefix = fields.String(metadata={"description": "the token's first characters, to tell it apart"})
+    name = fields.String(allow_none=True, metadata={"description": "'web' for a page's sign-in"})
+    user = fields.Nested(TokenUserSchema)
+    created_at = LocalDateTime()
+    last_used_at = LocalDateTime(allow_none=True)
+    expires_at = LocalDateTime()
+    revoked_at = LocalDateTime(allow_none=True)
+
+
+class ApiTokenQuerySchema(PageQuerySchema):
+    user_id = QueryId()
+    live = fields.Boolean(metadata={"description": "true: only usable tokens; false: only revoked or expired"})
+
+
+ApiTokenPageSchema = page_schema(ApiTokenSchema, "ApiTokenPageSchema")

@@ -8,7 +8,7 @@ import secrets
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from market.accounts import throttle
@@ -22,6 +22,9 @@ from market.permissions import require_role
 from market.settings import settings_of
 
 TOKEN_PREFIX = "mkt_"
+ROLE_MISFIT = N_("This role does not fit the kind of organisation: agency staff belong to a public agency, "
+                 "vendor staff to an annotation firm, coordinators and administrators to the platform operator.")
+OWN_ROLE = N_("You cannot take away your own administrator role; ask another administrator.")
 # A hash computed once so that logins for unknown e-mails take as long as for known ones.
 _DUMMY_HASH = None
 
@@ -55,25 +58,23 @@ def create_user(session: Session, data: dict, *, actor, now: dt.datetime | None 
     """
     if actor is not None:
         require_role(actor, "admin")
-    email, name, password, role = data["email"], data["name"], data["password"], data["role"]
+    email, name, password, role = data["email"], data["name"], data.get("password"), data["role"]
     organization = session.get(Organization, data["organization_id"])
     if organization is None:
         raise InvalidInput(f"No organisation with id {data['organization_id']}.",
-                           errors={"organization_id": ["no such organisation"]})
-    expected_kind = ROLE_ORG_KIND[role]
-    if organization.kind != expected_kind:
-        raise InvalidInput(
-            f"A {role} user must belong to an organisation of kind {expected_kind}; "
-            f"{organization.name} is a {organization.kind}.",
-            errors={"organization_id": [f"must be a {expected_kind} organisation for role {role}"]},
-        )
+                           errors={"organization_id": [N_("There is no such organisation.")]})
+    if organization.status != "active":
+        raise InvalidInput(f"{organization.name} is deactivated; reactivate it first.",
+                           errors={"organization_id": [N_("The organisation is deactivated; reactivate it first.")]})
+    _require_kind_for_role(organization, role, field="organization_id")
     email = email.strip().lower()
     taken = Conflict(
         f"A user with e-mail {email} already exists.", errors={"email": ["already registered"]}
     )
     if email_taken(session, email):
         raise taken
-    password_hash = hash_password(password)
+    # Without a password (an invitation) none works until the user chooses one through a link.
+    password_hash = hash_password(password or secrets.token_urlsafe(32))
     try:
         # In a savepoint, so that a request racing past the check above hits the unique index as a 409
         # (made inside it: opening a savepoint flushes what is pending); flushed now because the audit
@@ -96,6 +97,70 @@ def create_user(session: Session, data: dict, *, actor, now: dt.datetime | None 
     return user
 
 
+def _require_kind_for_role(organization: Organization, role: str, *, field: str) -> None:
+    expected_kind = ROLE_ORG_KIND[role]
+    if organization.kind != expected_kind:
+        raise InvalidInput(
+            f"A {role} user must belong to an organisation of kind {expected_kind}; "
+            f"{organization.name} is a {organization.kind}.",
+            errors={field: [ROLE_MISFIT]},
+        )
+
+
+def _user(session: Session, user_id: int, *, lock: bool = False) -> User:
+    user = session.get(User, user_id, with_for_update=lock)
+    if user is None:
+        raise NotFound(f"No user with id {user_id}.")
+    return user
+
+
+def update_user(session: Session, user_id: int, data: dict, *, actor,
+                now: dt.datetime | None = None) -> User:
+    """Change a user's name, role or language (administrators). The role must fit the user's
+    organisation; an administrator does not take their own role away."""
+    require_role(actor, "admin")
+    user = _user(session, user_id, lock=True)
+    if "role" in data:
+        _require_kind_for_role(user.organization, data["role"], field="role")
+        if user.id == actor.id and data["role"] != "admin":
+            raise Conflict(OWN_ROLE, errors={"role": [OWN_ROLE]})
+    changes = {key: value for key, value in data.items() if getattr(user, key) != value}
+    for key, value in changes.items():
+        setattr(user, key, value)
+    if changes:
+        audit.record(session, "user.updated", actor=actor, object_type="user", object_id=user.id,
+                     organization_id=user.organization_id, data=changes, occurred_at=now)
+    return user
+
+
+def list_tokens(*, actor, user_id: int | None = None, live: bool | None = None,
+                now: dt.datetime | None = None):
+    """API tokens (a page's sign-in holds one too), newest first, with their users (administrators).
+    `live`: only those still usable (or, False, only revoked or expired ones)."""
+    require_role(actor, "admin")
+    now = now or utcnow()
+    stmt = (select(ApiToken).options(selectinload(ApiToken.user).selectinload(User.organization))
+            .order_by(ApiToken.created_at.desc(), ApiToken.id.desc()))
+    if user_id:
+        stmt = stmt.where(ApiToken.user_id == user_id)
+    usable = ApiToken.revoked_at.is_(None) & (ApiToken.expires_at > now)
+    if live is True:
+        stmt = stmt.where(usable)
+    elif live is False:
+        stmt = stmt.where(~usable)
+    return stmt
+
+
+def revoke_token_of(session: Session, token_id: int, *, actor) -> ApiToken:
+    """Revoke one token of anyone (administrators); revoking a revoked one changes nothing."""
+    require_role(actor, "admin")
+    row = session.get(ApiToken, token_id, with_for_update=True)
+    if row is None:
+        raise NotFound(f"No API token with id {token_id}.")
+    revoke_token(session, row, actor=actor)
+    return row
+
+
 def login(session: Session, *, email: str, password: str, token_name: str | None = None
           ) -> tuple[User, str, ApiToken]:
     """Check the password and issue a token; failures are audited and throttled (market.accounts.
@@ -116,7 +181,7 @@ def login(session: Session, *, email: str, password: str, token_name: str | None
         check_password_hash(_dummy_hash(), password)
         ok = False
     else:
-        ok = check_password_hash(user.password_hash, password) and user.active
+        ok = check_password_hash(user.password_hash, password) and user.may_sign_in()
     unconfirmed = (user is not None and not ok and not user.active
                    and check_password_hash(user.password_hash, password)
                    and never_used(session, user, EMAIL_CONFIRMATION))
@@ -162,9 +227,11 @@ def issue_token(
 
 def resolve_token(session: Session, token: str) -> tuple[User, ApiToken] | None:
     """The user behind a live token, or None for unknown, expired or revoked tokens."""
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    # With the user and organisation in the same query: both decide whether the token still works.
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token))
+                         .options(joinedload(ApiToken.user).joinedload(User.organization)))
     now = utcnow()
-    if row is None or row.revoked_at is not None or row.expires_at <= now or not row.user.active:
+    if row is None or row.revoked_at is not None or row.expires_at <= now or not row.user.may_sign_in():
         return None
     return row.user, row
 
@@ -247,7 +314,7 @@ def set_user_active(session: Session, user_id: int, active: bool, *, actor, now:
     if user is None:
         raise NotFound(f"No user with id {user_id}.")
     if user.id == actor.id and not active:
-        raise Conflict("You cannot deactivate yourself; ask another administrator.")
+        raise Conflict(N_("You cannot deactivate yourself; ask another administrator."))
     if user.active != active:
         user.active = active
         if not active:
@@ -293,7 +360,7 @@ def unlock_user(session: Session, user_id: int, *, actor, now: dt.datetime | Non
     if user is None:
         raise NotFound(f"No user with id {user_id}.")
     if not user.locked(now):
-        raise Conflict(f"User {user_id} is not locked.", errors={"locked_until": ["not locked"]})
+        raise Conflict(N_("The account is not locked."), errors={"locked_until": [N_("The account is not locked.")]})
     # locked_at stays: the failures before it no longer count towards the next lock.
     user.locked_until = None
     audit.record(session, "user.unlocked", actor=actor, object_type="user", object_id=user.id,

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from market import db
-from market.accounts import password_reset, registration, services
+from market.accounts import invitations, password_reset, registration, services
 from market.accounts.schemas import (
     AcceptedSchema,
+    ApiTokenPageSchema,
+    ApiTokenQuerySchema,
+    ApiTokenSchema,
     EmailRequestSchema,
     LoginSchema,
     PasswordChangeSchema,
@@ -21,6 +24,7 @@ from market.accounts.schemas import (
     UserPageSchema,
     UserQuerySchema,
     UserSchema,
+    UserUpdateSchema,
 )
 from market.api.openapi import PUBLIC, Blueprint
 from market.auth import current_token, current_user
@@ -31,6 +35,8 @@ me_blp = Blueprint("me", __name__, url_prefix="/api/v1", description="The signed
 users_blp = Blueprint(
     "users", __name__, url_prefix="/api/v1/users", description="Users (administrators)"
 )
+tokens_blp = Blueprint("api_tokens", __name__, url_prefix="/api/v1/tokens",
+                       description="Everyone's API tokens, page sign-ins included (administrators)")
 reset_blp = Blueprint("password_reset", __name__, url_prefix="/api/v1/password-reset",
                       description="Resetting a forgotten password through a link sent by e-mail")
 registrations_blp = Blueprint("registrations", __name__, url_prefix="/api/v1/registrations",
@@ -97,8 +103,20 @@ def list_users(query):
 @users_blp.response(201, UserSchema)
 @users_blp.commits
 def create_user(body):
-    """Create a user in an organisation (administrators)"""
-    return services.create_user(db.session, body, actor=current_user())
+    """Create a user in an organisation, or invite one (administrators)
+
+    Without a password the user is sent a one-time link to choose one (the password-reset page).
+    """
+    return invitations.create_or_invite(db.session, body, actor=current_user())
+
+
+@users_blp.patch("/<id:user_id>")
+@users_blp.arguments(UserUpdateSchema)
+@users_blp.response(200, UserSchema)
+@users_blp.commits
+def update_user(body, user_id):
+    """Change a user's name, role or language (administrators)"""
+    return services.update_user(db.session, user_id, body, actor=current_user())
 
 
 @me_blp.post("/me/password")
@@ -133,6 +151,22 @@ def revoke_tokens(user_id):
 def unlock(user_id):
     """Lift the lock that many failed logins put on an account (administrators)"""
     return services.unlock_user(db.session, user_id, actor=current_user())
+
+
+@tokens_blp.get("")
+@tokens_blp.arguments(ApiTokenQuerySchema, location="query")
+@tokens_blp.paginated(ApiTokenPageSchema)
+def list_tokens(query):
+    """API tokens, newest first: whose, made when, last used, expiring (administrators)"""
+    return services.list_tokens(actor=current_user(), **query)
+
+
+@tokens_blp.post("/<id:token_id>/revoke")
+@tokens_blp.response(200, ApiTokenSchema)
+@tokens_blp.commits
+def revoke_token(token_id):
+    """Revoke one token; a page signed in with it is signed out (administrators)"""
+    return services.revoke_token_of(db.session, token_id, actor=current_user())
 
 
 RESET_ACCEPTED = (
@@ -200,4 +234,4 @@ def resend_confirmation(body):
     return {"message": RESEND_ACCEPTED}
 
 
-BLUEPRINTS = [auth_blp, me_blp, users_blp, reset_blp, registrations_blp]
+BLUEPRINTS = [auth_blp, me_blp, users_blp, tokens_blp, reset_blp, registrations_blp]

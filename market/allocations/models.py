@@ -25,6 +25,8 @@ class ScoringPolicy(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
+    created_by: Mapped[User | None] = relationship()  # noqa: F821
+
 
 class MatchRun(Base):
     __tablename__ = "match_runs"
@@ -53,6 +55,7 @@ class MatchRun(Base):
     finished_at: Mapped[dt.datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
 
+    started_by: Mapped[User | None] = relationship()  # noqa: F821
     allocations: Mapped[list[Allocation]] = relationship(
         back_populates="run", order_by="Allocation.id"
     )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, selectinload
 
 from market.allocations.models import ScoringPolicy
 from market.audit import services as audit
@@ -21,6 +21,13 @@ def current_policy(session: Session) -> dict[str, float]:
     return validate_weights(
         row.weights if row is not None else settings_of(session).default_weights
     )
+
+
+def policy_history(*, actor) -> Select:
+    """Every policy the coordinators set, newest first, with who set it (coordinators, admins)."""
+    require_role(actor, "coordinator", "admin")
+    return (select(ScoringPolicy).options(selectinload(ScoringPolicy.created_by))
+            .order_by(ScoringPolicy.id.desc()))
 
 
 def set_policy(session: Session, weights: dict, *, actor, note: str | None = None,

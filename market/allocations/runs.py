@@ -231,6 +231,12 @@ def record_progress_row(session: Session, run_id: int, step: str, done: int, tot
     row.phase, row.done, row.total, row.updated_at = step, done, total, now or utcnow()
 
 
+def live_bids(order_ids: list[int]) -> Select:
+    """The bids a run takes on `order_ids`: submitted, and confirmed after any material amendment."""
+    return (select(Bid).where(Bid.order_id.in_(order_ids), Bid.status == "submitted",
+                              Bid.confirmation_requested_at.is_(None)).order_by(Bid.id))
+
+
 def _load(session: Session, *, actor, now: dt.datetime, progress: Progress,
           order_ids: list[int] | None, strict: bool) -> _Inputs:
     settings = settings_of(session)
@@ -247,10 +253,7 @@ def _load(session: Session, *, actor, now: dt.datetime, progress: Progress,
             close_bidding(session, order, actor=actor, data={"by": "match_run"}, now=now)
     order_ids = [o.id for o in orders]
     approved = approved_by_order(session, order_ids)
-    bids = list(session.scalars(
-        select(Bid).where(Bid.order_id.in_(order_ids), Bid.status == "submitted",
-                          Bid.confirmation_requested_at.is_(None)).order_by(Bid.id)
-    )) if order_ids else []
+    bids = list(session.scalars(live_bids(order_ids))) if order_ids else []
     progress("load", 1, 1)
 
     vendor_ids = {b.vendor_id for b in bids}

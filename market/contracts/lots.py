@@ -14,7 +14,7 @@ import datetime as dt
 import secrets
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from market.audit import services as audit
 from market.contracts import sampling
@@ -32,7 +32,8 @@ from market.contracts.services import (
 from market.db import utcnow
 from market.errors import Conflict, InvalidInput
 from market.notifications.services import notify, users_of, users_with_role
-from market.permissions import not_found
+from market.orders.models import Order
+from market.permissions import not_found, require_role
 from market.text import optional_note, require_reason
 
 SEED_BITS = 62  # fits a signed 64-bit column
@@ -132,6 +133,23 @@ def get_dispute(session: Session, dispute_id: int, *, actor) -> Dispute:
     if dispute is None:
         raise not_found("dispute", dispute_id)
     return dispute
+
+
+def list_disputes(*, actor, status: str | None = None) -> Select:
+    """Disputes on the contracts `actor` may see (coordinators: all), oldest first, with the lot,
+    contract, order and firm each shows."""
+    require_role(actor, "coordinator", "admin", "agency", "vendor")
+    stmt = (
+        select(Dispute).where(Dispute.contract_id.in_(visible_contracts(actor)))
+        .options(selectinload(Dispute.lot),
+                 selectinload(Dispute.contract).selectinload(Contract.order)
+                 .selectinload(Order.agency),
+                 selectinload(Dispute.contract).selectinload(Contract.vendor))
+        .order_by(Dispute.raised_at, Dispute.id)
+    )
+    if status:
+        stmt = stmt.where(Dispute.status == status)
+    return stmt
 
 
 # Handing in

@@ -21,7 +21,7 @@ from market.api.fields import (
 )
 from market.auth import reader_language
 from market.contracts import services
-from market.contracts.models import CONTRACT_STATUSES
+from market.contracts.models import CONTRACT_STATUSES, DISPUTE_STATUSES
 from market.contracts.payments import payment_summary
 from market.contracts.sampling import preferred_aql
 from market.db import utcnow
@@ -266,6 +266,16 @@ class ContractQuerySchema(PageQuerySchema):
     status = fields.String(validate=validate.OneOf(CONTRACT_STATUSES))
     order_id = QueryId()
     vendor_id = QueryId()
+    agency_id = QueryId(metadata={"description": "contracts on this agency's orders"})
+    modality = Vocabulary("modalities")
+    created_after = DateFilter(upper=False, metadata={"description": "made on or after this date"})
+    created_before = DateFilter(upper=True, metadata={"description": "made on or before this date"})
+
+    @validates_schema
+    def _created_in_order(self, data, **kwargs):
+        after, before = data.get("created_after"), data.get("created_before")
+        if after is not None and before is not None and after > before:
+            raise ValidationError("Must not be later than created_before.", "created_after")
 
 
 class PublicAwardSchema(AwardedVendorSchema):
@@ -291,7 +301,12 @@ class AwardQuerySchema(PageQuerySchema):
             raise ValidationError("Must not be later than awarded_before.", "awarded_after")
 
 
+class DisputeQuerySchema(PageQuerySchema):
+    status = fields.String(validate=validate.OneOf(DISPUTE_STATUSES))
+
+
 ContractPageSchema = page_schema(ContractSchema, "ContractPageSchema")
+DisputePageSchema = page_schema(DisputeSchema, "DisputePageSchema")
 LotPageSchema = page_schema(LotSchema, "LotPageSchema")
 PublicAwardPageSchema = page_schema(PublicAwardSchema, "PublicAwardPageSchema")
 

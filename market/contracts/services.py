@@ -157,7 +157,8 @@ def visible_contracts(actor) -> Select:
     return _visible(select(Contract.id), actor)
 
 
-def list_contracts(*, actor, status=None, order_id=None, vendor_id=None) -> Select:
+def list_contracts(*, actor, status=None, order_id=None, vendor_id=None, agency_id=None,
+                   modality=None, created_after=None, created_before=None) -> Select:
     stmt = _visible(
         # What the pages and the API show of each contract, loaded with the page, not per row.
         select(Contract).options(
@@ -173,6 +174,17 @@ def list_contracts(*, actor, status=None, order_id=None, vendor_id=None) -> Sele
         stmt = stmt.where(Contract.order_id == order_id)
     if vendor_id:
         stmt = stmt.where(Contract.vendor_id == vendor_id)
+    if agency_id or modality:
+        of_orders = select(Order.id)
+        if agency_id:
+            of_orders = of_orders.where(Order.agency_id == agency_id)
+        if modality:
+            of_orders = of_orders.where(Order.modality == modality)
+        stmt = stmt.where(Contract.order_id.in_(of_orders))
+    if created_after is not None:
+        stmt = stmt.where(Contract.created_at >= created_after)
+    if created_before is not None:
+        stmt = stmt.where(Contract.created_at <= created_before)
     return stmt
 
 

@@ -15,6 +15,8 @@ from market.contracts.schemas import (
     ContractSchema,
     DisputeCreateSchema,
     DisputeDecisionSchema,
+    DisputePageSchema,
+    DisputeQuerySchema,
     DisputeSchema,
     InspectionSchema,
     LotCreateSchema,
@@ -155,6 +157,14 @@ def inspect_lot(body, lot_id):
 def dispute_lot(body, lot_id):
     """Dispute a rejected lot with a reason (the contract's vendor)"""
     return lots.dispute_lot(db.session, lot_id, body, actor=current_user())
+
+
+@disputes_blp.get("")
+@disputes_blp.arguments(DisputeQuerySchema, location="query")
+@disputes_blp.paginated(DisputePageSchema)
+def list_disputes(query):
+    """Disputes of rejected lots on the contracts the caller may see, oldest first (coordinators: all)"""
+    return lots.list_disputes(actor=current_user(), **query)
 
 
 @disputes_blp.get("/<id:dispute_id>")

@@ -15,6 +15,7 @@ __all__ = [
     "free_in_window",
     "iso_week_label",
     "load_per_unit",
+    "running_load",
     "seat_days_needed",
     "subtract_running",
     "vendor_week_capacity",
@@ -191,24 +192,20 @@ class RunningContract:
     end: date
 
 
-def subtract_running(
-    capacity: np.ndarray,
+def running_load(
+    vendors: int,
     contracts: Iterable[RunningContract],
     calendar: WeekCalendar,
     vendor_index: Mapping[int | str, int] | None = None,
 ) -> np.ndarray:
-    """Free seat-days per vendor and week once running contracts have taken their share.
+    """Seat-days per vendor and week that running contracts take, shape (vendors, weeks).
 
-    ``contract.vendor`` is a row of ``capacity``, or, when ``vendor_index`` is given, a vendor
-    id looked up in it (contracts of vendors not in it are ignored: they bid on nothing).
-    Returns a new array, clipped at zero: a vendor that is overbooked has no free capacity,
-    not a negative one. The parts of contracts that fall outside the calendar do not count.
+    ``contract.vendor`` is a row (below ``vendors``), or, when ``vendor_index`` is given, a vendor
+    id looked up in it (contracts of vendors not in it are ignored: they bid on nothing). Not
+    clipped: an overbooked vendor's load is above its capacity. The parts of contracts that fall
+    outside the calendar do not count.
     """
-    free = np.array(capacity, dtype=np.float64, copy=True)
-    if free.ndim != 2 or free.shape[1] != calendar.n_weeks:
-        raise ValueError(
-            f"capacity must have shape (vendors, {calendar.n_weeks}), got {free.shape}"
-        )
+    load = np.zeros((vendors, calendar.n_weeks), dtype=np.float64)
     for contract in contracts:
         if contract.seat_days <= 0:
             continue
@@ -216,7 +213,7 @@ def subtract_running(
             if contract.vendor not in vendor_index:
                 continue
             row = vendor_index[contract.vendor]
-        elif isinstance(contract.vendor, int) and 0 <= contract.vendor < free.shape[0]:
+        elif isinstance(contract.vendor, int) and 0 <= contract.vendor < vendors:
             row = contract.vendor
         else:
             raise ValueError(f"running contract for unknown vendor index {contract.vendor!r}")
@@ -229,6 +226,27 @@ def subtract_running(
             spread = calendar.spread(start.astype(date), start.astype(date))
         else:
             spread = calendar.spread(contract.start, end)
-        free[row, spread.weeks] -= contract.seat_days * spread.fraction
+        load[row, spread.weeks] += contract.seat_days * spread.fraction
+    return load
+
+
+def subtract_running(
+    capacity: np.ndarray,
+    contracts: Iterable[RunningContract],
+    calendar: WeekCalendar,
+    vendor_index: Mapping[int | str, int] | None = None,
+) -> np.ndarray:
+    """Free seat-days per vendor and week once running contracts have taken their share
+    (``running_load``).
+
+    Returns a new array, clipped at zero: a vendor that is overbooked has no free capacity,
+    not a negative one.
+    """
+    free = np.array(capacity, dtype=np.float64, copy=True)
+    if free.ndim != 2 or free.shape[1] != calendar.n_weeks:
+        raise ValueError(
+            f"capacity must have shape (vendors, {calendar.n_weeks}), got {free.shape}"
+        )
+    free -= running_load(free.shape[0], contracts, calendar, vendor_index)
     np.maximum(free, 0.0, out=free)
     return free

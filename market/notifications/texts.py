@@ -242,6 +242,16 @@ MAILS: dict[str, tuple[str, str]] = {
            "(or send the token %(token)s with your new password to POST /api/v1/password-reset/confirm).\n"
            "The link works once. If you did not ask, ignore this e-mail: your password stays as it is.\n"),
     ),
+    "account.invitation": (
+        N_("You have an account on market"),
+        N_("An administrator of the programme opened a market account for you (%(email)s) at "
+           "%(organization)s.\n"
+           "Choose your password within %(hours)s hours by opening this link:\n\n"
+           "%(link)s\n\n"
+           "(or send the token %(token)s with your new password to POST /api/v1/password-reset/confirm).\n"
+           "The link works once; then sign in with your e-mail address and that password. If it has "
+           "expired, ask for a new one on the sign-in page (\"Forgot your password?\").\n"),
+    ),
     "registration.confirm_email": (
         N_("Confirm your e-mail address"),
         N_("Welcome to market. You registered %(firm)s (%(code)s) with this address.\n"

@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from market import db
 from market.api.openapi import PUBLIC, Blueprint
+from market.csvcells import BOM, cell, drain
 from market.db import utcnow
 from market.orders import services
 from market.orders.models import Order
@@ -31,8 +32,6 @@ CSV_COLUMNS = (
     "awarded_at", "award_volume", "award_value", "award_vendors",
 )
 _BATCH = 500
-# Spreadsheets run a cell that starts with one of these as a formula; the export is public.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @blp.get("/directory")
@@ -85,24 +84,17 @@ def _csv_chunks(stmt, now) -> Iterator[str]:
     schema = DirectoryOrderSchema()
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    buffer.write("\ufeff")  # Excel reads the file as UTF-8 only with the BOM
+    buffer.write(BOM)
     writer.writerow(CSV_COLUMNS)
     for n, order in enumerate(orders, start=1):
         writer.writerow(_csv_row(schema.dump(services.directory_entry(order, now))))
         if n % _BATCH == 0:
-            yield _drain(buffer)
-    yield _drain(buffer)
+            yield drain(buffer)
+    yield drain(buffer)
 
 
 def _with_awards(stmt):
     return stmt.options(selectinload(Order.contracts))
-
-
-def _drain(buffer: io.StringIO) -> str:
-    text = buffer.getvalue()
-    buffer.seek(0)
-    buffer.truncate()
-    return text
 
 
 def _csv_row(item: dict) -> list[str]:
@@ -115,22 +107,7 @@ def _csv_row(item: dict) -> list[str]:
     # One cell: each winner with its volume, unit price and value.
     item["award_vendors"] = [f"{v['vendor']['name']}: {v['volume']} × {v['unit_price']} = {v['value']}"
                              for v in award.get("vendors", ())] or None
-    return [_cell(item.get(column)) for column in CSV_COLUMNS]
-
-
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        value = "; ".join(str(v) for v in value)
-    elif isinstance(value, dict):
-        value = "; ".join(f"{k}={v:g}" if isinstance(v, float | int) else f"{k}={v}"
-                          for k, v in value.items())
-    elif not isinstance(value, str):
-        return str(value)
-    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+    return [cell(item.get(column)) for column in CSV_COLUMNS]
 
 
 BLUEPRINTS = [blp]

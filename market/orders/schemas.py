@@ -9,6 +9,7 @@ from market.api.fields import (
     DateFilter,
     LocalDateTime,
     PageQuerySchema,
+    QueryId,
     Reason,
     Text,
     Vocabulary,
@@ -252,6 +253,16 @@ class OrderQuerySchema(PageQuerySchema):
     q = fields.String(
         validate=_TEXT_QUERY, metadata={"description": "words in title or description"}
     )
+    agency_id = QueryId()
+    vendor_id = QueryId(metadata={"description": "orders awarded (in part) to this vendor"})
+    published_after = DateFilter(upper=False)
+    published_before = DateFilter(upper=True)
+
+    @validates_schema
+    def _published_in_order(self, data, **kwargs):
+        after, before = data.get("published_after"), data.get("published_before")
+        if after is not None and before is not None and after > before:
+            raise ValidationError("Must not be later than published_before.", "published_after")
 
 
 class CancelSchema(Schema):

@@ -49,9 +49,11 @@ DIRECTORY_SORTS = (
 
 
 def list_orders(
-    *, actor, now: dt.datetime | None = None, status=None, sector=None, modality=None, q=None
+    *, actor, now: dt.datetime | None = None, status=None, sector=None, modality=None, q=None,
+    agency_id=None, vendor_id=None, published_after=None, published_before=None,
 ):
-    """Agencies list their own orders in every state; everyone else the orders that were published."""
+    """Agencies list their own orders in every state; everyone else the orders that were published.
+    `vendor_id`: the orders awarded (in part) to that vendor."""
     now = now or utcnow()
     stmt = select(Order).options(selectinload(Order.agency))
     if actor.role == "agency":
@@ -67,6 +69,15 @@ def list_orders(
     if q:
         stmt = stmt.where(or_(Order.title.icontains(q, autoescape=True),
                               Order.description.icontains(q, autoescape=True)))
+    if agency_id:
+        stmt = stmt.where(Order.agency_id == agency_id)
+    if vendor_id:
+        stmt = stmt.where(Order.id.in_(select(Bid.order_id).where(Bid.vendor_id == vendor_id,
+                                                                  Bid.status == "awarded")))
+    if published_after is not None:
+        stmt = stmt.where(Order.published_at >= published_after)
+    if published_before is not None:
+        stmt = stmt.where(Order.published_at <= published_before)
     return stmt.order_by(Order.created_at.desc(), Order.id.desc())
 
 

@@ -16,6 +16,16 @@ VENDOR_LIFECYCLE = Lifecycle(
     id_attr="organization_id",
 )
 
+# Any organisation: an administrator deactivates it (its staff can no longer sign in) or reactivates it.
+ORGANIZATION_LIFECYCLE = Lifecycle(
+    object_type="organization",
+    allowed={
+        "active": frozenset({"deactivated"}),
+        "deactivated": frozenset({"active"}),
+    },
+    stamps={"deactivated": "deactivated_at", "active": "reactivated_at"},
+)
+
 # A vendor's change request: decided by a coordinator, withdrawn by the vendor, or superseded when
 # the vendor asks again while it is pending.
 CHANGE_REQUEST_LIFECYCLE = Lifecycle(

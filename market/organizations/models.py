@@ -20,6 +20,8 @@ from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 from market.db import Base, UnitPrice, utcnow
 
 ORG_KINDS = ("agency", "vendor", "operator")
+# A deactivated organisation's staff cannot sign in; an administrator may reactivate it.
+ORG_STATUSES = ("active", "deactivated")
 CLEARANCES = ("general", "important", "core")  # GB/T 43697 data tiers, in rising order
 VERIFICATION_STATUSES = ("pending", "verified", "suspended")
 CHANGE_REQUEST_STATUSES = ("pending", "approved", "rejected", "withdrawn", "superseded")
@@ -31,6 +33,9 @@ class Organization(Base):
     __tablename__ = "organizations"
     __table_args__ = (
         CheckConstraint(f"kind IN {ORG_KINDS}", name="kind"),
+        CheckConstraint(f"status IN {ORG_STATUSES}", name="status"),
+        CheckConstraint("status != 'deactivated' OR deactivated_at IS NOT NULL",
+                        name="deactivated_has_time"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -43,6 +48,9 @@ class Organization(Base):
     contact_email: Mapped[str | None] = mapped_column(String(254))
     description: Mapped[str | None] = mapped_column(Text)
     sectors: Mapped[list] = mapped_column(default=list)  # agencies: the sectors they publish for
+    status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")
+    deactivated_at: Mapped[dt.datetime | None]
+    reactivated_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

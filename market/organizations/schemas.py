@@ -24,12 +24,14 @@ from market.api.fields import (
     Vocabulary,
     page_schema,
 )
+from market.i18n import N_
 from market.organizations.change_requests import before_of, may_see, note_for
 from market.organizations.credit_code import credit_code_problem
 from market.organizations.models import (
     CHANGE_REQUEST_STATUSES,
     CLEARANCES,
     ORG_KINDS,
+    ORG_STATUSES,
     VERIFICATION_STATUSES,
 )
 from market.organizations.region import is_local
@@ -118,6 +120,9 @@ class OrganizationSchema(Schema):
     description = fields.String(allow_none=True, validate=validate.Length(max=5000))
     sectors = fields.List(Vocabulary("sectors"), validate=validate.Length(max=10))
     vendor_profile = fields.Nested(VendorProfileSchema, allow_none=True)
+    status = fields.String(dump_only=True, metadata={
+        "description": "active, or deactivated by an administrator (its staff cannot sign in)"})
+    deactivated_at = LocalDateTime(dump_only=True, allow_none=True)
     created_at = LocalDateTime(dump_only=True)
 
     @validates("credit_code")
@@ -131,7 +136,7 @@ class OrganizationSchema(Schema):
         if data.get("vendor_profile") and data.get("kind", "vendor") != "vendor":
             raise ValidationError("Only vendors have a vendor profile.", "vendor_profile")
         if data.get("sectors") and data.get("kind", "agency") != "agency":
-            raise ValidationError("Only agencies have sectors.", "sectors")
+            raise ValidationError(N_("Only agencies have sectors."), "sectors")
 
 
 class OrganizationUpdateSchema(Schema):
@@ -156,7 +161,13 @@ class OrganizationQuerySchema(PageQuerySchema):
     kind = fields.String(validate=validate.OneOf(ORG_KINDS))
     city = fields.String(validate=_PLACE)
     verification_status = fields.String(validate=validate.OneOf(VERIFICATION_STATUSES))
+    status = fields.String(validate=validate.OneOf(ORG_STATUSES))
     q = fields.String(validate=validate.Length(max=100))
+
+
+class OrganizationActiveSchema(Schema):
+    active = fields.Boolean(required=True, metadata={
+        "description": "false: its staff cannot sign in and their tokens are revoked"})
 
 
 class StatusReasonSchema(Schema):

@@ -13,13 +13,16 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from market.accounts.models import User
+from market.accounts.services import revoke_all_tokens
 from market.allocations.proposals import close_vendor_proposals
 from market.audit import services as audit
 from market.db import utcnow
 from market.errors import Conflict, Forbidden, InvalidInput
+from market.i18n import N_
 from market.notifications.services import notify, users_of
 from market.organizations.change_requests import accept_seats, hold_for_review
-from market.organizations.lifecycle import VENDOR_LIFECYCLE
+from market.organizations.lifecycle import ORGANIZATION_LIFECYCLE, VENDOR_LIFECYCLE
 from market.organizations.models import Capability, Organization, VendorProfile
 from market.permissions import not_found, require_role, require_user
 from market.text import optional_note, require_reason
@@ -32,8 +35,8 @@ def get_organization(session: Session, org_id: int, *, actor) -> Organization:
     return org
 
 
-def list_organizations(*, actor, kind=None, city=None, verification_status=None, q=None):
-    """Organisations, filtered (anyone signed in)."""
+def list_organizations(*, actor, kind=None, city=None, verification_status=None, status=None, q=None):
+    """Organisations, filtered (anyone signed in); `status` active or deactivated."""
     require_user(actor)
     stmt = (
         select(Organization)
@@ -44,6 +47,8 @@ def list_organizations(*, actor, kind=None, city=None, verification_status=None,
         stmt = stmt.where(Organization.kind == kind)
     if city:
         stmt = stmt.where(Organization.city == city)
+    if status:
+        stmt = stmt.where(Organization.status == status)
     if verification_status:
         stmt = stmt.join(VendorProfile).where(
             VendorProfile.verification_status == verification_status
@@ -162,6 +167,33 @@ def update_organization(session: Session, org_id: int, data: dict, *, actor,
         org.updated_at = now or utcnow()
         audit.record(session, "organization.updated", actor=actor, object_type="organization",
                      object_id=org.id, organization_id=org.id, data=changes, occurred_at=now)
+    return org
+
+
+VERIFIED_FIRST = N_("A verified firm is suspended by a coordinator first: that closes its proposals and keeps "
+                    "it out of matching.")
+
+
+def set_organization_active(session: Session, org_id: int, active: bool, *, actor,
+                            now: dt.datetime | None = None) -> Organization:
+    """Deactivate an organisation (administrators): its staff can no longer sign in and every token
+    they hold is revoked, so reactivating it brings back no old session. A verified vendor is
+    suspended by a coordinator first, which closes its proposals and keeps it out of matching."""
+    require_role(actor, "admin")
+    org = get_organization(session, org_id, actor=actor)
+    session.refresh(org, with_for_update=True)  # two administrators may act on it at once
+    target = "active" if active else "deactivated"
+    if org.status == target:
+        return org
+    if not active and org.id == actor.organization_id:
+        raise Conflict(N_("You cannot deactivate your own organisation; ask another administrator."))
+    if (not active and org.vendor_profile is not None
+            and org.vendor_profile.verification_status == "verified"):
+        raise Conflict(VERIFIED_FIRST, errors={"status": [VERIFIED_FIRST]})
+    ORGANIZATION_LIFECYCLE.transition(session, org, target, actor=actor, organization_id=org.id, now=now)
+    if not active:
+        for user in session.scalars(select(User).where(User.organization_id == org.id)):
+            revoke_all_tokens(session, user, actor=actor)
     return org
 
 

@@ -13,6 +13,7 @@ from market.organizations.schemas import (
     ChangeRequestPageSchema,
     ChangeRequestQuerySchema,
     ChangeRequestSchema,
+    OrganizationActiveSchema,
     OrganizationPageSchema,
     OrganizationQuerySchema,
     OrganizationSchema,
@@ -67,6 +68,18 @@ def update_organization(body, org_id):
     the rest of the edit is applied at once.
     """
     return services.update_organization(db.session, org_id, body, actor=current_user())
+
+
+@blp.post("/<id:org_id>/active")
+@blp.arguments(OrganizationActiveSchema)
+@blp.response(200, OrganizationSchema)
+@blp.commits
+def set_active(body, org_id):
+    """Deactivate or reactivate an organisation; deactivated, its staff cannot sign in (administrators)
+
+    A verified vendor is suspended by a coordinator first (409 otherwise).
+    """
+    return services.set_organization_active(db.session, org_id, body["active"], actor=current_user())
 
 
 @blp.post("/<id:org_id>/verify")

@@ -16,13 +16,17 @@ from flask_babel import Babel
 from market import i18n
 from market.web import (
     account,
+    admin,
     agency,
     agency_contracts,
     coordinator,
+    disputes,
     errors,
     filters,
     join,
+    matching,
     public,
+    registers,
     security,
     session,
     status,
@@ -73,5 +77,6 @@ def init_app(app: Flask) -> None:
     # behind) a read the request's own session already holds open. Public pages read first.
     app.before_request(_settle_web_user)
     for blueprint in (public.bp, session.bp, account.bp, vendor.bp, vendor_contracts.bp, agency.bp,
-                      agency_contracts.bp, coordinator.bp, status.bp, join.bp):
+                      agency_contracts.bp, coordinator.bp, matching.bp, registers.bp,
+                      disputes.bp, admin.bp, status.bp, join.bp):
         app.register_blueprint(blueprint)

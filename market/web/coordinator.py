@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from market import db, workqueues
+from market.allocations import report
 from market.allocations import services as allocations
 from market.allocations.debrief import why_evaluated
 from market.allocations.schemas import ApproveSchema, RejectSchema
@@ -43,6 +44,9 @@ def _coordinator():
     return user
 
 
+coordinator_only = _coordinator  # the guard of the other coordinators' pages (matching, registers)
+
+
 def _prefixed(schema, prefix: str) -> tuple[dict, dict]:
     """Load the fields of one of a page's several forms (named `prefix-field`), errors under the same
     names, so each message stands beside its own form's field."""
@@ -50,6 +54,9 @@ def _prefixed(schema, prefix: str) -> tuple[dict, dict]:
                       if key.startswith(f"{prefix}-")})
     data, errors = load_form(schema, form)
     return data, {f"{prefix}-{key}" if key != "_body" else key: value for key, value in errors.items()}
+
+
+prefixed_form = _prefixed  # for the forms of the disputes page
 
 
 def _fail(error: DomainError) -> dict:
@@ -168,7 +175,8 @@ def _order_proposals_page(user, order_id: int, errors: dict | None = None, statu
         abort(404)
     competing = allocations.competing_evaluations(db.session, rows, actor=user)
     language = get_locale().language
-    waiting = [(a, [(e, why_evaluated(e, language)) for e in competing.get(a.id, [])])
+    waiting = [(a, [(e, why_evaluated(e, language)) for e in competing.get(a.id, [])],
+                report.seat_load(db.session, a))
                for a in rows if a.status == "proposed"]
     return render_template(
         "coordinator/order_proposals.html", order=order, waiting=waiting,

@@ -29,7 +29,8 @@ def load_form(schema: Schema, form: MultiDict, *, lists: tuple[str, ...] = (),
         else:
             _put(raw, key, _typed(schema, key, value.strip()))
     for name in lists:
-        _put(raw, name, [value for value in form.getlist(name) if value.strip()])
+        _put(raw, name, [_typed(schema, name, value.strip()) for value in form.getlist(name)
+                         if value.strip()])
     try:
         return schema.load(raw, unknown="exclude"), {}
     except ValidationError as error:
@@ -45,6 +46,8 @@ def _typed(schema: Schema, path: str, value: str):
         field = fields_.fields.get(name) if isinstance(fields_, Schema) else (fields_ or {}).get(name)
         if field is None:
             return value
+    if isinstance(field, ma_fields.List):  # an item of a list of checkboxes
+        field = field.inner
     if isinstance(field, ma_fields.Integer) and re.fullmatch(r"[+-]?[0-9]+", value):
         return int(value)
     return value

@@ -37,7 +37,7 @@ LANGUAGE_COOKIE_DAYS = 365
 
 
 HOMES = {"vendor": "vendor.dashboard", "agency": "agency.dashboard",
-         "coordinator": "coordinator.dashboard"}
+         "coordinator": "coordinator.dashboard", "admin": "admin.home"}
 
 
 def web_user():
@@ -78,8 +78,9 @@ def _check_csrf():
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    asked = request.values.get("next")
-    target = safe_next(asked, url_for("public.home"))
+    # The page to go back to, when one was asked for and is on this site ("" otherwise: the login
+    # form posts it back, and an empty one sends each role to where its work is).
+    target = safe_next(request.values.get("next"), "")
     errors: dict = {}
     status, headers = 200, {}
     if request.method == "POST":
@@ -102,7 +103,7 @@ def login():
                 session.permanent = True
                 # Without a page to go back to, each role starts where its work is.
                 home = HOMES.get(user.role)
-                return redirect(target if asked or home is None else url_for(home))
+                return redirect(target or url_for(home or "public.home"))
         status = status if status != 200 else 422
     return render_template("login.html", errors=errors, form=request.form, next=target), status, headers
 

@@ -26,7 +26,8 @@ from market.web.extensions import csrf
 from market.web.forms import load_form
 from market.web.session import signed_in
 
-bp = Blueprint("status", __name__, url_prefix="/admin/status")
+# Not under /admin: coordinators read it too (without the outbox), and /admin is the administrators'.
+bp = Blueprint("status", __name__, url_prefix="/system")
 # Failed and unknown mails listed on the page, newest first; the API lists them all.
 MAILS_SHOWN = 20
 
@@ -49,7 +50,7 @@ def _database() -> dict:
             "milliseconds": (time.monotonic() - started) * 1000}
 
 
-@bp.get("/")
+@bp.get("/status")
 def index():
     """Database, scheduler, each job's last run; for administrators also the e-mail outbox."""
     user = signed_in()

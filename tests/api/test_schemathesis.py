@@ -126,7 +126,8 @@ def _deliveries(session, contract) -> None:
 
 
 # Path ids name their table (order_id: orders) except where the name is shorter than the table's.
-ID_TABLES = {"org_id": "organizations", "run_id": "match_runs", "lot_id": "delivery_lots"}
+ID_TABLES = {"org_id": "organizations", "run_id": "match_runs", "lot_id": "delivery_lots",
+             "token_id": "api_tokens"}
 
 
 def aim_at_existing_objects(case, session) -> None:

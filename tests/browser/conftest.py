@@ -93,6 +93,19 @@ class Visit:
         assert blocked == [], blocked
 
 
+def sign_in(tab: Visit, email: str) -> None:
+    """Sign in on the login page (checked) as `email` of the demo, with the demo's password."""
+    from market.demo.people import DEMO_PASSWORD
+
+    tab.go("/login")
+    tab.check("login")
+    page = tab.page
+    page.get_by_label("电子邮箱", exact=True).fill(email)
+    page.get_by_label("密码", exact=True).fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    assert page.get_by_role("button", name="退出").is_visible()
+
+
 @pytest.fixture
 def visit(chromium, demo_site, request):
     def open_tab(name: str, locale: str = "zh-CN") -> Visit:

@@ -6,17 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from market.demo.people import DEMO_PASSWORD
-
-
-def _sign_in(tab, email: str) -> None:
-    tab.go("/login")
-    tab.check("login")
-    page = tab.page
-    page.get_by_label("电子邮箱", exact=True).fill(email)
-    page.get_by_label("密码", exact=True).fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    assert page.get_by_role("button", name="退出").is_visible()
+from tests.browser.conftest import sign_in
 
 
 def _local(days: int) -> str:
@@ -27,7 +17,7 @@ def _local(days: int) -> str:
 def test_an_agency_fixes_a_mistake_previews_and_publishes(visit):
     tab = visit("agency")
     page = tab.page
-    _sign_in(tab, "agency@demo.market.cn")
+    sign_in(tab, "agency@demo.market.cn")
     page.get_by_role("link", name="我的订单").first.click()
     tab.check("dashboard")
     page.get_by_role("link", name="新建订单草稿").click()
@@ -83,7 +73,7 @@ def test_an_agency_fixes_a_mistake_previews_and_publishes(visit):
 def test_a_vendor_is_told_why_asks_bids_and_the_agency_cannot_read_the_bid(visit, app):
     vendor = visit("vendor")
     page = vendor.page
-    _sign_in(vendor, "vendor@demo.market.cn")
+    sign_in(vendor, "vendor@demo.market.cn")
     page.get_by_role("link", name="适合贵企业的开放订单").first.click()
     page.get_by_role("link", name="全部开放订单").click()
     vendor.check("opportunities")
@@ -101,7 +91,7 @@ def test_a_vendor_is_told_why_asks_bids_and_the_agency_cannot_read_the_bid(visit
     agency = visit("agency-answers")
     apage = agency.page
     owner = _owner_email(app, order_url)
-    _sign_in(agency, owner)
+    sign_in(agency, owner)
     apage.get_by_role("link", name="我的订单").first.click()
     apage.get_by_role("link", name="待答复的问题").first.click()
     agency.check("questions")

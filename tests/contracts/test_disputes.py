@@ -88,3 +88,17 @@ def test_another_vendor_cannot_see_the_dispute(api, actors, deal):
     stranger = actors.user("vendor")
     assert_error(api.get(f"/api/v1/disputes/{opened['id']}", token=actors.token(stranger)), 404)
     assert_error(dispute(api, actors, deal, lot, stranger), 404)
+
+
+def test_the_list_of_disputes_shows_coordinators_all_and_others_their_own(api, actors, deal):
+    lot = rejected_lot(api, actors, deal)
+    opened = dispute(api, actors, deal, lot).json()
+    listed = api.get("/api/v1/disputes?status=open", token=actors.token(deal.coordinator)).json()
+    assert [d["id"] for d in listed["items"]] == [opened["id"]]
+    assert [d["id"] for d in api.get("/api/v1/disputes", token=actors.token(deal.vendor)).json()["items"]] \
+        == [opened["id"]]
+    stranger = actors.user("vendor")
+    assert api.get("/api/v1/disputes", token=actors.token(stranger)).json()["items"] == []
+    decide(api, actors, opened["id"], deal.coordinator, decision="upheld")
+    assert api.get("/api/v1/disputes?status=open", token=actors.token(deal.coordinator)).json()["items"] == []
+    assert_error(api.get("/api/v1/disputes?status=closed", token=actors.token(deal.coordinator)), 422, "status")

@@ -204,6 +204,27 @@ def test_order_list_filters_by_sector_modality_and_words(api, actors):
     assert api.get("/api/v1/orders?q=100%25", token=token).json()["items"] == []
 
 
+def test_order_list_filters_by_agency_awarded_vendor_and_publishing_date(api, actors):
+    clinics = OrganizationFactory()
+    scan = OrderFactory(agency=clinics, awarded=True)
+    road = OrderFactory(published_at=utcnow() - dt.timedelta(days=30))
+    firm = VendorFactory()
+    BidFactory(order=scan, vendor=firm, status="awarded", awarded_at=utcnow())
+    BidFactory(order=road, vendor=firm)  # a bid still open is not an award
+    token = actors.token(actors.coordinator)
+
+    def found(query: str) -> list[int]:
+        return [o["id"] for o in api.get(f"/api/v1/orders?{query}", token=token).json()["items"]]
+
+    assert found(f"agency_id={clinics.id}") == [scan.id]
+    assert found(f"vendor_id={firm.id}") == [scan.id]
+    recent = (utcnow() - dt.timedelta(days=25)).date().isoformat()
+    assert road.id not in found(f"published_after={recent}") and scan.id in found(f"published_after={recent}")
+    assert found(f"published_before={recent}") == [road.id]
+    assert_error(api.get("/api/v1/orders?published_after=2026-12-10&published_before=2026-12-01",
+                         token=token), 422, "published_after")
+
+
 def test_order_list_is_paginated(api, actors):
     for _ in range(3):
         OrderFactory()

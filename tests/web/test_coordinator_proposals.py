@@ -168,3 +168,10 @@ def test_rejecting_in_english_needs_a_reason_and_then_excludes_the_pair(english_
     db_session.refresh(allocation)
     assert allocation.status == "rejected" and allocation.reason == "Seats are overcommitted"
     assert "The match is rejected" in english_browser.get(page).text
+
+
+def test_each_proposal_shows_the_firms_seat_load_per_iso_week_without_and_with_it(browser, actors, proposed):
+    browser.sign_in(actors.coordinator)
+    page = browser.get(f"/coordinator/orders/{proposed['order'].id}/proposals").text
+    assert "贵阳优标科技有限公司 每周工位负荷（不含与含本方案）" in page
+    assert "-W" in page and "在履行合同占用" in page and "含本方案的工位占用率" in page

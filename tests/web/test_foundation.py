@@ -120,12 +120,21 @@ def test_sign_in_returns_to_the_page_it_came_from_but_never_off_the_site(browser
     token = browser.token(browser.get("/login"))
     away = browser.post("/login", data={"csrf_token": token, "email": actors.vendor.email,
                                         "password": "correct horse battery", "next": "//evil.example/"})
-    assert away.headers["Location"] == "/"
+    assert away.headers["Location"] == "/vendor/"  # a foreign target is dropped, as if none was asked
     browser.submit("/", "/logout", {})
     token = browser.token(browser.get("/login"))
     home = browser.post("/login", data={"csrf_token": token, "email": actors.vendor.email,
                                         "password": "correct horse battery"})
     assert home.headers["Location"] == "/vendor/"  # no page to go back to: where a vendor's work is
+    browser.submit("/", "/logout", {})
+    # As a browser sends it: the form's own hidden `next`, which is empty when none was asked for.
+    form = browser.get("/login")
+    login_form = form.text.split('action="/login"', 1)[1].split("</form>", 1)[0]
+    posted_next = re.search(r'name="next" value="([^"]*)"', login_form).group(1)
+    assert posted_next == ""
+    home = browser.post("/login", data={"csrf_token": browser.token(form), "email": actors.vendor.email,
+                                        "password": "correct horse battery", "next": posted_next})
+    assert home.headers["Location"] == "/vendor/"
 
 
 def test_error_pages_use_the_layout_in_both_languages(browser, english_browser):

@@ -38,7 +38,7 @@ def history(db_session):
 def test_an_admin_sees_the_database_scheduler_last_runs_and_the_outbox_in_trouble(
         browser, actors, history):
     browser.sign_in(actors.admin)
-    page = browser.get("/admin/status/")
+    page = browser.get("/system/status")
     assert page.status_code == 200
     text = page.text
     assert "系统状态" in text and "数据库" in text and "可以连接" in text
@@ -50,12 +50,12 @@ def test_an_admin_sees_the_database_scheduler_last_runs_and_the_outbox_in_troubl
         assert address in text
     assert "waiting@example.cn" not in text, "mails waiting are counted, not listed"
     assert "SMTPRecipientsRefused: 550 no such user" in text
-    assert 'href="/admin/status/"' in browser.get("/").text  # the header's link
+    assert 'href="/system/status"' in browser.get("/").text  # the header's link
 
 
 def test_the_status_page_reads_in_english(english_browser, actors, history):
     english_browser.sign_in_in_english(actors.admin)
-    text = english_browser.get("/admin/status/").text
+    text = english_browser.get("/system/status").text
     assert "System status" in text and "Reachable: answered in" in text
     assert "Scheduler: running jobs" in text and "Never run." in text
     assert "Unknown: its sender stopped while sending" in text
@@ -67,27 +67,27 @@ def test_a_status_page_without_recent_runs_says_no_scheduler_is_active(browser, 
     _run(db_session, "close-bidding", ago=dt.timedelta(hours=2))
     _run(db_session, "a-job-since-removed", ago=dt.timedelta(seconds=5))  # not this version's
     browser.sign_in(actors.admin)
-    text = browser.get("/admin/status/").text
+    text = browser.get("/system/status").text
     assert "调度程序：未在运行任务" in text and "market scheduler" in text
 
 
 def test_coordinators_see_the_jobs_but_not_the_outbox(browser, actors, history):
     browser.sign_in(actors.coordinator)
-    page = browser.get("/admin/status/")
+    page = browser.get("/system/status")
     assert page.status_code == 200
     assert "close-bidding" in page.text and "host-a:4242" in page.text
     assert "doubt@example.cn" not in page.text and "邮件发件箱" not in page.text
-    runs = browser.get("/admin/status/job-runs")
+    runs = browser.get("/system/job-runs")
     assert runs.status_code == 200 and "SMTPConnectError: 421 busy" in runs.text
 
 
 @pytest.mark.parametrize("role", ["agency", "vendor"])
 def test_nobody_else_sees_the_status_or_the_job_runs(browser, actors, history, role):
-    assert browser.get("/admin/status/").status_code == 302  # sign in first
+    assert browser.get("/system/status").status_code == 302  # sign in first
     browser.sign_in(getattr(actors, role))
-    for path in ("/admin/status/", "/admin/status/job-runs", "/admin/status/job-runs?job=nope"):
+    for path in ("/system/status", "/system/job-runs", "/system/job-runs?job=nope"):
         assert browser.get(path).status_code == 403, path
-    assert "/admin/status/" not in browser.get("/").text
+    assert "/system/status" not in browser.get("/").text
 
 
 def test_the_job_runs_are_filtered_by_job_and_outcome_and_paged(browser, actors, db_session):
@@ -96,15 +96,15 @@ def test_the_job_runs_are_filtered_by_job_and_outcome_and_paged(browser, actors,
              counts={"completed": n, "failed": 0, "requeued": 0})
     _run(db_session, "send-outbox", outcome="interrupted")
     browser.sign_in(actors.coordinator)
-    text = browser.get("/admin/status/job-runs?job=match-runs&per_page=2").text
+    text = browser.get("/system/job-runs?job=match-runs&per_page=2").text
     assert "3 次运行" in text and "send-outbox" not in text.split("<table")[1]
     assert 'rel="next"' in text and "page=2" in text
-    text = browser.get("/admin/status/job-runs?outcome=interrupted").text
+    text = browser.get("/system/job-runs?outcome=interrupted").text
     assert "1 次运行" in text and "中断（其调度程序已停止）" in text
 
 
 def test_a_filter_that_does_not_exist_is_shown_as_a_field_error(english_browser, actors):
     english_browser.sign_in_in_english(actors.admin)
-    page = english_browser.get("/admin/status/job-runs?job=no-such-job")
+    page = english_browser.get("/system/job-runs?job=no-such-job")
     assert page.status_code == 422
     assert "There is a problem" in page.text and 'href="#field-job"' in page.text
