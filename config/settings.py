@@ -165,6 +165,8 @@ class BaseConfig:
         )
         self.SCHEDULER_IDEMPOTENCY_SECONDS = _env_int("MARKET_SCHEDULER_IDEMPOTENCY_SECONDS", 3600)
         self.SCHEDULER_OVERDUE_SECONDS = _env_int("MARKET_SCHEDULER_OVERDUE_SECONDS", 3600)
+        # Job runs are kept this many days (each job's newest run always), then purged.
+        self.JOB_RUNS_KEEP_DAYS = _env_int("MARKET_JOB_RUNS_KEEP_DAYS", 30)
         # Scheduled jobs (market.jobs.catalogue): how often each runs, and what they wait for.
         self.SCHEDULER_MATCH_RUNS_SECONDS = _env_int("MARKET_SCHEDULER_MATCH_RUNS_SECONDS", 10)
         # A run left "running" this long by a scheduler that is gone is queued again.
@@ -186,6 +188,9 @@ class BaseConfig:
         # after OUTBOX_MAX_ATTEMPTS it is given up (failed) and listed for administrators.
         self.OUTBOX_MAX_ATTEMPTS = _env_int("MARKET_OUTBOX_MAX_ATTEMPTS", 5)
         self.OUTBOX_BACKOFF_SECONDS = _env_int("MARKET_OUTBOX_BACKOFF_SECONDS", 60)
+        # A mail still "sending" this long after it was claimed was left by a sender that died
+        # (an SMTP conversation ends within its 30 s timeout): it is marked unknown, never resent.
+        self.OUTBOX_SENDING_STALE_SECONDS = _env_int("MARKET_OUTBOX_SENDING_STALE_SECONDS", 600)
         self.VOCABULARY = {
             "sectors": _env_list("MARKET_SECTORS", ["transport", "health", "education"]),
             "modalities": _env_list(

@@ -242,13 +242,25 @@ def _database_kind() -> str:
     type=click.FloatRange(0.1, 3600),
     default=15.0,
     show_default=True,
-    help="How often a standby scheduler retries to take over (PostgreSQL).",
+    help="How often a standby scheduler retries to take over (the advisory lock on PostgreSQL, "
+         "the lock file in the instance folder on SQLite).",
 )
 @with_appcontext
 def scheduler(standby_seconds):
     """Run the scheduled jobs (`market jobs list` shows them); one active process per deployment."""
+    from sqlalchemy.exc import OperationalError
+
+    from market.db import database
+    from market.migrations import schema_is_current
     from market.scheduler import run
 
+    try:
+        current = schema_is_current(database().engine)
+    except OperationalError:  # the database is away: the scheduler waits for it, as a standby
+        current = True
+    if not current:  # every job would fail on a missing or older table, and go on failing
+        raise click.ClickException(
+            "The database is not at the newest schema; run `market init-db` first.")
     raise SystemExit(run(current_app._get_current_object(), standby_seconds=standby_seconds))
 
 

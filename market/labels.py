@@ -95,6 +95,16 @@ LABELS: dict[str, dict[str, str]] = {
         "open": N_("Waiting for a coordinator"), "upheld": N_("Rejection upheld"),
         "reinspection": N_("To be inspected again"),
     },
+    "job_outcome": {
+        "running": N_("Running"), "succeeded": N_("Succeeded"), "failed": N_("Failed"),
+        "interrupted": N_("Interrupted (its scheduler stopped)"),
+    },
+    "job_trigger": {"schedule": N_("Scheduler"), "manual": N_("By hand (market jobs run)")},
+    "mail_status": {
+        "pending": N_("Waiting to be sent"), "sending": N_("Being sent"), "sent": N_("Sent"),
+        "failed": N_("Refused (retried until given up)"),
+        "unknown": N_("Unknown: its sender stopped while sending"),
+    },
     "change_status": {
         "pending": N_("Waiting for review"), "approved": N_("Approved"), "rejected": N_("Rejected"),
         "withdrawn": N_("Withdrawn"), "superseded": N_("Replaced by a later request"),

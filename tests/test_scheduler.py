@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
@@ -21,6 +16,7 @@ from market.notifications.models import OutboxEmail
 from market.scheduler import SchedulerLock, run
 from tests.factories import OrderFactory
 from tests.fresh_database import fresh_database
+from tests.scheduler_process import SchedulerProcess
 
 
 def test_closing_bidding_twice_closes_each_due_order_once(app, db_session, factories):
@@ -176,45 +172,6 @@ def test_a_standby_scheduler_runs_no_job_until_the_active_one_stops(app, probe):
 
 
 # two `market scheduler` processes on one PostgreSQL database ----------------------------------
-
-MARKET = str(Path(sys.executable).parent / "market")
-
-
-class SchedulerProcess:
-    """`market scheduler` as an operator starts it on a host, its output read line by line."""
-
-    def __init__(self, url: str, instance: Path, standby_seconds: float) -> None:
-        env = dict(os.environ, MARKET_ENV="development", MARKET_DATABASE_URL=url,
-                   MARKET_INSTANCE_PATH=str(instance))
-        self.process = subprocess.Popen(
-            [MARKET, "scheduler", "--standby-seconds", str(standby_seconds)], env=env,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        self.lines: list[str] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        for line in self.process.stdout:
-            self.lines.append(line)
-
-    def said(self, words: str) -> bool:
-        return any(words in line for line in self.lines)
-
-    @property
-    def runner(self) -> str:
-        return f"{socket.gethostname()}:{self.process.pid}"
-
-    def stop(self) -> str:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
-        self._reader.join(timeout=5)
-        self.process.stdout.close()
-        return "".join(self.lines)
 
 
 @pytest.mark.postgres_only

@@ -31,9 +31,11 @@ from market.contracts.payments import notify_overdue_payments
 from market.contracts.progress import notify_overdue_contracts
 from market.db import database
 from market.errors import DomainError
+from market.i18n import N_
 from market.idempotency import purge_expired
 from market.jobs.models import JobRun
 from market.jobs.reminders import ReminderSettings, send_reminders
+from market.jobs.retention import purge_job_runs
 from market.notifications.tasks import send_outbox, sender_from_config
 from market.orders.tasks import close_due_orders
 from market.quality.service import retrain_if_new
@@ -170,19 +172,24 @@ def send_mail(app: Flask, now: dt.datetime) -> dict:
     with database().sessionmaker() as session:
         sent = send_outbox(session, sender_from_config(app.config), now=now,
                            max_attempts=int(app.config["OUTBOX_MAX_ATTEMPTS"]),
-                           backoff=dt.timedelta(seconds=int(app.config["OUTBOX_BACKOFF_SECONDS"])))
+                           backoff=dt.timedelta(seconds=int(app.config["OUTBOX_BACKOFF_SECONDS"])),
+                           stale=dt.timedelta(
+                               seconds=int(app.config["OUTBOX_SENDING_STALE_SECONDS"])))
         session.commit()
         return {"sent": sent}
 
 
 def purge(app: Flask, now: dt.datetime) -> dict:
     """Idempotency-Keys past MARKET_IDEMPOTENCY_KEY_HOURS, expired API tokens (and with them the
-    pages' sign-ins, which hold one) and expired one-time e-mail tokens are deleted."""
+    pages' sign-ins, which hold one), expired one-time e-mail tokens and job runs older than
+    MARKET_JOB_RUNS_KEEP_DAYS are deleted."""
     with database().sessionmaker() as session:
         keys = purge_expired(session, now=now)
         tokens = purge_expired_tokens(session, now=now)
+        job_runs = purge_job_runs(session, now=now,
+                                  keep=dt.timedelta(days=int(app.config["JOB_RUNS_KEEP_DAYS"])))
         session.commit()
-        return {"idempotency_keys": keys, **tokens}
+        return {"idempotency_keys": keys, **tokens, "job_runs": job_runs}
 
 
 def overdue(app: Flask, now: dt.datetime) -> dict:
@@ -206,23 +213,23 @@ def retrain(app: Flask, now: dt.datetime) -> dict:
 
 
 JOBS: tuple[Job, ...] = (
-    Job("close-bidding", close_bidding, "close bidding that is due; queue a match run over it",
+    Job("close-bidding", close_bidding, N_("close bidding that is due; queue a match run over it"),
         every_setting="SCHEDULER_CLOSE_BIDDING_SECONDS", every_default=60),
-    Job("match-runs", match_runs, "execute queued match runs, oldest first",
+    Job("match-runs", match_runs, N_("execute queued match runs, oldest first"),
         every_setting="SCHEDULER_MATCH_RUNS_SECONDS", every_default=10),
-    Job("demand-alerts", demand_alerts, "tell firms that can bid of newly published orders",
+    Job("demand-alerts", demand_alerts, N_("tell firms that can bid of newly published orders"),
         every_setting="SCHEDULER_ALERTS_SECONDS", every_default=30),
-    Job("demand-digest", demand_digest, "e-mail each vendor user the day's new orders they can bid on",
+    Job("demand-digest", demand_digest, N_("e-mail each vendor user the day's new orders they can bid on"),
         daily_hour_setting="DIGEST_HOUR", grace_seconds=12 * 3600),
-    Job("reminders", reminders, "remind of waiting proposals, questions, verifications and lots",
+    Job("reminders", reminders, N_("remind of waiting proposals, questions, verifications and lots"),
         every_setting="SCHEDULER_REMINDERS_SECONDS", every_default=900),
-    Job("send-outbox", send_mail, "send queued e-mails",
+    Job("send-outbox", send_mail, N_("send queued e-mails"),
         every_setting="SCHEDULER_OUTBOX_SECONDS", every_default=30),
-    Job("purge-expired", purge, "delete expired tokens, sign-ins and idempotency keys",
+    Job("purge-expired", purge, N_("delete expired tokens, sign-ins, idempotency keys and old job runs"),
         every_setting="SCHEDULER_IDEMPOTENCY_SECONDS", every_default=3600),
-    Job("retrain", retrain, "retrain the quality model on new contract outcomes, if it is better",
+    Job("retrain", retrain, N_("retrain the quality model on new contract outcomes, if it is better"),
         daily_hour_setting="RETRAIN_HOUR", grace_seconds=12 * 3600),
-    Job("overdue", overdue, "tell once of contracts and payments past due",
+    Job("overdue", overdue, N_("tell once of contracts and payments past due"),
         every_setting="SCHEDULER_OVERDUE_SECONDS", every_default=3600),
 )
 

@@ -29,3 +29,13 @@ def upgrade(url: str | None = None, revision: str = "head") -> None:
 
 def downgrade(url: str, revision: str = "base") -> None:
     command.downgrade(alembic_config(url), revision)
+
+
+def schema_is_current(engine) -> bool:
+    """Whether the database at `engine` has every migration applied (an empty one has none)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    with engine.connect() as conn:
+        applied = set(MigrationContext.configure(conn).get_current_heads())
+    return applied == set(ScriptDirectory.from_config(alembic_config()).get_heads())

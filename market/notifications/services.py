@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from market.accounts.models import User
 from market.db import utcnow
-from market.notifications.models import Notification, OnceKey, OutboxEmail
+from market.notifications.models import OUTBOX_STATUSES, Notification, OnceKey, OutboxEmail
 from market.notifications.texts import TEXTS, PerReader, render, render_mail
 from market.permissions import not_found, require_role
 
@@ -111,6 +111,13 @@ def outbox_emails(*, actor: User, status: str | None = None):
     require_role(actor, "admin")
     stmt = select(OutboxEmail).order_by(OutboxEmail.id.desc())
     return stmt.where(OutboxEmail.status == status) if status else stmt
+
+
+def outbox_counts(session: Session, *, actor: User) -> dict[str, int]:
+    """How many mails the outbox holds in each state, every state named (administrators)."""
+    mails = outbox_emails(actor=actor).order_by(None).subquery()
+    found = dict(session.execute(select(mails.c.status, func.count()).group_by(mails.c.status)).all())
+    return {status: found.get(status, 0) for status in OUTBOX_STATUSES}
 
 
 def displayed(notification: Notification, language: str | None) -> tuple[str, str]:

@@ -30,6 +30,7 @@ from market.web import (
     registers,
     security,
     session,
+    status,
     vendor,
     vendor_contracts,
 )
@@ -78,5 +79,5 @@ def init_app(app: Flask) -> None:
     app.before_request(_settle_web_user)
     for blueprint in (public.bp, session.bp, account.bp, vendor.bp, vendor_contracts.bp, agency.bp,
                       agency_contracts.bp, coordinator.bp, matching.bp, registers.bp,
-                      disputes.bp, dashboard.bp, admin.bp, join.bp):
+                      disputes.bp, dashboard.bp, admin.bp, status.bp, join.bp):
         app.register_blueprint(blueprint)

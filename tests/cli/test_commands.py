@@ -308,6 +308,15 @@ def test_scheduler_runs_its_jobs_and_stops_cleanly_on_sigterm(tmp_path):
     assert "Traceback" not in output
 
 
+def test_scheduler_on_a_database_without_the_schema_says_to_run_init_db(tmp_path):
+    # As a service manager starts it before anyone ran `market init-db`: one line saying what to
+    # do, not a traceback per job.
+    result = subprocess.run([MARKET, "scheduler"], env=_environment(tmp_path), capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 1
+    assert "run `market init-db` first" in result.stderr and "Traceback" not in result.stderr
+
+
 # match run ----------------------------------------------------------------------------------------
 
 
