@@ -185,3 +185,14 @@ def test_a_chinese_certification_name_reads_in_english_on_english_pages(app):
     with app.test_request_context("/", headers={"Accept-Language": "en"}):
         refresh()
         assert template.render() == "ISO 9001, MLPS level 3 (classified protection)"
+
+
+def test_the_icon_is_served_by_the_app_at_the_root_and_linked_from_every_page(browser):
+    page = browser.get("/")
+    links = re.findall(r'<link rel="(?:icon|apple-touch-icon)" href="([^"]+)"', page.text)
+    assert links == ["/favicon.ico", "/assets/favicon.svg", "/apple-touch-icon.png"]
+    for path in links:
+        icon = browser.get(path)
+        assert icon.status_code == 200, path
+        assert icon.headers["Content-Type"].startswith(("image/", "application/octet")), path
+    assert browser.get("/favicon.ico").data[:4] == b"\x00\x00\x01\x00"  # an ICO file, as browsers ask
