@@ -48,6 +48,7 @@ def test_bad_seats_are_shown_beside_the_field_and_nothing_is_stored(browser, act
     assert response.status_code == 422
     assert 'id="error-vendor_profile.seats"' in response.text
     assert 'href="#field-vendor_profile.seats"' in response.text
+    assert '<a href="#field-vendor_profile.seats">标注工位数：' in response.text
     db_session.refresh(profile)
     assert profile.seats == seats
 
