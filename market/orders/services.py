@@ -385,6 +385,38 @@ def _amendment_changes(order: Order, data: dict, *, now: dt.datetime, settings) 
     return changes, material
 
 
+def require_amendable(order: Order, now: dt.datetime) -> None:
+    """Only a published order still open for bidding is amended (409 otherwise)."""
+    if not order.bidding_open(now):
+        status = order.effective_status(now)
+        raise Conflict(
+            f"Order {order.id} is {status}; only a published order open for bidding is amended.",
+            errors={"status": [status]},
+        )
+
+
+def _before_after(order: Order, changes: dict, settings) -> dict:
+    """Each changed field's value before and after, as the API writes them."""
+    return {name: {"before": _api_value(getattr(order, name), settings),
+                   "after": _api_value(value, settings)} for name, value in changes.items()}
+
+
+def check_amendment(session: Session, order_id: int, data: dict, *, actor,
+                    now: dt.datetime | None = None) -> tuple[dict, bool]:
+    """What `amend_order` would change ({field: {"before", "after"}}, bidding kept open longer
+    after a material change included) and whether the change is material, by the same rules,
+    storing nothing: the step where the agency checks its answers. The step that publishes the
+    amendment calls `amend_order`, which checks everything again."""
+    require_role(actor, "agency")
+    order = get_own_order(session, order_id, actor=actor)
+    now = now or utcnow()
+    require_amendable(order, now)
+    require_reason(data.get("note"), field="note")
+    settings = settings_of(session)
+    changes, material = _amendment_changes(order, data, now=now, settings=settings)
+    return _before_after(order, changes, settings), material
+
+
 def amend_order(session: Session, order_id: int, data: dict, *, actor,
                 now: dt.datetime | None = None) -> OrderAmendment:
     """A versioned change to a published order of `actor`'s agency while bidding is open, with a
@@ -394,20 +426,14 @@ def amend_order(session: Session, order_id: int, data: dict, *, actor,
     require_role(actor, "agency")
     order = get_own_order(session, order_id, actor=actor, for_update=True)
     now = now or utcnow()
-    if not order.bidding_open(now):
-        status = order.effective_status(now)
-        raise Conflict(
-            f"Order {order.id} is {status}; only a published order open for bidding is amended.",
-            errors={"status": [status]},
-        )
+    require_amendable(order, now)
     note = require_reason(data.get("note"), field="note")
     settings = settings_of(session)
     changes, material = _amendment_changes(order, data, now=now, settings=settings)
     amendment = OrderAmendment(
         order_id=order.id,
         version=len(order.amendments) + 1,  # the order row is locked: versions cannot race
-        changes={name: {"before": _api_value(getattr(order, name), settings),
-                        "after": _api_value(value, settings)} for name, value in changes.items()},
+        changes=_before_after(order, changes, settings),
         note=note,
         material=material,
         amended_by_id=actor.id,

@@ -105,8 +105,8 @@ def _values(order: Order | None) -> dict:
     return values
 
 
-def _posted_values() -> dict:
-    form = request.form
+def _posted_values(form=None) -> dict:
+    form = request.form if form is None else form
     return {**form.to_dict(), "required_certifications": form.getlist("required_certifications"),
             "hidden": {k.split(".", 1)[1]: v for k, v in form.items() if k.startswith("hidden_fields.")}}
 
@@ -233,19 +233,70 @@ def _amended_form(form, values: dict) -> tuple[MultiDict, tuple[str, ...], dict]
     return changed, lists, emptied
 
 
+def _amendment_input(form, values: dict) -> tuple[dict, dict]:
+    """The amendment the form asks for, by the API's schema: (data, {}) or ({}, field errors)."""
+    changed, lists, emptied = _amended_form(form, values)
+    data, errors = load_form(AmendmentCreateSchema(), changed, lists=lists, lines=FORM_LINES)
+    return (data, {}) if not errors and not emptied else ({}, errors | emptied)
+
+
+def _as_sent(form, values: dict) -> MultiDict:
+    """The whole amendment form again from the check page, which sends only the fields the agency
+    changed (named in `changed`): the others as the order stands now. So what someone else
+    amended meanwhile is not put back."""
+    sent = set(form.getlist("changed")) & set(orders.AMENDABLE_FIELDS)
+    whole = MultiDict({"note": form.get("note", "")})
+    for name in orders.AMENDABLE_FIELDS:
+        if name in FORM_LISTS:
+            for value in form.getlist(name) if name in sent else values[name]:
+                whole.add(name, value)
+        elif name in values:
+            whole[name] = form.get(name, "") if name in sent else values[name]
+    return whole
+
+
+def _amend_form(found, form, errors: dict, status: int = 200):
+    return render_template("agency/amend.html", order=found, values=_posted_values(form), errors=errors,
+                           **_form_context()), status
+
+
+def _amend_check(user, found, form, values: dict, *, moved_on=None):
+    """The check page of the amendment in `form`, or the form again with its errors."""
+    data, errors = _amendment_input(form, values)
+    status = 422
+    if not errors:
+        try:
+            changes, material = orders.check_amendment(db.session, found.id, data, actor=user)
+        except DomainError as error:
+            errors, status = _fail(error), error.status_code
+        else:
+            edited = [name for name in orders.AMENDABLE_FIELDS if name in data]
+            sent = [(name, form.getlist(name)) for name in edited]
+            closes = changes.get("bidding_closes_at", {}).get("after") or found.bidding_closes_at
+            return render_template(
+                "agency/amend_check.html", order=found, changes=changes, material=material,
+                note=form.get("note", ""), sent=sent, edited=edited, version=len(found.amendments),
+                closes=dt.datetime.fromisoformat(closes) if isinstance(closes, str) else closes,
+                moved_on=moved_on), 409 if moved_on else 200
+    return _amend_form(found, form, errors, status)
+
+
 @bp.route("/orders/<int:order_id>/amend", methods=["GET", "POST"])
 def amend(order_id: int):
-    """Amend a published order while bidding is open, with a note; the vendors who bid or asked are told."""
+    """Amend a published order while bidding is open, with a note; the vendors who bid or asked are
+    told. The form (GET) goes to the check page; the check page's answers are published here."""
     user = _agency_user()
     found = get_own_order(db.session, order_id, actor=user)
-    if not found.bidding_open(utcnow()):
-        abort(409)
+    orders.require_amendable(found, utcnow())
     values = _values(found)
     if request.method == "GET":
         return render_template("agency/amend.html", order=found, values=values, errors={}, **_form_context())
-    form, lists, emptied = _amended_form(request.form, values)
-    data, errors = load_form(AmendmentCreateSchema(), form, lists=lists, lines=FORM_LINES)
-    errors, status = (errors | emptied if errors or emptied else {}), 422
+    form = _as_sent(request.form, values)
+    if request.form.get("version") != str(len(found.amendments)):
+        # Someone amended the order after this agency checked its answers: check them again.
+        return _amend_check(user, found, form, values, moved_on=len(found.amendments))
+    data, errors = _amendment_input(form, values)
+    status = 422
     if not errors:
         try:
             amendment = orders.amend_order(db.session, order_id, data, actor=user)
@@ -261,9 +312,26 @@ def amend(order_id: int):
                 flash(_("The order is amended (version %(version)s); the vendors who bid or asked are told.",
                         version=amendment.version))
             return redirect(url_for("agency.order", order_id=order_id) + "#amendments-title")
-    posted = _posted_values()
-    return render_template("agency/amend.html", order=found, values=posted | {"note": request.form.get("note", "")},
-                           errors=errors, **_form_context()), status
+    return _amend_form(get_own_order(db.session, order_id, actor=user), form, errors, status)
+
+
+@bp.post("/orders/<int:order_id>/amend/check")
+def check_amendment(order_id: int):
+    """Check your answers: what changes, old and new, as the orders service would take it; nothing
+    stored yet."""
+    user = _agency_user()
+    found = get_own_order(db.session, order_id, actor=user)
+    orders.require_amendable(found, utcnow())
+    return _amend_check(user, found, request.form, _values(found))
+
+
+@bp.post("/orders/<int:order_id>/amend/change")
+def change_amendment(order_id: int):
+    """From the check page back to the form, with the answers as they were."""
+    user = _agency_user()
+    found = get_own_order(db.session, order_id, actor=user)
+    orders.require_amendable(found, utcnow())
+    return _amend_form(found, _as_sent(request.form, _values(found)), {})
 
 
 @bp.get("/contracts")
