@@ -68,9 +68,8 @@ def create_user(session: Session, data: dict, *, actor, now: dt.datetime | None 
             errors={"organization_id": [f"must be a {expected_kind} organisation for role {role}"]},
         )
     email = email.strip().lower()
-    taken = Conflict(
-        f"A user with e-mail {email} already exists.", errors={"email": ["already registered"]}
-    )
+    taken = Conflict(N_("A user with e-mail %(email)s already exists."),
+                     errors={"email": ["already registered"]}, params={"email": email})
     if email_taken(session, email):
         raise taken
     password_hash = hash_password(password)
@@ -247,7 +246,7 @@ def set_user_active(session: Session, user_id: int, active: bool, *, actor, now:
     if user is None:
         raise NotFound(f"No user with id {user_id}.")
     if user.id == actor.id and not active:
-        raise Conflict("You cannot deactivate yourself; ask another administrator.")
+        raise Conflict(N_("You cannot deactivate yourself; ask another administrator."))
     if user.active != active:
         user.active = active
         if not active:
@@ -293,7 +292,8 @@ def unlock_user(session: Session, user_id: int, *, actor, now: dt.datetime | Non
     if user is None:
         raise NotFound(f"No user with id {user_id}.")
     if not user.locked(now):
-        raise Conflict(f"User {user_id} is not locked.", errors={"locked_until": ["not locked"]})
+        raise Conflict(N_("User %(user)s is not locked."), errors={"locked_until": ["not locked"]},
+                       params={"user": user_id})
     # locked_at stays: the failures before it no longer count towards the next lock.
     user.locked_until = None
     audit.record(session, "user.unlocked", actor=actor, object_type="user", object_id=user.id,

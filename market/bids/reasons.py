@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from market.i18n import N_, translate
+from market.i18n import N_, locale_of, translate
 from market.labels import label
 
 PARTLY = N_("Partly allocated: %(message)s")
@@ -109,6 +110,17 @@ def status_reason(bid, language: str | None) -> str | None:
         return bid.status_reason
     params = {"reason": bid.order.status_reason or ""} if code == "order_cancelled_because" else {}
     return describe(code, params, language)
+
+
+@dataclass(frozen=True)
+class Reasons:
+    """Reasons ((code, params) pairs) as one param of a message, each said in the reader's language."""
+
+    found: tuple
+
+    def said(self, language: str | None) -> str:
+        return ("" if locale_of(language) == "zh" else " ").join(describe(code, params, language)
+                                                      for code, params in self.found)
 
 
 def reason(code: str, params: Mapping[str, Any] | None = None, language: str | None = "en") -> dict:

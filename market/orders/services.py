@@ -17,6 +17,7 @@ from market.bids.reasons import describe
 from market.db import utcnow
 from market.errors import Conflict, InvalidInput
 from market.i18n import N_
+from market.labels import Label
 from market.matching.scoring import validate_weights
 from market.notifications.services import notify, users_of
 from market.notifications.texts import PerReader
@@ -169,11 +170,18 @@ def create_order(session: Session, data: dict, *, actor, now: dt.datetime | None
     return order
 
 
+DRAFT_ONLY = {
+    "edited": N_("Order %(order)s is “%(status)s”; only a draft can be edited."),
+    "deleted": N_("Order %(order)s is “%(status)s”; only a draft can be deleted."),
+    "published": N_("Order %(order)s is “%(status)s”; only a draft can be published."),
+}
+
+
 def _require_draft(order: Order, now: dt.datetime, doing: str) -> None:
     if order.status != "draft":
         status = order.effective_status(now)
-        raise Conflict(f"Order {order.id} is {status}; only a draft can be {doing}.",
-                       errors={"status": [status]})
+        raise Conflict(DRAFT_ONLY[doing], errors={"status": [status]},
+                       params={"order": order.id, "status": Label(status, "status")})
 
 
 EDITABLE_FIELDS = (
@@ -289,8 +297,8 @@ def cancel_order(
         require_same_org(actor, order.agency_id, "order", order.id)
     if approved_by_order(session, [order.id]):
         raise Conflict(
-            f"Order {order.id} already has approved matches with contracts; it cannot be cancelled."
-        )
+            N_("Order %(order)s already has approved matches with contracts; it cannot be cancelled."),
+            params={"order": order.id})
     ORDER_LIFECYCLE.transition(
         session,
         order,
@@ -390,9 +398,8 @@ def require_amendable(order: Order, now: dt.datetime) -> None:
     if not order.bidding_open(now):
         status = order.effective_status(now)
         raise Conflict(
-            f"Order {order.id} is {status}; only a published order open for bidding is amended.",
-            errors={"status": [status]},
-        )
+            N_("Order %(order)s is “%(status)s”; only a published order open for bidding is amended."),
+            errors={"status": [status]}, params={"order": order.id, "status": Label(status, "status")})
 
 
 def _before_after(order: Order, changes: dict, settings) -> dict:
@@ -575,9 +582,8 @@ def ask_question(
     if not order.bidding_open(now):
         status = order.effective_status(now)
         raise Conflict(
-            f"Order {order.id} is {status}; questions are taken only while bidding is open.",
-            errors={"status": [status]},
-        )
+            N_("Order %(order)s is “%(status)s”; questions are taken only while bidding is open."),
+            errors={"status": [status]}, params={"order": order.id, "status": Label(status, "status")})
     question = Question(order_id=order.id, asked_by_id=actor.id, vendor_id=actor.organization_id,
                         text=text, asked_at=now)
     session.add(question)
@@ -624,8 +630,8 @@ def answer_question(session: Session, question_id: int, answer: str, *, actor,
     require_role(actor, "agency")
     question = _question_to_answer(session, question_id, actor)
     if question.answered_at is not None:
-        raise Conflict(f"Question {question.id} was already answered; answers are not changed.",
-                       errors={"answer": ["already answered"]})
+        raise Conflict(N_("Question %(question)s was already answered; answers are not changed."),
+                       errors={"answer": ["already answered"]}, params={"question": question.id})
     now = now or utcnow()
     question.answer = answer
     question.answered_by_id = actor.id

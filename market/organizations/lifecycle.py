@@ -6,6 +6,7 @@ from market.lifecycle import Lifecycle
 
 VENDOR_LIFECYCLE = Lifecycle(
     object_type="vendor",
+    status_kind="verification",
     allowed={
         "pending": frozenset({"verified", "suspended"}),
         "verified": frozenset({"suspended"}),
@@ -20,6 +21,7 @@ VENDOR_LIFECYCLE = Lifecycle(
 # the vendor asks again while it is pending.
 CHANGE_REQUEST_LIFECYCLE = Lifecycle(
     object_type="change_request",
+    status_kind="change_status",
     allowed={"pending": frozenset({"approved", "rejected", "withdrawn", "superseded"})},
     stamps={
         "approved": "decided_at",

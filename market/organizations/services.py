@@ -17,6 +17,8 @@ from market.allocations.proposals import close_vendor_proposals
 from market.audit import services as audit
 from market.db import utcnow
 from market.errors import Conflict, Forbidden, InvalidInput
+from market.i18n import N_
+from market.labels import Label
 from market.notifications.services import notify, users_of
 from market.organizations.change_requests import accept_seats, hold_for_review
 from market.organizations.lifecycle import VENDOR_LIFECYCLE
@@ -63,7 +65,7 @@ def _credit_code_taken(session: Session, code: str, except_id: int | None = None
 
 
 def _credit_code_conflict() -> Conflict:
-    return Conflict("An organisation with this credit code is already registered.",
+    return Conflict(N_("An organisation with this credit code is already registered."),
                     errors={"credit_code": ["already registered"]})
 
 
@@ -167,7 +169,8 @@ def update_organization(session: Session, org_id: int, data: dict, *, actor,
 
 def _vendor_profile(org: Organization) -> VendorProfile:
     if org.kind != "vendor" or org.vendor_profile is None:
-        raise Conflict(f"{org.name} is not a vendor; only vendors are verified or suspended.")
+        raise Conflict(N_("%(name)s is not a vendor; only vendors are verified or suspended."),
+                       params={"name": org.name})
     return org.vendor_profile
 
 
@@ -296,8 +299,10 @@ def add_capability(session: Session, org_id: int, item: dict, *, actor,
     org = _editable_vendor(session, org_id, actor)
     current = org.vendor_profile.capabilities
     if any((c.modality, c.annotation_type) == (item["modality"], item["annotation_type"]) for c in current):
-        raise Conflict(f"The vendor already has a capability for {item['modality']}/{item['annotation_type']}; "
-                       "change that one instead.", errors={"annotation_type": ["already listed"]})
+        raise Conflict(N_("The vendor already has a capability for %(modality)s / %(annotation_type)s; "
+                          "change that one instead."), errors={"annotation_type": ["already listed"]},
+                       params={"modality": Label(item["modality"], "modality"),
+                               "annotation_type": Label(item["annotation_type"], "annotation_type")})
     kept = replace_capabilities(session, org_id, [*_items_of(current), item], actor=actor, now=now)
     return kept[-1]
 

@@ -29,7 +29,7 @@ from market.organizations.models import CLEARANCES
 from market.settings import settings_of
 from market.web.extensions import csrf
 from market.web.filters import when
-from market.web.forms import load_form
+from market.web.forms import load_form, refusal
 from market.web.session import signed_in
 
 bp = Blueprint("agency", __name__, url_prefix="/agency")
@@ -52,11 +52,6 @@ def _agency_user():
     if user.role != "agency":
         abort(403)
     return user
-
-
-def _fail(error: DomainError) -> dict:
-    db.session.rollback()
-    return error.errors or {"_body": [error.message]}
 
 
 @bp.get("/")
@@ -130,7 +125,7 @@ def new_order():
         try:
             order = orders.create_order(db.session, data, actor=user)
         except DomainError as error:
-            errors = _fail(error)
+            errors = refusal(error)
         else:
             db.session.commit()
             flash(_("The draft is saved. Publish it when it is complete."))
@@ -151,7 +146,7 @@ def edit_order(order_id: int):
         try:
             orders.update_order(db.session, order_id, data, actor=user)
         except DomainError as error:
-            errors = _fail(error)
+            errors = refusal(error)
         else:
             db.session.commit()
             if request.form.get("then") == "publish":
@@ -166,7 +161,7 @@ def _publish(user, order_id: int):
     try:
         orders.publish_order(db.session, order_id, actor=user)
     except DomainError as error:
-        errors = _fail(error)
+        errors = refusal(error)
         order = get_own_order(db.session, order_id, actor=user)
         return render_template("agency/order_form.html", order=order, values=_values(order), errors=errors,
                                publishing=True, **_form_context()), error.status_code
@@ -268,7 +263,7 @@ def _amend_check(user, found, form, values: dict, *, moved_on=None):
         try:
             changes, material = orders.check_amendment(db.session, found.id, data, actor=user)
         except DomainError as error:
-            errors, status = _fail(error), error.status_code
+            errors, status = refusal(error), error.status_code
         else:
             edited = [name for name in orders.AMENDABLE_FIELDS if name in data]
             sent = [(name, form.getlist(name)) for name in edited]
@@ -301,7 +296,7 @@ def amend(order_id: int):
         try:
             amendment = orders.amend_order(db.session, order_id, data, actor=user)
         except DomainError as error:
-            errors, status = _fail(error), error.status_code
+            errors, status = refusal(error), error.status_code
         else:
             db.session.commit()
             if amendment.material:
@@ -349,9 +344,9 @@ def delete(order_id: int):
     user = _agency_user()
     try:
         orders.delete_order(db.session, order_id, actor=user)
-    except DomainError as error:
-        _fail(error)
-        abort(error.status_code)
+    except DomainError:
+        db.session.rollback()
+        raise  # the error page says why, in the reader's language
     db.session.commit()
     flash(_("The draft is deleted."))
     return redirect(url_for("agency.dashboard"))
@@ -365,7 +360,7 @@ def cancel(order_id: int):
         try:
             orders.cancel_order(db.session, order_id, actor=user, reason=data["reason"])
         except DomainError as error:
-            errors = _fail(error)
+            errors = refusal(error)
         else:
             db.session.commit()
             flash(_("The order is cancelled; the vendors who bid are told why."))
@@ -384,9 +379,9 @@ def copy(order_id: int):
     data |= {name: getattr(source, name) for name in COPIED if getattr(source, name) is not None}
     try:
         draft = orders.create_order(db.session, data, actor=user)
-    except DomainError as error:
-        _fail(error)
-        abort(error.status_code)
+    except DomainError:
+        db.session.rollback()
+        raise  # the error page says why, in the reader's language
     db.session.commit()
     flash(_("A new draft is made from the order; set its dates and publish it."))
     return redirect(url_for("agency.edit_order", order_id=draft.id))
@@ -408,7 +403,7 @@ def answer(question_id: int):
         try:
             orders.answer_question(db.session, question_id, data["answer"], actor=user)
         except DomainError as error:
-            errors, status = _fail(error), error.status_code
+            errors, status = refusal(error), error.status_code
     if errors:
         errors = {f"answer-{question_id}": errors.get("answer") or [m for ms in errors.values() for m in ms]}
         pending = db.session.scalars(orders.questions_to_answer(actor=user)).all()

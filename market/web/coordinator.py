@@ -21,7 +21,7 @@ from market.organizations import change_requests
 from market.organizations import services as organizations
 from market.organizations.schemas import StatusReasonSchema
 from market.web.extensions import csrf
-from market.web.forms import load_form
+from market.web.forms import load_form, refusal
 from market.web.session import signed_in
 
 bp = Blueprint("coordinator", __name__, url_prefix="/coordinator")
@@ -50,11 +50,6 @@ def _prefixed(schema, prefix: str) -> tuple[dict, dict]:
                       if key.startswith(f"{prefix}-")})
     data, errors = load_form(schema, form)
     return data, {f"{prefix}-{key}" if key != "_body" else key: value for key, value in errors.items()}
-
-
-def _fail(error: DomainError) -> dict:
-    db.session.rollback()
-    return error.errors if error.errors and error.status_code == 422 else {"_body": [error.message]}
 
 
 @bp.get("/")
@@ -116,7 +111,7 @@ def vendor_status(org_id: int):
         try:
             organizations.set_vendor_status(db.session, org_id, STATUS_ACTIONS[action], actor=user, **data)
         except DomainError as error:
-            errors, status = _fail(error), error.status_code
+            errors, status = refusal(error), error.status_code
         else:
             db.session.commit()
             flash({"verify": _("The firm is verified; it can bid now and has been told."),
@@ -141,7 +136,7 @@ def decide_change(change_request_id: int):
         try:
             decide(db.session, change_request_id, actor=user, **data)
         except DomainError as error:
-            errors, status = _fail(error), error.status_code
+            errors, status = refusal(error), error.status_code
         else:
             db.session.commit()
             flash(_("The change is approved: the profile now holds it, and the firm has been told.")
@@ -196,9 +191,10 @@ def _decide_allocation(allocation_id: int, kind: str, schema, decide, done: str)
             # Superseded by a newer run or decided by someone else first: the page says so.
             db.session.rollback()
             found = allocations.get_allocation(db.session, allocation_id, actor=user)
-            return _order_proposals_page(user, order_id, status=409, conflict=(found, error.message))
+            said = error.said(get_locale().language)
+            return _order_proposals_page(user, order_id, status=409, conflict=(found, said))
         except DomainError as error:
-            errors = _fail(error)
+            errors = refusal(error)
             return _order_proposals_page(user, order_id, errors, error.status_code, request.form)
         db.session.commit()
         flash(done)

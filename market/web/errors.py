@@ -26,12 +26,16 @@ TITLES = {
 }
 
 
-def error_page(code: int, status: str, message: str, errors: dict):
+def error_page(code: int, status: str, message, errors: dict):
+    """The error as a page; `message` is a text or a domain error's `said` (see market.errors)."""
     if code == 503:
         g.database_unavailable = True  # the layout must not ask the database for the header again
     title = TITLES.get(code, status)
-    text = i18n.translate_message(get_locale().language, message)
-    html = render_template("error.html", code=code, title=title, message=text, errors=errors)
+    language = get_locale().language
+    text = message(language) if callable(message) else i18n.translate_message(language, message)
+    # Bad input lists its fields' messages; a conflict's fields hold codes for programs, not people.
+    html = render_template("error.html", code=code, title=title, message=text,
+                           errors=errors if code in (400, 422) else {})
     return make_response(html, code)
 
 

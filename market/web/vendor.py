@@ -29,7 +29,7 @@ from market.organizations.schemas import (
 )
 from market.settings import settings_of
 from market.web.extensions import csrf
-from market.web.forms import load_form
+from market.web.forms import load_form, refusal
 from market.web.session import signed_in
 
 bp = Blueprint("vendor", __name__, url_prefix="/vendor")
@@ -93,8 +93,7 @@ def _apply(call, user, form, *, errors_for: str = "profile"):
     try:
         call()
     except DomainError as error:
-        db.session.rollback()
-        errors = error.errors or {"_body": [error.message]}
+        errors = refusal(error)
         if errors_for == "profile":
             return _render_profile(user, errors=errors, form=form, status=error.status_code)
         return _render_profile(user, capability_errors=errors, form=form, status=error.status_code)
@@ -252,7 +251,7 @@ def check_bid(order_id: int):
         try:
             bids.check_bid(db.session, order_id, data, actor=user)
         except DomainError as error:
-            errors, status = _fail(error), error.status_code
+            errors, status = refusal(error), error.status_code
         else:
             order = orders.get_public_order(db.session, order_id)
             return render_template("vendor/bid_check.html", order=orders.public_view(order, utcnow()),
@@ -279,7 +278,7 @@ def place_bid(order_id: int):
             else:
                 bid = bids.submit_bid(db.session, order_id, data, actor=user)
         except DomainError as error:
-            errors, status = _fail(error), error.status_code
+            errors, status = refusal(error), error.status_code
         else:
             db.session.commit()
             return redirect(url_for("vendor.bid_submitted", bid_id=bid.id))
@@ -304,7 +303,7 @@ def confirm(bid_id: int):
     try:
         bids.confirm_bid(db.session, bid_id, actor=user)
     except DomainError as error:
-        return _bid_page(user, order_id, errors=_fail(error), status=error.status_code)
+        return _bid_page(user, order_id, errors=refusal(error), status=error.status_code)
     db.session.commit()
     flash(_("Your bid is confirmed for the amended order. It stays sealed until bidding closes."))
     return redirect(url_for("vendor.bid_form", order_id=order_id))
@@ -315,9 +314,9 @@ def withdraw(bid_id: int):
     user = _vendor_user()
     try:
         bid = bids.withdraw_bid(db.session, bid_id, actor=user)
-    except DomainError as error:
-        _fail(error)
-        abort(error.status_code)
+    except DomainError:
+        db.session.rollback()
+        raise  # the error page says why, in the reader's language
     db.session.commit()
     flash(_("Your bid is withdrawn; you may bid again while bidding is open."))
     return redirect(url_for("vendor.bid_form", order_id=bid.order_id))
@@ -332,7 +331,7 @@ def ask(order_id: int):
         try:
             orders.ask_question(db.session, order_id, data["text"], actor=user)
         except DomainError as error:
-            errors, status = _fail(error), error.status_code
+            errors, status = refusal(error), error.status_code
         else:
             db.session.commit()
             flash(_("Your question is sent to the agency; its answer will be published on the order."))
@@ -357,8 +356,3 @@ def contract_list():
     return render_template("contracts.html", contracts=[(c, contract_services.done_volume(c)) for c in rows],
                            order_page="public.order", contract_page="vendor_contracts.contract",
                            back="vendor.dashboard")
-
-
-def _fail(error: DomainError) -> dict:
-    db.session.rollback()
-    return error.errors or {"_body": [error.message]}

@@ -134,10 +134,10 @@ def test_a_closed_order_cannot_be_amended(browser, actors, db_session):
     order = OrderFactory(closed=True, agency=actors.agency.organization)
     browser.sign_in(actors.agency)
     refused = browser.get(f"/agency/orders/{order.id}/amend")
-    assert refused.status_code == 409
+    assert refused.status_code == 409 and "只有已发布且仍在投标期内的订单才能修改" in refused.text
     token = browser.token(browser.get("/agency/"))
     late = browser.post(f"/agency/orders/{order.id}/amend/check", data={"csrf_token": token, "note": "x"})
-    assert late.status_code == 409
+    assert late.status_code == 409 and "评审中" in late.text
     assert "修改订单" not in browser.get(f"/agency/orders/{order.id}").text
 
 

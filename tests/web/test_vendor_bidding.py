@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import func, select
 
 from market.bids.models import Bid
+from market.db import utcnow
 from market.orders.models import Question
 from tests.factories import BidFactory, OrderFactory, able_to
 from tests.web.conftest import bid_terms
@@ -110,3 +113,24 @@ def test_the_dashboard_counts_what_the_firm_can_bid_on(browser, actors, factorie
     browser.sign_in(actors.vendor)
     page = browser.get("/vendor/")
     assert page.status_code == 200 and actors.vendor.organization.name in page.text
+
+
+def test_a_bid_withdrawn_too_late_says_why_in_the_readers_language(browser, english_browser, actors, db_session):
+    able_to(actors.vendor.organization)
+    order = OrderFactory()
+    bid = BidFactory(order=order, vendor=actors.vendor.organization)
+    browser.sign_in(actors.vendor)
+    token = browser.token(browser.get(f"/vendor/orders/{order.id}/bid"))
+    order.bidding_closes_at = utcnow() - dt.timedelta(minutes=1)  # closed while the page was open
+    db_session.flush()
+    late = browser.post(f"/vendor/bids/{bid.id}/withdraw", data={"csrf_token": token})
+    assert late.status_code == 409
+    assert f"订单 {order.id} 已于" in late.text and "截止投标" in late.text
+    assert "A conflict happened" not in late.text and "<code>status</code>" not in late.text
+    english_browser.sign_in_in_english(actors.vendor)
+    token = english_browser.token(english_browser.get("/vendor/bids"))
+    english = english_browser.post(f"/vendor/bids/{bid.id}/withdraw", data={"csrf_token": token})
+    assert english.status_code == 409 and f"Bidding on order {order.id} closed at" in english.text
+    db_session.refresh(bid)
+    assert bid.status == "submitted"
+

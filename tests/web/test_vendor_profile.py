@@ -70,6 +70,7 @@ def test_capabilities_are_added_changed_and_removed_one_by_one(browser, actors, 
     twice = browser.submit("/vendor/profile", "/vendor/capabilities", {
         "modality": "text", "annotation_type": "ner", "throughput_per_seat_day": "800", "unit_price": "0.05"})
     assert twice.status_code == 409 and "error-summary" in twice.text
+    assert "该企业已有“文本 / 命名实体”能力，请直接修改该项。" in twice.text and "already listed" not in twice.text
     cap_id = cap.id
     removed = browser.submit("/vendor/profile", f"/vendor/capabilities/{cap_id}/remove", {})
     assert removed.status_code == 302
