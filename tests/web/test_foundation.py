@@ -10,6 +10,7 @@ from sqlalchemy import select
 from market.accounts.models import ApiToken
 from market.audit.models import AuditEvent
 from market.web.security import CONTENT_SECURITY_POLICY
+from tests.factories import OrderFactory
 
 PAGES = ("/", "/directory", "/login", "/no-such-page")
 
@@ -196,3 +197,15 @@ def test_the_icon_is_served_by_the_app_at_the_root_and_linked_from_every_page(br
         assert icon.status_code == 200, path
         assert icon.headers["Content-Type"].startswith(("image/", "application/octet")), path
     assert browser.get("/favicon.ico").data[:4] == b"\x00\x00\x01\x00"  # an ICO file, as browsers ask
+
+
+def test_a_deeper_page_says_where_it_is_with_breadcrumbs_in_the_readers_language(browser, english_browser, actors):
+    order = OrderFactory(agency=actors.agency.organization, title="面包屑测试订单")
+    browser.sign_in(actors.agency)
+    page = browser.get(f"/agency/orders/{order.id}/amend")
+    crumbs = re.search(r'<nav class="breadcrumbs" aria-label="当前位置">(.*?)</nav>', page.text, re.S).group(1)
+    assert re.findall(r'<a href="([^"]+)">([^<]+)</a>', crumbs) == [
+        ("/", "首页"), ("/agency/", "我的订单"), (f"/agency/orders/{order.id}", "面包屑测试订单")]
+    english_browser.sign_in_in_english(actors.vendor)
+    assert '<nav class="breadcrumbs" aria-label="You are here">' in english_browser.get("/vendor/profile").text
+    assert ">Your firm</a>" in english_browser.get("/vendor/profile").text
