@@ -182,7 +182,7 @@ def test_a_chinese_certification_name_reads_in_english_on_english_pages(app):
 
     template = app.jinja_env.from_string('{{ ["ISO 9001", "等保三级"]|show_value("certifications") }}')
     with app.test_request_context("/", headers={"Accept-Language": "zh-CN"}):
-        assert template.render() == "ISO 9001, 等保三级"
+        assert template.render() == "ISO 9001、等保三级"  # a Chinese list takes 、
     with app.test_request_context("/", headers={"Accept-Language": "en"}):
         refresh()
         assert template.render() == "ISO 9001, MLPS level 3 (classified protection)"
