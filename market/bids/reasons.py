@@ -12,7 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from market.i18n import N_, locale_of, translate
+from babel.numbers import format_decimal
+
+from market.i18n import N_, babel_locale, locale_of, translate
 from market.labels import label
 
 PARTLY = N_("Partly allocated: %(message)s")
@@ -89,6 +91,8 @@ def _shown(key: str, value, language: str | None):
         return ", ".join(str(_shown(key, item, language)) for item in value)
     if key in CODED_PARAMS and isinstance(value, str):
         return label(value, CODED_PARAMS[key], language)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return format_decimal(value, locale=babel_locale(language))  # 7,050 units, as pages write it
     return value
 
 
