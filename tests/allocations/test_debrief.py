@@ -132,5 +132,6 @@ def test_only_the_bidder_the_orders_agency_and_coordinators_read_a_result(api, a
 
 
 def test_a_reasons_numbers_are_grouped_as_the_reader_writes_them():
-    assert describe("awarded", {"volume": 7050, "unit_price": "13.2199"}, "zh") == "已中标：7,050 个单位，单价 13.2199。"
-    assert describe("awarded", {"volume": 7050, "unit_price": "13.2199"}, "en").startswith("Awarded for 7,050 units")
+    params = {"volume": 7050, "unit_price": "13.2199"}
+    assert describe("awarded", params, "zh") == "已中标：7,050 个单位，单价 13.2199。"
+    assert describe("awarded", params, "en").startswith("Awarded for 7,050 units")
