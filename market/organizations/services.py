@@ -213,6 +213,26 @@ def set_vendor_status(session: Session, org_id: int, target: str, *, actor, reas
     return org
 
 
+# What a vendor's profile needs for agencies and coordinators to judge the firm and the engine to
+# match it, in the order the profile page asks for them.
+PROFILE_PARTS = ("vendor_profile.seats", "vendor_profile.headcount", "contact_email", "description",
+                 "capabilities")
+
+
+def profile_gaps(org: Organization) -> list[str]:
+    """The parts of a vendor's profile still empty (of PROFILE_PARTS): no seats or headcount, no
+    contact address or description, no capability (then it cannot bid at all)."""
+    profile = org.vendor_profile
+    filled = {
+        "vendor_profile.seats": profile.seats > 0,
+        "vendor_profile.headcount": profile.headcount > 0,
+        "contact_email": bool(org.contact_email),
+        "description": bool((org.description or "").strip()),
+        "capabilities": bool(profile.capabilities),
+    }
+    return [part for part in PROFILE_PARTS if not filled[part]]
+
+
 def capabilities_of(session: Session, org_id: int, *, actor) -> list[Capability]:
     """A vendor's capabilities, for anyone signed in."""
     org = get_organization(session, org_id, actor=actor)

@@ -17,6 +17,7 @@ from market.bids.schemas import BidCreateSchema, BidRevisionSchema
 from market.contracts import services as contract_services
 from market.db import utcnow
 from market.errors import DomainError
+from market.notifications import services as notifications
 from market.orders import services as orders
 from market.orders.schemas import QuestionSchema
 from market.organizations import change_requests
@@ -33,6 +34,7 @@ from market.web.forms import load_form, refusal
 from market.web.session import signed_in
 
 bp = Blueprint("vendor", __name__, url_prefix="/vendor")
+LATEST = 5  # orders and notifications the dashboard lists
 # The terms a bid's form asks for, in the order the check page lists them.
 BID_TERMS = ("unit_price", "volume", "seats_committed", "proposed_finish_date", "technical_note")
 
@@ -191,9 +193,13 @@ def dashboard():
     open_orders = db.session.scalars(orders.directory_orders(now=now, status="published")).all()
     eligible = [o for o in open_orders if not _refusals(o, org, now)]
     contracts = db.session.scalars(contract_services.list_contracts(actor=user)).all()
+    latest = db.session.scalars(notifications.notifications_of(actor=user, unread=True).limit(LATEST)).all()
+    language = get_locale().language
     return render_template("vendor/dashboard.html", org=org, profile=org.vendor_profile,
-                           by_status=by_status, eligible=eligible, open_count=len(open_orders),
-                           contracts=contracts)
+                           by_status=by_status, eligible=eligible[:LATEST], eligible_count=len(eligible),
+                           open_count=len(open_orders), contracts=contracts,
+                           gaps=organizations.profile_gaps(org), parts=organizations.PROFILE_PARTS,
+                           notes=[(n, *notifications.displayed(n, language)) for n in latest])
 
 
 @bp.get("/opportunities")

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from market.bids.models import Bid
 from market.db import utcnow
 from market.orders.models import Question
-from tests.factories import BidFactory, OrderFactory, able_to
+from market.notifications.services import notify
+from tests.factories import BidFactory, ContractFactory, OrderFactory, able_to
 from tests.web.conftest import bid_terms
 
 
@@ -106,13 +107,28 @@ def test_another_firms_bid_is_not_found_to_withdraw(browser, actors, db_session,
     assert browser.post(f"/vendor/bids/{theirs.id}/withdraw", data={"csrf_token": token}).status_code == 404
 
 
-def test_the_dashboard_counts_what_the_firm_can_bid_on(browser, actors, factories):
-    able_to(actors.vendor.organization)
-    OrderFactory()
-    OrderFactory(data_classification="core")
+def test_the_dashboard_lists_what_the_firm_can_bid_on_what_its_profile_lacks_and_whats_unread(
+        browser, english_browser, actors, db_session, factories):
+    firm = actors.vendor.organization
+    able_to(firm)
+    fits = OrderFactory(title="可以投标的订单")
+    OrderFactory(title="数据分级过高的订单", data_classification="core")
+    firm.contact_email, firm.description, firm.vendor_profile.headcount = "bid@firm.example.cn", None, 0
+    notify(db_session, [actors.vendor], "order.cancelled", {"order_id": 1, "title": "已取消的订单", "reason": "预算调整"})
+    contract = ContractFactory(vendor=firm)
+    db_session.flush()
     browser.sign_in(actors.vendor)
     page = browser.get("/vendor/")
-    assert page.status_code == 200 and actors.vendor.organization.name in page.text
+    assert page.status_code == 200 and firm.name in page.text
+    assert f'href="/vendor/orders/{fits.id}/bid">可以投标的订单</a>' in page.text and "数据分级过高的订单" not in page.text
+    assert "资料完整度" in page.text and "<dd>3 / 5</dd>" in page.text
+    assert 'href="/vendor/profile#field-description">企业简介</a>' in page.text
+    assert 'href="/vendor/profile#field-vendor_profile.headcount">' in page.text
+    assert "未读通知" in page.text and "已取消的订单" in page.text
+    assert f'href="/vendor/contracts/{contract.id}"' in page.text  # the firm's own contract page
+    english_browser.sign_in_in_english(actors.vendor)
+    english = english_browser.get("/vendor/").text
+    assert "Complete your profile" in english and "Unread notifications" in english
 
 
 def test_a_bid_withdrawn_too_late_says_why_in_the_readers_language(browser, english_browser, actors, db_session):
