@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 
 from market.bids.models import Bid
 from market.db import utcnow
-from market.orders.models import Question
 from market.notifications.services import notify
+from market.orders.models import Question
 from tests.factories import BidFactory, ContractFactory, OrderFactory, able_to
 from tests.web.conftest import bid_terms
 
