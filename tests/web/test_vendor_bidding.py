@@ -114,13 +114,15 @@ def test_the_dashboard_lists_what_the_firm_can_bid_on_what_its_profile_lacks_and
     fits = OrderFactory(title="可以投标的订单")
     OrderFactory(title="数据分级过高的订单", data_classification="core")
     firm.contact_email, firm.description, firm.vendor_profile.headcount = "bid@firm.example.cn", None, 0
-    notify(db_session, [actors.vendor], "order.cancelled", {"order_id": 1, "title": "已取消的订单", "reason": "预算调整"})
+    notify(db_session, [actors.vendor], "order.cancelled",
+           {"order_id": 1, "title": "已取消的订单", "reason": "预算调整"})
     contract = ContractFactory(vendor=firm)
     db_session.flush()
     browser.sign_in(actors.vendor)
     page = browser.get("/vendor/")
     assert page.status_code == 200 and firm.name in page.text
-    assert f'href="/vendor/orders/{fits.id}/bid">可以投标的订单</a>' in page.text and "数据分级过高的订单" not in page.text
+    assert f'href="/vendor/orders/{fits.id}/bid">可以投标的订单</a>' in page.text
+    assert "数据分级过高的订单" not in page.text
     assert "资料完整度" in page.text and "<dd>3 / 5</dd>" in page.text
     assert 'href="/vendor/profile#field-description">企业简介</a>' in page.text
     assert 'href="/vendor/profile#field-vendor_profile.headcount">' in page.text
