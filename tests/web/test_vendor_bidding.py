@@ -42,6 +42,10 @@ def test_a_bid_is_placed_sealed_revised_and_withdrawn(browser, actors, db_sessio
     assert str(bid.unit_price) == "0.3500"
     page = browser.get(f"/vendor/orders/{order.id}/bid")
     assert "截止前保密" in page.text or "保密至" in page.text
+    # Revising comes first; withdrawing is a section of its own after it.
+    assert page.text.index(f'action="/vendor/orders/{order.id}/bid/check"') < page.text.index(
+        f'action="/vendor/bids/{bid.id}/withdraw"')
+    assert "撤回投标" in page.text
     revised = browser.submit(f"/vendor/orders/{order.id}/bid", f"/vendor/orders/{order.id}/bid",
                              {"unit_price": "0.33"})
     assert revised.status_code == 302
