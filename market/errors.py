@@ -189,9 +189,9 @@ def handle_http_exception(error: HTTPException):
     message = data.get("message")
     if not message:
         if error.code == 422:
-            message = "The request has invalid fields; see 'errors' for each one."
+            message = i18n.N_("The request has invalid fields; see 'errors' for each one.")
         elif error.code == 400 and errors:
-            message = "The request could not be read; see 'errors'."
+            message = i18n.N_("The request could not be read; see 'errors'.")
         else:
             message = error.description or error.name
     headers = dict(data.get("headers") or {})
@@ -225,7 +225,7 @@ def handle_database_error(error: SQLAlchemyError):
     return _render(
         503,
         "Service Unavailable",
-        "The database is unavailable or busy; try again in a few seconds.",
+        i18n.N_("The database is unavailable or busy; try again in a few seconds."),
         {},
         {"Retry-After": str(current_app.config.get("DATABASE_RETRY_AFTER", 2))},
     )
@@ -238,7 +238,7 @@ def handle_unexpected(error: Exception):
     _rollback()
     server_error = InternalServerError()
     return _render(
-        500, server_error.name, "An unexpected error occurred; it has been logged.", {}, {}
+        500, server_error.name, i18n.N_("An unexpected error occurred; it has been logged."), {}, {}
     )
 
 

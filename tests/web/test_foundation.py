@@ -209,3 +209,24 @@ def test_a_deeper_page_says_where_it_is_with_breadcrumbs_in_the_readers_language
     english_browser.sign_in_in_english(actors.vendor)
     assert '<nav class="breadcrumbs" aria-label="You are here">' in english_browser.get("/vendor/profile").text
     assert ">Your firm</a>" in english_browser.get("/vendor/profile").text
+
+
+@pytest.mark.parametrize("path, role, chinese, english", [
+    ("/no-such-page", None, "此地址没有对应的页面", "There is no page at this address"),
+    ("/orders/987654", None, "没有编号为 987654 的订单。", "No order with id 987654."),
+    ("/agency/", "vendor", "您的账号无权打开此页面", "Your account may not open this page"),
+])
+def test_error_pages_say_why_in_the_readers_language_not_werkzeugs_english(
+        browser, english_browser, actors, path, role, chinese, english):
+    if role:
+        browser.sign_in(getattr(actors, role))
+    assert chinese in browser.get(path).text
+    if role:
+        english_browser.sign_in_in_english(getattr(actors, role))
+    page = english_browser.get(path).text
+    assert english in page and "requested URL" not in page and "permission to access" not in page
+
+
+def test_a_wrong_method_on_a_page_is_said_in_chinese(browser):
+    page = browser._open("/directory", method="DELETE")
+    assert page.status_code == 405 and "此页面不支持该操作，请返回" in page.text
