@@ -8,7 +8,7 @@ from market import db
 from market.accounts import services as accounts
 from market.accounts.models import ApiToken, User
 from market.db import utcnow
-from market.errors import Unauthorized
+from market.errors import Unauthorized, asked_language
 
 
 def current_user(optional: bool = False):
@@ -17,16 +17,21 @@ def current_user(optional: bool = False):
         g.current_user, g.current_token = _resolve()
         # Kept apart from the ORM object, which a failed transaction may leave unreadable.
         g.current_user_id = g.current_user.id if g.current_user is not None else None
+        # The reader's language for an error's message (market.errors), read without the ORM.
+        g.reader_locale = g.current_user.locale if g.current_user is not None else None
     if g.current_user is None and not optional:
         raise Unauthorized(g.get("auth_error") or Unauthorized().message)
     return g.current_user
 
 
 def reader_language() -> str | None:
-    """The language of whoever reads this response (the signed-in user's), for the texts a
-    response renders from codes; None (the default language) when nobody is signed in."""
-    user = current_user(optional=True) if has_request_context() else None
-    return user.locale if user is not None else None
+    """The language of whoever reads this response, for the texts a response renders from codes:
+    the signed-in user's saved one, else the one the client asks for (Accept-Language); None (the
+    default language) when neither says."""
+    if not has_request_context():
+        return None
+    user = current_user(optional=True)
+    return user.locale if user is not None else asked_language()
 
 
 def current_token() -> ApiToken:

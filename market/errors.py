@@ -2,28 +2,59 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from collections.abc import Callable
 
 from flask import Flask, current_app, g, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from market import i18n
 from market.db import describe, is_unavailable
 
 log = logging.getLogger(__name__)
 
 
 class DomainError(Exception):
-    """A refusal by the business rules; services raise these, the handler renders them."""
+    """A refusal by the business rules; services raise these, the handler renders them.
+
+    `message` is English, a catalogue message (marked with `N_`) where people read it, with
+    `%(name)s` placeholders filled from `params`; `said(language)` is the message in a reader's
+    language, each param shown in it too (a status by its name, a time as people read it), and
+    `.message` the English. `errors` are the fields' messages (422) or codes (409).
+    """
 
     status_code = 400
     status = "Bad Request"
 
-    def __init__(self, message: str, errors: dict | None = None, headers: dict | None = None):
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, errors: dict | None = None, headers: dict | None = None, *,
+                 params: dict | None = None):
+        self.template = message
+        self.params = params or {}
+        self.message = self.said("en")
+        super().__init__(self.message)
         self.errors = errors or {}
         self.headers = headers or {}
+
+    def said(self, language: str | None) -> str:
+        """The message in `language` (zh or en)."""
+        if not self.params:
+            return i18n.translate_message(language, self.template)
+        return i18n.translate(language, self.template,
+                              **{name: shown(value, language) for name, value in self.params.items()})
+
+
+def shown(value, language: str | None):
+    """A message's param as a reader of `language` reads it: a code by its name (anything with a
+    `said(language)`, as market.labels.Label), a time or a day in the locale's words."""
+    if hasattr(value, "said"):
+        return value.said(language)
+    if isinstance(value, dt.datetime):
+        return i18n.moment(value, language)
+    if isinstance(value, dt.date):
+        return i18n.day(value, language)
+    return value
 
 
 class InvalidInput(DomainError):
@@ -116,7 +147,21 @@ def error_body(code: int, status: str, message: str, errors: dict | None = None)
     }
 
 
-def _render(code: int, status: str, message: str, errors: dict | None, headers: dict | None):
+def asked_language() -> str | None:
+    """The supported language the client asks for (Accept-Language), if it names one."""
+    return request.accept_languages.best_match(list(i18n.LOCALES))
+
+
+def _api_language() -> str:
+    """The language of an API error's message: the signed-in user's saved one (noted when the
+    token was resolved, so an error never waits on the database), else the one the client asks
+    for, else English, as the API has always written."""
+    return g.get("reader_locale") or asked_language() or "en"
+
+
+def _render(code: int, status: str, message: str | Callable[[str], str], errors: dict | None,
+            headers: dict | None):
+    """`message`: the text, or a domain error's `said`, which gives it in the reader's language."""
     # Outside the API a browser asked for a page: the web package renders the same error as one.
     page = current_app.extensions.get("market.error_page")
     wants_page = request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
@@ -125,6 +170,8 @@ def _render(code: int, status: str, message: str, errors: dict | None, headers: 
         for key, value in (headers or {}).items():
             response.headers[key] = value
         return response
+    if callable(message):
+        message = message(_api_language())
     response = jsonify(error_body(code, status, message, errors))
     response.status_code = code
     for key, value in (headers or {}).items():
@@ -133,7 +180,7 @@ def _render(code: int, status: str, message: str, errors: dict | None, headers: 
 
 
 def handle_domain_error(error: DomainError):
-    return _render(error.status_code, error.status, error.message, error.errors, error.headers)
+    return _render(error.status_code, error.status, error.said, error.errors, error.headers)
 
 
 def handle_http_exception(error: HTTPException):
@@ -142,9 +189,9 @@ def handle_http_exception(error: HTTPException):
     message = data.get("message")
     if not message:
         if error.code == 422:
-            message = "The request has invalid fields; see 'errors' for each one."
+            message = i18n.N_("The request has invalid fields; see 'errors' for each one.")
         elif error.code == 400 and errors:
-            message = "The request could not be read; see 'errors'."
+            message = i18n.N_("The request could not be read; see 'errors'.")
         else:
             message = error.description or error.name
     headers = dict(data.get("headers") or {})
@@ -178,7 +225,7 @@ def handle_database_error(error: SQLAlchemyError):
     return _render(
         503,
         "Service Unavailable",
-        "The database is unavailable or busy; try again in a few seconds.",
+        i18n.N_("The database is unavailable or busy; try again in a few seconds."),
         {},
         {"Retry-After": str(current_app.config.get("DATABASE_RETRY_AFTER", 2))},
     )
@@ -191,7 +238,7 @@ def handle_unexpected(error: Exception):
     _rollback()
     server_error = InternalServerError()
     return _render(
-        500, server_error.name, "An unexpected error occurred; it has been logged.", {}, {}
+        500, server_error.name, i18n.N_("An unexpected error occurred; it has been logged."), {}, {}
     )
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from market.db import Base, utcnow
 from market.errors import Conflict, InvalidInput
+from market.i18n import N_
 from market.settings import settings_of
 
 HEADER = "Idempotency-Key"
@@ -145,8 +146,8 @@ def run(session: Session, user_id: int, write, *, now: dt.datetime | None = None
             session.rollback()
             row = _stored(session, user_id, key, now)
             if row is None:
-                raise Conflict("Another request with this Idempotency-Key is in progress; "
-                               "try again in a moment.") from None
+                raise Conflict(N_("Another request with this Idempotency-Key is in progress; try "
+                                  "again in a moment.")) from None
             return _replay(row, digest)
     return response
 

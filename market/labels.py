@@ -6,7 +6,10 @@ A code without a name here (a sector a programme configured itself, say) is show
 
 from __future__ import annotations
 
-from market.i18n import N_, translate
+from dataclasses import dataclass
+from typing import Any
+
+from market.i18n import N_, locale_of, translate
 
 LABELS: dict[str, dict[str, str]] = {
     "sector": {
@@ -123,6 +126,13 @@ LABELS: dict[str, dict[str, str]] = {
     "org_status": {"active": N_("Active"), "deactivated": N_("Deactivated")},
     # Each language by its own name, as a language menu shows it.
     "language": {"zh": "中文", "en": "English"},
+    # What the objects whose state changes are called, in messages about a change not allowed.
+    "object": {
+        "order": N_("Order"), "bid": N_("Bid"), "allocation": N_("Proposed match"),
+        "contract": N_("Contract"), "lot": N_("Delivery lot"), "dispute": N_("Dispute"),
+        "change_request": N_("Change request"), "vendor": N_("Vendor"),
+        "organization": N_("Organisation"),
+    },
     "role": {
         "agency": N_("Agency"), "vendor": N_("Vendor"), "coordinator": N_("Coordinator"),
         "admin": N_("Administrator"),
@@ -134,3 +144,18 @@ def label(code, kind: str, language: str | None) -> str:
     """What `code` of `kind` is called in `language`."""
     name = LABELS.get(kind, {}).get(code)
     return translate(language, name) if name else str(code)
+
+
+@dataclass(frozen=True)
+class Label:
+    """A code in a message, shown by its name in the reader's language (`Label("published",
+    "status")` reads 已发布 / Open for bids); several codes are joined as a list."""
+
+    code: Any
+    kind: str
+
+    def said(self, language: str | None) -> str:
+        if isinstance(self.code, list | tuple | frozenset | set):
+            names = [label(code, self.kind, language) for code in self.code]
+            return ("、" if locale_of(language) == "zh" else ", ").join(names)
+        return label(self.code, self.kind, language)

@@ -10,6 +10,12 @@ from sqlalchemy.orm import Session
 from market.audit import services as audit
 from market.db import utcnow
 from market.errors import Conflict
+from market.i18n import N_
+from market.labels import Label
+
+NOT_ALLOWED = N_("%(object)s %(id)s is “%(current)s” and cannot become “%(target)s”.")
+NOT_ALLOWED_HINT = N_("%(object)s %(id)s is “%(current)s” and cannot become “%(target)s”; from "
+                      "“%(current)s” it can become: %(allowed)s.")
 
 
 @dataclass(frozen=True)
@@ -19,6 +25,7 @@ class Lifecycle:
     object_type: str
     allowed: dict[str, frozenset[str]]
     stamps: dict[str, str]
+    status_kind: str  # the market.labels kind that names its statuses
     status_attr: str = "status"
     id_attr: str = "id"
 
@@ -42,10 +49,13 @@ class Lifecycle:
         object_id = getattr(obj, self.id_attr)
         if not self.can(current, target):
             allowed = sorted(self.allowed.get(current, ()))
-            hint = f"; from {current} it can become: {', '.join(allowed)}" if allowed else ""
             raise Conflict(
-                f"{self.object_type} {object_id} is {current} and cannot become {target}{hint}.",
+                NOT_ALLOWED_HINT if allowed else NOT_ALLOWED,
                 errors={"status": [current]},
+                params={"object": Label(self.object_type, "object"), "id": object_id,
+                        "current": Label(current, self.status_kind),
+                        "target": Label(target, self.status_kind),
+                        "allowed": Label(allowed, self.status_kind)},
             )
         now = now or utcnow()
         setattr(obj, self.status_attr, target)

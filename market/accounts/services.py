@@ -68,9 +68,8 @@ def create_user(session: Session, data: dict, *, actor, now: dt.datetime | None 
                            errors={"organization_id": [N_("The organisation is deactivated; reactivate it first.")]})
     _require_kind_for_role(organization, role, field="organization_id")
     email = email.strip().lower()
-    taken = Conflict(
-        f"A user with e-mail {email} already exists.", errors={"email": ["already registered"]}
-    )
+    taken = Conflict(N_("A user with e-mail %(email)s already exists."),
+                     errors={"email": ["already registered"]}, params={"email": email})
     if email_taken(session, email):
         raise taken
     # Without a password (an invitation) none works until the user chooses one through a link.

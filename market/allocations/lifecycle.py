@@ -6,6 +6,7 @@ from market.lifecycle import Lifecycle
 
 ALLOCATION_LIFECYCLE = Lifecycle(
     object_type="allocation",
+    status_kind="allocation_status",
     allowed={"proposed": frozenset({"approved", "rejected", "superseded"})},
     stamps={"approved": "decided_at", "rejected": "decided_at", "superseded": "superseded_at"},
 )

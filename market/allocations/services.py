@@ -19,11 +19,14 @@ from market.allocations.models import Allocation, BidEvaluation
 from market.allocations.proposals import NOTHING_APPROVED, approved_by_order, close_open_proposals
 from market.bids.lifecycle import BID_LIFECYCLE
 from market.bids.models import Bid
+from market.bids.reasons import Reasons
 from market.bids.services import AWARDED_TO_OTHERS, reject_open_bids
 from market.contracts.models import Contract
 from market.contracts.services import create_contract
 from market.db import utcnow
 from market.errors import Conflict, Forbidden
+from market.i18n import N_
+from market.labels import Label
 from market.matching import eligibility
 from market.notifications import services as notifications
 from market.orders.lifecycle import ORDER_LIFECYCLE
@@ -153,17 +156,14 @@ def _recheck(
     """The facts may have changed since the run proposed this match: every hard rule is checked again,
     by the engine's own eligibility function, on the order as it stands now."""
     if order.delivery_deadline <= now:
-        raise Conflict(
-            f"Order {order.id}'s delivery deadline has passed; it can no longer be contracted."
-        )
+        raise Conflict(N_("Order %(order)s's delivery deadline has passed; it can no longer be contracted."),
+                       params={"order": order.id})
     settings = settings_of(session)
     remaining, vendors_left = inputs.open_part(order, approved_by_order(session, [order.id]).get(
         order.id, NOTHING_APPROVED))
     if allocation.volume > remaining or (vendors_left is not None and vendors_left <= 0):
-        raise Conflict(
-            f"Order {order.id} has only {max(remaining, 0)} left to match; "
-            "run matching again for the rest."
-        )
+        raise Conflict(N_("Order %(order)s has only %(remaining)s left to match; run matching again for "
+                          "the rest."), params={"order": order.id, "remaining": max(remaining, 0)})
     vendor = inputs.vendors_with_capabilities(session, {allocation.vendor_id})[0]
     refusals = eligibility.check_eligibility(
         inputs.engine_order(
@@ -178,10 +178,10 @@ def _recheck(
     )
     if refusals:
         raise Conflict(
-            "The match no longer meets the rules: "
-            + "; ".join(r.message for r in refusals)
-            + ". Reject this proposal or run matching again.",
+            N_("The match no longer meets the rules: %(reasons)s Reject this proposal or run matching "
+               "again."),
             errors={"eligibility": [r.code for r in refusals]},
+            params={"reasons": Reasons(tuple((r.code, dict(r.params)) for r in refusals))},
         )
 
 
@@ -194,9 +194,8 @@ def approve(session: Session, allocation_id: int, *, actor, reason: str, note: s
     now = now or utcnow()
     if order.status != "evaluating":
         raise Conflict(
-            f"Order {order.id} is {order.status}; only proposals for orders under evaluation "
-            "can be approved."
-        )
+            N_("Order %(order)s is “%(status)s”; only proposals for orders under evaluation can be "
+               "approved."), params={"order": order.id, "status": Label(order.status, "status")})
     bid = session.get(Bid, allocation.bid_id, with_for_update=True)
     if allocation.status == "proposed":
         _recheck(session, allocation, order, bid, now)

@@ -6,6 +6,7 @@ from market.lifecycle import Lifecycle
 
 BID_LIFECYCLE = Lifecycle(
     object_type="bid",
+    status_kind="bid_status",
     allowed={
         "submitted": frozenset({"withdrawn", "awarded", "rejected", "lapsed"}),
         # A bid that lost only because the order was covered competes again for the remainder of

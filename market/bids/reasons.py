@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from market.i18n import N_, translate
+from babel.numbers import format_decimal
+
+from market.i18n import N_, babel_locale, locale_of, translate
 from market.labels import label
 
 PARTLY = N_("Partly allocated: %(message)s")
@@ -88,6 +91,8 @@ def _shown(key: str, value, language: str | None):
         return ", ".join(str(_shown(key, item, language)) for item in value)
     if key in CODED_PARAMS and isinstance(value, str):
         return label(value, CODED_PARAMS[key], language)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return format_decimal(value, locale=babel_locale(language))  # 7,050 units, as pages write it
     return value
 
 
@@ -109,6 +114,17 @@ def status_reason(bid, language: str | None) -> str | None:
         return bid.status_reason
     params = {"reason": bid.order.status_reason or ""} if code == "order_cancelled_because" else {}
     return describe(code, params, language)
+
+
+@dataclass(frozen=True)
+class Reasons:
+    """Reasons ((code, params) pairs) as one param of a message, each said in the reader's language."""
+
+    found: tuple
+
+    def said(self, language: str | None) -> str:
+        return ("" if locale_of(language) == "zh" else " ").join(describe(code, params, language)
+                                                      for code, params in self.found)
 
 
 def reason(code: str, params: Mapping[str, Any] | None = None, language: str | None = "en") -> dict:

@@ -15,6 +15,8 @@ from market.bids.lifecycle import BID_LIFECYCLE
 from market.bids.models import LIVE_BID_STATUSES, Bid
 from market.db import utcnow
 from market.errors import Conflict, Forbidden, InvalidInput
+from market.i18n import N_
+from market.labels import Label
 from market.notifications import services as notifications
 from market.orders.access import get_visible_order, oversees
 from market.orders.models import Order
@@ -55,12 +57,12 @@ def _require_bidding_open(order: Order, now: dt.datetime, settings: Settings) ->
     if order.bidding_open(now):
         return
     if order.status == "published":
-        raise Conflict(
-            f"Bidding on order {order.id} closed at {settings.local_isoformat(order.bidding_closes_at)}.",
-            errors={"status": [order.effective_status(now)]},
-        )
-    raise Conflict(f"Order {order.id} is {order.status}; it takes bids only while published.",
-                   errors={"status": [order.status]})
+        raise Conflict(N_("Bidding on order %(order)s closed at %(when)s."),
+                       errors={"status": [order.effective_status(now)]},
+                       params={"order": order.id, "when": order.bidding_closes_at.astimezone(settings.zone)})
+    raise Conflict(N_("Order %(order)s is “%(status)s”; it takes bids only while open for bids."),
+                   errors={"status": [order.status]},
+                   params={"order": order.id, "status": Label(order.status, "status")})
 
 
 def _check_terms(order: Order, data: dict, *, actor, now: dt.datetime, settings: Settings) -> None:
@@ -106,8 +108,8 @@ def _term_errors(order: Order, data: dict, seats: int, now: dt.datetime,
 
 def _already_bid(order_id: int) -> Conflict:
     return Conflict(
-        f"Your firm already has a live bid on order {order_id}; withdraw your bid first.",
-        errors={"order_id": ["already bid"]},
+        N_("Your firm already has a live bid on order %(order)s; withdraw your bid first."),
+        errors={"order_id": ["already bid"]}, params={"order": order_id},
     )
 
 
@@ -214,8 +216,9 @@ def revise_bid(session: Session, bid_id: int, data: dict, *, actor, now: dt.date
     bid = session.get(Bid, bid_id, with_for_update=True, populate_existing=True)
     _require_bidding_open(order, now, settings_of(session))
     if bid.status != "submitted":
-        raise Conflict(f"Bid {bid.id} is {bid.status}; only a live bid can be revised.",
-                       errors={"status": [bid.status]})
+        raise Conflict(N_("Bid %(bid)s is “%(status)s”; only a live bid can be revised."),
+                       errors={"status": [bid.status]},
+                       params={"bid": bid.id, "status": Label(bid.status, "bid_status")})
     merged = {name: getattr(bid, name) for name in REVISABLE_TERMS} | data
     _check_terms(order, merged, actor=actor, now=now, settings=settings_of(session))
     previous = {name: getattr(bid, name) for name in data if getattr(bid, name) != data[name]}
@@ -254,11 +257,12 @@ def confirm_bid(session: Session, bid_id: int, *, actor, now: dt.datetime | None
     bid = session.get(Bid, bid_id, with_for_update=True, populate_existing=True)
     _require_bidding_open(order, now, settings_of(session))
     if bid.status != "submitted":
-        raise Conflict(f"Bid {bid.id} is {bid.status}; only a live bid can be confirmed.",
-                       errors={"status": [bid.status]})
+        raise Conflict(N_("Bid %(bid)s is “%(status)s”; only a live bid can be confirmed."),
+                       errors={"status": [bid.status]},
+                       params={"bid": bid.id, "status": Label(bid.status, "bid_status")})
     if bid.confirmation_requested_at is None:
-        raise Conflict(f"Bid {bid.id} has no amendment of its order to confirm.",
-                       errors={"confirmation_requested_at": ["not requested"]})
+        raise Conflict(N_("Bid %(bid)s has no amendment of its order to confirm."),
+                       errors={"confirmation_requested_at": ["not requested"]}, params={"bid": bid.id})
     terms = {name: getattr(bid, name) for name in REVISABLE_TERMS}
     _check_terms(order, terms, actor=actor, now=now, settings=settings_of(session))
     _confirm(session, bid, actor=actor, now=now)

@@ -31,6 +31,8 @@ from market.contracts.services import (
 )
 from market.db import utcnow
 from market.errors import Conflict, InvalidInput
+from market.i18n import N_
+from market.labels import Label
 from market.notifications.services import notify, users_of, users_with_role
 from market.orders.models import Order
 from market.permissions import not_found, require_role
@@ -176,14 +178,15 @@ def _resubmitted(contract: Contract, lot_id: int | None) -> DeliveryLot | None:
         raise InvalidInput("Resubmit a lot of this contract.",
                            errors={"resubmission_of_id": ["No such lot on this contract."]})
     if earlier.status != "rejected":
-        raise Conflict(f"Lot {earlier.id} is {earlier.status}; only a rejected lot is resubmitted.",
-                       errors={"resubmission_of_id": [earlier.status]})
+        raise Conflict(N_("Lot %(lot)s is “%(status)s”; only a rejected lot is resubmitted."),
+                       errors={"resubmission_of_id": [earlier.status]},
+                       params={"lot": earlier.id, "status": Label(earlier.status, "lot_status")})
     if earlier.dispute is not None and earlier.dispute.status == "open":
-        raise Conflict(f"Lot {earlier.id}'s rejection is disputed; wait for the decision.",
-                       errors={"resubmission_of_id": ["disputed"]})
+        raise Conflict(N_("Lot %(lot)s's rejection is disputed; wait for the decision."),
+                       errors={"resubmission_of_id": ["disputed"]}, params={"lot": earlier.id})
     if any(lot.resubmission_of_id == earlier.id for lot in contract.lots):
-        raise Conflict(f"Lot {earlier.id} was resubmitted already.",
-                       errors={"resubmission_of_id": ["resubmitted"]})
+        raise Conflict(N_("Lot %(lot)s was resubmitted already."),
+                       errors={"resubmission_of_id": ["resubmitted"]}, params={"lot": earlier.id})
     return earlier
 
 
@@ -194,9 +197,9 @@ def submit_lot(session: Session, contract_id: int, data: dict, *, actor,
     contract = lock_contract(session, contract_id, actor=actor, roles=("vendor",))
     require_active(contract)
     if contract.discontinued_at is not None:
-        raise Conflict(f"Acceptance under contract {contract.id} is discontinued after repeated "
-                       "rejections under tightened inspection; a coordinator must decide first.",
-                       errors={"severity": ["discontinued"]})
+        raise Conflict(N_("Acceptance under contract %(contract)s is discontinued after repeated "
+                          "rejections under tightened inspection; a coordinator must decide first."),
+                       errors={"severity": ["discontinued"]}, params={"contract": contract.id})
     earlier = _resubmitted(contract, data.get("resubmission_of_id"))
     errors = _manifest_errors(data)
     room = open_to_deliver(contract)
@@ -267,8 +270,9 @@ def inspect_lot(session: Session, lot_id: int, data: dict, *, actor,
     contract = lock_contract(session, lot.contract_id, actor=actor, roles=("agency",))
     lot = session.get(DeliveryLot, lot_id, populate_existing=True)
     if lot.status != "submitted":
-        raise Conflict(f"Lot {lot.id} is {lot.status}; only a lot waiting for inspection is inspected.",
-                       errors={"status": [lot.status]})
+        raise Conflict(N_("Lot %(lot)s is “%(status)s”; only a lot waiting for inspection is inspected."),
+                       errors={"status": [lot.status]},
+                       params={"lot": lot.id, "status": Label(lot.status, "lot_status")})
     defects, findings = data["nonconforming"], data.get("findings") or []
     errors = _finding_errors(lot, defects, findings)
     if errors:
@@ -327,14 +331,16 @@ def dispute_lot(session: Session, lot_id: int, data: dict, *, actor,
     contract = lock_contract(session, lot.contract_id, actor=actor, roles=("vendor",))
     lot = session.get(DeliveryLot, lot_id, populate_existing=True)
     if lot.status != "rejected":
-        raise Conflict(f"Lot {lot.id} is {lot.status}; only a rejection is disputed.",
-                       errors={"status": [lot.status]})
+        raise Conflict(N_("Lot %(lot)s is “%(status)s”; only a rejection is disputed."),
+                       errors={"status": [lot.status]},
+                       params={"lot": lot.id, "status": Label(lot.status, "lot_status")})
     if lot.dispute is not None:
-        raise Conflict(f"Lot {lot.id}'s rejection was disputed already (dispute {lot.dispute.id}).",
-                       errors={"dispute": [lot.dispute.status]})
+        raise Conflict(N_("Lot %(lot)s's rejection was disputed already (dispute %(dispute)s)."),
+                       errors={"dispute": [lot.dispute.status]},
+                       params={"lot": lot.id, "dispute": lot.dispute.id})
     if any(other.resubmission_of_id == lot.id for other in contract.lots):
-        raise Conflict(f"Lot {lot.id} was resubmitted: its rejection was accepted.",
-                       errors={"status": ["resubmitted"]})
+        raise Conflict(N_("Lot %(lot)s was resubmitted: its rejection was accepted."),
+                       errors={"status": ["resubmitted"]}, params={"lot": lot.id})
     now = now or utcnow()
     dispute = Dispute(lot=lot, contract_id=contract.id, reason=require_reason(data.get("reason")),
                       raised_by_id=actor.id, raised_at=now)

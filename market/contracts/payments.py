@@ -18,6 +18,7 @@ from market.contracts.models import Contract, DeliveryLot, Payment
 from market.contracts.services import contract_value, lock_contract
 from market.db import utcnow
 from market.errors import Conflict, InvalidInput
+from market.i18n import N_
 from market.notifications.services import notify, users_of, users_with_role
 from market.permissions import not_found
 from market.settings import settings_of
@@ -44,8 +45,8 @@ def record_payment(session: Session, contract_id: int, data: dict, *, actor,
     if payment is None:
         raise not_found("payable lot on this contract", data["lot_id"])
     if payment.paid_on is not None:
-        raise Conflict(f"Lot {payment.lot_id}'s payment was already recorded on {payment.paid_on}.",
-                       errors={"lot_id": ["already paid"]})
+        raise Conflict(N_("Lot %(lot)s's payment was already recorded on %(day)s."),
+                       errors={"lot_id": ["already paid"]}, params={"lot": payment.lot_id, "day": payment.paid_on})
     today = settings_of(session).local_date(now)
     errors = {}
     if Decimal(data["amount"]) != payment.amount:

@@ -23,6 +23,8 @@ from market.contracts.services import (
 )
 from market.db import utcnow
 from market.errors import Conflict, InvalidInput
+from market.i18n import N_
+from market.labels import Label
 from market.notifications.services import notify, users_of, users_with_role
 from market.orders.lifecycle import ORDER_LIFECYCLE
 from market.orders.models import Order
@@ -34,8 +36,9 @@ DAY = dt.timedelta(days=1)
 
 def require_active(contract: Contract) -> None:
     if contract.status != "active":
-        raise Conflict(f"Contract {contract.id} is {contract.status}; only an active one takes this.",
-                       errors={"status": [contract.status]})
+        raise Conflict(N_("Contract %(contract)s is “%(status)s”; only a contract in delivery takes this."),
+                       errors={"status": [contract.status]},
+                       params={"contract": contract.id, "status": Label(contract.status, "contract_status")})
 
 
 def start_order(session: Session, order: Order, *, actor, now: dt.datetime) -> None:
@@ -149,9 +152,10 @@ def terminate_contract(session: Session, contract_id: int, *, actor, reason: str
     disputed = [lot.id for lot in contract.lots if lot.dispute and lot.dispute.status == "open"]
     if waiting or disputed:
         raise Conflict(
-            f"Contract {contract.id} has lots waiting for inspection or a dispute decision "
-            f"({', '.join(map(str, waiting + disputed))}); decide them before terminating.",
+            N_("Contract %(contract)s has lots waiting for inspection or a dispute decision (%(lots)s); "
+               "decide them before terminating."),
             errors={"lots": [str(i) for i in waiting + disputed]},
+            params={"contract": contract.id, "lots": ", ".join(map(str, waiting + disputed))},
         )
     now = now or utcnow()
     remainder = contract.volume - accepted_volume(contract)

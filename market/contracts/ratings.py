@@ -13,6 +13,8 @@ from market.contracts.models import RATING_ASPECTS, Contract, DeliveryLot, Ratin
 from market.contracts.services import lock_contract
 from market.db import utcnow
 from market.errors import Conflict
+from market.i18n import N_
+from market.labels import Label
 from market.notifications.services import notify, users_of
 from market.organizations.models import Organization
 from market.permissions import not_found, require_role
@@ -25,10 +27,12 @@ def rate_contract(session: Session, contract_id: int, data: dict, *, actor,
     communication 1-5 each, and a comment; once."""
     contract = lock_contract(session, contract_id, actor=actor, roles=("agency",))
     if contract.status != "completed":
-        raise Conflict(f"Contract {contract.id} is {contract.status}; only a completed contract is "
-                       "rated.", errors={"status": [contract.status]})
+        raise Conflict(N_("Contract %(contract)s is “%(status)s”; only a completed contract is rated."),
+                       errors={"status": [contract.status]},
+                       params={"contract": contract.id, "status": Label(contract.status, "contract_status")})
     if contract.rating_detail is not None:
-        raise Conflict(f"Contract {contract.id} is already rated.", errors={"rating": ["rated"]})
+        raise Conflict(N_("Contract %(contract)s is already rated."), errors={"rating": ["rated"]},
+                       params={"contract": contract.id})
     now = now or utcnow()
     scores = {aspect: data[aspect] for aspect in RATING_ASPECTS}
     rating = Rating(contract=contract, vendor_id=contract.vendor_id, **scores,
@@ -53,10 +57,11 @@ def reply_to_rating(session: Session, contract_id: int, data: dict, *, actor,
     contract = lock_contract(session, contract_id, actor=actor, roles=("vendor",))
     rating = contract.rating_detail
     if rating is None:
-        raise Conflict(f"Contract {contract.id} is not rated yet.", errors={"rating": ["not rated"]})
+        raise Conflict(N_("Contract %(contract)s is not rated yet."), errors={"rating": ["not rated"]},
+                       params={"contract": contract.id})
     if rating.reply is not None:
-        raise Conflict(f"The rating of contract {contract.id} has its reply already.",
-                       errors={"reply": ["replied"]})
+        raise Conflict(N_("The rating of contract %(contract)s has its reply already."),
+                       errors={"reply": ["replied"]}, params={"contract": contract.id})
     now = now or utcnow()
     rating.reply = require_reason(data.get("reply"), field="reply")
     rating.replied_by_id, rating.replied_at = actor.id, now

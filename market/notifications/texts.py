@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from market.i18n import N_, day, locale_of, moment, translate
+from babel.numbers import format_decimal
+
+from market.i18n import N_, babel_locale, day, locale_of, moment, translate
 from market.labels import label
 
 
@@ -306,6 +308,8 @@ def _shown(kind: str, key: str, value, locale: str | None):
         return day(value, locale)
     if isinstance(value, list):
         return ("、" if locale_of(locale) == "zh" else ", ").join(map(str, value))
+    if key == "volume" and isinstance(value, int):
+        return format_decimal(value, locale=babel_locale(locale))  # 57,100 units, as pages write it
     return value
 
 

@@ -6,6 +6,7 @@ from market.lifecycle import Lifecycle
 
 ORDER_LIFECYCLE = Lifecycle(
     object_type="order",
+    status_kind="status",
     allowed={
         "draft": frozenset({"published", "cancelled"}),
         "published": frozenset({"evaluating", "cancelled"}),

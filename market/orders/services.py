@@ -17,6 +17,7 @@ from market.bids.reasons import describe
 from market.db import utcnow
 from market.errors import Conflict, InvalidInput
 from market.i18n import N_
+from market.labels import Label
 from market.matching.scoring import validate_weights
 from market.notifications.services import notify, users_of
 from market.notifications.texts import PerReader
@@ -180,11 +181,18 @@ def create_order(session: Session, data: dict, *, actor, now: dt.datetime | None
     return order
 
 
+DRAFT_ONLY = {
+    "edited": N_("Order %(order)s is “%(status)s”; only a draft can be edited."),
+    "deleted": N_("Order %(order)s is “%(status)s”; only a draft can be deleted."),
+    "published": N_("Order %(order)s is “%(status)s”; only a draft can be published."),
+}
+
+
 def _require_draft(order: Order, now: dt.datetime, doing: str) -> None:
     if order.status != "draft":
         status = order.effective_status(now)
-        raise Conflict(f"Order {order.id} is {status}; only a draft can be {doing}.",
-                       errors={"status": [status]})
+        raise Conflict(DRAFT_ONLY[doing], errors={"status": [status]},
+                       params={"order": order.id, "status": Label(status, "status")})
 
 
 EDITABLE_FIELDS = (
@@ -300,8 +308,8 @@ def cancel_order(
         require_same_org(actor, order.agency_id, "order", order.id)
     if approved_by_order(session, [order.id]):
         raise Conflict(
-            f"Order {order.id} already has approved matches with contracts; it cannot be cancelled."
-        )
+            N_("Order %(order)s already has approved matches with contracts; it cannot be cancelled."),
+            params={"order": order.id})
     ORDER_LIFECYCLE.transition(
         session,
         order,
@@ -396,6 +404,37 @@ def _amendment_changes(order: Order, data: dict, *, now: dt.datetime, settings) 
     return changes, material
 
 
+def require_amendable(order: Order, now: dt.datetime) -> None:
+    """Only a published order still open for bidding is amended (409 otherwise)."""
+    if not order.bidding_open(now):
+        status = order.effective_status(now)
+        raise Conflict(
+            N_("Order %(order)s is “%(status)s”; only a published order open for bidding is amended."),
+            errors={"status": [status]}, params={"order": order.id, "status": Label(status, "status")})
+
+
+def _before_after(order: Order, changes: dict, settings) -> dict:
+    """Each changed field's value before and after, as the API writes them."""
+    return {name: {"before": _api_value(getattr(order, name), settings),
+                   "after": _api_value(value, settings)} for name, value in changes.items()}
+
+
+def check_amendment(session: Session, order_id: int, data: dict, *, actor,
+                    now: dt.datetime | None = None) -> tuple[dict, bool]:
+    """What `amend_order` would change ({field: {"before", "after"}}, bidding kept open longer
+    after a material change included) and whether the change is material, by the same rules,
+    storing nothing: the step where the agency checks its answers. The step that publishes the
+    amendment calls `amend_order`, which checks everything again."""
+    require_role(actor, "agency")
+    order = get_own_order(session, order_id, actor=actor)
+    now = now or utcnow()
+    require_amendable(order, now)
+    require_reason(data.get("note"), field="note")
+    settings = settings_of(session)
+    changes, material = _amendment_changes(order, data, now=now, settings=settings)
+    return _before_after(order, changes, settings), material
+
+
 def amend_order(session: Session, order_id: int, data: dict, *, actor,
                 now: dt.datetime | None = None) -> OrderAmendment:
     """A versioned change to a published order of `actor`'s agency while bidding is open, with a
@@ -405,20 +444,14 @@ def amend_order(session: Session, order_id: int, data: dict, *, actor,
     require_role(actor, "agency")
     order = get_own_order(session, order_id, actor=actor, for_update=True)
     now = now or utcnow()
-    if not order.bidding_open(now):
-        status = order.effective_status(now)
-        raise Conflict(
-            f"Order {order.id} is {status}; only a published order open for bidding is amended.",
-            errors={"status": [status]},
-        )
+    require_amendable(order, now)
     note = require_reason(data.get("note"), field="note")
     settings = settings_of(session)
     changes, material = _amendment_changes(order, data, now=now, settings=settings)
     amendment = OrderAmendment(
         order_id=order.id,
         version=len(order.amendments) + 1,  # the order row is locked: versions cannot race
-        changes={name: {"before": _api_value(getattr(order, name), settings),
-                        "after": _api_value(value, settings)} for name, value in changes.items()},
+        changes=_before_after(order, changes, settings),
         note=note,
         material=material,
         amended_by_id=actor.id,
@@ -560,9 +593,8 @@ def ask_question(
     if not order.bidding_open(now):
         status = order.effective_status(now)
         raise Conflict(
-            f"Order {order.id} is {status}; questions are taken only while bidding is open.",
-            errors={"status": [status]},
-        )
+            N_("Order %(order)s is “%(status)s”; questions are taken only while bidding is open."),
+            errors={"status": [status]}, params={"order": order.id, "status": Label(status, "status")})
     question = Question(order_id=order.id, asked_by_id=actor.id, vendor_id=actor.organization_id,
                         text=text, asked_at=now)
     session.add(question)
@@ -609,8 +641,8 @@ def answer_question(session: Session, question_id: int, answer: str, *, actor,
     require_role(actor, "agency")
     question = _question_to_answer(session, question_id, actor)
     if question.answered_at is not None:
-        raise Conflict(f"Question {question.id} was already answered; answers are not changed.",
-                       errors={"answer": ["already answered"]})
+        raise Conflict(N_("Question %(question)s was already answered; answers are not changed."),
+                       errors={"answer": ["already answered"]}, params={"question": question.id})
     now = now or utcnow()
     question.answer = answer
     question.answered_by_id = actor.id

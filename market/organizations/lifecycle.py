@@ -6,6 +6,7 @@ from market.lifecycle import Lifecycle
 
 VENDOR_LIFECYCLE = Lifecycle(
     object_type="vendor",
+    status_kind="verification",
     allowed={
         "pending": frozenset({"verified", "suspended"}),
         "verified": frozenset({"suspended"}),
@@ -19,6 +20,7 @@ VENDOR_LIFECYCLE = Lifecycle(
 # Any organisation: an administrator deactivates it (its staff can no longer sign in) or reactivates it.
 ORGANIZATION_LIFECYCLE = Lifecycle(
     object_type="organization",
+    status_kind="org_status",
     allowed={
         "active": frozenset({"deactivated"}),
         "deactivated": frozenset({"active"}),
@@ -30,6 +32,7 @@ ORGANIZATION_LIFECYCLE = Lifecycle(
 # the vendor asks again while it is pending.
 CHANGE_REQUEST_LIFECYCLE = Lifecycle(
     object_type="change_request",
+    status_kind="change_status",
     allowed={"pending": frozenset({"approved", "rejected", "withdrawn", "superseded"})},
     stamps={
         "approved": "decided_at",

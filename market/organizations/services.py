@@ -20,6 +20,7 @@ from market.audit import services as audit
 from market.db import utcnow
 from market.errors import Conflict, Forbidden, InvalidInput
 from market.i18n import N_
+from market.labels import Label
 from market.notifications.services import notify, users_of
 from market.organizations.change_requests import accept_seats, hold_for_review
 from market.organizations.lifecycle import ORGANIZATION_LIFECYCLE, VENDOR_LIFECYCLE
@@ -68,7 +69,7 @@ def _credit_code_taken(session: Session, code: str, except_id: int | None = None
 
 
 def _credit_code_conflict() -> Conflict:
-    return Conflict("An organisation with this credit code is already registered.",
+    return Conflict(N_("An organisation with this credit code is already registered."),
                     errors={"credit_code": ["already registered"]})
 
 
@@ -199,7 +200,8 @@ def set_organization_active(session: Session, org_id: int, active: bool, *, acto
 
 def _vendor_profile(org: Organization) -> VendorProfile:
     if org.kind != "vendor" or org.vendor_profile is None:
-        raise Conflict(f"{org.name} is not a vendor; only vendors are verified or suspended.")
+        raise Conflict(N_("%(name)s is not a vendor; only vendors are verified or suspended."),
+                       params={"name": org.name})
     return org.vendor_profile
 
 
@@ -240,6 +242,26 @@ def set_vendor_status(session: Session, org_id: int, target: str, *, actor, reas
         now=now,
     )
     return org
+
+
+# What a vendor's profile needs for agencies and coordinators to judge the firm and the engine to
+# match it, in the order the profile page asks for them.
+PROFILE_PARTS = ("vendor_profile.seats", "vendor_profile.headcount", "contact_email", "description",
+                 "capabilities")
+
+
+def profile_gaps(org: Organization) -> list[str]:
+    """The parts of a vendor's profile still empty (of PROFILE_PARTS): no seats or headcount, no
+    contact address or description, no capability (then it cannot bid at all)."""
+    profile = org.vendor_profile
+    filled = {
+        "vendor_profile.seats": profile.seats > 0,
+        "vendor_profile.headcount": profile.headcount > 0,
+        "contact_email": bool(org.contact_email),
+        "description": bool((org.description or "").strip()),
+        "capabilities": bool(profile.capabilities),
+    }
+    return [part for part in PROFILE_PARTS if not filled[part]]
 
 
 def capabilities_of(session: Session, org_id: int, *, actor) -> list[Capability]:
@@ -328,8 +350,10 @@ def add_capability(session: Session, org_id: int, item: dict, *, actor,
     org = _editable_vendor(session, org_id, actor)
     current = org.vendor_profile.capabilities
     if any((c.modality, c.annotation_type) == (item["modality"], item["annotation_type"]) for c in current):
-        raise Conflict(f"The vendor already has a capability for {item['modality']}/{item['annotation_type']}; "
-                       "change that one instead.", errors={"annotation_type": ["already listed"]})
+        raise Conflict(N_("The vendor already has a capability for %(modality)s / %(annotation_type)s; "
+                          "change that one instead."), errors={"annotation_type": ["already listed"]},
+                       params={"modality": Label(item["modality"], "modality"),
+                               "annotation_type": Label(item["annotation_type"], "annotation_type")})
     kept = replace_capabilities(session, org_id, [*_items_of(current), item], actor=actor, now=now)
     return kept[-1]
 

@@ -31,6 +31,7 @@ from market.web import (
     security,
     session,
     status,
+    summaries,
     vendor,
     vendor_contracts,
 )
@@ -72,6 +73,7 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     security.init_app(app)
     filters.init_app(app)
+    summaries.init_app(app)
     errors.init_app(app)
     # Who is signed in is settled first, before any view reads: resolving the token writes its
     # last use in a short transaction of its own, which on SQLite waits for (and times out

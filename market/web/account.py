@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 
 from market import db
 from market.accounts import services as accounts
-from market.accounts.schemas import PasswordChangeSchema
+from market.accounts.schemas import PasswordChangeSchema, PreferencesSchema
 from market.api.fields import PageQuerySchema, paginate
 from market.errors import InvalidInput
 from market.notifications import services as notifications
@@ -46,6 +46,21 @@ def notification_read(notification_id: int):
 @bp.get("/account")
 def account():
     return render_template("account.html", user=signed_in(), errors={})
+
+
+@bp.post("/account/preferences")
+def preferences():
+    """The daily e-mail of new orders the firm can bid on, on or off (the API's PATCH /me)."""
+    user = signed_in()
+    form = {"digest_enabled": "true" if request.form.get("digest_enabled") == "on" else "false"}
+    data, errors = load_form(PreferencesSchema(only=("digest_enabled",)), form)
+    if errors:  # nothing a browser can send: the box is ticked or not
+        return render_template("account.html", user=user, errors=errors), 422
+    accounts.update_preferences(db.session, data, actor=user)
+    db.session.commit()
+    flash(_("The daily e-mail of new orders is on.") if user.digest_enabled
+          else _("The daily e-mail of new orders is off."))
+    return redirect(url_for("account.account") + "#digest-title")
 
 
 @bp.post("/account/password")

@@ -31,7 +31,7 @@ from market.organizations.schemas import (
     OrganizationUpdateSchema,
 )
 from market.web.extensions import csrf
-from market.web.forms import load_form
+from market.web.forms import load_form, refusal
 from market.web.session import safe_next, signed_in
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -56,8 +56,10 @@ def _admin():
 def _fail(error: DomainError) -> dict:
     """The error of a service under the fields it names (a credit code or e-mail taken is a 409 on
     its field), else for the whole form; nothing the request changed is kept."""
-    db.session.rollback()
-    return error.errors if error.errors else {"_body": [error.message]}
+    if error.errors and error.status_code == 409:  # taken: beside its field (the catalogue says it)
+        db.session.rollback()
+        return error.errors
+    return refusal(error)
 
 
 def _page_url(endpoint: str):

@@ -29,7 +29,7 @@ from market.organizations.models import CLEARANCES
 from market.settings import settings_of
 from market.web.extensions import csrf
 from market.web.filters import when
-from market.web.forms import load_form
+from market.web.forms import load_form, refusal
 from market.web.session import signed_in
 
 bp = Blueprint("agency", __name__, url_prefix="/agency")
@@ -52,11 +52,6 @@ def _agency_user():
     if user.role != "agency":
         abort(403)
     return user
-
-
-def _fail(error: DomainError) -> dict:
-    db.session.rollback()
-    return error.errors or {"_body": [error.message]}
 
 
 @bp.get("/")
@@ -105,8 +100,8 @@ def _values(order: Order | None) -> dict:
     return values
 
 
-def _posted_values() -> dict:
-    form = request.form
+def _posted_values(form=None) -> dict:
+    form = request.form if form is None else form
     return {**form.to_dict(), "required_certifications": form.getlist("required_certifications"),
             "hidden": {k.split(".", 1)[1]: v for k, v in form.items() if k.startswith("hidden_fields.")}}
 
@@ -130,7 +125,7 @@ def new_order():
         try:
             order = orders.create_order(db.session, data, actor=user)
         except DomainError as error:
-            errors = _fail(error)
+            errors = refusal(error)
         else:
             db.session.commit()
             flash(_("The draft is saved. Publish it when it is complete."))
@@ -151,7 +146,7 @@ def edit_order(order_id: int):
         try:
             orders.update_order(db.session, order_id, data, actor=user)
         except DomainError as error:
-            errors = _fail(error)
+            errors = refusal(error)
         else:
             db.session.commit()
             if request.form.get("then") == "publish":
@@ -166,7 +161,7 @@ def _publish(user, order_id: int):
     try:
         orders.publish_order(db.session, order_id, actor=user)
     except DomainError as error:
-        errors = _fail(error)
+        errors = refusal(error)
         order = get_own_order(db.session, order_id, actor=user)
         return render_template("agency/order_form.html", order=order, values=_values(order), errors=errors,
                                publishing=True, **_form_context()), error.status_code
@@ -233,24 +228,75 @@ def _amended_form(form, values: dict) -> tuple[MultiDict, tuple[str, ...], dict]
     return changed, lists, emptied
 
 
+def _amendment_input(form, values: dict) -> tuple[dict, dict]:
+    """The amendment the form asks for, by the API's schema: (data, {}) or ({}, field errors)."""
+    changed, lists, emptied = _amended_form(form, values)
+    data, errors = load_form(AmendmentCreateSchema(), changed, lists=lists, lines=FORM_LINES)
+    return (data, {}) if not errors and not emptied else ({}, errors | emptied)
+
+
+def _as_sent(form, values: dict) -> MultiDict:
+    """The whole amendment form again from the check page, which sends only the fields the agency
+    changed (named in `changed`): the others as the order stands now. So what someone else
+    amended meanwhile is not put back."""
+    sent = set(form.getlist("changed")) & set(orders.AMENDABLE_FIELDS)
+    whole = MultiDict({"note": form.get("note", "")})
+    for name in orders.AMENDABLE_FIELDS:
+        if name in FORM_LISTS:
+            for value in form.getlist(name) if name in sent else values[name]:
+                whole.add(name, value)
+        elif name in values:
+            whole[name] = form.get(name, "") if name in sent else values[name]
+    return whole
+
+
+def _amend_form(found, form, errors: dict, status: int = 200):
+    return render_template("agency/amend.html", order=found, values=_posted_values(form), errors=errors,
+                           **_form_context()), status
+
+
+def _amend_check(user, found, form, values: dict, *, moved_on=None):
+    """The check page of the amendment in `form`, or the form again with its errors."""
+    data, errors = _amendment_input(form, values)
+    status = 422
+    if not errors:
+        try:
+            changes, material = orders.check_amendment(db.session, found.id, data, actor=user)
+        except DomainError as error:
+            errors, status = refusal(error), error.status_code
+        else:
+            edited = [name for name in orders.AMENDABLE_FIELDS if name in data]
+            sent = [(name, form.getlist(name)) for name in edited]
+            closes = changes.get("bidding_closes_at", {}).get("after") or found.bidding_closes_at
+            return render_template(
+                "agency/amend_check.html", order=found, changes=changes, material=material,
+                note=form.get("note", ""), sent=sent, edited=edited, version=len(found.amendments),
+                closes=dt.datetime.fromisoformat(closes) if isinstance(closes, str) else closes,
+                moved_on=moved_on), 409 if moved_on else 200
+    return _amend_form(found, form, errors, status)
+
+
 @bp.route("/orders/<int:order_id>/amend", methods=["GET", "POST"])
 def amend(order_id: int):
-    """Amend a published order while bidding is open, with a note; the vendors who bid or asked are told."""
+    """Amend a published order while bidding is open, with a note; the vendors who bid or asked are
+    told. The form (GET) goes to the check page; the check page's answers are published here."""
     user = _agency_user()
     found = get_own_order(db.session, order_id, actor=user)
-    if not found.bidding_open(utcnow()):
-        abort(409)
+    orders.require_amendable(found, utcnow())
     values = _values(found)
     if request.method == "GET":
         return render_template("agency/amend.html", order=found, values=values, errors={}, **_form_context())
-    form, lists, emptied = _amended_form(request.form, values)
-    data, errors = load_form(AmendmentCreateSchema(), form, lists=lists, lines=FORM_LINES)
-    errors, status = (errors | emptied if errors or emptied else {}), 422
+    form = _as_sent(request.form, values)
+    if request.form.get("version") != str(len(found.amendments)):
+        # Someone amended the order after this agency checked its answers: check them again.
+        return _amend_check(user, found, form, values, moved_on=len(found.amendments))
+    data, errors = _amendment_input(form, values)
+    status = 422
     if not errors:
         try:
             amendment = orders.amend_order(db.session, order_id, data, actor=user)
         except DomainError as error:
-            errors, status = _fail(error), error.status_code
+            errors, status = refusal(error), error.status_code
         else:
             db.session.commit()
             if amendment.material:
@@ -261,9 +307,26 @@ def amend(order_id: int):
                 flash(_("The order is amended (version %(version)s); the vendors who bid or asked are told.",
                         version=amendment.version))
             return redirect(url_for("agency.order", order_id=order_id) + "#amendments-title")
-    posted = _posted_values()
-    return render_template("agency/amend.html", order=found, values=posted | {"note": request.form.get("note", "")},
-                           errors=errors, **_form_context()), status
+    return _amend_form(get_own_order(db.session, order_id, actor=user), form, errors, status)
+
+
+@bp.post("/orders/<int:order_id>/amend/check")
+def check_amendment(order_id: int):
+    """Check your answers: what changes, old and new, as the orders service would take it; nothing
+    stored yet."""
+    user = _agency_user()
+    found = get_own_order(db.session, order_id, actor=user)
+    orders.require_amendable(found, utcnow())
+    return _amend_check(user, found, request.form, _values(found))
+
+
+@bp.post("/orders/<int:order_id>/amend/change")
+def change_amendment(order_id: int):
+    """From the check page back to the form, with the answers as they were."""
+    user = _agency_user()
+    found = get_own_order(db.session, order_id, actor=user)
+    orders.require_amendable(found, utcnow())
+    return _amend_form(found, _as_sent(request.form, _values(found)), {})
 
 
 @bp.get("/contracts")
@@ -281,9 +344,9 @@ def delete(order_id: int):
     user = _agency_user()
     try:
         orders.delete_order(db.session, order_id, actor=user)
-    except DomainError as error:
-        _fail(error)
-        abort(error.status_code)
+    except DomainError:
+        db.session.rollback()
+        raise  # the error page says why, in the reader's language
     db.session.commit()
     flash(_("The draft is deleted."))
     return redirect(url_for("agency.dashboard"))
@@ -297,7 +360,7 @@ def cancel(order_id: int):
         try:
             orders.cancel_order(db.session, order_id, actor=user, reason=data["reason"])
         except DomainError as error:
-            errors = _fail(error)
+            errors = refusal(error)
         else:
             db.session.commit()
             flash(_("The order is cancelled; the vendors who bid are told why."))
@@ -316,9 +379,9 @@ def copy(order_id: int):
     data |= {name: getattr(source, name) for name in COPIED if getattr(source, name) is not None}
     try:
         draft = orders.create_order(db.session, data, actor=user)
-    except DomainError as error:
-        _fail(error)
-        abort(error.status_code)
+    except DomainError:
+        db.session.rollback()
+        raise  # the error page says why, in the reader's language
     db.session.commit()
     flash(_("A new draft is made from the order; set its dates and publish it."))
     return redirect(url_for("agency.edit_order", order_id=draft.id))
@@ -340,7 +403,7 @@ def answer(question_id: int):
         try:
             orders.answer_question(db.session, question_id, data["answer"], actor=user)
         except DomainError as error:
-            errors, status = _fail(error), error.status_code
+            errors, status = refusal(error), error.status_code
     if errors:
         errors = {f"answer-{question_id}": errors.get("answer") or [m for ms in errors.values() for m in ms]}
         pending = db.session.scalars(orders.questions_to_answer(actor=user)).all()

@@ -22,7 +22,7 @@ from market.organizations import change_requests
 from market.organizations import services as organizations
 from market.organizations.schemas import StatusReasonSchema
 from market.web.extensions import csrf
-from market.web.forms import load_form
+from market.web.forms import load_form, refusal
 from market.web.session import signed_in
 
 bp = Blueprint("coordinator", __name__, url_prefix="/coordinator")
@@ -57,11 +57,6 @@ def _prefixed(schema, prefix: str) -> tuple[dict, dict]:
 
 
 prefixed_form = _prefixed  # for the forms of the disputes page
-
-
-def _fail(error: DomainError) -> dict:
-    db.session.rollback()
-    return error.errors if error.errors and error.status_code == 422 else {"_body": [error.message]}
 
 
 @bp.get("/")
@@ -123,7 +118,7 @@ def vendor_status(org_id: int):
         try:
             organizations.set_vendor_status(db.session, org_id, STATUS_ACTIONS[action], actor=user, **data)
         except DomainError as error:
-            errors, status = _fail(error), error.status_code
+            errors, status = refusal(error), error.status_code
         else:
             db.session.commit()
             flash({"verify": _("The firm is verified; it can bid now and has been told."),
@@ -148,7 +143,7 @@ def decide_change(change_request_id: int):
         try:
             decide(db.session, change_request_id, actor=user, **data)
         except DomainError as error:
-            errors, status = _fail(error), error.status_code
+            errors, status = refusal(error), error.status_code
         else:
             db.session.commit()
             flash(_("The change is approved: the profile now holds it, and the firm has been told.")
@@ -204,9 +199,10 @@ def _decide_allocation(allocation_id: int, kind: str, schema, decide, done: str)
             # Superseded by a newer run or decided by someone else first: the page says so.
             db.session.rollback()
             found = allocations.get_allocation(db.session, allocation_id, actor=user)
-            return _order_proposals_page(user, order_id, status=409, conflict=(found, error.message))
+            said = error.said(get_locale().language)
+            return _order_proposals_page(user, order_id, status=409, conflict=(found, said))
         except DomainError as error:
-            errors = _fail(error)
+            errors = refusal(error)
             return _order_proposals_page(user, order_id, errors, error.status_code, request.form)
         db.session.commit()
         flash(done)

@@ -13,9 +13,9 @@ from market.contracts import lots, services
 from market.contracts.models import Contract, DeliveryLot
 from market.contracts.payments import payment_summary
 from market.db import utcnow
-from market.errors import DomainError, Forbidden, InvalidInput, NotFound
+from market.errors import DomainError, Forbidden, NotFound
 from market.settings import settings_of
-from market.web.forms import load_form
+from market.web.forms import load_form, refusal
 from market.web.session import signed_in
 
 
@@ -48,12 +48,10 @@ def lot_page(lot: DeliveryLot, actor) -> dict:
 def refused(error: DomainError) -> tuple[dict, int]:
     """Nothing is stored; bad input comes back beside its fields, another refusal as the page's
     message. Someone else's contract or a page for another role stops here."""
-    db.session.rollback()
     if isinstance(error, NotFound | Forbidden):
+        db.session.rollback()
         abort(error.status_code)
-    if isinstance(error, InvalidInput) and error.errors:
-        return error.errors, error.status_code
-    return {"_body": [error.message]}, error.status_code
+    return refusal(error), error.status_code
 
 
 def signed_in_as(role: str):

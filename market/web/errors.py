@@ -7,6 +7,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import default_exceptions
 
 from market import i18n
 
@@ -26,12 +27,37 @@ TITLES = {
 }
 
 
-def error_page(code: int, status: str, message: str, errors: dict):
+# Werkzeug's own descriptions of an error are English: a page says them again in its language.
+DESCRIPTIONS = {
+    400: _l("The request could not be read. Go back, reload the page and try again."),
+    403: _l("Your account may not open this page or do this."),
+    404: _l("There is no page at this address. Check it, or start again from the home page."),
+    405: _l("This page cannot be used that way; go back and use its links and buttons."),
+    413: _l("What you sent is larger than this service takes. Send less at a time."),
+    415: _l("What you sent is not in a form this page reads."),
+    429: _l("Too many attempts in a short time. Wait a little, then try again."),
+    500: _l("An unexpected error occurred on our side; it has been logged. Try again later."),
+}
+
+
+def _werkzeugs(code: int, message) -> bool:
+    default = default_exceptions.get(code)
+    return isinstance(message, str) and default is not None and message in (default.description, default.name)
+
+
+def error_page(code: int, status: str, message, errors: dict):
+    """The error as a page; `message` is a text or a domain error's `said` (see market.errors)."""
     if code == 503:
         g.database_unavailable = True  # the layout must not ask the database for the header again
     title = TITLES.get(code, status)
-    text = i18n.translate_message(get_locale().language, message)
-    html = render_template("error.html", code=code, title=title, message=text, errors=errors)
+    language = get_locale().language
+    if _werkzeugs(code, message) and code in DESCRIPTIONS:
+        text = str(DESCRIPTIONS[code])
+    else:
+        text = message(language) if callable(message) else i18n.translate_message(language, message)
+    # Bad input lists its fields' messages; a conflict's fields hold codes for programs, not people.
+    html = render_template("error.html", code=code, title=title, message=text,
+                           errors=errors if code in (400, 422) else {})
     return make_response(html, code)
 
 

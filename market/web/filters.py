@@ -55,7 +55,7 @@ def show_value(value, field: str) -> str:
     if field in ("certifications", "required_certifications") and isinstance(value, list | tuple):
         value = [label(name, "certification") for name in value]
     if isinstance(value, list | tuple):
-        return ", ".join(map(str, value)) or "—"
+        return ("、" if get_locale().language == "zh" else ", ").join(map(str, value)) or "—"
     return number(value) if isinstance(value, int) else str(value)
 
 
@@ -106,6 +106,8 @@ def init_app(app: Flask) -> None:
             if user and not g.get("database_unavailable") else 0,
             "lang": "zh-CN" if locale.language == "zh" else "en",
             "lang_code": "zh" if locale.language == "zh" else "en",
+            # Between a name and its value: Chinese takes the full-width colon.
+            "colon": "：" if locale.language == "zh" else ": ",
             "user": user,
             "here": request.full_path.rstrip("?"),
         }

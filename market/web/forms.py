@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import get_locale
 from marshmallow import Schema, ValidationError
 from marshmallow import fields as ma_fields
 from werkzeug.datastructures import MultiDict
 
-from market.errors import flatten_errors
+from market import db
+from market.errors import BODY, DomainError, flatten_errors
+
+
+def refusal(error: DomainError) -> dict[str, list[str]]:
+    """What a form shows of a service's refusal, with nothing stored: bad input beside its fields;
+    anything else (someone else decided first, a change of state not allowed) as its message at
+    the top, in the reader's language. A conflict's fields hold codes for programs, not people."""
+    db.session.rollback()
+    if error.status_code == 422 and error.errors:
+        return error.errors
+    return {BODY: [error.said(get_locale().language)]}
 
 
 def load_form(schema: Schema, form: MultiDict, *, lists: tuple[str, ...] = (),

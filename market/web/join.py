@@ -19,7 +19,7 @@ from market.accounts.schemas import (
 )
 from market.errors import DomainError
 from market.web.extensions import csrf
-from market.web.forms import load_form
+from market.web.forms import load_form, refusal
 
 bp = Blueprint("join", __name__)
 
@@ -27,11 +27,6 @@ bp = Blueprint("join", __name__)
 @bp.before_request
 def _check_csrf():
     csrf.protect()
-
-
-def _fail(error: DomainError) -> dict:
-    db.session.rollback()
-    return error.errors or {"_body": [error.message]}
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -46,7 +41,7 @@ def register():
         try:
             _org, user, expires_at = registration.register_vendor(db.session, data)
         except DomainError as error:
-            errors, status = _fail(error), error.status_code
+            errors, status = refusal(error), error.status_code
         else:
             db.session.commit()
             return render_template("join/registered.html", email=user.email, expires_at=expires_at)
@@ -65,7 +60,7 @@ def confirm():
         try:
             registration.confirm_registration(db.session, data["token"])
         except DomainError as error:
-            errors, status = _fail(error), error.status_code
+            errors, status = refusal(error), error.status_code
         else:
             db.session.commit()
             flash(_("Your e-mail address is confirmed. Sign in and complete your firm's profile; a "
@@ -86,7 +81,7 @@ def reset():
             try:
                 password_reset.request_reset(db.session, data["email"])
             except DomainError as error:
-                errors, status = _fail(error), error.status_code
+                errors, status = refusal(error), error.status_code
             else:
                 db.session.commit()
                 return render_template("join/reset_sent.html")
@@ -97,7 +92,7 @@ def reset():
         try:
             password_reset.confirm_reset(db.session, data)
         except DomainError as error:
-            errors, status = _fail(error), error.status_code
+            errors, status = refusal(error), error.status_code
         else:
             db.session.commit()
             flash(_("Your new password is set; every earlier session was signed out. Sign in with it."))

@@ -20,7 +20,7 @@ from market.errors import DomainError
 from market.matching.scoring import COMPONENTS, DEFAULT_PARAMS
 from market.web.coordinator import coordinator_only
 from market.web.extensions import csrf
-from market.web.forms import load_form
+from market.web.forms import load_form, refusal
 
 bp = Blueprint("matching", __name__, url_prefix="/coordinator")
 # Seconds between reloads of a run's page while it waits or runs (the reader can turn it off).
@@ -32,9 +32,7 @@ def _check_csrf():
     csrf.protect()
 
 
-def _refused(error: DomainError) -> dict:
-    db.session.rollback()
-    return error.errors if error.errors and error.status_code == 422 else {"_body": [error.message]}
+_refused = refusal  # the one way a page shows a service's refusal
 
 
 # --- scoring policy --------------------------------------------------------------------------

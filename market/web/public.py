@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, request, send_from_directory, url_for
 
 from market import db
 from market.api import reference
@@ -38,6 +38,13 @@ def home():
         figures=orders.public_figures(db.session, now),
         latest=[orders.public_view(order, now) for order in latest],
     )
+
+
+@bp.get("/favicon.ico", defaults={"name": "favicon.ico"}, endpoint="favicon")
+@bp.get("/apple-touch-icon.png", defaults={"name": "apple-touch-icon.png"}, endpoint="touch_icon")
+def icon(name: str):
+    """The icons browsers ask for at the site's root whatever a page links (a 404 each time else)."""
+    return send_from_directory(bp.static_folder, name, max_age=86400)
 
 
 @bp.get("/directory")

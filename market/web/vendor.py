@@ -17,6 +17,7 @@ from market.bids.schemas import BidCreateSchema, BidRevisionSchema
 from market.contracts import services as contract_services
 from market.db import utcnow
 from market.errors import DomainError
+from market.notifications import services as notifications
 from market.orders import services as orders
 from market.orders.schemas import QuestionSchema
 from market.organizations import change_requests
@@ -29,10 +30,11 @@ from market.organizations.schemas import (
 )
 from market.settings import settings_of
 from market.web.extensions import csrf
-from market.web.forms import load_form
+from market.web.forms import load_form, refusal
 from market.web.session import signed_in
 
 bp = Blueprint("vendor", __name__, url_prefix="/vendor")
+LATEST = 5  # orders and notifications the dashboard lists
 # The terms a bid's form asks for, in the order the check page lists them.
 BID_TERMS = ("unit_price", "volume", "seats_committed", "proposed_finish_date", "technical_note")
 
@@ -93,8 +95,7 @@ def _apply(call, user, form, *, errors_for: str = "profile"):
     try:
         call()
     except DomainError as error:
-        db.session.rollback()
-        errors = error.errors or {"_body": [error.message]}
+        errors = refusal(error)
         if errors_for == "profile":
             return _render_profile(user, errors=errors, form=form, status=error.status_code)
         return _render_profile(user, capability_errors=errors, form=form, status=error.status_code)
@@ -192,9 +193,13 @@ def dashboard():
     open_orders = db.session.scalars(orders.directory_orders(now=now, status="published")).all()
     eligible = [o for o in open_orders if not _refusals(o, org, now)]
     contracts = db.session.scalars(contract_services.list_contracts(actor=user)).all()
+    latest = db.session.scalars(notifications.notifications_of(actor=user, unread=True).limit(LATEST)).all()
+    language = get_locale().language
     return render_template("vendor/dashboard.html", org=org, profile=org.vendor_profile,
-                           by_status=by_status, eligible=eligible, open_count=len(open_orders),
-                           contracts=contracts)
+                           by_status=by_status, eligible=eligible[:LATEST], eligible_count=len(eligible),
+                           open_count=len(open_orders), contracts=contracts,
+                           gaps=organizations.profile_gaps(org), parts=organizations.PROFILE_PARTS,
+                           notes=[(n, *notifications.displayed(n, language)) for n in latest])
 
 
 @bp.get("/opportunities")
@@ -252,7 +257,7 @@ def check_bid(order_id: int):
         try:
             bids.check_bid(db.session, order_id, data, actor=user)
         except DomainError as error:
-            errors, status = _fail(error), error.status_code
+            errors, status = refusal(error), error.status_code
         else:
             order = orders.get_public_order(db.session, order_id)
             return render_template("vendor/bid_check.html", order=orders.public_view(order, utcnow()),
@@ -279,7 +284,7 @@ def place_bid(order_id: int):
             else:
                 bid = bids.submit_bid(db.session, order_id, data, actor=user)
         except DomainError as error:
-            errors, status = _fail(error), error.status_code
+            errors, status = refusal(error), error.status_code
         else:
             db.session.commit()
             return redirect(url_for("vendor.bid_submitted", bid_id=bid.id))
@@ -304,7 +309,7 @@ def confirm(bid_id: int):
     try:
         bids.confirm_bid(db.session, bid_id, actor=user)
     except DomainError as error:
-        return _bid_page(user, order_id, errors=_fail(error), status=error.status_code)
+        return _bid_page(user, order_id, errors=refusal(error), status=error.status_code)
     db.session.commit()
     flash(_("Your bid is confirmed for the amended order. It stays sealed until bidding closes."))
     return redirect(url_for("vendor.bid_form", order_id=order_id))
@@ -315,9 +320,9 @@ def withdraw(bid_id: int):
     user = _vendor_user()
     try:
         bid = bids.withdraw_bid(db.session, bid_id, actor=user)
-    except DomainError as error:
-        _fail(error)
-        abort(error.status_code)
+    except DomainError:
+        db.session.rollback()
+        raise  # the error page says why, in the reader's language
     db.session.commit()
     flash(_("Your bid is withdrawn; you may bid again while bidding is open."))
     return redirect(url_for("vendor.bid_form", order_id=bid.order_id))
@@ -332,7 +337,7 @@ def ask(order_id: int):
         try:
             orders.ask_question(db.session, order_id, data["text"], actor=user)
         except DomainError as error:
-            errors, status = _fail(error), error.status_code
+            errors, status = refusal(error), error.status_code
         else:
             db.session.commit()
             flash(_("Your question is sent to the agency; its answer will be published on the order."))
@@ -357,8 +362,3 @@ def contract_list():
     return render_template("contracts.html", contracts=[(c, contract_services.done_volume(c)) for c in rows],
                            order_page="public.order", contract_page="vendor_contracts.contract",
                            back="vendor.dashboard")
-
-
-def _fail(error: DomainError) -> dict:
-    db.session.rollback()
-    return error.errors or {"_body": [error.message]}

@@ -240,7 +240,7 @@ def test_an_order_with_an_approved_match_cannot_be_cancelled(api, actors, db_ses
     refused = assert_error(
         api.post(f"/api/v1/orders/{order.id}/cancel", json={"reason": "x"}, token=token), 409
     )
-    assert "approved" in refused["message"]
+    assert "已有经批准并签订合同的匹配" in refused["message"]
 
 
 def test_a_proposal_of_a_vendor_suspended_since_the_run_cannot_be_approved(
@@ -285,7 +285,7 @@ def test_a_proposal_whose_delivery_deadline_has_passed_cannot_be_approved(
         ),
         409,
     )
-    assert "deadline" in refused["message"]
+    assert "交付期限已过" in refused["message"]
 
 
 def test_approval_rechecks_every_hard_rule_with_the_engines_eligibility(

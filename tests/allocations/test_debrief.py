@@ -129,3 +129,9 @@ def test_only_the_bidder_the_orders_agency_and_coordinators_read_a_result(api, a
     assert_error(_result(api, actors, actors.user("agency"), bid), 404)  # another agency
     assert_error(api.get("/api/v1/bids/999999/result", token=actors.token(actors.coordinator)), 404)
     assert_error(api.get(f"/api/v1/bids/{bid.id}/result"), 401)
+
+
+def test_a_reasons_numbers_are_grouped_as_the_reader_writes_them():
+    params = {"volume": 7050, "unit_price": "13.2199"}
+    assert describe("awarded", params, "zh") == "已中标：7,050 个单位，单价 13.2199。"
+    assert describe("awarded", params, "en").startswith("Awarded for 7,050 units")

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from market.errors import Conflict, handle_domain_error
+from market.i18n import N_
+from market.labels import Label
 from tests.conftest import assert_error
+from tests.factories import OrderFactory
 
 LOGIN = "/api/v1/auth/tokens"
 JSON = {"Content-Type": "application/json"}
@@ -152,3 +156,29 @@ def test_an_oversized_chunked_body_is_413(live_api, actors):
     response = live_api.post("/api/v1/organizations", data=chunks(), headers=JSON,
                              token=actors.token(actors.admin))
     assert_error(response, 413)
+
+
+def test_a_conflicts_message_is_in_the_readers_saved_language_else_the_one_asked_for(api, actors, db_session):
+    order = OrderFactory(agency=actors.agency.organization)
+    token = actors.token(actors.agency)
+
+    def refused(**headers):
+        return assert_error(api.post(f"/api/v1/orders/{order.id}/publish", token=token, headers=headers), 409)
+
+    # The saved language wins over the one the client asks for, as on the pages.
+    assert refused(**{"Accept-Language": "en"})["message"] == f"订单 {order.id} 当前为“投标中”；只有草稿可以发布。"
+    actors.agency.locale = "en"
+    db_session.flush()
+    assert refused()["message"] == f"Order {order.id} is “Open for bids”; only a draft can be published."
+
+
+def test_an_anonymous_readers_conflict_is_in_the_language_asked_for_else_english(app):
+    conflict = Conflict(N_("Order %(order)s is “%(status)s”; only a draft can be published."),
+                        params={"order": 7, "status": Label("evaluating", "status")})
+    for header, expected in (("zh-CN,zh;q=0.9", "订单 7 当前为“评审中”；只有草稿可以发布。"),
+                             ("en-GB", "Order 7 is “Evaluating”; only a draft can be published."),
+                             (None, "Order 7 is “Evaluating”; only a draft can be published.")):
+        headers = {"Accept": "application/json"} | ({"Accept-Language": header} if header else {})
+        with app.test_request_context("/api/v1/orders/7/publish", method="POST", headers=headers):
+            assert handle_domain_error(conflict).get_json()["message"] == expected
+    assert conflict.message == "Order 7 is “Evaluating”; only a draft can be published."  # logs, jobs

@@ -130,7 +130,7 @@ def test_a_bid_after_the_closing_time_is_refused_even_before_the_job_has_run(
     api, actors, closed_order
 ):
     body = assert_error(submit(api, actors, actors.vendor, closed_order), 409)
-    assert "closed" in body["message"]
+    assert f"订单 {closed_order.id} 已于" in body["message"] and "截止投标" in body["message"]
 
 
 @pytest.mark.parametrize("status", ["evaluating", "awarded", "cancelled"])
@@ -144,7 +144,7 @@ def test_a_second_live_bid_by_the_same_firm_is_refused(api, actors, order):
     assert submit(api, actors, actors.vendor, order).status_code == 201
     colleague = actors.user("vendor", actors.vendor.organization)
     body = assert_error(submit(api, actors, colleague, order), 409)
-    assert "withdraw your bid first" in body["message"]
+    assert "请先撤回该投标" in body["message"]
 
 
 def test_a_firm_may_bid_again_after_withdrawing(api, actors, order):
@@ -288,7 +288,7 @@ def test_withdrawing_after_the_closing_time_is_409_even_before_the_job_has_run(
     body = assert_error(
         api.post(f"/api/v1/bids/{bid.id}/withdraw", token=actors.token(actors.vendor)), 409
     )
-    assert "closed" in body["message"]
+    assert "截止投标" in body["message"]
 
 
 def test_an_awarded_bid_cannot_be_withdrawn(api, actors, order):

@@ -47,7 +47,9 @@ def test_an_agency_fixes_a_mistake_previews_and_publishes(visit):
     page.get_by_role("link", name="预览企业看到的页面").click()
     assert page.get_by_role("note").inner_text().startswith("预览")
     tab.check("vendor-preview")
-    page.get_by_role("link", name="返回订单").click()
+    crumbs = page.get_by_role("navigation", name="当前位置")
+    assert crumbs.get_by_role("link").all_inner_texts() == ["首页", "我的订单", "高速公路收费站车牌识别图像标注"]
+    crumbs.get_by_role("link", name="高速公路收费站车牌识别图像标注").click()
     page.get_by_role("button", name="发布", exact=True).click()
     assert page.get_by_role("status").inner_text().startswith("订单已发布")
     tab.check("published")
@@ -56,11 +58,25 @@ def test_an_agency_fixes_a_mistake_previews_and_publishes(visit):
     tab.check("amend-form")
     page.get_by_label("修改原因", exact=True).fill("增加夜间抓拍图像")
     page.get_by_label("数量", exact=True).fill("36000")
+    page.get_by_label("需求说明", exact=True).fill("对收费站抓拍图像中的车牌进行矩形框标注。\n夜间图像同样标注。")
+    page.get_by_role("button", name="继续").click()
+    # Check your answers: each change old → new, nothing published yet; back to the form and again.
+    assert page.get_by_role("heading", level=1).inner_text() == "发布前请核对修改内容"
+    assert page.locator("del", has_text="30,000").is_visible() and page.locator("ins", has_text="36,000").is_visible()
+    tab.check("amend-check")
+    page.get_by_role("button", name=re.compile("^修改 数量")).click()
+    assert page.evaluate("() => location.hash") == "#field-volume"
+    assert page.get_by_label("需求说明", exact=True).input_value().splitlines() == [
+        "对收费站抓拍图像中的车牌进行矩形框标注。", "夜间图像同样标注。"]  # the lines survive the round trip
+    page.get_by_label("数量", exact=True).fill("35000")
+    page.get_by_role("button", name="继续").click()
+    assert page.locator("ins", has_text="35,000").is_visible()
     page.get_by_role("button", name="发布修改").click()
     assert page.get_by_role("status").inner_text().startswith("订单已修改")
+    assert page.get_by_text("30,000 → 35,000").is_visible()
     assert page.get_by_text("增加夜间抓拍图像").is_visible()
     tab.check("amended")
-    page.get_by_role("link", name="返回我的订单").first.click()
+    page.get_by_role("navigation", name="当前位置").get_by_role("link", name="我的订单").click()
     page.get_by_role("link", name="本单位订单的合同").click()
     tab.check("contracts")
     page.go_back()

@@ -173,3 +173,13 @@ def test_marking_read_is_a_post(api, actors, inbox):
     assert_error(
         api.get(f"{URL}/{inbox['vendor'][0].id}/read", token=actors.token(actors.vendor)), 405
     )
+
+
+def test_a_volume_in_a_notification_is_grouped_as_the_reader_writes_numbers():
+    from market.notifications.texts import render
+
+    payload = {"order_title": "卡口图像标注", "volume": 57100, "unit_price": "2.5670", "contract_id": 1372,
+               "reason": "质量与价格兼优"}
+    title, text = render("allocation.approved", payload, "en")
+    assert "57,100 units" in text and "contract 1372" in text  # an id is no quantity
+    assert "57,100" in render("allocation.approved", payload, "zh")[1]

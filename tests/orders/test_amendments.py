@@ -13,6 +13,7 @@ from market.allocations.runs import run_matching
 from market.audit.models import AuditEvent
 from market.bids.models import Bid
 from market.db import utcnow
+from market.errors import Forbidden, InvalidInput, NotFound
 from market.orders import services
 from market.orders.models import Order, OrderAmendment
 from market.orders.tasks import close_due_bidding
@@ -274,3 +275,25 @@ def test_nothing_changing_and_shortening_are_refused_storing_nothing(api, actors
     stored = db_session.get(Order, order.id)
     assert (stored.volume, stored.bidding_closes_at) == (volume, closes)
     assert amendment_count(db_session) == 0
+
+
+def test_checking_an_amendment_says_what_would_change_and_stores_nothing(actors, order, db_session):
+    bid = BidFactory(order=order)
+    order.bidding_closes_at = utcnow() + dt.timedelta(days=1)
+    db_session.flush()
+    closes = order.bidding_closes_at
+    changes, material = services.check_amendment(db_session, order.id, {"volume": order.volume + 500, "note": NOTE},
+                                                 actor=actors.agency)
+    assert material and changes["volume"] == {"before": order.volume, "after": order.volume + 500}
+    assert changes["bidding_closes_at"]["after"] > changes["bidding_closes_at"]["before"]  # kept open longer
+    db_session.refresh(order)
+    db_session.refresh(bid)
+    assert order.bidding_closes_at == closes and amendment_count(db_session) == 0
+    assert bid.confirmation_requested_at is None
+    # The same rules as amend_order: another agency's order is not found, a vendor may not.
+    with pytest.raises(NotFound):
+        services.check_amendment(db_session, OrderFactory().id, {"volume": 5, "note": NOTE}, actor=actors.agency)
+    with pytest.raises(Forbidden):
+        services.check_amendment(db_session, order.id, {"volume": 5, "note": NOTE}, actor=actors.vendor)
+    with pytest.raises(InvalidInput):
+        services.check_amendment(db_session, order.id, {"note": NOTE}, actor=actors.agency)

@@ -326,13 +326,18 @@ def test_editing_to_a_past_date_is_refused(api, actors):
     assert_error(response, 422, "bidding_closes_at")
 
 
-def test_a_published_order_cannot_be_edited(api, actors):
+def test_a_published_order_cannot_be_edited_and_the_agency_reads_why_in_its_language(
+        api, actors, db_session):
     order = OrderFactory(agency=actors.agency.organization)
-    response = api.patch(
-        f"/api/v1/orders/{order.id}", token=actors.token(actors.agency), json={"title": "x"}
-    )
+    token = actors.token(actors.agency)
+    response = api.patch(f"/api/v1/orders/{order.id}", token=token, json={"title": "x"})
     body = assert_error(response, 409)
-    assert "only a draft" in body["message"]
+    assert body["message"] == f"订单 {order.id} 当前为“投标中”；只有草稿可以编辑。"
+    assert body["errors"] == {"status": ["published"]}  # the code, for programs
+    actors.agency.locale = "en"
+    db_session.flush()
+    english = assert_error(api.patch(f"/api/v1/orders/{order.id}", token=token, json={"title": "x"}), 409)
+    assert english["message"] == f"Order {order.id} is “Open for bids”; only a draft can be edited."
 
 
 def test_vendors_cannot_edit_orders(api, actors):

@@ -46,7 +46,7 @@ def test_questions_after_the_closing_time_are_refused_though_no_job_ran(api, act
     response = api.post(f"/api/v1/orders/{order.id}/questions", token=actors.token(actors.vendor),
                         json={"text": "还能提问吗？"})
     body = assert_error(response, 409)
-    assert "evaluating" in body["message"]
+    assert "评审中" in body["message"] and "只有投标期内才能提问" in body["message"]
 
 
 def test_questions_on_a_cancelled_order_are_refused(api, actors):

@@ -8,8 +8,9 @@ from sqlalchemy import event, select
 from market.audit.models import AuditEvent
 from market.organizations import services
 from market.organizations.credit_code import make_credit_code
+from market.organizations.services import PROFILE_PARTS, profile_gaps
 from tests.conftest import assert_error
-from tests.factories import OrganizationFactory, VendorFactory
+from tests.factories import OrganizationFactory, VendorFactory, able_to
 
 URL = "/api/v1/organizations"
 # A real-format code: 91 (enterprise), 520115 (Guiyang, Guanshanhu district), a 9-character body.
@@ -496,3 +497,15 @@ def test_every_decision_on_a_vendor_has_a_reason_and_the_vendor_hears_of_it(
         token=actors.token(staff),
     ).json()["items"]
     assert events and all("note" not in event["data"] for event in events)
+
+
+def test_a_vendors_profile_gaps_are_the_parts_still_empty(factories):
+    firm = VendorFactory()
+    firm.contact_email, firm.description = "a@firm.example.cn", "图像标注"
+    firm.vendor_profile.seats, firm.vendor_profile.headcount = 10, 12
+    able_to(firm)
+    assert profile_gaps(firm) == []
+    firm.description, firm.vendor_profile.seats = " ", 0
+    firm.vendor_profile.capabilities.clear()
+    assert profile_gaps(firm) == ["vendor_profile.seats", "description", "capabilities"]
+    assert set(profile_gaps(firm)) <= set(PROFILE_PARTS)

@@ -89,3 +89,28 @@ def test_a_notification_sent_in_chinese_reads_in_english_once_the_reader_chose_e
     page = browser.get("/notifications")
     assert "The order “交通卡口标注” was cancelled. Reason: 预算调整" in page.text
     assert "已取消" not in page.text
+
+
+def test_a_vendor_turns_the_daily_email_of_new_orders_off_and_on(browser, english_browser, actors, db_session):
+    user = actors.vendor
+    assert user.digest_enabled
+    browser.sign_in(user)
+    page = browser.get("/account")
+    assert 'name="digest_enabled" class="radio" checked' in page.text
+    off = browser.submit("/account", "/account/preferences", {})  # the box unticked
+    assert off.status_code == 302
+    db_session.refresh(user)
+    assert user.digest_enabled is False
+    assert "每日新订单邮件已关闭" in browser.get("/account").text
+    assert browser.post("/account/preferences", data={"digest_enabled": "on"}).status_code == 400  # no token
+    english_browser.sign_in_in_english(user)
+    on = english_browser.submit("/account", "/account/preferences", {"digest_enabled": "on"})
+    assert on.status_code == 302
+    db_session.refresh(user)
+    assert user.digest_enabled is True
+    assert "The daily e-mail of new orders is on." in english_browser.get("/account").text
+
+
+def test_only_vendor_staff_are_offered_the_daily_email(browser, actors):
+    browser.sign_in(actors.agency)
+    assert "digest_enabled" not in browser.get("/account").text

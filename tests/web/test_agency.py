@@ -60,8 +60,23 @@ def test_a_draft_needs_only_a_title_and_publishing_names_every_missing_field(bro
     assert refused.status_code == 422
     for field in ("sector", "volume", "budget_ceiling", "bidding_closes_at"):
         assert f'href="#field-{field}"' in refused.text
+    # Each link names its field by the label the form gives it, then says what is wrong.
+    assert '<a href="#field-budget_ceiling">预算上限（元）：发布前必须填写。</a>' in refused.text
     db_session.refresh(order)
     assert order.status == "draft"
+
+
+def test_the_error_summary_names_each_field_by_its_label_in_the_readers_language(
+        browser, english_browser, actors):
+    order = OrderFactory(draft=True, agency=actors.agency.organization, volume=None)
+    browser.sign_in(actors.agency)
+    refused = browser.submit(f"/agency/orders/{order.id}", f"/agency/orders/{order.id}/publish", {})
+    assert '<a href="#field-volume">数量：发布前必须填写。</a>' in refused.text
+    english_browser.sign_in(actors.agency)
+    english_browser.submit("/", "/language", {"lang": "en", "next": "/"})  # saved for the user
+    english = english_browser.submit(f"/agency/orders/{order.id}", f"/agency/orders/{order.id}/publish", {})
+    assert '<a href="#field-volume">Volume: Required to publish.</a>' in english.text
+    assert "<!--error-summary" not in english.text  # every slot filled
 
 
 def test_bad_input_is_shown_beside_its_field_and_nothing_is_stored(browser, actors, db_session):

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from market.accounts.models import ApiToken
 from market.audit.models import AuditEvent
 from market.web.security import CONTENT_SECURITY_POLICY
+from tests.factories import OrderFactory
 
 PAGES = ("/", "/directory", "/login", "/no-such-page")
 
@@ -190,7 +191,51 @@ def test_a_chinese_certification_name_reads_in_english_on_english_pages(app):
 
     template = app.jinja_env.from_string('{{ ["ISO 9001", "等保三级"]|show_value("certifications") }}')
     with app.test_request_context("/", headers={"Accept-Language": "zh-CN"}):
-        assert template.render() == "ISO 9001, 等保三级"
+        assert template.render() == "ISO 9001、等保三级"  # a Chinese list takes 、
     with app.test_request_context("/", headers={"Accept-Language": "en"}):
         refresh()
         assert template.render() == "ISO 9001, MLPS level 3 (classified protection)"
+
+
+def test_the_icon_is_served_by_the_app_at_the_root_and_linked_from_every_page(browser):
+    page = browser.get("/")
+    links = re.findall(r'<link rel="(?:icon|apple-touch-icon)" href="([^"]+)"', page.text)
+    assert links == ["/favicon.ico", "/assets/favicon.svg", "/apple-touch-icon.png"]
+    for path in links:
+        icon = browser.get(path)
+        assert icon.status_code == 200, path
+        assert icon.headers["Content-Type"].startswith(("image/", "application/octet")), path
+    assert browser.get("/favicon.ico").data[:4] == b"\x00\x00\x01\x00"  # an ICO file, as browsers ask
+
+
+def test_a_deeper_page_says_where_it_is_with_breadcrumbs_in_the_readers_language(browser, english_browser, actors):
+    order = OrderFactory(agency=actors.agency.organization, title="面包屑测试订单")
+    browser.sign_in(actors.agency)
+    page = browser.get(f"/agency/orders/{order.id}/amend")
+    crumbs = re.search(r'<nav class="breadcrumbs" aria-label="当前位置">(.*?)</nav>', page.text, re.S).group(1)
+    assert re.findall(r'<a href="([^"]+)">([^<]+)</a>', crumbs) == [
+        ("/", "首页"), ("/agency/", "我的订单"), (f"/agency/orders/{order.id}", "面包屑测试订单")]
+    english_browser.sign_in_in_english(actors.vendor)
+    assert '<nav class="breadcrumbs" aria-label="You are here">' in english_browser.get("/vendor/profile").text
+    assert ">Your firm</a>" in english_browser.get("/vendor/profile").text
+
+
+@pytest.mark.parametrize("path, role, chinese, english", [
+    ("/no-such-page", None, "此地址没有对应的页面", "There is no page at this address"),
+    ("/orders/987654", None, "没有编号为 987654 的订单。", "No order with id 987654."),
+    ("/agency/", "vendor", "您的账号无权打开此页面", "Your account may not open this page"),
+])
+def test_error_pages_say_why_in_the_readers_language_not_werkzeugs_english(
+        browser, english_browser, actors, path, role, chinese, english):
+    if role:
+        browser.sign_in(getattr(actors, role))
+    assert chinese in browser.get(path).text
+    if role:
+        english_browser.sign_in_in_english(getattr(actors, role))
+    page = english_browser.get(path).text
+    assert english in page and "requested URL" not in page and "permission to access" not in page
+
+
+def test_a_wrong_method_on_a_page_is_said_in_chinese(browser):
+    page = browser._open("/directory", method="DELETE")
+    assert page.status_code == 405 and "此页面不支持该操作，请返回" in page.text

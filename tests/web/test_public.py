@@ -113,3 +113,11 @@ def test_the_register_of_awards_lists_awarded_orders_with_their_terms(browser, f
     page = browser.get("/awards")
     assert page.status_code == 200 and contract.order.title in page.text
     assert browser.get("/awards?awarded_after=2026-13-01").status_code == 422
+
+
+def test_an_orders_page_punctuates_as_its_language_does(browser, english_browser, factories):
+    order = OrderFactory(label_set=["轿车", "货车"])
+    chinese = browser.get(f"/orders/{order.id}").text
+    assert "轿车、货车" in chinese and "发布：" in chinese
+    english = english_browser.get(f"/orders/{order.id}").text
+    assert "轿车, 货车" in english and "Published: " in english

@@ -48,6 +48,7 @@ def test_bad_seats_are_shown_beside_the_field_and_nothing_is_stored(browser, act
     assert response.status_code == 422
     assert 'id="error-vendor_profile.seats"' in response.text
     assert 'href="#field-vendor_profile.seats"' in response.text
+    assert '<a href="#field-vendor_profile.seats">标注工位数：' in response.text
     db_session.refresh(profile)
     assert profile.seats == seats
 
@@ -69,6 +70,7 @@ def test_capabilities_are_added_changed_and_removed_one_by_one(browser, actors, 
     twice = browser.submit("/vendor/profile", "/vendor/capabilities", {
         "modality": "text", "annotation_type": "ner", "throughput_per_seat_day": "800", "unit_price": "0.05"})
     assert twice.status_code == 409 and "error-summary" in twice.text
+    assert "该企业已有“文本 / 命名实体”能力，请直接修改该项。" in twice.text and "already listed" not in twice.text
     cap_id = cap.id
     removed = browser.submit("/vendor/profile", f"/vendor/capabilities/{cap_id}/remove", {})
     assert removed.status_code == 302
