@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from market import db
 from market.api.openapi import PUBLIC, Blueprint
 from market.db import utcnow
-from market.orders import services
+from market.orders import freshness, services
 from market.orders.models import Order
 from market.orders.schemas import (
     DirectoryOrderSchema,
@@ -36,6 +36,7 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @blp.get("/directory")
+@freshness.public
 @blp.arguments(DirectoryPageQuerySchema, location="query")
 @blp.paginated(DirectoryPageSchema)
 @blp.doc(security=PUBLIC)
@@ -47,6 +48,7 @@ def list_directory(query):
 
 
 @blp.get("/directory/<id:order_id>")
+@freshness.public
 @blp.response(200, DirectoryOrderSchema)
 @blp.doc(security=PUBLIC)
 def get_directory_entry(order_id):
@@ -56,6 +58,7 @@ def get_directory_entry(order_id):
 
 
 @blp.get("/directory.csv")
+@freshness.conditional
 @blp.arguments(DirectoryQuerySchema, location="query")
 @blp.response(200, content_type="text/csv")
 @blp.doc(security=PUBLIC, responses={"200": {

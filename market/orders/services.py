@@ -20,6 +20,7 @@ from market.i18n import N_
 from market.matching.scoring import validate_weights
 from market.notifications.services import notify, users_of
 from market.notifications.texts import PerReader
+from market.orders import freshness, search  # noqa: F401  (freshness: every writer raises the version)
 from market.orders.access import get_own_order, get_visible_order, oversees
 from market.orders.awards import award_notice
 from market.orders.lifecycle import ORDER_LIFECYCLE
@@ -648,7 +649,8 @@ def directory_orders(
     sort="-published_at",
 ):
     """Published demand for anyone to browse, filtered and sorted in the database (newest first
-    unless `sort` names one of DIRECTORY_SORTS)."""
+    unless `sort` names one of DIRECTORY_SORTS; a text search without `sort` lists title matches
+    first)."""
     stmt = (
         select(Order)
         .join(Organization, Organization.id == Order.agency_id)
@@ -665,11 +667,14 @@ def directory_orders(
         stmt = stmt.where(or_(Organization.province.icontains(region, autoescape=True),
                               Organization.city.icontains(region, autoescape=True),
                               Organization.county.icontains(region, autoescape=True)))
+    in_title = Order.title.icontains(q, autoescape=True) if q else None
     if q:
+        grams = search.query_grams(q)
+        if grams:  # found through the index, then checked as a substring as it always was
+            stmt = stmt.where(search.HasTerms(Order.id, Order.search_terms, grams))
         # A private description is not searched: a hit would reveal what it says.
         stmt = stmt.where(or_(
-            Order.title.icontains(q, autoescape=True),
-            and_(_shows("description"), Order.description.icontains(q, autoescape=True)),
+            in_title, and_(_shows("description"), Order.description.icontains(q, autoescape=True)),
         ))
     if closes_after is not None:
         stmt = stmt.where(Order.bidding_closes_at >= closes_after)
@@ -685,6 +690,9 @@ def directory_orders(
         stmt = stmt.where(shown_budget >= budget_min)
     if budget_max is not None:
         stmt = stmt.where(shown_budget <= budget_max)
+    if q and not sort:
+        # Most relevant first: a match in the title before one in the description only, then newest.
+        return stmt.order_by(case((in_title, 0), else_=1), Order.published_at.desc(), Order.id.desc())
     return stmt.order_by(*_directory_order(sort or "-published_at", shown_budget))
 
 

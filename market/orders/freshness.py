@@ -1,0 +1,211 @@
+"""How fresh the public directory is: a version that moves with every change, and public answers
+cached against it (in each worker, and by any proxy through ETag and Cache-Control).
+
+The version is one row (DirectoryState) raised in the committing transaction of any change to
+what the directory shows (orders, their amendments and questions, contracts behind award
+notices, organisations' names): a session event does it, so no writer can forget it. It is
+raised just before COMMIT, so the row lock is held only while committing: a transaction
+holding it never waits for another lock, and cannot deadlock with the row locks of services.
+
+Besides changes, only the clock moves a public answer: a published order shows as evaluating
+once its bidding closes. A cached answer is therefore also kept no later than the next closing
+of an open order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import Response, current_app, request
+from sqlalchemy import event, func, select, update
+from sqlalchemy.orm import Session
+
+from market import db
+from market.db import utcnow
+from market.orders.models import DirectoryState, Order
+
+STATE_ID = 1
+# Tables whose rows the directory shows (by name: the models of later domains import this one).
+_SHOWN = frozenset({"orders", "order_amendments", "questions", "contracts", "organizations"})
+_FLAG = "market.directory_changed"
+# How long a proxy may serve an answer without asking, and how long it may serve it stale while
+# it asks again: short, since a proxy cannot hear of a change.
+MAX_AGE = 5
+STALE_WHILE_REVALIDATE = 30
+# A worker keeps an answer at most this long, whatever happens.
+KEEP = dt.timedelta(minutes=5)
+
+
+# The version ----------------------------------------------------------------------------------
+
+
+@event.listens_for(Session, "after_flush")
+def _note_changes(session: Session, _context) -> None:
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if getattr(obj, "__tablename__", None) in _SHOWN:
+            session.info[_FLAG] = True
+            return
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_bulk_changes(state) -> None:
+    if (state.is_update or state.is_delete) and state.bind_mapper is not None \
+            and state.bind_mapper.local_table.name in _SHOWN:
+        state.session.info[_FLAG] = True
+
+
+@event.listens_for(Session, "before_commit")
+def _raise_version(session: Session) -> None:
+    session.flush()  # the commit's own flush comes after this event; its changes count too
+    if session.info.pop(_FLAG, False):
+        session.execute(update(DirectoryState).where(DirectoryState.id == STATE_ID)
+                        .values(version=DirectoryState.version + 1, changed_at=utcnow()))
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_changes(session: Session) -> None:
+    session.info.pop(_FLAG, None)
+
+
+def version(session: Session) -> int | None:
+    """The directory's version now (None on a database without the row: nothing is cached)."""
+    return session.scalar(select(DirectoryState.version).where(DirectoryState.id == STATE_ID))
+
+
+def next_closing(session: Session, now: dt.datetime) -> dt.datetime | None:
+    """When the next open order closes: the first moment the clock changes a public answer."""
+    return session.scalar(select(func.min(Order.bidding_closes_at))
+                          .where(Order.status == "published", Order.bidding_closes_at > now))
+
+
+# Public answers -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Answer:
+    version: int
+    until: dt.datetime
+    etag: str
+    body: bytes
+    mimetype: str
+    headers: tuple
+
+
+class _Store:
+    """The answers of one worker, least recently used dropped first."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.lock = threading.Lock()
+        self.items: OrderedDict[str, _Answer] = OrderedDict()
+
+    def get(self, key: str) -> _Answer | None:
+        with self.lock:
+            answer = self.items.get(key)
+            if answer is not None:
+                self.items.move_to_end(key)
+            return answer
+
+    def put(self, key: str, answer: _Answer) -> None:
+        with self.lock:
+            self.items[key] = answer
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+def _store() -> _Store | None:
+    size = current_app.config.get("DIRECTORY_CACHE_ENTRIES", 0)
+    store = current_app.extensions.get("market.directory_cache")
+    if store is None or store.size != size:
+        store = current_app.extensions["market.directory_cache"] = _Store(size)
+    return store if size > 0 else None
+
+
+def _etag(version_: int, body: bytes) -> str:
+    return f"{version_:x}-{hashlib.blake2b(body, digest_size=8).hexdigest()}"
+
+
+def _cache_control(now: dt.datetime, until: dt.datetime) -> str:
+    seconds = max(0, min(MAX_AGE, int((until - now).total_seconds())))
+    return f"public, max-age={seconds}, stale-while-revalidate={STALE_WHILE_REVALIDATE}"
+
+
+def _answer(answer: _Answer, now: dt.datetime) -> Response:
+    if answer.etag in request.if_none_match:
+        response = Response(status=304)
+    else:
+        response = Response(answer.body, mimetype=answer.mimetype)
+        response.headers.extend(answer.headers)
+    response.set_etag(answer.etag)
+    response.headers["Cache-Control"] = _cache_control(now, answer.until)
+    return response
+
+
+def public(view: Callable) -> Callable:
+    """A public GET answered from the worker's cache while the directory has not changed, with an
+    ETag (304 to a client that has it) and a Cache-Control a shared proxy can use.
+
+    Goes right under the route decorator: a cached answer skips parsing and the database but for
+    one read of the version. Only 200 answers are kept; errors go through as usual.
+    """
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        now = utcnow()
+        current = version(db.session)
+        if current is None:
+            return view(*args, **kwargs)
+        store = _store()
+        key = request.full_path
+        if store is not None:
+            answer = store.get(key)
+            if answer is not None and answer.version == current and now < answer.until:
+                return _answer(answer, now)
+        response = current_app.make_response(view(*args, **kwargs))
+        if response.status_code != 200 or response.is_streamed:
+            return response
+        closing = next_closing(db.session, now)
+        until = min(now + KEEP, closing) if closing else now + KEEP
+        body = response.get_data()
+        answer = _Answer(current, until, _etag(current, body), body, response.mimetype,
+                         tuple((k, v) for k, v in response.headers.items()
+                               if k.lower() not in ("content-length", "content-type")))
+        if store is not None:
+            store.put(key, answer)
+        return _answer(answer, now)
+
+    return wrapper
+
+
+def conditional(view: Callable) -> Callable:
+    """For a streamed public answer (the CSV export): an ETag of the version and the URL, so a
+    client or proxy that has this version gets 304 before anything is read."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        now = utcnow()
+        current = version(db.session)
+        if current is None:
+            return view(*args, **kwargs)
+        closing = next_closing(db.session, now)
+        stamp = f"{current}|{closing.isoformat() if closing else ''}|{request.full_path}"
+        etag = f"{current:x}-{hashlib.blake2b(stamp.encode(), digest_size=8).hexdigest()}"
+        until = min(now + KEEP, closing) if closing else now + KEEP
+        if etag in request.if_none_match:
+            response = Response(status=304)
+        else:
+            response = current_app.make_response(view(*args, **kwargs))
+            if response.status_code != 200:
+                return response
+        response.set_etag(etag)
+        response.headers["Cache-Control"] = _cache_control(now, until)
+        return response
+
+    return wrapper
