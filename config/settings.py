@@ -123,6 +123,8 @@ class BaseConfig:
         # Public directory answers each worker keeps, checked against the directory's version on
         # every request (market.orders.freshness); 0 turns the cache off.
         self.DIRECTORY_CACHE_ENTRIES = _env_int("MARKET_DIRECTORY_CACHE_ENTRIES", 256)
+        # How long a worker trusts the version it read last: a change shows within this long.
+        self.DIRECTORY_VERSION_RECHECK_SECONDS = float(_env("MARKET_DIRECTORY_VERSION_RECHECK_SECONDS", "1") or 1)
         # Failed logins of an account from one address within the window before 429.
         self.LOGIN_MAX_FAILURES = _env_int("MARKET_LOGIN_MAX_FAILURES", 5)
         # Per address the limit is higher: many honest people can share one office's address.

@@ -250,10 +250,11 @@ def wrk_script(token: str | None, bodies: list | None, threads: int) -> str:
     init = request = ""
     if bodies:
         # Each thread takes every n-th body from the offset on, so no order is bid on twice.
-        rows = ",\n".join("{%s, %s, %s}" % (json.dumps(f"/api/v1/orders/{oid}/bids"),
-                                            json.dumps(body, ensure_ascii=False), json.dumps(f"Bearer {tok}"))
-                          for tok, oid, body in bodies)
-        init = ("bodies = {%s}\n  counter = tonumber(args[1]) + tid - 1 - %d\n  step = %d" % (rows, threads, threads))
+        rows = ",\n".join(
+            "{" + ", ".join((json.dumps(f"/api/v1/orders/{oid}/bids"), json.dumps(body, ensure_ascii=False),
+                             json.dumps(f"Bearer {tok}"))) + "}"
+            for tok, oid, body in bodies)
+        init = f"bodies = {{{rows}}}\n  counter = tonumber(args[1]) + tid - 1 - {threads}\n  step = {threads}"
         request = """function request()
   counter = counter + step
   local r = bodies[(counter % #bodies) + 1]

@@ -10,6 +10,9 @@ holding it never waits for another lock, and cannot deadlock with the row locks 
 Besides changes, only the clock moves a public answer: a published order shows as evaluating
 once its bidding closes. A cached answer is therefore also kept no later than the next closing
 of an open order.
+
+A worker reads the version again at most every DIRECTORY_VERSION_RECHECK_SECONDS (a second by
+default), so a cached answer costs no database round trip; a change shows within that long.
 """
 
 from __future__ import annotations
@@ -73,9 +76,13 @@ def _forget_changes(session: Session) -> None:
     session.info.pop(_FLAG, None)
 
 
+# Read on every public request, so as plain SQL: building the ORM statement costs more than running it.
+_VERSION_SQL = f"SELECT version FROM directory_state WHERE id = {STATE_ID}"
+
+
 def version(session: Session) -> int | None:
     """The directory's version now (None on a database without the row: nothing is cached)."""
-    return session.scalar(select(DirectoryState.version).where(DirectoryState.id == STATE_ID))
+    return session.connection().exec_driver_sql(_VERSION_SQL).scalar()
 
 
 def next_closing(session: Session, now: dt.datetime) -> dt.datetime | None:
@@ -100,10 +107,26 @@ class _Answer:
 class _Store:
     """The answers of one worker, least recently used dropped first."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, recheck: float) -> None:
         self.size = size
+        self.recheck = dt.timedelta(seconds=recheck)
         self.lock = threading.Lock()
         self.items: OrderedDict[str, _Answer] = OrderedDict()
+        self.known: tuple[int | None, dt.datetime] | None = None  # the version and when it was read
+        # One thread fills an answer while the others asking for it wait for that one (striped
+        # locks): a change or a cold start does not make every thread build the same page.
+        self.filling = [threading.Lock() for _ in range(32)]
+
+    def filler(self, key: str) -> threading.Lock:
+        return self.filling[hash(key) % len(self.filling)]
+
+    def version(self, now: dt.datetime) -> int | None:
+        """The directory's version, read again once `recheck` has passed since it was last read:
+        a busy worker asks the database a few times a second, not on every request."""
+        known = self.known
+        if known is None or not known[1] <= now < known[1] + self.recheck:
+            known = self.known = (version(db.session), now)
+        return known[0]
 
     def get(self, key: str) -> _Answer | None:
         with self.lock:
@@ -122,9 +145,10 @@ class _Store:
 
 def _store() -> _Store | None:
     size = current_app.config.get("DIRECTORY_CACHE_ENTRIES", 0)
+    recheck = current_app.config.get("DIRECTORY_VERSION_RECHECK_SECONDS", 0)
     store = current_app.extensions.get("market.directory_cache")
-    if store is None or store.size != size:
-        store = current_app.extensions["market.directory_cache"] = _Store(size)
+    if store is None or store.size != size or store.recheck.total_seconds() != recheck:
+        store = current_app.extensions["market.directory_cache"] = _Store(size, recheck)
     return store if size > 0 else None
 
 
@@ -159,29 +183,38 @@ def public(view: Callable) -> Callable:
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
         now = utcnow()
-        current = version(db.session)
+        store = _store()
+        current = store.version(now) if store is not None else version(db.session)
         if current is None:
             return view(*args, **kwargs)
-        store = _store()
         key = request.full_path
-        if store is not None:
-            answer = store.get(key)
+        if store is None:
+            return _fill(None, key, current, now, view, args, kwargs)
+        answer = store.get(key)
+        if answer is not None and answer.version == current and now < answer.until:
+            return _answer(answer, now)
+        with store.filler(key):
+            answer = store.get(key)  # filled by the thread this one waited for
             if answer is not None and answer.version == current and now < answer.until:
                 return _answer(answer, now)
-        response = current_app.make_response(view(*args, **kwargs))
-        if response.status_code != 200 or response.is_streamed:
-            return response
-        closing = next_closing(db.session, now)
-        until = min(now + KEEP, closing) if closing else now + KEEP
-        body = response.get_data()
-        answer = _Answer(current, until, _etag(current, body), body, response.mimetype,
-                         tuple((k, v) for k, v in response.headers.items()
-                               if k.lower() not in ("content-length", "content-type")))
-        if store is not None:
-            store.put(key, answer)
-        return _answer(answer, now)
+            return _fill(store, key, current, now, view, args, kwargs)
 
     return wrapper
+
+
+def _fill(store: _Store | None, key: str, current: int, now: dt.datetime, view, args, kwargs):
+    response = current_app.make_response(view(*args, **kwargs))
+    if response.status_code != 200 or response.is_streamed:
+        return response
+    closing = next_closing(db.session, now)
+    until = min(now + KEEP, closing) if closing else now + KEEP
+    body = response.get_data()
+    answer = _Answer(current, until, _etag(current, body), body, response.mimetype,
+                     tuple((k, v) for k, v in response.headers.items()
+                           if k.lower() not in ("content-length", "content-type")))
+    if store is not None:
+        store.put(key, answer)
+    return _answer(answer, now)
 
 
 def conditional(view: Callable) -> Callable:

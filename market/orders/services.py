@@ -646,7 +646,7 @@ def directory_orders(
     deadline_before=None,
     budget_min=None,
     budget_max=None,
-    sort="-published_at",
+    sort=None,
 ):
     """Published demand for anyone to browse, filtered and sorted in the database (newest first
     unless `sort` names one of DIRECTORY_SORTS; a text search without `sort` lists title matches
