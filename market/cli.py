@@ -200,6 +200,8 @@ def seed_scale(orders, vendors, bids_per_order, seed):
     summary = scale.seed_scale(db.session, orders=orders, vendors=vendors, bids_per_order=bids_per_order,
                                seed=seed, progress=progress)
     db.session.commit()
+    scale.vacuum(db.database().engine)
+    progress("vacuumed")
     for line in summary.lines():
         click.echo(line)
     click.echo(f"Done in {time.monotonic() - started:.1f} s.")

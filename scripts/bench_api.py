@@ -48,7 +48,7 @@ ENDPOINTS = [
     ("search_no_match", None, "GET", "/api/v1/directory?" + urllib.parse.urlencode({"q": "量子纠缠"}), "search"),
     ("directory_order", None, "GET", "/api/v1/directory/{order_id}", "public"),
     ("csv_filtered", None, "GET",
-     "/api/v1/directory.csv?" + urllib.parse.urlencode({"sector": "health", "status": "completed", "region": "铜仁"}),
+     "/api/v1/directory.csv?" + urllib.parse.urlencode({"sector": "health", "status": "awarded", "region": "铜仁"}),
      "export"),
     ("agency_orders", "agency", "GET", "/api/v1/orders", "signed_in"),
     ("vendor_bid", "vendor", "POST", "/api/v1/orders/{bid_order}/bids", "signed_in"),
@@ -71,12 +71,19 @@ function init(args)
   %(init)s
 end
 function response(status, headers, body)
-  if status < 200 or status > 299 then non2xx = non2xx + 1 end
+  if status < 200 or status > 299 then
+    non2xx = non2xx + 1
+    if not first_error then first_error = status .. " " .. string.sub(body, 1, 300) end
+  end
 end
 %(request)s
 function done(summary, latency, requests)
   local n = 0
-  for _, t in ipairs(threads) do n = n + t:get("non2xx") end
+  for _, t in ipairs(threads) do
+    n = n + t:get("non2xx")
+    local e = t:get("first_error")
+    if e then io.write("FIRST_ERROR " .. string.gsub(e, "\n", " ") .. "\n") end
+  end
   io.write(string.format("NON2XX %%d\n", n))
   io.write(string.format("P50US %%d\nP99US %%d\n", latency:percentile(50), latency:percentile(99)))
 end
@@ -285,6 +292,7 @@ def run_wrk(wrk: str, args, port: int, method: str, path: str, token: str | None
         "p99_ms": int(re.search(r"P99US (\d+)", out).group(1)) / 1000 if "P99US" in out else None,
         "non_2xx": int(re.search(r"NON2XX (\d+)", out).group(1)) if "NON2XX" in out else None,
         "socket_errors": sum(int(g) for g in errors.groups()) if errors else 0,
+        "first_error": (re.search(r"FIRST_ERROR (.*)", out).group(1)[:300] if "FIRST_ERROR" in out else None),
     }
 
 
@@ -298,6 +306,7 @@ def merge(runs: list[dict]) -> dict:
         "non_2xx": sum((r["non_2xx"] or 0) for r in runs),
         "socket_errors": sum(r["socket_errors"] for r in runs),
         "requests": sum(r["requests"] for r in runs),
+        "first_error": next((r["first_error"] for r in runs if r.get("first_error")), None),
     }
 
 
@@ -362,7 +371,7 @@ def main() -> None:
     parser.add_argument("--database", choices=("postgresql", "sqlite"), default="postgresql")
     parser.add_argument("--orders", type=int, default=100_000)
     parser.add_argument("--vendors", type=int, default=1_000)
-    parser.add_argument("--bids-per-order", type=int, default=10)
+    parser.add_argument("--bids-per-order", type=int, default=12)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--duration", type=int, default=8, help="seconds of each wrk run")
     parser.add_argument("--rounds", type=int, default=2, help="A/B rounds per endpoint")
@@ -371,6 +380,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--only", nargs="*", help="endpoint names to run (default: all)")
+    parser.add_argument("--no-seed", action="store_true",
+                        help="measure the province already in MARKET_DATABASE_URL (seeded by an earlier run)")
     parser.add_argument("--chart", type=Path, help="write a PNG chart of the results here")
     parser.add_argument("--json-out", type=Path, help="also write the summary JSON here")
     parser.add_argument("--serve-reference", type=int, help=argparse.SUPPRESS)
@@ -387,12 +398,17 @@ def main() -> None:
             url = f"sqlite:///{instance}/bench.sqlite3"
         env = market_env(url, instance)
         started = time.monotonic()
-        market(env, "init-db")
-        seeded = market(env, "seed-scale", "--orders", str(args.orders), "--vendors", str(args.vendors),
-                        "--bids-per-order", str(args.bids_per_order), "--seed", str(args.seed))
-        seed_seconds = round(time.monotonic() - started, 1)
-        log(seeded.strip())
-        log(f"seeded in {seed_seconds} s")
+        seed_seconds = None
+        if args.no_seed:
+            if not os.environ.get("MARKET_DATABASE_URL"):
+                raise SystemExit("--no-seed measures the database in MARKET_DATABASE_URL; none is set")
+        else:
+            market(env, "init-db")
+            seeded = market(env, "seed-scale", "--orders", str(args.orders), "--vendors", str(args.vendors),
+                            "--bids-per-order", str(args.bids_per_order), "--seed", str(args.seed))
+            seed_seconds = round(time.monotonic() - started, 1)
+            log(seeded.strip())
+            log(f"seeded in {seed_seconds} s")
         facts = prepare(env, dt.datetime.now(dt.UTC))
         log(f"{facts['directory_orders']} orders in the directory, {len(facts['bid_targets'])} bid targets")
         reference_port = serve(stack, args, env, reference=True)

@@ -190,12 +190,21 @@ class _Writer:
             for name in sorted(self.tables - {"vendor_profiles"}):
                 self.connection.execute(text(
                     f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), (SELECT max(id) FROM {name}))"))
-            self.connection.execute(text("ANALYZE"))
+
+
+def vacuum(engine) -> None:
+    """After a bulk load on PostgreSQL: statistics for the planner, and the visibility map that
+    lets counts and deep pages read indexes alone (autovacuum would get there later)."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE")
 
 
 def _copy_value(value, type_) -> str:
     if value is None:
         return r"\N"
+    if isinstance(type_, search.SearchTerms):
+        value = search.copy_literal(value)
     if isinstance(value, dict | list):
         value = json.dumps(value, ensure_ascii=False)
     elif isinstance(value, bool):

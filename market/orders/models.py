@@ -134,7 +134,7 @@ class Order(Base):
     unsuccessful_at: Mapped[dt.datetime | None]
     status_reason: Mapped[str | None] = mapped_column(Text)
     # The grams text search looks up (market.orders.search), written with the order (below).
-    search_terms: Mapped[str] = mapped_column(Text, default="", server_default="")
+    search_terms: Mapped[str] = mapped_column(search.SearchTerms, default="")
 
     agency: Mapped[Organization] = relationship()  # noqa: F821
     questions: Mapped[list[Question]] = relationship(
@@ -212,9 +212,25 @@ class Order(Base):
         return case((and_(cls.status == "published", cls.bidding_closes_at <= now), "evaluating"),
                     else_=cls.status)
 
+    @hybrid_method
+    def in_effective_status(self, now: dt.datetime, status: str) -> bool:
+        """`effective_status(now) == status`, in SQL as conditions on the stored status that its
+        indexes can answer (the CASE of effective_status hides them from the planner)."""
+        return self.effective_status(now) == status
+
+    @in_effective_status.inplace.expression
+    @classmethod
+    def _in_effective_status_expression(cls, now: dt.datetime, status: str):
+        if status == "evaluating":
+            return or_(cls.status == "evaluating", and_(cls.status == "published", cls.bidding_closes_at <= now))
+        if status == "published":
+            return and_(cls.status == "published", cls.bidding_closes_at > now)
+        return cls.status == status
+
+
 Index("ix_orders_directory", Order.status, Order.sector, Order.modality)
 # The directory's default order (newest first) and an agency's own list, read from their index.
-Index("ix_orders_published_at", Order.published_at, Order.id)
+Index("ix_orders_published_at", Order.published_at, Order.id, Order.status)
 Index("ix_orders_agency_created", Order.agency_id, Order.created_at, Order.id)
 # When the next open order closes: until then no status the directory shows moves by the clock.
 Index("ix_orders_status_closes", Order.status, Order.bidding_closes_at)

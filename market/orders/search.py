@@ -7,25 +7,50 @@ characters of its title and public description, lowercased, separated by spaces,
 whenever the order is (a mapper event, so no writer can forget it). A query is turned into the
 same grams; an order is a candidate when it has all of them, found through an index:
 
-* PostgreSQL: a GIN index on `string_to_array(search_terms, ' ')`, queried with `@>`;
+* PostgreSQL: the column is a text[] there, with a GIN index, queried with `@>`;
 * SQLite: an FTS5 table over the column (the `ascii` tokenizer, which splits on the spaces only,
   so each term is one token), kept by triggers, queried with MATCH.
 
 Candidates are then checked with the substring test the directory always had (`icontains` on
-the title and the public description), so both databases return exactly what a scan would.
+the title and the public description), so both databases return exactly what a scan would; a
+query that is a single gram without case (车辆, 车, 12) needs no check: having the gram is
+containing the query.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Text, cast, func, literal, select, text
+from sqlalchemy import Text, cast, literal, select, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
 from sqlalchemy.sql.sqltypes import NULLTYPE
+from sqlalchemy.types import TypeDecorator
 
 # The schema objects outside the models' metadata (compare_metadata must leave them alone).
 FTS_TABLE = "orders_search"
 GIN_INDEX = "ix_orders_search_terms"
+
+
+class SearchTerms(TypeDecorator):
+    """The terms as one space-separated string in Python; a text[] on PostgreSQL, text elsewhere."""
+
+    impl = Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(postgresql.ARRAY(Text))
+        return dialect.type_descriptor(Text())
+
+    def process_bind_param(self, value, dialect):
+        if dialect.name == "postgresql":
+            return (value or "").split()
+        return value
+
+    def process_result_value(self, value, dialect):
+        if dialect.name == "postgresql":
+            return " ".join(value or ())
+        return value
 
 
 def _grams(text_: str) -> set[str]:
@@ -67,6 +92,11 @@ def query_grams(q: str) -> list[str]:
     return sorted(grams)
 
 
+def is_exact(q: str, grams: list[str]) -> bool:
+    """Whether having the grams is containing `q`: it is one gram, with no upper or lower case."""
+    return grams == [q] and q.lower() == q.upper()
+
+
 class HasTerms(ColumnElement):
     """SQL: the order's search_terms hold every gram (indexed on both databases)."""
 
@@ -81,10 +111,8 @@ class HasTerms(ColumnElement):
 
 @compiles(HasTerms, "postgresql")
 def _postgresql(element, compiler, **kw):
-    # The expression of the GIN index, so the planner uses it.
-    wanted = postgresql.array([literal(g, Text) for g in element.grams])
-    clause = func.string_to_array(element.terms_column, literal(" ")).op("@>")(cast(wanted, postgresql.ARRAY(Text)))
-    return compiler.process(clause, **kw)
+    wanted = cast(postgresql.array([literal(g, Text) for g in element.grams]), postgresql.ARRAY(Text))
+    return compiler.process(element.terms_column.op("@>")(wanted), **kw)
 
 
 @compiles(HasTerms)
@@ -96,9 +124,7 @@ def _sqlite(element, compiler, **kw):
 
 
 # The migration's DDL, here beside the code that queries it.
-POSTGRESQL_DDL = (
-    f"CREATE INDEX {GIN_INDEX} ON orders USING gin (string_to_array(search_terms, ' '))",
-)
+POSTGRESQL_DDL = (f"CREATE INDEX {GIN_INDEX} ON orders USING gin (search_terms)",)
 POSTGRESQL_DROP = (f"DROP INDEX IF EXISTS {GIN_INDEX}",)
 SQLITE_DDL = (
     f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(search_terms, content='orders', content_rowid='id', "
@@ -126,3 +152,8 @@ def is_extra(name: str | None) -> bool:
 def include_name(name, _type, _parents) -> bool:
     """For Alembic's comparison of the database with the models: leave this module's objects out."""
     return not is_extra(name)
+
+
+def copy_literal(value: str) -> str:
+    """The terms as a PostgreSQL array literal (for COPY): each quoted."""
+    return "{" + ",".join('"' + g.replace("\\", "\\\\").replace('"', '\\"') + '"' for g in value.split()) + "}"

@@ -7,6 +7,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 from market.orders import search
 
@@ -17,13 +18,17 @@ depends_on = None
 
 _orders = sa.table("orders", sa.column("id", sa.Integer), sa.column("title", sa.String),
                    sa.column("description", sa.Text), sa.column("hidden_fields", sa.JSON),
-                   sa.column("search_terms", sa.Text))
+                   sa.column("search_terms", search.SearchTerms()))
 
 
 def upgrade() -> None:
+    conn = op.get_bind()
+    terms = (sa.Column('search_terms', postgresql.ARRAY(sa.Text()), server_default='{}', nullable=False)
+             if conn.dialect.name == "postgresql" else
+             sa.Column('search_terms', sa.Text(), server_default='', nullable=False))
     with op.batch_alter_table('orders', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('search_terms', sa.Text(), server_default='', nullable=False))
-        batch_op.create_index('ix_orders_published_at', ['published_at', 'id'], unique=False)
+        batch_op.add_column(terms)
+        batch_op.create_index('ix_orders_published_at', ['published_at', 'id', 'status'], unique=False)
         batch_op.create_index('ix_orders_agency_created', ['agency_id', 'created_at', 'id'], unique=False)
         batch_op.create_index('ix_orders_status_closes', ['status', 'bidding_closes_at'], unique=False)
     op.create_table(
@@ -36,7 +41,6 @@ def upgrade() -> None:
     op.bulk_insert(sa.table('directory_state', sa.column('id', sa.Integer), sa.column('version', sa.Integer),
                             sa.column('changed_at', sa.DateTime)),
                    [{"id": 1, "version": 0, "changed_at": dt.datetime.now(dt.UTC).replace(tzinfo=None)}])
-    conn = op.get_bind()
     rows = conn.execute(sa.select(_orders.c.id, _orders.c.title, _orders.c.description,
                                   _orders.c.hidden_fields)).all()
     for row in rows:
