@@ -17,13 +17,16 @@ default), so a cached answer costs no database round trip; a change shows within
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import hashlib
+import logging
 import threading
+import time
+import uuid
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from flask import Response, current_app, request
 from sqlalchemy import event, func, select, update
@@ -94,7 +97,7 @@ def next_closing(session: Session, now: dt.datetime) -> dt.datetime | None:
 # Public answers -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class _Answer:
     version: int
     until: dt.datetime
@@ -102,6 +105,8 @@ class _Answer:
     body: bytes
     mimetype: str
     headers: tuple
+    # The whole response's headers but the per-request ones, once the app has answered it.
+    final_headers: tuple | None = None
 
 
 class _Store:
@@ -141,6 +146,10 @@ class _Store:
             self.items.move_to_end(key)
             while len(self.items) > self.size:
                 self.items.popitem(last=False)
+
+
+def _key(environ: dict) -> str:
+    return environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "") + "?" + environ.get("QUERY_STRING", "")
 
 
 def _store() -> _Store | None:
@@ -187,7 +196,7 @@ def public(view: Callable) -> Callable:
         current = store.version(now) if store is not None else version(db.session)
         if current is None:
             return view(*args, **kwargs)
-        key = request.full_path
+        key = _key(request.environ)
         if store is None:
             return _fill(None, key, current, now, view, args, kwargs)
         answer = store.get(key)
@@ -214,6 +223,8 @@ def _fill(store: _Store | None, key: str, current: int, now: dt.datetime, view, 
                            if k.lower() not in ("content-length", "content-type")))
     if store is not None:
         store.put(key, answer)
+        # The middleware below may answer this URL itself once it has the final headers.
+        request.environ[_FILLED] = key
     return _answer(answer, now)
 
 
@@ -228,7 +239,7 @@ def conditional(view: Callable) -> Callable:
         if current is None:
             return view(*args, **kwargs)
         closing = next_closing(db.session, now)
-        stamp = f"{current}|{closing.isoformat() if closing else ''}|{request.full_path}"
+        stamp = f"{current}|{closing.isoformat() if closing else ''}|{_key(request.environ)}"
         etag = f"{current:x}-{hashlib.blake2b(stamp.encode(), digest_size=8).hexdigest()}"
         until = min(now + KEEP, closing) if closing else now + KEEP
         if etag in request.if_none_match:
@@ -242,3 +253,86 @@ def conditional(view: Callable) -> Callable:
         return response
 
     return wrapper
+
+
+# Answering from the cache before the app ---------------------------------------------------------
+
+_FILLED = "market.public_answer"
+# Set per request or per moment: never replayed from the cache.
+_PER_REQUEST = frozenset({"x-request-id", "etag", "cache-control", "content-length", "date", "server"})
+log = logging.getLogger("market.request")
+
+
+class CachedAnswers:
+    """WSGI middleware: a GET with no credentials (no Authorization, no Cookie) for a URL whose
+    answer the worker holds, for the version it read within the last recheck, is answered here,
+    before Flask builds a request: the same bytes and headers the app gave, with a request id,
+    ETag and Cache-Control of its own. Anything else (and one request per recheck) goes to the
+    app, which refreshes the version and the answers."""
+
+    def __init__(self, wsgi_app, app) -> None:
+        self.wsgi_app = wsgi_app
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        answer = self._held(environ)
+        if answer is not None:
+            return self._replay(answer, environ, start_response)
+        captured = {}
+
+        def capture(status, headers, exc_info=None):
+            captured["status"], captured["headers"] = status, headers
+            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+
+        result = self.wsgi_app(environ, capture)
+        key = environ.get(_FILLED)
+        if key is not None and captured.get("status", "").startswith("200"):
+            self._complete(key, captured["headers"])
+        return result
+
+    def _held(self, environ) -> _Answer | None:
+        if environ.get("REQUEST_METHOD") != "GET" or "HTTP_AUTHORIZATION" in environ or "HTTP_COOKIE" in environ:
+            return None
+        store = self.app.extensions.get("market.directory_cache")
+        if store is None or store.size <= 0 or store.known is None:
+            return None
+        now = utcnow()
+        known, read_at = store.known
+        if not read_at <= now < read_at + store.recheck:
+            return None
+        answer = store.get(_key(environ))
+        if answer is None or answer.final_headers is None or answer.version != known or now >= answer.until:
+            return None
+        return answer
+
+    def _complete(self, key: str, headers) -> None:
+        store = self.app.extensions.get("market.directory_cache")
+        answer = store.get(key) if store is not None else None
+        if answer is None or any(name.lower() == "set-cookie" for name, _ in headers):
+            return
+        kept = tuple((name, value) for name, value in headers if name.lower() not in _PER_REQUEST)
+        store.put(key, dataclasses.replace(answer, final_headers=kept))
+
+    def _replay(self, answer: _Answer, environ, start_response):
+        started = time.perf_counter()
+        now = utcnow()
+        request_id = uuid.uuid4().hex
+        quoted = f'"{answer.etag}"'
+        matches = environ.get("HTTP_IF_NONE_MATCH", "")
+        not_modified = matches.strip() == "*" or quoted in (tag.strip() for tag in matches.split(","))
+        headers = [*answer.final_headers, ("ETag", quoted), ("Cache-Control", _cache_control(now, answer.until)),
+                   ("X-Request-ID", request_id)]
+        body = b"" if not_modified else answer.body
+        if not_modified:
+            headers = [(k, v) for k, v in headers if k.lower() not in ("content-type",)]
+        else:
+            headers.append(("Content-Length", str(len(body))))
+        status = "304 NOT MODIFIED" if not_modified else "200 OK"
+        start_response(status, headers)
+        log.info("%s %s %s %.1fms user=- ip=%s request_id=%s", "GET", environ.get("PATH_INFO", ""), status[:3],
+                 (time.perf_counter() - started) * 1000, environ.get("REMOTE_ADDR"), request_id)
+        return [body]
+
+
+def init_app(app) -> None:
+    app.wsgi_app = CachedAnswers(app.wsgi_app, app)

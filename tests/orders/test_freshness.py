@@ -94,3 +94,28 @@ def test_the_cache_answers_again_without_building_the_page(api, factories, cache
     assert built == [] and second.content == first.content
     api.get("/api/v1/directory?page=2")
     assert built == [1]
+
+
+def test_a_held_answer_is_sent_before_the_app_with_the_apps_headers(api, app, factories, monkeypatch):
+    monkeypatch.setitem(app.config, "DIRECTORY_CACHE_ENTRIES", 16)
+    monkeypatch.setitem(app.config, "DIRECTORY_VERSION_RECHECK_SECONDS", 60)
+    app.extensions.pop("market.directory_cache", None)
+    try:
+        OrderFactory()
+        first = api.get("/api/v1/directory")
+        dispatched = []
+        original = app.full_dispatch_request
+        monkeypatch.setattr(app, "full_dispatch_request", lambda: dispatched.append(1) or original())
+        second = api.get("/api/v1/directory")
+        assert dispatched == []
+        assert second.status_code == 200 and second.content == first.content
+        for header in ("Content-Type", "Content-Security-Policy", "X-Content-Type-Options", "ETag"):
+            assert second.headers[header] == first.headers[header], header
+        assert second.headers["X-Request-ID"] != first.headers["X-Request-ID"]
+        assert api.get("/api/v1/directory", headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+        assert dispatched == []
+        api.get("/api/v1/directory", headers={"Authorization": "Bearer nonsense"})
+        api.get("/api/v1/directory?page=2")
+        assert dispatched == [1, 1]  # credentials, or a URL not held: the app answers
+    finally:
+        app.extensions.pop("market.directory_cache", None)
