@@ -219,6 +219,22 @@ def _decimal(text: str):
     return Decimal(text)
 
 
+def drain(port: int, timeout: float = 60) -> None:
+    """Wait until the server has finished what the last run left queued (slow exports, say), so
+    the next endpoint is measured alone."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        started = time.monotonic()
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/directory?per_page=1", timeout=30):
+                pass
+        except OSError:
+            pass
+        if time.monotonic() - started < 0.1:
+            return
+        time.sleep(0.5)
+
+
 def wait_until_up(port: int, path: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -392,8 +408,11 @@ def main() -> None:
     wrk = ensure_wrk()
     with ExitStack() as stack:
         instance = stack.enter_context(tempfile.TemporaryDirectory(prefix="market-bench-"))
-        if args.database == "postgresql":
-            url = os.environ.get("MARKET_DATABASE_URL") or stack.enter_context(postgresql())
+        url = os.environ.get("MARKET_DATABASE_URL")
+        if url:
+            args.database = "postgresql" if url.startswith("postgresql") else "sqlite"
+        elif args.database == "postgresql":
+            url = stack.enter_context(postgresql())
         else:
             url = f"sqlite:///{instance}/bench.sqlite3"
         env = market_env(url, instance)
@@ -431,6 +450,7 @@ def main() -> None:
             for _ in range(args.rounds):
                 theirs.append(run_wrk(wrk, args, reference_port, "GET", "/ping"))
                 ours.append(run_wrk(wrk, args, project_port, method, path, token, bodies, bid_offset))
+                drain(project_port)
                 if bodies:
                     # the next round starts where this one stopped: each order is bid on once
                     bid_offset += ours[-1]["requests"]
