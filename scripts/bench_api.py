@@ -188,8 +188,9 @@ def prepare(env: dict, now: dt.datetime) -> dict:
                 .order_by(Order.id.desc()).limit(3000)).all()
             found = 0
             for order in candidates:
-                if (order.modality, order.annotation_type) not in skills or order.splittable:
-                    continue
+                if (order.modality, order.annotation_type) not in skills or order.splittable \
+                        or bids.live_bid_of(session, order.id, user.organization_id) is not None:
+                    continue  # a firm bids once on an order (an earlier run on this database may have)
                 price = min(float(skills[(order.modality, order.annotation_type)].unit_price),
                             float(order.budget_ceiling) / order.volume * 0.9)
                 terms = {"unit_price": f"{max(price, 0.0001):.4f}", "volume": order.volume,
