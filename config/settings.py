@@ -120,6 +120,11 @@ class BaseConfig:
         # Bodies larger than this are refused with 413 before they are parsed.
         self.MAX_CONTENT_LENGTH = _env_int("MARKET_MAX_CONTENT_LENGTH", 1024 * 1024)
         self.TOKEN_TTL_HOURS = _env_int("MARKET_TOKEN_TTL_HOURS", 12)
+        # Public directory answers each worker keeps, checked against the directory's version on
+        # every request (market.orders.freshness); 0 turns the cache off.
+        self.DIRECTORY_CACHE_ENTRIES = _env_int("MARKET_DIRECTORY_CACHE_ENTRIES", 256)
+        # How long a worker trusts the version it read last: a change shows within this long.
+        self.DIRECTORY_VERSION_RECHECK_SECONDS = float(_env("MARKET_DIRECTORY_VERSION_RECHECK_SECONDS", "1") or 1)
         # Failed logins of an account from one address within the window before 429.
         self.LOGIN_MAX_FAILURES = _env_int("MARKET_LOGIN_MAX_FAILURES", 5)
         # Per address the limit is higher: many honest people can share one office's address.
@@ -258,6 +263,8 @@ class TestingConfig(BaseConfig):
     def __init__(self, database_url: str | None = None, **overrides) -> None:
         super().__init__()
         self.SECRET_KEY = "testing"
+        # Tests change rows without committing between two reads; the cache's own tests turn it on.
+        self.DIRECTORY_CACHE_ENTRIES = 0
         if database_url:
             self.DATABASE_URL = database_url
         for key, value in overrides.items():

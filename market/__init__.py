@@ -27,6 +27,7 @@ def create_app(config: BaseConfig | None = None) -> Flask:
     _init_requests(app)
     _init_api(app)
     _init_web(app)
+    _init_public_cache(app)
     _init_cli(app)
     # How to build another app like this one: gunicorn's workers each build their own after the fork.
     app.extensions["market.factory"] = partial(create_app, config)
@@ -91,6 +92,13 @@ def _init_web(app: Flask) -> None:
     from market import web
 
     web.init_app(app)
+
+
+def _init_public_cache(app: Flask) -> None:
+    # Outside the app (WSGI middleware): a held public answer is sent before Flask builds a request.
+    from market.orders import freshness
+
+    freshness.init_app(app)
 
 
 def _init_cli(app: Flask) -> None:

@@ -165,6 +165,48 @@ def seed_demo(if_empty, seed):
     click.echo(f"Done in {time.monotonic() - started:.1f} s.")
 
 
+@click.command("seed-scale")
+@click.option("--orders", type=click.IntRange(0, 10_000_000), default=100_000, show_default=True,
+              help="Orders in all (the demo's included).")
+@click.option("--vendors", type=click.IntRange(0, 100_000), default=1_000, show_default=True,
+              help="Annotation firms in all (the demo's included).")
+@click.option("--bids-per-order", type=click.IntRange(0, 1_000), default=10, show_default=True,
+              help="Bids on each order that took bids, from the firms that could win it.")
+@click.option("--seed", type=click.IntRange(0, 2**31 - 1), default=2026, show_default=True,
+              help="The random seed; the same seed writes the same province.")
+@with_appcontext
+def seed_scale(orders, vendors, bids_per_order, seed):
+    """Load the demo and then a province of that size in bulk (for benchmarks) into an empty database."""
+    import time
+
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from market import db
+    from market.demo import scale
+    from market.demo import seed as demo
+
+    try:
+        empty = demo.database_is_empty(db.session)
+    except (OperationalError, ProgrammingError):
+        db.session.rollback()
+        raise _no_schema() from None
+    if not empty:
+        raise click.ClickException("The database is not empty; the province goes only into an empty database.")
+    started = time.monotonic()
+
+    def progress(message: str) -> None:
+        click.echo(f"  {time.monotonic() - started:6.1f} s  {message}", err=True)
+
+    summary = scale.seed_scale(db.session, orders=orders, vendors=vendors, bids_per_order=bids_per_order,
+                               seed=seed, progress=progress)
+    db.session.commit()
+    scale.vacuum(db.database().engine)
+    progress("vacuumed")
+    for line in summary.lines():
+        click.echo(line)
+    click.echo(f"Done in {time.monotonic() - started:.1f} s.")
+
+
 def gunicorn_application(options: dict, factory: Callable[[], Flask]):
     """gunicorn's application serving apps built by `factory`; gunicorn is imported only when serving."""
     from gunicorn.app.base import BaseApplication
@@ -269,6 +311,7 @@ COMMANDS = [
     create_organization,
     create_user,
     seed_demo,
+    seed_scale,
     serve,
     scheduler,
     model_group,

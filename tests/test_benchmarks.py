@@ -7,6 +7,8 @@ work and that their answers are right on small inputs.
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -60,4 +62,24 @@ def test_bench_scale_small_province_is_exact_on_the_splittable_part(tmp_path: Pa
     assert summary["orders"] == 300 and summary["splittable_exact"] is True
     assert summary["max_capacity_excess_seat_days"] <= 1e-6
     assert 0 < summary["allocated_bids"] <= summary["eligible_bids"]
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None and os.geteuid() != 0, reason="wrk missing and not root to install it")
+def test_bench_api_measures_a_tiny_province_against_the_reference_and_draws_the_chart(tmp_path: Path) -> None:
+    chart = tmp_path / "api.png"
+    lines, summary = run_script(
+        "scripts/bench_api.py", "--database", "sqlite", "--orders", "450", "--vendors", "40",
+        "--duration", "1", "--rounds", "1", "--connections", "4",
+        "--only", "directory_first", "search_2char", "directory_order", "csv_filtered", "vendor_bid",
+        "coordinator_allocations", "html_directory", "--chart", str(chart),
+    )
+    endpoints = summary["endpoints"]
+    assert set(endpoints) == {"directory_first", "search_2char", "directory_order", "csv_filtered", "vendor_bid",
+                              "coordinator_allocations", "html_directory"}
+    for name, result in endpoints.items():
+        assert result["requests"] > 0 and result["reference_rps"] > 0, name
+        assert result["non_2xx"] == 0, (name, result["first_error"])
+    assert summary["orders"] == 450 and summary["database"] == "sqlite"
+    assert any(line.startswith("directory_first") for line in lines)
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -78,7 +78,10 @@ class EvaluationSchema(Schema):
     outcome = fields.String()
 
 
-class AllocationSchema(Schema):
+class AllocationSummarySchema(Schema):
+    """A match as the list shows it: what was proposed and decided and the score by component;
+    GET /allocations/{id} has the explanation and the competing bids."""
+
     id = fields.Integer()
     run_id = fields.Integer()
     order_id = fields.Integer()
@@ -87,12 +90,11 @@ class AllocationSchema(Schema):
     volume = fields.Integer()
     unit_price = fields.Decimal(as_string=True)
     score = fields.Float()
-    breakdown = fields.Dict(
-        metadata={
-            "description": "total and per component: raw, score, weight, "
-            "contribution, explanation; plus the quality model's "
-            "per-feature explanation"
-        }
+    contributions = fields.Function(
+        lambda allocation: {name: part.get("contribution") for name, part in
+                            ((allocation.breakdown or {}).get("components") or {}).items()},
+        metadata={"type": "object", "additionalProperties": {"type": "number"},
+                  "description": "each component's contribution to the score"},
     )
     status = fields.String()
     created_at = LocalDateTime()
@@ -104,6 +106,16 @@ class AllocationSchema(Schema):
         lambda allocation: note_for(allocation, actor=g.get("current_user")),
         allow_none=True,
         metadata={"type": "string", "description": "internal note (coordinators only)"},
+    )
+
+
+class AllocationSchema(AllocationSummarySchema):
+    breakdown = fields.Dict(
+        metadata={
+            "description": "total and per component: raw, score, weight, "
+            "contribution, explanation; plus the quality model's "
+            "per-feature explanation"
+        }
     )
     competing = fields.List(fields.Nested(EvaluationSchema), metadata={
         "description": "every bid on the order in the same run: eligibility, score and why it lost "
@@ -144,7 +156,7 @@ class ApprovalSchema(Schema):
     contract = fields.Nested(ContractRefSchema)
 
 
-AllocationPageSchema = page_schema(AllocationSchema, "AllocationPageSchema")
+AllocationPageSchema = page_schema(AllocationSummarySchema, "AllocationPageSchema")
 MatchRunPageSchema = page_schema(MatchRunSchema, "MatchRunPageSchema")
 
 

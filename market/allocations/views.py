@@ -62,11 +62,8 @@ def get_run(run_id):
 @alloc_blp.arguments(AllocationQuerySchema, location="query")
 @alloc_blp.paginated(AllocationPageSchema)
 def list_allocations(query):
-    """Proposed and decided matches with their score breakdown and the competing bids"""
-    actor = current_user()
-    return services.list_allocations(actor=actor, **query), lambda rows: _with_competition(
-        actor, rows
-    )
+    """Proposed and decided matches, each with its score by component (the detail has the rest)"""
+    return services.list_allocations(actor=current_user(), **query)
 
 
 @alloc_blp.get("/<id:allocation_id>")

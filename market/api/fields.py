@@ -178,9 +178,21 @@ def page_schema(item_schema: type[Schema], name: str) -> type[Schema]:
     })
 
 
+# From this offset on, a page's ids are found first and only its rows read whole ("deferred
+# join"): skipping the rows before it then walks an index, not the table.
+DEFERRED_OFFSET = 500
+
+
 def paginate(session, stmt, page: int, per_page: int) -> dict:
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    items = session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
+    offset = (page - 1) * per_page
+    entity = _listed_entity(stmt)
+    if offset >= DEFERRED_OFFSET and entity is not None:
+        ids = session.scalars(stmt.with_only_columns(entity.id).limit(per_page).offset(offset)).all()
+        rows = {row.id: row for row in session.scalars(stmt.where(entity.id.in_(ids)))} if ids else {}
+        items = [rows[i] for i in ids if i in rows]
+    else:
+        items = session.scalars(stmt.limit(per_page).offset(offset)).all()
     return {
         "items": items,
         "meta": {
@@ -190,3 +202,12 @@ def paginate(session, stmt, page: int, per_page: int) -> dict:
             "pages": -(-total // per_page),
         },
     }
+
+
+def _listed_entity(stmt):
+    """The mapped class a Select lists, when it lists one with an `id` (else None)."""
+    described = stmt.column_descriptions
+    if len(described) != 1:
+        return None
+    entity = described[0].get("entity")
+    return entity if entity is not None and described[0].get("type") is entity and hasattr(entity, "id") else None

@@ -6,6 +6,7 @@ from alembic import context
 
 import market.models  # noqa: F401  (registers every table on the metadata)
 from market.db import Base, make_engine
+from market.orders import search
 
 config = context.config
 target_metadata = Base.metadata
@@ -27,6 +28,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=True,
             compare_type=True,
+            include_name=search.include_name,
         )
         with context.begin_transaction():
             context.run_migrations()

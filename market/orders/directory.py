@@ -13,7 +13,7 @@ from market import db
 from market.api.openapi import PUBLIC, Blueprint
 from market.csvcells import BOM, cell, drain
 from market.db import utcnow
-from market.orders import services
+from market.orders import freshness, services
 from market.orders.models import Order
 from market.orders.schemas import (
     DirectoryOrderSchema,
@@ -35,6 +35,7 @@ _BATCH = 500
 
 
 @blp.get("/directory")
+@freshness.public
 @blp.arguments(DirectoryPageQuerySchema, location="query")
 @blp.paginated(DirectoryPageSchema)
 @blp.doc(security=PUBLIC)
@@ -46,6 +47,7 @@ def list_directory(query):
 
 
 @blp.get("/directory/<id:order_id>")
+@freshness.public
 @blp.response(200, DirectoryOrderSchema)
 @blp.doc(security=PUBLIC)
 def get_directory_entry(order_id):
@@ -55,6 +57,7 @@ def get_directory_entry(order_id):
 
 
 @blp.get("/directory.csv")
+@freshness.conditional
 @blp.arguments(DirectoryQuerySchema, location="query")
 @blp.response(200, content_type="text/csv")
 @blp.doc(security=PUBLIC, responses={"200": {

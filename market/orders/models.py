@@ -15,6 +15,7 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     case,
+    event,
     not_,
     or_,
 )
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from market.contracts.sampling import default_aql
 from market.db import Base, Money, utcnow
+from market.orders import search
 from market.organizations.models import CLEARANCES
 
 ORDER_STATUSES = (
@@ -131,6 +133,8 @@ class Order(Base):
     cancelled_at: Mapped[dt.datetime | None]
     unsuccessful_at: Mapped[dt.datetime | None]
     status_reason: Mapped[str | None] = mapped_column(Text)
+    # The grams text search looks up (market.orders.search), written with the order (below).
+    search_terms: Mapped[str] = mapped_column(search.SearchTerms, default="")
 
     agency: Mapped[Organization] = relationship()  # noqa: F821
     questions: Mapped[list[Question]] = relationship(
@@ -208,7 +212,46 @@ class Order(Base):
         return case((and_(cls.status == "published", cls.bidding_closes_at <= now), "evaluating"),
                     else_=cls.status)
 
+    @hybrid_method
+    def in_effective_status(self, now: dt.datetime, status: str) -> bool:
+        """`effective_status(now) == status`, in SQL as conditions on the stored status that its
+        indexes can answer (the CASE of effective_status hides them from the planner)."""
+        return self.effective_status(now) == status
+
+    @in_effective_status.inplace.expression
+    @classmethod
+    def _in_effective_status_expression(cls, now: dt.datetime, status: str):
+        if status == "evaluating":
+            return or_(cls.status == "evaluating", and_(cls.status == "published", cls.bidding_closes_at <= now))
+        if status == "published":
+            return and_(cls.status == "published", cls.bidding_closes_at > now)
+        return cls.status == status
+
+
 Index("ix_orders_directory", Order.status, Order.sector, Order.modality)
+# The directory's default order (newest first) and an agency's own list, read from their index.
+Index("ix_orders_published_at", Order.published_at, Order.id, Order.status)
+Index("ix_orders_agency_created", Order.agency_id, Order.created_at, Order.id)
+# When the next open order closes: until then no status the directory shows moves by the clock.
+Index("ix_orders_status_closes", Order.status, Order.bidding_closes_at)
+
+
+@event.listens_for(Order, "before_insert")
+@event.listens_for(Order, "before_update")
+def _write_search_terms(_mapper, _connection, order: Order) -> None:
+    # Every writer of an order keeps its search terms, so search can never disagree with the text.
+    order.search_terms = search.terms(order.title, order.description, order.hidden_fields)
+
+
+class DirectoryState(Base):
+    """One row: a number that grows whenever anything the public directory shows may have changed
+    (market.orders.freshness), so cached public answers can be checked with one cheap read."""
+
+    __tablename__ = "directory_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(default=0)
+    changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class OrderAmendment(Base):

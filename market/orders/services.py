@@ -21,6 +21,7 @@ from market.labels import Label
 from market.matching.scoring import validate_weights
 from market.notifications.services import notify, users_of
 from market.notifications.texts import PerReader
+from market.orders import freshness, search  # noqa: F401  (freshness: every writer raises the version)
 from market.orders.access import get_own_order, get_visible_order, oversees
 from market.orders.awards import award_notice
 from market.orders.lifecycle import ORDER_LIFECYCLE
@@ -62,7 +63,7 @@ def list_orders(
     else:
         stmt = stmt.where(Order.was_published)
     if status:
-        stmt = stmt.where(Order.effective_status(now) == status)
+        stmt = stmt.where(Order.in_effective_status(now, status))
     if sector:
         stmt = stmt.where(Order.sector == sector)
     if modality:
@@ -688,32 +689,35 @@ def directory_orders(
     deadline_before=None,
     budget_min=None,
     budget_max=None,
-    sort="-published_at",
+    sort=None,
 ):
     """Published demand for anyone to browse, filtered and sorted in the database (newest first
-    unless `sort` names one of DIRECTORY_SORTS)."""
-    stmt = (
-        select(Order)
-        .join(Organization, Organization.id == Order.agency_id)
-        .options(selectinload(Order.agency))
-        .where(Order.was_published)
-    )
+    unless `sort` names one of DIRECTORY_SORTS; a text search without `sort` lists title matches
+    first)."""
+    stmt = select(Order).options(selectinload(Order.agency)).where(Order.was_published)
     if status:
-        stmt = stmt.where(Order.effective_status(now) == status)
+        stmt = stmt.where(Order.in_effective_status(now, status))
     for column, value in ((Order.sector, sector), (Order.modality, modality),
                           (Order.annotation_type, annotation_type)):
         if value:
             stmt = stmt.where(column == value)
     if region:
-        stmt = stmt.where(or_(Organization.province.icontains(region, autoescape=True),
-                              Organization.city.icontains(region, autoescape=True),
-                              Organization.county.icontains(region, autoescape=True)))
+        # Joined only here: without it, counting and deep pages read the orders' index alone.
+        stmt = stmt.join(Organization, Organization.id == Order.agency_id).where(or_(
+            Organization.province.icontains(region, autoescape=True),
+            Organization.city.icontains(region, autoescape=True),
+            Organization.county.icontains(region, autoescape=True)))
+    in_title = Order.title.icontains(q, autoescape=True) if q else None
     if q:
-        # A private description is not searched: a hit would reveal what it says.
-        stmt = stmt.where(or_(
-            Order.title.icontains(q, autoescape=True),
-            and_(_shows("description"), Order.description.icontains(q, autoescape=True)),
-        ))
+        grams = search.query_grams(q)
+        if grams:  # found through the index, then checked as a substring as it always was
+            stmt = stmt.where(search.HasTerms(Order.id, Order.search_terms, grams))
+        if not search.is_exact(q, grams):
+            # A private description is not searched: a hit would reveal what it says (and its
+            # grams are not among the search terms either).
+            stmt = stmt.where(or_(
+                in_title, and_(_shows("description"), Order.description.icontains(q, autoescape=True)),
+            ))
     if closes_after is not None:
         stmt = stmt.where(Order.bidding_closes_at >= closes_after)
     if closes_before is not None:
@@ -728,6 +732,9 @@ def directory_orders(
         stmt = stmt.where(shown_budget >= budget_min)
     if budget_max is not None:
         stmt = stmt.where(shown_budget <= budget_max)
+    if q and not sort:
+        # Most relevant first: a match in the title before one in the description only, then newest.
+        return stmt.order_by(case((in_title, 0), else_=1), Order.published_at.desc(), Order.id.desc())
     return stmt.order_by(*_directory_order(sort or "-published_at", shown_budget))
 
 
@@ -743,7 +750,7 @@ def _directory_order(sort: str, shown_budget) -> tuple:
 def public_figures(session: Session, now: dt.datetime) -> dict:
     """The programme at a glance for the public: open orders and their volume by sector, and the
     verified vendors with their seats."""
-    open_now = Order.effective_status(now) == "published"
+    open_now = Order.in_effective_status(now, "published")
     by_sector = session.execute(
         select(Order.sector, func.count(Order.id), func.coalesce(func.sum(Order.volume), 0))
         .where(open_now).group_by(Order.sector).order_by(Order.sector)

@@ -17,12 +17,14 @@ from tests.factories import BidFactory
 
 def _proposals(api, actors, order_id):
     run = match(api, actors.token(actors.coordinator))
+    token = actors.token(actors.coordinator)
     items = api.get(
         "/api/v1/allocations",
         params={"run_id": run["id"], "order_id": order_id, "status": "proposed"},
-        token=actors.token(actors.coordinator),
+        token=token,
     ).json()["items"]
-    return run, items
+    # The list gives summaries; each proposal's detail has the competing bids.
+    return run, [api.get(f"/api/v1/allocations/{item['id']}", token=token).json() for item in items]
 
 
 def test_approving_awards_the_bid_creates_the_contract_and_awards_a_covered_order(

@@ -68,7 +68,11 @@ def test_allocations_explain_the_score_and_the_competition(api, actors, market):
         params={"run_id": run["id"], "order_id": market["whole"].id},
         token=actors.token(actors.coordinator),
     ).json()
-    (proposal,) = listing["items"]
+    (summary,) = listing["items"]
+    assert "competing" not in summary and "breakdown" not in summary
+    proposal = api.get(f"/api/v1/allocations/{summary['id']}", token=actors.token(actors.coordinator)).json()
+    assert summary["contributions"] == {name: c["contribution"]
+                                        for name, c in proposal["breakdown"]["components"].items()}
     components = proposal["breakdown"]["components"]
     assert set(components) == {"quality", "price", "capacity", "local", "fairness"}
     total = sum(c["contribution"] for c in components.values())
@@ -94,7 +98,8 @@ def test_vendors_see_only_their_own_allocations_without_the_competition(
     )
     items = api.get("/api/v1/allocations", token=actors.token(vendor_user)).json()["items"]
     assert items and all(i["vendor_id"] == winner_id for i in items)
-    assert all(i["competing"] == [] for i in items)
+    own = api.get(f"/api/v1/allocations/{items[0]['id']}", token=actors.token(vendor_user)).json()
+    assert own["competing"] == []
     stranger = actors.token(actors.vendor)
     assert api.get("/api/v1/allocations", token=stranger).json()["items"] == []
     assert_error(api.get(f"/api/v1/allocations/{items[0]['id']}", token=stranger), 404)
