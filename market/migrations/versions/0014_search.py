@@ -1,7 +1,7 @@
 """directory at province scale: indexed search terms, a directory version, indexes for its orders
 
-Revision ID: 0017_search
-Revises: 0012_milestone_names
+Revision ID: 0014_search
+Revises: 0013_admin
 """
 import datetime as dt
 
@@ -11,8 +11,8 @@ from sqlalchemy.dialects import postgresql
 
 from market.orders import search
 
-revision = '0017_search'
-down_revision = '0012_milestone_names'
+revision = '0014_search'
+down_revision = '0013_admin'
 branch_labels = None
 depends_on = None
 
