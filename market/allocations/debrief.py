@@ -62,14 +62,16 @@ def _result(session: Session, bid_id: int, *, actor, now: dt.datetime | None = N
     return result | {"status": "not_awarded" if final else "pending", "reasons": reasons}
 
 
-def why_evaluated(evaluation: BidEvaluation, language: str | None) -> list[dict]:
+def why_evaluated(evaluation: BidEvaluation, language: str | None, audience: str = "bidder") -> list[dict]:
     """What a run said of a bid on its order, in `language`: refused (each hard rule it broke), cut
-    short or left out (the engine's reason), or nothing when it got all it offered."""
+    short or left out (the engine's reason), or nothing when it got all it offered; worded for the
+    bidder or, with audience="staff", for coordinators reading the competing bids."""
     if not evaluation.eligible:
-        return [reason(r["code"], r.get("params"), language) for r in evaluation.refusals]
+        return [reason(r["code"], r.get("params"), language, audience) for r in evaluation.refusals]
     if evaluation.loss_reason:
-        return [reason(evaluation.loss_reason["code"], evaluation.loss_reason.get("params"), language)]
-    return [] if evaluation.allocated_volume > 0 else [reason("not_selected", None, language)]
+        return [reason(evaluation.loss_reason["code"], evaluation.loss_reason.get("params"), language,
+                       audience)]
+    return [] if evaluation.allocated_volume > 0 else [reason("not_selected", None, language, audience)]
 
 
 def _standing(session: Session, evaluation: BidEvaluation) -> dict:

@@ -100,7 +100,7 @@ def run_outcomes(session: Session, run: MatchRun, *, language: str | None) -> li
         judged = [e for e in evaluations if e.order_id == order.id]
         proposed = [a for a in allocations if a.order_id == order.id]
         said = Counter(r["message"] for e in judged if e.allocated_volume <= 0
-                       for r in why_evaluated(e, language))
+                       for r in why_evaluated(e, language, "staff"))
         outcomes.append(OrderOutcome(
             order=order, proposals=len(proposed), proposed=sum(a.volume for a in proposed),
             bids=len(judged), eligible=sum(1 for e in judged if e.eligible),

@@ -64,11 +64,31 @@ MESSAGES: dict[str, str] = {
 }
 
 
-def describe(code: str, params: Mapping[str, Any] | None = None, language: str | None = "en") -> str:
+# The same reasons as the programme's staff read them on a bid that is not theirs (a coordinator
+# weighing the competing bids): the firm in the third person. Codes not here read the same to both.
+STAFF_MESSAGES: dict[str, str] = {
+    "vendor_not_verified": N_("The firm is %(verification)s, not verified."),
+    "clearance_too_low": N_("The firm's data-security clearance (%(clearance)s) is below the order's "
+                         "data classification (%(required)s)."),
+    "certification_missing": N_("The firm does not hold the required certification(s): %(missing)s."),
+    "onsite_not_possible": N_("The order requires on-site work and the firm's profile says it cannot "
+                           "work on site."),
+    "no_capability": N_("The firm has no capability (with a throughput) for %(modality)s / "
+                     "%(annotation_type)s."),
+    "excluded_by_coordinator": N_("A coordinator rejected this firm for this order."),
+    "vendor_capacity": N_("The firm had no seat-days left in week %(week)s, counting its other work."),
+    "bid_withdrawn": N_("The firm withdrew the bid."),
+}
+AUDIENCES = {"bidder": MESSAGES, "staff": MESSAGES | STAFF_MESSAGES}
+
+
+def describe(code: str, params: Mapping[str, Any] | None = None, language: str | None = "en",
+             audience: str = "bidder") -> str:
     """The message of a reason in `language`, from its code and params (the one place messages are
-    made)."""
+    made), worded for the bidder or for the programme's staff (`audience`)."""
     params = dict(params or {})
-    template = translate(language, MESSAGES.get(code, MESSAGES["not_selected"]))
+    messages = AUDIENCES[audience]
+    template = translate(language, messages.get(code, MESSAGES["not_selected"]))
     values = {key: _shown(key, value, language) for key, value in params.items()}
     try:
         message = template % values
@@ -127,7 +147,8 @@ class Reasons:
                                                       for code, params in self.found)
 
 
-def reason(code: str, params: Mapping[str, Any] | None = None, language: str | None = "en") -> dict:
+def reason(code: str, params: Mapping[str, Any] | None = None, language: str | None = "en",
+           audience: str = "bidder") -> dict:
     """A reason as the API gives it: {code, params, message}, the message in `language`."""
     params = dict(params or {})
-    return {"code": code, "params": params, "message": describe(code, params, language)}
+    return {"code": code, "params": params, "message": describe(code, params, language, audience)}

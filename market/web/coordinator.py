@@ -170,7 +170,7 @@ def _order_proposals_page(user, order_id: int, errors: dict | None = None, statu
         abort(404)
     competing = allocations.competing_evaluations(db.session, rows, actor=user)
     language = get_locale().language
-    waiting = [(a, [(e, why_evaluated(e, language)) for e in competing.get(a.id, [])],
+    waiting = [(a, [(e, why_evaluated(e, language, "staff")) for e in competing.get(a.id, [])],
                 report.seat_load(db.session, a))
                for a in rows if a.status == "proposed"]
     return render_template(

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select
 
-from market.bids.reasons import describe
+from market.bids.reasons import MESSAGES, STAFF_MESSAGES, describe
 from market.notifications.models import Notification
 from tests.allocations.conftest import capable_vendor, evaluating_order
 from tests.allocations.test_approval import _proposals
@@ -135,3 +136,14 @@ def test_a_reasons_numbers_are_grouped_as_the_reader_writes_them():
     params = {"volume": 7050, "unit_price": "13.2199"}
     assert describe("awarded", params, "zh") == "已中标：7,050 个单位，单价 13.2199。"
     assert describe("awarded", params, "en").startswith("Awarded for 7,050 units")
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_staff_read_every_reason_about_a_firm_in_the_third_person(language):
+    params = {"verification": "pending", "clearance": "public", "required": "confidential",
+              "missing": ["ISO 27001"], "modality": "image", "annotation_type": "bbox", "week": "2026-W50"}
+    for code in MESSAGES:
+        staff = describe(code, params, language, audience="staff")
+        assert "your" not in staff.lower() and "贵企业" not in staff, (code, staff)
+    for code in STAFF_MESSAGES:  # the bidder's own wording is unchanged
+        assert describe(code, params, language) != describe(code, params, language, audience="staff")

@@ -175,3 +175,18 @@ def test_each_proposal_shows_the_firms_seat_load_per_iso_week_without_and_with_i
     page = browser.get(f"/coordinator/orders/{proposed['order'].id}/proposals").text
     assert "贵阳优标科技有限公司 每周工位负荷（不含与含本方案）" in page
     assert "-W" in page and "在履行合同占用" in page and "含本方案的工位占用率" in page
+
+
+def test_a_firm_rejected_before_is_named_in_the_third_person_on_the_coordinators_page(browser, actors,
+                                                                                    proposed, db_session):
+    # The reason a bid lost is worded for whoever reads it: the firm reads "贵企业" (your firm), a
+    # coordinator weighing the competing bids reads "该企业" (this firm).
+    browser.sign_in(actors.coordinator)
+    order, allocation = proposed["order"], proposed["allocation"]
+    page = f"/coordinator/orders/{order.id}/proposals"
+    browser.submit(page, f"/coordinator/allocations/{allocation.id}/reject",
+                   {f"reject-{allocation.id}-reason": "工位已超负荷"})
+    runs.run_matching(db_session, actor=actors.coordinator, time_limit=5)
+    text = browser.get(page).text
+    assert "协调员已就此订单驳回该企业。" in text
+    assert "贵企业" not in text
