@@ -106,7 +106,7 @@ def test_a_coordinators_day_from_verification_to_contract(visit, app):
     assert again.is_visible(), "a second firm should win the order once the first is rejected"
     assert winner not in again.get_by_role("heading", level=2).inner_text()
     left_out = again.get_by_role("table", name="同批次中的其他投标").get_by_role("row", name=re.compile(winner))
-    assert "协调员已就此订单驳回贵企业" in left_out.inner_text()
+    assert "协调员已就此订单驳回该企业" in left_out.inner_text()
     tab.check("proposals-again")
 
     # Approve the new proposal; the contract is in the register.
