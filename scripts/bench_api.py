@@ -71,6 +71,13 @@ function init(args)
   %(init)s
 end
 function response(status, headers, body)
+  -- A bid is placed once per order and firm: once a thread has used its share of the bodies it
+  -- stops, and the answers to requests already in flight then (repeats, so 409) are not counted.
+  if bodies and counter + step >= #bodies then
+    exhausted = true
+    wrk.thread:stop()
+  end
+  if exhausted and status == 409 then return end
   if status < 200 or status > 299 then
     non2xx = non2xx + 1
     if not first_error then first_error = status .. " " .. string.sub(body, 1, 300) end

@@ -45,6 +45,10 @@ def _start_run(tab, app, order_id: int) -> None:
     page.get_by_role("button", name="开始撮合").click()
     assert "已排队" in page.get_by_role("status").first.inner_text()
     run_url = page.url.split("?")[0]
+    # The live server and the job share the test's one connection: the tab leaves the run page
+    # (which reloads itself) and waits for nothing more while the job runs, so no request overlaps it.
+    page.wait_for_load_state("networkidle")
+    page.goto("about:blank")
     run_job(app, "match-runs")
     page.goto(run_url)  # the page would reload itself; going there is the same, without waiting
     assert "已完成" in page.locator("#run-status").inner_text()
