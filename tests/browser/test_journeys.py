@@ -103,6 +103,8 @@ def test_a_vendor_is_told_why_asks_bids_and_the_agency_cannot_read_the_bid(visit
     page.get_by_role("button", name="发送问题").click()
     assert "问题已发送给需求方" in page.get_by_role("status").inner_text()
     order_url = page.url
+    # The test reads the database on the live server's own connection: nothing may be in flight.
+    page.wait_for_load_state("networkidle")
 
     agency = visit("agency-answers")
     apage = agency.page
