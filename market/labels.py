@@ -103,6 +103,18 @@ LABELS: dict[str, dict[str, str]] = {
         "interrupted": N_("Interrupted (its scheduler stopped)"),
     },
     "job_trigger": {"schedule": N_("Scheduler"), "manual": N_("By hand (market jobs run)")},
+    # What a job run counted (market.jobs.catalogue); a model's metrics keep their technical names.
+    "job_count": {
+        "closed": N_("orders closed"), "queued_runs": N_("runs queued"), "completed": N_("runs completed"),
+        "failed": N_("runs failed"), "requeued": N_("runs requeued"), "orders": N_("orders"),
+        "notified": N_("users notified"), "digests": N_("digests"), "sent": N_("e-mails sent"),
+        "proposals": N_("proposal reminders"), "questions": N_("question reminders"),
+        "closing": N_("closing reminders"), "verification": N_("verification reminders"),
+        "lots": N_("lot reminders"), "idempotency_keys": N_("idempotency keys purged"),
+        "api_tokens": N_("API tokens purged"), "email_tokens": N_("e-mail tokens purged"),
+        "job_runs": N_("job runs purged"), "contracts": N_("contracts"), "payments": N_("payments"),
+        "outcomes": N_("outcomes"), "version": N_("model version"), "kept_previous": N_("previous model kept"),
+    },
     "mail_status": {
         "pending": N_("Waiting to be sent"), "sending": N_("Being sent"), "sent": N_("Sent"),
         "failed": N_("Refused (retried until given up)"),

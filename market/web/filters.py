@@ -59,6 +59,16 @@ def show_value(value, field: str) -> str:
     return number(value) if isinstance(value, int) else str(value)
 
 
+def job_counts(counts: dict) -> str:
+    """What a job run counted, each count by its name in the reader's language (a model's metrics
+    by their technical names), as a list of the page's language; "" for none."""
+    named = labels.LABELS["job_count"]
+    return show_value([
+        f"{label(key, 'job_count') if key in named else key} "
+        f"{number(value) if isinstance(value, int) and not isinstance(value, bool) else value}"
+        for key, value in counts.items()], "counts") if counts else ""
+
+
 def number(value) -> str:
     return "—" if value is None else format_decimal(value, locale=get_locale())
 
@@ -93,7 +103,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters.update({
         name: _at_render(f) for name, f in dict(
             money=money, money4=money4, number=number, when=when, day=day, label=label,
-            show_value=show_value, message=message).items()
+            show_value=show_value, message=message, job_counts=job_counts).items()
     })
     app.jinja_env.globals.update(_=_)
 

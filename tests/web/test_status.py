@@ -43,7 +43,7 @@ def test_an_admin_sees_the_database_scheduler_last_runs_and_the_outbox_in_troubl
     text = page.text
     assert "系统状态" in text and "数据库" in text and "可以连接" in text
     assert "host-a:4242" in text and "调度程序：正在运行任务" in text
-    assert "close-bidding" in text and "<code>closed</code> 3" in text
+    assert "close-bidding" in text and "截止订单 3" in text
     assert "SMTPConnectError: 421 busy" in text and "失败" in text
     assert "从未运行" in text  # the jobs without a run yet
     for address in ("refused@example.cn", "doubt@example.cn"):
