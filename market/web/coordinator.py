@@ -47,16 +47,13 @@ def _coordinator():
 coordinator_only = _coordinator  # the guard of the other coordinators' pages (matching, registers)
 
 
-def _prefixed(schema, prefix: str) -> tuple[dict, dict]:
+def prefixed_form(schema, prefix: str) -> tuple[dict, dict]:
     """Load the fields of one of a page's several forms (named `prefix-field`), errors under the same
     names, so each message stands beside its own form's field."""
     form = MultiDict({key.removeprefix(f"{prefix}-"): value for key, value in request.form.items()
                       if key.startswith(f"{prefix}-")})
     data, errors = load_form(schema, form)
     return data, {f"{prefix}-{key}" if key != "_body" else key: value for key, value in errors.items()}
-
-
-prefixed_form = _prefixed  # for the forms of the disputes page
 
 
 @bp.get("/")
@@ -112,7 +109,7 @@ def vendor_status(org_id: int):
     action = request.form.get("action", "")
     if action not in STATUS_ACTIONS:
         abort(422)
-    data, errors = _prefixed(StatusReasonSchema(), "status")
+    data, errors = prefixed_form(StatusReasonSchema(), "status")
     status = 422
     if not errors:
         try:
@@ -136,7 +133,7 @@ def decide_change(change_request_id: int):
     decision = request.form.get("decision", "")
     if decision not in ("approve", "reject"):
         abort(422)
-    data, errors = _prefixed(StatusReasonSchema(), "change")
+    data, errors = prefixed_form(StatusReasonSchema(), "change")
     status = 422
     if not errors:
         decide = change_requests.approve if decision == "approve" else change_requests.reject
@@ -191,7 +188,7 @@ def _decide_allocation(allocation_id: int, kind: str, schema, decide, done: str)
     allocation = allocations.get_allocation(db.session, allocation_id, actor=user)
     order_id = allocation.order_id
     prefix = f"{kind}-{allocation_id}"
-    data, errors = _prefixed(schema, prefix)
+    data, errors = prefixed_form(schema, prefix)
     if not errors:
         try:
             decide(db.session, allocation_id, actor=user, **data)

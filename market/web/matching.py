@@ -32,7 +32,6 @@ def _check_csrf():
     csrf.protect()
 
 
-_refused = refusal  # the one way a page shows a service's refusal
 
 
 # --- scoring policy --------------------------------------------------------------------------
@@ -61,7 +60,7 @@ def set_scoring_policy():
         try:
             policy.set_policy(db.session, data["weights"], actor=user, note=data.get("note"))
         except DomainError as error:
-            errors = _refused(error)
+            errors = refusal(error)
         else:
             db.session.commit()
             flash(_("The new weights are in force: the next matching run scores with them."))
@@ -99,7 +98,7 @@ def start_run():
         try:
             run = runs.queue_run(db.session, actor=user, **data)
         except DomainError as error:
-            errors = _refused(error)
+            errors = refusal(error)
         else:
             db.session.commit()
             flash(_("Matching run %(id)s is queued; the scheduler starts it within seconds.", id=run.id))
