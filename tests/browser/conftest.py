@@ -18,7 +18,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from market.demo.seed import seed_demo
-from tests.conftest import outer_transaction
+from tests.fresh_database import fresh_app
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("MARKET_CHROMIUM", "/usr/bin/chromium")
@@ -42,23 +42,34 @@ def chromium():
 
 
 @pytest.fixture(scope="module")
-def demo_site(app):
-    """The app on a loopback port over the demo programme, seeded into an outer transaction that
-    the module's end rolls back."""
-    with outer_transaction(app):
+def site_app(database_url, tmp_path_factory):
+    """An app of the module's own over a fresh database seeded with the demo programme.
+
+    Not the per-test rollback: the live server answers on its own thread, and a shared test
+    connection let a late page request (a favicon, a page's reload) cross the test thread's reads
+    and jobs and break their savepoints. Here the server, the jobs and the test's reads each take a
+    pooled connection and commit, as they do in production.
+    """
+    with fresh_app(database_url, tmp_path_factory.mktemp("browser")) as app:
         session = app.extensions["market.db"].sessionmaker()
         with app.app_context():
             seed_demo(session)
             session.commit()
         session.close()
-        server = make_server("127.0.0.1", 0, app, threaded=False)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield f"http://127.0.0.1:{server.server_port}"
-        finally:
-            server.shutdown()
-            thread.join(timeout=5)
+        yield app
+
+
+@pytest.fixture(scope="module")
+def demo_site(site_app):
+    """The module's app on a loopback port, one request at a time."""
+    server = make_server("127.0.0.1", 0, site_app, threaded=False)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
 
 
 class Visit:

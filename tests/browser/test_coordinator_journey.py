@@ -45,16 +45,12 @@ def _start_run(tab, app, order_id: int) -> None:
     page.get_by_role("button", name="开始撮合").click()
     assert "已排队" in page.get_by_role("status").first.inner_text()
     run_url = page.url.split("?")[0]
-    # The live server and the job share the test's one connection: the tab leaves the run page
-    # (which reloads itself) and waits for nothing more while the job runs, so no request overlaps it.
-    page.wait_for_load_state("networkidle")
-    page.goto("about:blank")
     run_job(app, "match-runs")
     page.goto(run_url)  # the page would reload itself; going there is the same, without waiting
     assert "已完成" in page.locator("#run-status").inner_text()
 
 
-def test_a_coordinators_day_from_verification_to_contract(visit, app):
+def test_a_coordinators_day_from_verification_to_contract(visit, site_app):
     tab = visit("coordinator")
     page = tab.page
     sign_in(tab, "coordinator@demo.market.cn")
@@ -77,8 +73,8 @@ def test_a_coordinators_day_from_verification_to_contract(visit, app):
     assert page.get_by_role("table", name="现行权重").is_visible()
     tab.check("scoring-policy")
 
-    order_id, title = _busiest_order(app)
-    _start_run(tab, app, order_id)
+    order_id, title = _busiest_order(site_app)
+    _start_run(tab, site_app, order_id)
     tab.check("run-report")
     page.get_by_role("link", name=title).first.click()
 
@@ -104,7 +100,7 @@ def test_a_coordinators_day_from_verification_to_contract(visit, app):
     assert earlier.get_by_text("近期质检两次不合格，产能存疑").is_visible()
 
     # Run again over the same order: the pair is left out, and says why.
-    _start_run(tab, app, order_id)
+    _start_run(tab, site_app, order_id)
     page.get_by_role("link", name=title).first.click()
     again = page.locator("section.proposal").first
     assert again.is_visible(), "a second firm should win the order once the first is rejected"

@@ -86,7 +86,7 @@ def test_an_agency_fixes_a_mistake_previews_and_publishes(visit):
     tab.check("public-view")
 
 
-def test_a_vendor_is_told_why_asks_bids_and_the_agency_cannot_read_the_bid(visit, app):
+def test_a_vendor_is_told_why_asks_bids_and_the_agency_cannot_read_the_bid(visit, site_app):
     vendor = visit("vendor")
     page = vendor.page
     sign_in(vendor, "vendor@demo.market.cn")
@@ -103,12 +103,10 @@ def test_a_vendor_is_told_why_asks_bids_and_the_agency_cannot_read_the_bid(visit
     page.get_by_role("button", name="发送问题").click()
     assert "问题已发送给需求方" in page.get_by_role("status").inner_text()
     order_url = page.url
-    # The test reads the database on the live server's own connection: nothing may be in flight.
-    page.wait_for_load_state("networkidle")
 
     agency = visit("agency-answers")
     apage = agency.page
-    owner = _owner_email(app, order_url)
+    owner = _owner_email(site_app, order_url)
     sign_in(agency, owner)
     apage.get_by_role("link", name="我的订单").first.click()
     apage.get_by_role("link", name="待答复的问题").first.click()
@@ -121,7 +119,7 @@ def test_a_vendor_is_told_why_asks_bids_and_the_agency_cannot_read_the_bid(visit
     page.goto(order_url)
     assert page.get_by_text("需要，按可见部分标注。").is_visible()
     order_id = int(order_url.split("/orders/")[1].split("/")[0])
-    price = _under_ceiling(app, order_id)
+    price = _under_ceiling(site_app, order_id)
     page.get_by_label("单价（元）", exact=True).fill(price)
     page.get_by_label("投入工位数", exact=True).fill("10")
     page.get_by_label("完成日期", exact=True).fill(_finish(page))
