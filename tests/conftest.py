@@ -5,17 +5,16 @@ from __future__ import annotations
 import contextvars
 import json
 import os
-import threading
 from contextlib import contextmanager
 from urllib.parse import urlencode
 
 import pytest
 import requests
-from werkzeug.serving import make_server
 
 from config.settings import TestingConfig
 from market import create_app
 from market.migrations import upgrade
+from tests.loopback import serving
 
 pytest_plugins = ["tests.factories", "tests.racing"]
 
@@ -59,12 +58,8 @@ def app(database_url, tmp_path_factory):
 @pytest.fixture(scope="session")
 def live_server(app):
     """The app behind a real HTTP server on loopback, one request at a time."""
-    server = make_server("127.0.0.1", 0, app, threaded=False)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    with serving(app) as base:
+        yield base
 
 
 @contextmanager

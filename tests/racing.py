@@ -13,13 +13,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import create_engine, make_url, text
-from werkzeug.serving import make_server
 
 from config import settings
 from market import create_app
 from market.accounts import services as accounts
 from market.migrations import upgrade
 from tests.factories import ALL_FACTORIES, OrderFactory, UserFactory, VendorFactory, able_to
+from tests.loopback import serving
 
 RACERS = 10
 
@@ -61,12 +61,8 @@ def race_app(race_database_url, tmp_path):
 
 @pytest.fixture
 def race_server(race_app):
-    server = make_server("127.0.0.1", 0, race_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    with serving(race_app, threaded=True) as base:
+        yield base
 
 
 class Committed:

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 import requests
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from config import settings as market_settings
 from market import create_app
@@ -16,6 +13,7 @@ from market.db import utcnow
 from market.notifications.models import OutboxEmail
 from market.settings import settings_of
 from tests.factories import PASSWORD, UserFactory
+from tests.loopback import serving
 from tests.racing import RACERS, Committed, all_at_once
 
 
@@ -42,12 +40,8 @@ def locking_server(race_database_url, tmp_path):
         race_database_url, INSTANCE_PATH=str(tmp_path / "instance"), DATABASE_POOL_SIZE=RACERS + 2,
         LOGIN_MAX_FAILURES=1000, LOGIN_MAX_FAILURES_PER_ADDRESS=1000, LOGIN_LOCK_FAILURES=3,
     ))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield app, f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    with serving(app, threaded=True) as base:
+        yield app, base
     app.extensions["market.db"].engine.dispose()
 
 

@@ -11,14 +11,14 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
+from playwright.sync_api import expect
 
 from market.demo.seed import seed_demo
 from tests.fresh_database import fresh_app
+from tests.loopback import serving
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("MARKET_CHROMIUM", "/usr/bin/chromium")
@@ -62,14 +62,8 @@ def site_app(database_url, tmp_path_factory):
 @pytest.fixture(scope="module")
 def demo_site(site_app):
     """The module's app on a loopback port, one request at a time."""
-    server = make_server("127.0.0.1", 0, site_app, threaded=False)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
+    with serving(site_app) as base:
+        yield base
 
 
 class Visit:
@@ -87,6 +81,7 @@ class Visit:
     def check(self, label: str) -> None:
         """No WCAG 2.1 A/AA violation on the page as it is now, no CSP report; a screenshot."""
         self.step += 1
+        self.page.wait_for_load_state()  # a click waits for the next page to commit, not to load
         SHOTS.mkdir(parents=True, exist_ok=True)
         slug = re.sub(r"[^a-z0-9]+", "-", f"{self.name}-{self.step:02d}-{label}".lower()).strip("-")
         self.page.screenshot(path=str(SHOTS / f"{slug}.png"), full_page=True)
@@ -114,7 +109,7 @@ def sign_in(tab: Visit, email: str) -> None:
     page.get_by_label("电子邮箱", exact=True).fill(email)
     page.get_by_label("密码", exact=True).fill(DEMO_PASSWORD)
     page.get_by_role("button", name="登录").click()
-    assert page.get_by_role("button", name="退出").is_visible()
+    expect(page.get_by_role("button", name="退出")).to_be_visible()
 
 
 @pytest.fixture

@@ -3,6 +3,8 @@ form points out), sees the tokens; the new user then signs in."""
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from market.demo.people import DEMO_PASSWORD
 
 FIRM = "贵州筑数智标科技有限公司"  # the demo's verified firm (vendor@demo.market.cn)
@@ -14,7 +16,7 @@ def _sign_in(tab, email: str, password: str = DEMO_PASSWORD) -> None:
     page.get_by_label("电子邮箱", exact=True).fill(email)
     page.get_by_label("密码", exact=True).fill(password)
     page.get_by_role("button", name="登录").click()
-    assert page.get_by_role("button", name="退出").is_visible()
+    expect(page.get_by_role("button", name="退出")).to_be_visible()
 
 
 def test_an_admin_creates_a_user_who_can_then_sign_in(visit):
@@ -37,13 +39,13 @@ def test_an_admin_creates_a_user_who_can_then_sign_in(visit):
     page.get_by_label("机构名称", exact=True).fill("黔南州教育局")
     page.get_by_label("统一社会信用代码", exact=True).fill("11522700MB000000X0")
     page.get_by_role("button", name="登记", exact=True).click()
-    assert page.get_by_role("alert").is_visible()
+    expect(page.get_by_role("alert")).to_be_visible()
     tab.check("organisation-errors")
 
     page.get_by_role("link", name="用户管理").first.click()
     page.get_by_label("角色", exact=True).select_option("vendor")
     page.get_by_role("button", name="筛选").click()
-    assert page.get_by_role("cell", name="vendor@demo.market.cn").is_visible()
+    expect(page.get_by_role("cell", name="vendor@demo.market.cn")).to_be_visible()
     tab.check("users")
     page.get_by_role("link", name="新建或邀请用户").click()
     page.get_by_label("姓名", exact=True).fill("龙晓燕")
@@ -53,7 +55,7 @@ def test_an_admin_creates_a_user_who_can_then_sign_in(visit):
     page.get_by_label("密码（可选）", exact=True).fill("longxiaoyan-2026")
     page.get_by_role("button", name="创建用户").click()
     summary = page.get_by_role("alert")
-    assert summary.is_visible()
+    expect(summary).to_be_visible()
     tab.check("user-errors")
     summary.get_by_role("link").first.click()
     assert page.evaluate("() => document.activeElement.id") == "field-email"
@@ -66,11 +68,11 @@ def test_an_admin_creates_a_user_who_can_then_sign_in(visit):
 
     newcomer = visit("new-user")
     _sign_in(newcomer, "longxiaoyan@zhushu.example.cn", "longxiaoyan-2026")
-    assert newcomer.page.get_by_role("link", name=f"{FIRM} · 标注企业").is_visible()
+    expect(newcomer.page.get_by_role("link", name=f"{FIRM} · 标注企业")).to_be_visible()
     newcomer.check("signed-in")
 
     page.get_by_role("link", name="返回用户列表").click()
     page.get_by_role("link", name="返回系统管理").click()
     page.get_by_role("link", name="API 令牌").click()
-    assert page.get_by_role("cell", name="龙晓燕").first.is_visible()
+    expect(page.get_by_role("cell", name="龙晓燕").first).to_be_visible()
     tab.check("tokens")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 
+from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from market.demo.people import DEMO_PASSWORD
@@ -74,7 +75,7 @@ def test_a_coordinators_day_from_verification_to_contract(visit, site_app):
 
     # The scoring policy is there to read before matching.
     page.get_by_role("navigation", name="协调工作").get_by_role("link", name="评分规则").click()
-    assert page.get_by_role("table", name="现行权重").is_visible()
+    expect(page.get_by_role("table", name="现行权重")).to_be_visible()
     tab.check("scoring-policy")
 
     order_id, title = _busiest_order(site_app)
@@ -85,10 +86,11 @@ def test_a_coordinators_day_from_verification_to_contract(visit, site_app):
     # Why the proposal won: its breakdown; why another bid lost: the competing bids' reasons.
     assert page.get_by_role("heading", level=1).inner_text() == f"“{title}”的撮合方案"
     proposal = page.locator("section.proposal").first
-    assert proposal.get_by_role("table", name=re.compile("^该投标得分")).is_visible()
+    expect(proposal.get_by_role("table", name=re.compile("^该投标得分"))).to_be_visible()
+    page.wait_for_load_state()
     competing = proposal.get_by_role("table", name="同批次中的其他投标")
     assert competing.get_by_role("row").count() >= 3  # the header, the winner and a loser
-    assert proposal.get_by_role("table", name=re.compile("每周工位负荷")).is_visible()
+    expect(proposal.get_by_role("table", name=re.compile("每周工位负荷"))).to_be_visible()
     tab.check("proposals")
     if os.environ.get("MARKET_README_SCREENSHOTS"):
         page.screenshot(path=str(README_SHOT), clip={"x": 0, "y": 0, "width": 1280, "height": 1100},
@@ -101,14 +103,17 @@ def test_a_coordinators_day_from_verification_to_contract(visit, site_app):
     proposal.get_by_role("button", name="驳回该方案").click()
     assert "撮合方案已驳回" in page.get_by_role("status").inner_text()
     earlier = page.get_by_role("table", name="该订单的历史撮合方案")
-    assert earlier.get_by_text("近期质检两次不合格，产能存疑").is_visible()
+    expect(earlier.get_by_text("近期质检两次不合格，产能存疑")).to_be_visible()
 
     # Run again over the same order: the pair is left out, and says why.
     report = _start_run(tab, site_app, order_id)
     page.get_by_role("link", name=title).first.click()
     again = page.locator("section.proposal").first
-    assert again.is_visible(), (f"a second firm should win the order once the first is rejected; the run said:\n"
-                                f"{report}\nthe order's page says:\n{page.locator('main').inner_text()}")
+    try:
+        expect(again).to_be_visible()
+    except AssertionError as missing:
+        raise AssertionError(f"a second firm should win the order once the first is rejected; the run said:\n"
+                             f"{report}\nthe order's page says:\n{page.locator('main').inner_text()}") from missing
     assert winner not in again.get_by_role("heading", level=2).inner_text()
     left_out = again.get_by_role("table", name="同批次中的其他投标").get_by_role("row", name=re.compile(winner))
     assert "协调员已就此订单驳回该企业" in left_out.inner_text()
@@ -128,7 +133,7 @@ def test_a_coordinators_day_from_verification_to_contract(visit, site_app):
     page.get_by_role("navigation", name="协调工作").get_by_role("link", name="审计日志").click()
     page.get_by_label("操作", exact=True).fill("allocation.")
     page.get_by_role("button", name="筛选").click()
-    assert page.get_by_role("link", name="allocation.approved").first.is_visible()
+    expect(page.get_by_role("link", name="allocation.approved").first).to_be_visible()
     tab.check("audit")
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 
+from playwright.sync_api import expect
+
 from market.demo.context import DEMO_PASSWORD
 from market.insights.services import FIGURES
 from tests.browser.conftest import ROOT
@@ -54,7 +56,7 @@ def test_a_coordinator_reads_every_chart_of_the_demo_programme_in_chinese(visit)
     page.get_by_role("button", name="查看").click()
     assert "months=3" in page.url
     _every_chart_is_drawn(page)
-    assert page.get_by_role("heading", name="需求流转与成交：近 3 个月").is_visible()
+    expect(page.get_by_role("heading", name="需求流转与成交：近 3 个月")).to_be_visible()
 
 
 def test_a_coordinator_reads_the_dashboard_in_english(visit):

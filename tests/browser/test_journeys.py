@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import sign_in
 
 
@@ -35,14 +37,14 @@ def test_an_agency_fixes_a_mistake_previews_and_publishes(visit):
     page.get_by_label("准确率要求", exact=True).fill("0.98")
     page.get_by_role("button", name="保存草稿").click()
     summary = page.get_by_role("alert")
-    assert summary.is_visible()
+    expect(summary).to_be_visible()
     tab.check("draft-error")
     summary.get_by_role("link").first.click()
     assert page.evaluate("() => document.activeElement.id") == "field-volume"
     page.keyboard.press("Control+A")
     page.keyboard.type("30000")
     page.get_by_role("button", name="保存草稿").click()
-    assert page.get_by_role("heading", name="核对填写内容").is_visible()
+    expect(page.get_by_role("heading", name="核对填写内容")).to_be_visible()
     tab.check("preview")
     page.get_by_role("link", name="预览企业看到的页面").click()
     assert page.get_by_role("note").inner_text().startswith("预览")
@@ -62,7 +64,8 @@ def test_an_agency_fixes_a_mistake_previews_and_publishes(visit):
     page.get_by_role("button", name="继续").click()
     # Check your answers: each change old → new, nothing published yet; back to the form and again.
     assert page.get_by_role("heading", level=1).inner_text() == "发布前请核对修改内容"
-    assert page.locator("del", has_text="30,000").is_visible() and page.locator("ins", has_text="36,000").is_visible()
+    expect(page.locator("del", has_text="30,000")).to_be_visible()
+    expect(page.locator("ins", has_text="36,000")).to_be_visible()
     tab.check("amend-check")
     page.get_by_role("button", name=re.compile("^修改 数量")).click()
     assert page.evaluate("() => location.hash") == "#field-volume"
@@ -70,11 +73,11 @@ def test_an_agency_fixes_a_mistake_previews_and_publishes(visit):
         "对收费站抓拍图像中的车牌进行矩形框标注。", "夜间图像同样标注。"]  # the lines survive the round trip
     page.get_by_label("数量", exact=True).fill("35000")
     page.get_by_role("button", name="继续").click()
-    assert page.locator("ins", has_text="35,000").is_visible()
+    expect(page.locator("ins", has_text="35,000")).to_be_visible()
     page.get_by_role("button", name="发布修改").click()
     assert page.get_by_role("status").inner_text().startswith("订单已修改")
-    assert page.get_by_text("30,000 → 35,000").is_visible()
-    assert page.get_by_text("增加夜间抓拍图像").is_visible()
+    expect(page.get_by_text("30,000 → 35,000")).to_be_visible()
+    expect(page.get_by_text("增加夜间抓拍图像")).to_be_visible()
     tab.check("amended")
     page.get_by_role("navigation", name="当前位置").get_by_role("link", name="我的订单").click()
     page.get_by_role("link", name="本单位订单的合同").click()
@@ -117,7 +120,7 @@ def test_a_vendor_is_told_why_asks_bids_and_the_agency_cannot_read_the_bid(visit
     assert "答复已在订单页面向所有企业公开" in apage.get_by_role("status").inner_text()
 
     page.goto(order_url)
-    assert page.get_by_text("需要，按可见部分标注。").is_visible()
+    expect(page.get_by_text("需要，按可见部分标注。")).to_be_visible()
     order_id = int(order_url.split("/orders/")[1].split("/")[0])
     price = _under_ceiling(site_app, order_id)
     page.get_by_label("单价（元）", exact=True).fill(price)
@@ -134,12 +137,12 @@ def test_a_vendor_is_told_why_asks_bids_and_the_agency_cannot_read_the_bid(visit
     # The demo firm may have bid on it already: then the same steps revise the bid.
     page.get_by_role("button", name=re.compile("^(提交投标|保存修改)$")).click()
     assert page.get_by_role("heading", level=1).inner_text() == "投标已提交", page.content()
-    assert page.get_by_role("heading", name="接下来的流程").is_visible()
+    expect(page.get_by_role("heading", name="接下来的流程")).to_be_visible()
     vendor.check("bid-placed")
 
     agency.go(f"/agency/orders/{order_id}")
     assert apage.get_by_role("heading", level=1).inner_text() == title
-    assert apage.get_by_text("投标在截止前保密").is_visible()
+    expect(apage.get_by_text("投标在截止前保密")).to_be_visible()
     assert price not in apage.locator("main").inner_text()
     agency.check("bids-sealed")
 

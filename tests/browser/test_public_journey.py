@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from playwright.sync_api import expect
+
 
 def test_the_public_browses_and_filters_the_directory_in_chinese(visit):
     tab = visit("public-zh")
@@ -22,6 +24,7 @@ def test_the_public_browses_and_filters_the_directory_in_chinese(visit):
     page.get_by_label("行业").select_option("health")
     page.get_by_role("button", name="筛选").click()
     assert "sector=health" in page.url
+    page.wait_for_load_state()
     cards = page.locator("article.card")
     assert cards.count() > 0
     for text in cards.all_inner_texts():
@@ -32,7 +35,7 @@ def test_the_public_browses_and_filters_the_directory_in_chinese(visit):
     title = first.inner_text()
     first.click()
     assert page.get_by_role("heading", level=1).inner_text() == title
-    assert page.get_by_role("heading", name="时间节点").is_visible()
+    expect(page.get_by_role("heading", name="时间节点")).to_be_visible()
     tab.check("order")
 
 
@@ -41,7 +44,7 @@ def test_a_bad_filter_is_explained_beside_its_field_and_the_summary_links_to_it(
     tab.go("/directory?closes_after=2026-12-31&closes_before=2026-01-01")
     page = tab.page
     summary = page.get_by_role("alert")
-    assert summary.is_visible()
+    expect(summary).to_be_visible()
     tab.check("directory-error")
     summary.get_by_role("link").first.click()
     assert page.evaluate("() => document.activeElement.id") == "field-closes_after"
