@@ -155,6 +155,23 @@ def _norm(cert: str) -> str:
     return " ".join(cert.split()).casefold()
 
 
+@lru_cache(maxsize=4096)
+def _held_cached(certifications: frozenset[str]) -> frozenset[str]:
+    return frozenset(_norm(c) for c in certifications)
+
+
+def _held(certifications: Collection[str]) -> frozenset[str]:
+    """A vendor's certifications, normalised; computed once per vendor, not once per bid."""
+    if isinstance(certifications, frozenset):
+        return _held_cached(certifications)
+    return frozenset(_norm(c) for c in certifications)
+
+
+@lru_cache(maxsize=4096)
+def _has_working_day_cached(start: date, end: date) -> bool:
+    return _has_working_day(start, end)
+
+
 def check_eligibility(
     order: Order,
     vendor: Vendor,
@@ -184,7 +201,7 @@ def check_eligibility(
     refusals: list[Refusal] = []
     unit = order.unit
 
-    if not _has_working_day(order.start, order.deadline):
+    if not _has_working_day_cached(order.start, order.deadline):
         refusals.append(
             Refusal(
                 "no_working_day",
@@ -213,7 +230,7 @@ def check_eligibility(
 
     missing: list[str] = []
     if order.required_certifications:
-        held = {_norm(c) for c in vendor.certifications}
+        held = _held(vendor.certifications)
         missing = sorted(c for c in order.required_certifications if _norm(c) not in held)
     if missing:
         refusals.append(

@@ -62,35 +62,40 @@ def explain_losses(p: AllocationProblem, volume: np.ndarray) -> dict[int, LossRe
         winners.setdefault(int(p.cand_order[w]), []).append(w)
     labels = p.week_labels or tuple(f"week {w}" for w in range(p.n_weeks))
 
+    def capacity_reason(c: int, o: int) -> LossReason | None:
+        """The most exhausted week this candidate would need for its next unit of work."""
+        lo, hi = load.indptr[c], load.indptr[c + 1]
+        weeks, per_unit = load.indices[lo:hi], load.data[lo:hi]
+        if not weeks.size:
+            return None
+        res = np.maximum(residual[p.cand_vendor[c], weeks], 0.0)
+        more = p.order_volume[o] if not p.order_splittable[o] else want[c] - volume[c]
+        need = per_unit * max(more, 0.0)
+        lacking = res < need * (1 - _TOL) - _TOL
+        if not lacking.any():
+            return None
+        ratio = np.where(lacking, res / np.maximum(need, 1e-300), np.inf)
+        # The most lacking week; the earliest one among equals (ties are common).
+        k = int(np.flatnonzero(ratio <= ratio.min() * (1 + 1e-9) + 1e-12)[0])
+        week = labels[int(weeks[k])]
+        params: dict[str, Any] = {"week": week}
+        if res[k] <= _TOL * max(1.0, float(p.capacity[p.cand_vendor[c], weeks[k]])):
+            text = f"vendor capacity exhausted in week {week}"
+        else:
+            text = (
+                f"not enough vendor capacity in week {week} "
+                f"({res[k]:.3g} of {need[k]:.3g} seat-days free)"
+            )
+            params |= {"free_seat_days": float(f"{res[k]:.3g}"),
+                       "needed_seat_days": float(f"{need[k]:.3g}")}
+        return LossReason("vendor_capacity", text, params)
+
+    # Capacity is looked at only when the order's cover and its vendor count do not explain the
+    # loss: most losers were simply outscored, and the week-by-week check is the costly part.
     for c in short.tolist():
         o = int(p.cand_order[c])
         partly = volume[c] > 0
         remaining = p.order_volume[o] - given[o]
-        # The most exhausted week this candidate would need for its next unit of work.
-        lo, hi = load.indptr[c], load.indptr[c + 1]
-        weeks, per_unit = load.indices[lo:hi], load.data[lo:hi]
-        capacity_reason = None
-        if weeks.size:
-            res = np.maximum(residual[p.cand_vendor[c], weeks], 0.0)
-            more = p.order_volume[o] if not p.order_splittable[o] else want[c] - volume[c]
-            need = per_unit * max(more, 0.0)
-            lacking = res < need * (1 - _TOL) - _TOL
-            if lacking.any():
-                ratio = np.where(lacking, res / np.maximum(need, 1e-300), np.inf)
-                # The most lacking week; the earliest one among equals (ties are common).
-                k = int(np.flatnonzero(ratio <= ratio.min() * (1 + 1e-9) + 1e-12)[0])
-                week = labels[int(weeks[k])]
-                params = {"week": week}
-                if res[k] <= _TOL * max(1.0, float(p.capacity[p.cand_vendor[c], weeks[k]])):
-                    text = f"vendor capacity exhausted in week {week}"
-                else:
-                    text = (
-                        f"not enough vendor capacity in week {week} "
-                        f"({res[k]:.3g} of {need[k]:.3g} seat-days free)"
-                    )
-                    params |= {"free_seat_days": float(f"{res[k]:.3g}"),
-                               "needed_seat_days": float(f"{need[k]:.3g}")}
-                capacity_reason = LossReason("vendor_capacity", text, params)
         if remaining <= p.order_volume[o] * _TOL:
             others = [w for w in winners.get(o, []) if w != c]
             if all(p.cand_score[w] >= p.cand_score[c] for w in others):
@@ -101,8 +106,8 @@ def explain_losses(p: AllocationProblem, volume: np.ndarray) -> dict[int, LossRe
                 else:
                     message = "outscored: order covered by higher-scoring bids"
                 reason = LossReason("outscored", message)
-            elif capacity_reason is not None:
-                reason = capacity_reason
+            elif (by_capacity := capacity_reason(c, o)) is not None:
+                reason = by_capacity
             else:
                 reason = LossReason(
                     "better_fit",
@@ -120,8 +125,8 @@ def explain_losses(p: AllocationProblem, volume: np.ndarray) -> dict[int, LossRe
                 "max_vendors", f"order already has its maximum of {k} vendor{'s' if k > 1 else ''}",
                 {"max_vendors": k},
             )
-        elif capacity_reason is not None:
-            reason = capacity_reason
+        elif (by_capacity := capacity_reason(c, o)) is not None:
+            reason = by_capacity
         elif p.order_splittable[o] and not partly and remaining < p.order_min_lot[o] * (1 - _TOL):
             reason = LossReason(
                 "min_lot",

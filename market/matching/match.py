@@ -69,8 +69,10 @@ def solve_match(prepared: PreparedMatch, time_limit: float = 10.0) -> MatchResul
     result = solve_allocation(prepared.problem, time_limit=time_limit)
     reasons = explain_losses(prepared.problem, result.volume)
     outcomes = []
+    volumes = result.volume.tolist()  # plain floats: indexing numpy per bid costs more
+    candidates = prepared.candidate_of_bid.tolist()
     for b, bid in enumerate(prepared.bids):
-        c = int(prepared.candidate_of_bid[b])
+        c = candidates[b]
         outcomes.append(
             BidOutcome(
                 bid_id=bid.id,
@@ -79,7 +81,7 @@ def solve_match(prepared: PreparedMatch, time_limit: float = 10.0) -> MatchResul
                 eligible=c >= 0,
                 refusals=prepared.refusals[b],
                 score=prepared.scores[b],
-                volume=float(result.volume[c]) if c >= 0 else 0.0,
+                volume=volumes[c] if c >= 0 else 0.0,
                 reason=reasons.get(c) if c >= 0 else None,
             )
         )

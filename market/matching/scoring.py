@@ -137,18 +137,73 @@ class ComponentScore(NamedTuple):
         }
 
 
-@dataclass(frozen=True)
-class ScoreBreakdown:
-    """The score of one (order, bid) pair, 0-100, with one line per component."""
+class _Facts(NamedTuple):
+    """What a bid was scored on and the five component scores, in COMPONENTS order."""
 
-    total: float
-    components: tuple[ComponentScore, ...]
+    quality_probability: float
+    unit_price: float
+    reference_unit_price: float
+    price_ratio: float
+    seat_days_needed: float
+    free_seat_days: float
+    capacity_share: float
+    local: bool
+    recent_award_share: float
+    scores: tuple[float, float, float, float, float]
+    weights: tuple[float, float, float, float, float]
+
+
+class ScoreBreakdown:
+    """The score of one (order, bid) pair, 0-100, with one line per component.
+
+    The lines (with their explanations) are written out when first read: a run scores tens of
+    thousands of bids and the solver needs only the totals.
+    """
+
+    __slots__ = ("total", "_facts", "_components")
+
+    def __init__(self, total: float, facts: _Facts):
+        self.total = total
+        self._facts = facts
+        self._components: tuple[ComponentScore, ...] | None = None
+
+    @property
+    def components(self) -> tuple[ComponentScore, ...]:
+        if self._components is None:
+            f = self._facts
+            raws = (f.quality_probability, f.price_ratio, f.capacity_share,
+                    1.0 if f.local else 0.0, f.recent_award_share)
+            texts = (
+                _quality_text(f.quality_probability),
+                _price_text(f.unit_price, f.reference_unit_price, f.price_ratio),
+                _capacity_text(f.seat_days_needed, f.free_seat_days, f.capacity_share),
+                _local_text(f.local),
+                _fairness_text(f.recent_award_share),
+            )
+            self._components = tuple(
+                ComponentScore(name, raw, score, weight, weight * score / 100.0, text)
+                for name, raw, score, weight, text in zip(
+                    COMPONENTS, raws, f.scores, f.weights, texts, strict=True
+                )
+            )
+        return self._components
 
     def __getitem__(self, name: str) -> ComponentScore:
         for component in self.components:
             if component.name == name:
                 return component
         raise KeyError(name)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ScoreBreakdown):
+            return NotImplemented
+        return self.total == other.total and self._facts == other._facts
+
+    def __hash__(self) -> int:
+        return hash((self.total, self._facts))
+
+    def __repr__(self) -> str:
+        return f"ScoreBreakdown(total={self.total!r}, components={self.components!r})"
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form for storing with the allocation: total plus one entry per component."""
@@ -159,12 +214,38 @@ def _clip01(value: float) -> float:
     return 0.0 if value <= 0 else 1.0 if value >= 1 else value
 
 
-def quality_score(probability: float) -> tuple[float, str]:
-    """100 times the calibrated probability of on-time delivery at the accuracy target."""
+def _quality(probability: float) -> float:
     p = float(probability)
     if not (0.0 <= p <= 1.0):
         raise ValueError(f"quality probability must be in [0, 1], got {probability}")
-    return 100.0 * p, f"{p:.0%} predicted chance of on-time delivery at the accuracy target"
+    return 100.0 * p
+
+
+def _quality_text(p: float) -> str:
+    return f"{p:.0%} predicted chance of on-time delivery at the accuracy target"
+
+
+def quality_score(probability: float) -> tuple[float, str]:
+    """100 times the calibrated probability of on-time delivery at the accuracy target."""
+    score = _quality(probability)
+    return score, _quality_text(float(probability))
+
+
+def _price(
+    unit_price: float | Decimal, reference_unit_price: float | Decimal, params: ScoreParams
+) -> tuple[float, float]:
+    reference = float(reference_unit_price)
+    price = float(unit_price)
+    if reference <= 0:
+        raise ValueError(f"reference unit price must be positive, got {reference_unit_price}")
+    if price < 0:
+        raise ValueError(f"unit price must not be negative, got {unit_price}")
+    ratio = price / reference
+    return 100.0 * _clip01((1.0 - ratio) / (1.0 - params.price_full_marks_ratio)), ratio
+
+
+def _price_text(price: float, reference: float, ratio: float) -> str:
+    return f"unit price {price:g} is {ratio:.0%} of the reference {reference:g}"
 
 
 def price_score(
@@ -177,25 +258,13 @@ def price_score(
     Returns (score, price ratio, explanation). Scoring against the order's reference (its
     budget ceiling per unit) keeps a bid's score unchanged when another bid arrives.
     """
-    reference = float(reference_unit_price)
-    price = float(unit_price)
-    if reference <= 0:
-        raise ValueError(f"reference unit price must be positive, got {reference_unit_price}")
-    if price < 0:
-        raise ValueError(f"unit price must not be negative, got {unit_price}")
-    ratio = price / reference
-    score = 100.0 * _clip01((1.0 - ratio) / (1.0 - params.price_full_marks_ratio))
-    return score, ratio, f"unit price {price:g} is {ratio:.0%} of the reference {reference:g}"
+    score, ratio = _price(unit_price, reference_unit_price, params)
+    return score, ratio, _price_text(float(unit_price), float(reference_unit_price), ratio)
 
 
-def capacity_score(
-    seat_days_needed: float, free_seat_days: float, params: ScoreParams = DEFAULT_PARAMS
-) -> tuple[float, float, str]:
-    """Score how comfortably the vendor's free seat-days in the order window cover the bid.
-
-    Returns (score, share of free seat-days used, explanation); the share is infinite when
-    the vendor has no free seat-days in the window.
-    """
+def _capacity(
+    seat_days_needed: float, free_seat_days: float, params: ScoreParams
+) -> tuple[float, float]:
     need = float(seat_days_needed)
     free = float(free_seat_days)
     if need < 0:
@@ -206,27 +275,52 @@ def capacity_score(
         share = need / free
     comfortable = params.capacity_comfortable_share
     score = 100.0 * _clip01((1.0 - share) / (1.0 - comfortable)) if math.isfinite(share) else 0.0
+    return score, share
+
+
+def _capacity_text(need: float, free: float, share: float) -> str:
     if math.isfinite(share):
-        text = f"needs {need:.1f} of {free:.1f} free seat-days in the window ({share:.0%})"
-    else:
-        text = f"needs {need:.1f} seat-days but has none free in the window"
-    return score, share, text
+        return f"needs {need:.1f} of {free:.1f} free seat-days in the window ({share:.0%})"
+    return f"needs {need:.1f} seat-days but has none free in the window"
+
+
+def capacity_score(
+    seat_days_needed: float, free_seat_days: float, params: ScoreParams = DEFAULT_PARAMS
+) -> tuple[float, float, str]:
+    """Score how comfortably the vendor's free seat-days in the order window cover the bid.
+
+    Returns (score, share of free seat-days used, explanation); the share is infinite when
+    the vendor has no free seat-days in the window.
+    """
+    score, share = _capacity(seat_days_needed, free_seat_days, params)
+    return score, share, _capacity_text(float(seat_days_needed), float(free_seat_days), share)
+
+
+def _local_text(local: bool) -> str:
+    return "local vendor" if local else "not a local vendor"
 
 
 def local_score(local: bool) -> tuple[float, str]:
     """100 for a vendor in the programme's home region, 0 otherwise."""
-    return (100.0, "local vendor") if local else (0.0, "not a local vendor")
+    return (100.0 if local else 0.0), _local_text(local)
+
+
+def _fairness(recent_award_share: float, params: ScoreParams) -> float:
+    share = float(recent_award_share)
+    if not (0.0 <= share <= 1.0):
+        raise ValueError(f"recent award share must be in [0, 1], got {recent_award_share}")
+    return 100.0 * _clip01(1.0 - share / params.fairness_zero_share)
+
+
+def _fairness_text(share: float) -> str:
+    return f"holds {share:.1%} of recent awards"
 
 
 def fairness_score(
     recent_award_share: float, params: ScoreParams = DEFAULT_PARAMS
 ) -> tuple[float, str]:
     """Fewer recent awards, more points, so the same firms do not take everything."""
-    share = float(recent_award_share)
-    if not (0.0 <= share <= 1.0):
-        raise ValueError(f"recent award share must be in [0, 1], got {recent_award_share}")
-    score = 100.0 * _clip01(1.0 - share / params.fairness_zero_share)
-    return score, f"holds {share:.1%} of recent awards"
+    return _fairness(recent_award_share, params), _fairness_text(float(recent_award_share))
 
 
 def score_bid(
@@ -254,21 +348,17 @@ def score_bid(
     Everything depends on this bid and its order only; other bids never change its score.
     """
     w = weights if type(weights) is _Weights else validate_weights(weights)
-    q, q_text = quality_score(quality_probability)
-    p, p_ratio, p_text = price_score(unit_price, reference_unit_price, params)
-    c, c_share, c_text = capacity_score(seat_days_needed, free_seat_days, params)
-    loc, loc_text = local_score(local)
-    f, f_text = fairness_score(recent_award_share, params)
-    parts = (
-        ("quality", float(quality_probability), q, q_text),
-        ("price", p_ratio, p, p_text),
-        ("capacity", c_share, c, c_text),
-        ("local", 1.0 if local else 0.0, loc, loc_text),
-        ("fairness", float(recent_award_share), f, f_text),
-    )
-    components = tuple(
-        ComponentScore(name, raw, score, w[name], w[name] * score / 100.0, text)
-        for name, raw, score, text in parts
-    )
-    total = math.fsum(comp.contribution for comp in components)
-    return ScoreBreakdown(min(100.0, max(0.0, total)), components)
+    quality = float(quality_probability)
+    q = _quality(quality)
+    p, ratio = _price(unit_price, reference_unit_price, params)
+    need, free = float(seat_days_needed), float(free_seat_days)
+    c, share = _capacity(need, free, params)
+    loc = 100.0 if local else 0.0
+    fairness = float(recent_award_share)
+    f = _fairness(fairness, params)
+    weight = (w["quality"], w["price"], w["capacity"], w["local"], w["fairness"])
+    total = math.fsum((weight[0] * q / 100.0, weight[1] * p / 100.0, weight[2] * c / 100.0,
+                       weight[3] * loc / 100.0, weight[4] * f / 100.0))
+    facts = _Facts(quality, float(unit_price), float(reference_unit_price), ratio, need, free, share,
+                   bool(local), fairness, (q, p, c, loc, f), weight)
+    return ScoreBreakdown(min(100.0, max(0.0, total)), facts)
