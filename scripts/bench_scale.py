@@ -243,12 +243,12 @@ def independent_splittable_lp(problem: AllocationProblem, volume: np.ndarray) ->
 def independent_relaxation(problem: AllocationProblem) -> tuple[float, float]:
     """The LP relaxation of the whole allocation, solved by HiGHS directly: (value, seconds).
 
-    Written from the problem definition: a volume per candidate within its offer and its
-    order's volume (a not-splittable order's candidate only when it offers the whole order),
-    capacity per vendor-week, an order's volumes within its volume, "at most K vendors" as
-    sum(volume / largest volume) <= K, minimum lots dropped. The product's allocation starts
-    from the same relaxation; the time of this solve is what the end-to-end time is compared
-    with.
+    Written from the problem definition: a volume per candidate within its offer, its order's
+    volume and what fits in each of its vendor-weeks alone (a not-splittable order's candidate
+    only when it offers the whole order and the order fits), capacity per vendor-week, an
+    order's volumes within its volume, "at most K vendors" as sum(volume / largest volume) <= K,
+    minimum lots dropped. The product's allocation starts from the same relaxation; the time of
+    this solve is what the end-to-end time is compared with.
     """
     p = problem
     started = time.perf_counter()
@@ -256,6 +256,15 @@ def independent_relaxation(problem: AllocationProblem) -> tuple[float, float]:
     split = p.order_splittable[p.cand_order]
     hi = np.minimum(p.cand_max_volume, vol)
     hi[~split & (p.cand_max_volume < vol * (1 - 1e-12))] = 0.0
+    # A candidate takes at most what fits in each of its vendor-weeks alone; a not-splittable
+    # order that does not fit whole there cannot go to that vendor at all.
+    per_week = p.cand_load.tocoo()
+    positive = per_week.data > 0  # seat-days per unit of volume
+    room = np.maximum(p.capacity[p.cand_vendor[per_week.row], per_week.col], 0.0)
+    fits = np.full(p.n_candidates, np.inf)
+    np.minimum.at(fits, per_week.row[positive], room[positive] / per_week.data[positive])
+    hi = np.minimum(hi, fits)
+    hi[~split & (hi < vol * (1 - 1e-9))] = 0.0
     lot = p.order_min_lot[p.cand_order]
     hi[split & (lot > hi)] = 0.0
     hi[p.cand_score <= 0] = 0.0

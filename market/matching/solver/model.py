@@ -78,6 +78,19 @@ def build_model(p: AllocationProblem) -> Model:
     n_cand = p.n_candidates
     a_cap = sp.csc_matrix((vals * vol_c[cand], (row_idx, cand)), shape=(used_rows.size, n_cand))
     row_vendor, row_week = np.divmod(used_rows, n_weeks)
+    b_cap = p.capacity[row_vendor, row_week]
+    # No column can take more than fits in each of its vendor-weeks on its own: an
+    # unsplittable order that does not fit whole in some week of its vendor can never go there,
+    # and a splittable share is capped at what the tightest week allows. Valid for every
+    # feasible allocation (loads are non-negative), and it tightens the LP bound where the LP
+    # would give part of an unsplittable order to a vendor that cannot take it whole.
+    fits = np.full(n_cand, np.inf)
+    np.minimum.at(fits, cand, np.maximum(b_cap[row_idx], 0.0) / (vals * vol_c[cand]))
+    ub = np.minimum(ub, fits)
+    ub[~split_c & (ub < 1.0 - 1e-9)] = 0.0
+    ub[~split_c & (ub > 0)] = 1.0
+    ub[split_c & (lot > ub * (1 + 1e-12))] = 0.0
+    ub[ub < EPS] = 0.0
     a_ord = sp.csc_matrix(
         (np.ones(n_cand), (p.cand_order, np.arange(n_cand))), shape=(p.n_orders, n_cand)
     )
@@ -95,7 +108,7 @@ def build_model(p: AllocationProblem) -> Model:
         order=p.cand_order,
         vendor=p.cand_vendor,
         a_cap=a_cap,
-        b_cap=p.capacity[row_vendor, row_week],
+        b_cap=b_cap,
         a_ord=a_ord,
         max_vendors=kv,
         active=active,

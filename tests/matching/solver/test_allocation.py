@@ -65,8 +65,22 @@ def test_an_unsplittable_order_goes_whole_to_one_vendor_or_to_none():
     r = solve_allocation(p)
     assert r.volume.tolist() == [0, 0]
     assert r.objective == 0
-    assert r.lp_bound == pytest.approx(90 * 60 + 80 * 40)  # the LP relaxation splits it
-    assert r.bound == 0 and r.status == "optimal"  # branch and cut proves nothing fits
+    # The relaxation knows a whole order that fits in no week of a vendor cannot go there, so
+    # it does not split the order between the two (90 x 60 + 80 x 40) and the bound is exact.
+    assert r.lp_bound == 0
+    assert r.bound == 0 and r.status == "optimal"
+
+
+def test_the_relaxation_leaves_out_a_whole_order_that_fits_no_week_of_a_vendor():
+    # Vendor 0 scores higher but has 60 free seat-days for a 100-unit whole order; vendor 1
+    # has room. The LP alone already gives the order whole to vendor 1.
+    p = problem(
+        [(100, False, 0, 0)], [(0, 0, 90, 100, [1.0]), (0, 1, 80, 100, [1.0])], [[60], [120]]
+    )
+    r = solve_allocation(p)
+    assert r.volume.tolist() == [0, 100]
+    assert r.lp_bound == pytest.approx(80 * 100)  # not 90 x 60 + 80 x 40
+    assert r.gap_pct == 0 and r.status == "optimal"
 
 
 def test_a_whole_order_goes_to_the_vendor_whose_capacity_serves_the_total_best():
