@@ -58,17 +58,17 @@ def _resolve():
 def user_for_token(token: str) -> tuple[User, ApiToken] | None:
     """The live token's user and row in the request's session, or None: the API's bearer token
     and the web pages' signed-in session (which keeps a token in its cookie) resolve here alike."""
-    # Look the token up (and note its use) in a short transaction of its own, finished before the
-    # request's session starts: on SQLite a write from a second connection would otherwise collide
-    # with the request's open read transaction.
-    with db.database().sessionmaker() as side:
-        found = accounts.resolve_token(side, token)
-        if found is None:
-            return None
-        user_id, row = found[0].id, found[1]
-        token_id = row.id
-        now = utcnow()
-        if accounts.token_needs_touch(row, now):
-            row.last_used_at = now
-            side.commit()
-    return db.session.get(User, user_id), db.session.get(ApiToken, token_id)
+    # Looked up in the request's own session, so the user and token are loaded once (the token by
+    # its hash, then its user and organisation). Noting the token's use, at most once a minute, is
+    # committed at once, before the request reads or writes anything else: on SQLite every
+    # transaction holds the write lock, so a write from a second connection of the same request
+    # would wait for the first.
+    session = db.session
+    found = accounts.resolve_token(session, token)
+    if found is None:
+        return None
+    now = utcnow()
+    if accounts.token_needs_touch(found[1], now):
+        found[1].last_used_at = now
+        session.commit()
+    return found
