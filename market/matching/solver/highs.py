@@ -9,7 +9,11 @@ would not.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import os
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +26,44 @@ from market.matching.solver.status import Status
 __all__ = ["HIGHS", "LpSolution", "MilpSolution", "solve_lp", "solve_milp"]
 
 HIGHS = f"scipy {scipy.__version__} HiGHS"  # names the backend in result labels
+
+_stdout_lock = threading.Lock()
+_stdout_users = 0
+_stdout_saved: int | None = None
+
+
+@contextmanager
+def c_stdout_to_stderr() -> Iterator[None]:
+    """Send what C code writes to standard output to standard error meanwhile.
+
+    HiGHS' branch and cut prints some diagnostics with a bare printf, whatever its output
+    options ("HighsMipSolverData::transformNewIntegerFeasibleSolution tmpSolver.run();"), and
+    standard output is where `market match solve` and `market match run` write their JSON. The
+    descriptor is process-wide, so concurrent solves share one redirection: the first to enter
+    makes it, the last to leave undoes it.
+    """
+    global _stdout_users, _stdout_saved
+    with _stdout_lock:
+        if _stdout_users == 0:
+            try:
+                sys.stdout.flush()
+            except (AttributeError, ValueError, OSError):  # no usable Python stdout
+                pass
+            try:
+                _stdout_saved = os.dup(1)
+                os.dup2(2, 1)
+            except OSError:  # no descriptor 1 or 2 (a daemon): nothing to keep clean
+                _stdout_saved = None
+        _stdout_users += 1
+    try:
+        yield
+    finally:
+        with _stdout_lock:
+            _stdout_users -= 1
+            if _stdout_users == 0 and _stdout_saved is not None:
+                os.dup2(_stdout_saved, 1)
+                os.close(_stdout_saved)
+                _stdout_saved = None
 
 
 @dataclass(frozen=True)
@@ -59,7 +101,8 @@ def solve_lp(
     method: str,
 ) -> LpSolution:
     """Minimise c @ x subject to a_ub x <= b_ub, a_eq x = b_eq and ``bounds`` (n x 2)."""
-    res = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method=method)
+    with c_stdout_to_stderr():
+        res = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method=method)
     return LpSolution(
         status=_status(res.status, res.message),
         x=res.x,
@@ -86,13 +129,14 @@ def solve_milp(
 
     ``node_limit`` is the deterministic work limit; ``time_limit`` the wall-clock safety net.
     """
-    res = milp(
-        c,
-        integrality=integrality,
-        bounds=Bounds(lower, upper),
-        constraints=[LinearConstraint(a, lo, hi) for a, lo, hi in rows] or None,
-        options={"time_limit": time_limit, "node_limit": node_limit, "mip_rel_gap": rel_gap},
-    )
+    with c_stdout_to_stderr():
+        res = milp(
+            c,
+            integrality=integrality,
+            bounds=Bounds(lower, upper),
+            constraints=[LinearConstraint(a, lo, hi) for a, lo, hi in rows] or None,
+            options={"time_limit": time_limit, "node_limit": node_limit, "mip_rel_gap": rel_gap},
+        )
     dual = getattr(res, "mip_dual_bound", None)
     return MilpSolution(
         status=_status(res.status, res.message),

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import threading
 
 import numpy as np
 import scipy.sparse as sp
 
-from market.matching.solver.highs import solve_lp, solve_milp
+from market.matching.solver.highs import c_stdout_to_stderr, solve_lp, solve_milp
 from market.matching.solver.status import Status
 
 
@@ -62,3 +64,32 @@ def test_a_status_reads_and_serialises_as_its_plain_word():
     assert Status.TIME_LIMIT == "time_limit"
     assert json.dumps({"status": Status.OPTIMAL}) == '{"status": "optimal"}'
     assert f"{Status.FEASIBLE}" == "feasible"
+
+
+def test_what_c_code_prints_during_a_solve_goes_to_stderr_and_stdout_comes_back(capfd):
+    # HiGHS prints some branch-and-cut diagnostics with a bare printf; written to descriptor 1
+    # here as C would, it must not land among the JSON lines a command writes to stdout.
+    with c_stdout_to_stderr(), c_stdout_to_stderr():  # nested, as concurrent solves are
+        os.write(1, b"HighsMipSolverData noise\n")
+    os.write(1, b"{\"json\": true}\n")
+    out, err = capfd.readouterr()
+    assert out == "{\"json\": true}\n"
+    assert err == "HighsMipSolverData noise\n"
+
+
+def test_solves_on_several_threads_leave_stdout_where_it_was(capfd):
+    barrier = threading.Barrier(4)
+
+    def solve():
+        with c_stdout_to_stderr():
+            barrier.wait()
+            os.write(1, b"noise\n")
+
+    threads = [threading.Thread(target=solve) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    os.write(1, b"after\n")
+    out, err = capfd.readouterr()
+    assert out == "after\n" and err == "noise\n" * 4
