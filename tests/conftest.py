@@ -225,3 +225,13 @@ def match(api, token: str, json: dict | None = None, *, now=None) -> dict:
     record = run_job(api.app, "match-runs", now=now)
     assert record.outcome == "succeeded", record.error
     return api.get(f"/api/v1/match-runs/{queued.json()['id']}", token=token).json()
+
+
+@pytest.fixture
+def cached(app, monkeypatch):
+    """The worker's cache on, reading the version on every request (as in production, but at once)."""
+    monkeypatch.setitem(app.config, "DIRECTORY_CACHE_ENTRIES", 16)
+    monkeypatch.setitem(app.config, "DIRECTORY_VERSION_RECHECK_SECONDS", 0)
+    app.extensions.pop("market.directory_cache", None)
+    yield
+    app.extensions.pop("market.directory_cache", None)

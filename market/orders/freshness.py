@@ -181,12 +181,14 @@ def _answer(answer: _Answer, now: dt.datetime) -> Response:
     return response
 
 
-def public(view: Callable) -> Callable:
+def public(view: Callable, *, variant: Callable[[], str] | None = None) -> Callable:
     """A public GET answered from the worker's cache while the directory has not changed, with an
     ETag (304 to a client that has it) and a Cache-Control a shared proxy can use.
 
     Goes right under the route decorator: a cached answer skips parsing and the database but for
-    one read of the version. Only 200 answers are kept; errors go through as usual.
+    one read of the version. Only 200 answers are kept; errors go through as usual. ``variant``
+    names what besides the URL the answer depends on (a page's language); answers with a variant
+    are served by the view's wrapper only, never by the middleware below, which knows URLs alone.
     """
 
     @functools.wraps(view)
@@ -196,7 +198,7 @@ def public(view: Callable) -> Callable:
         current = store.version(now) if store is not None else version(db.session)
         if current is None:
             return view(*args, **kwargs)
-        key = _key(request.environ)
+        key = _key(request.environ) + ("#" + variant() if variant is not None else "")
         if store is None:
             return _fill(None, key, current, now, view, args, kwargs)
         answer = store.get(key)

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from urllib.parse import urlencode
 
-from flask import Blueprint, current_app, render_template, request, send_from_directory, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+    url_for,
+)
+from flask_babel import get_locale
 
 from market import db
 from market.api import reference
@@ -12,6 +23,7 @@ from market.api.fields import PageQuerySchema, paginate
 from market.contracts import services as contracts
 from market.contracts.schemas import AwardQuerySchema
 from market.db import utcnow
+from market.orders import freshness
 from market.orders import services as orders
 from market.orders.schemas import DirectoryPageQuerySchema
 from market.organizations import services as organizations
@@ -24,11 +36,34 @@ bp = Blueprint("public", __name__, template_folder="templates", static_folder="s
 LATEST = 6
 
 
+def _wants(request_) -> str:
+    return request_.accept_mimetypes.best_match(["text/html", "application/json"]) or "text/html"
+
+
+def anonymous_page(view: Callable) -> Callable:
+    """A public page the directory's cache keeps (``freshness.public``) for visitors who are not
+    signed in: the same bytes for everyone reading it in one language, with an ETag and a
+    Cache-Control a proxy can use, until the directory changes. A signed-in user (whose name the
+    page shows) or a visitor with a message waiting gets the page built for them, uncached."""
+    cached = freshness.public(view, variant=lambda: f"{get_locale()}|{_wants(request)}")
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        if web_user() is not None or session.get("_flashes"):
+            return view(*args, **kwargs)
+        response = current_app.make_response(cached(*args, **kwargs))
+        response.vary.update(("Accept-Language", "Accept", "Cookie"))
+        return response
+
+    return wrapper
+
+
 @bp.get("/")
+@anonymous_page
 def home():
     """What the programme is, its figures and the latest orders; a program asking for JSON gets
     the links where the API starts."""
-    if request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json":
+    if _wants(request) == "application/json":
         return {"service": "market", "description": "Data-annotation demand marketplace",
                 "links": reference.links()}
     now = utcnow()
@@ -48,6 +83,7 @@ def icon(name: str):
 
 
 @bp.get("/directory")
+@anonymous_page
 def directory():
     """The directory with the API's filters (same schema); the URL holds them, so it can be shared."""
     now = utcnow()
@@ -75,6 +111,7 @@ def directory():
 
 
 @bp.get("/orders/<int:order_id>")
+@anonymous_page
 def order(order_id: int):
     now = utcnow()
     found = orders.get_public_order(db.session, order_id)
@@ -91,6 +128,7 @@ def _vocabulary() -> dict:
 
 
 @bp.get("/vendors")
+@anonymous_page
 def vendors():
     """The register of verified annotation firms."""
     query, errors = load_form(PageQuerySchema(), request.args)
@@ -99,6 +137,7 @@ def vendors():
 
 
 @bp.get("/awards")
+@anonymous_page
 def awards():
     """The register of awards, newest first, with the API's filters."""
     query, errors = load_form(AwardQuerySchema(), request.args)

@@ -73,7 +73,8 @@ def safe_next(target: str | None, fallback: str) -> str:
 
 @bp.before_request
 def _check_csrf():
-    csrf.protect()
+    if request.endpoint != "session.language":  # checked there, for a signed-in user only
+        csrf.protect()
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -120,12 +121,18 @@ def logout():
 
 @bp.post("/language")
 def language():
-    """Switch the language and come back to the page; a signed-in user's choice is saved."""
+    """Switch the language and come back to the page; a signed-in user's choice is saved.
+
+    A visitor who is not signed in only gets a cookie, so the form of the public pages carries
+    no CSRF token: those pages are then the same for every visitor in a language and can be
+    cached (see public.anonymous_page). Saving a signed-in user's choice checks the token.
+    """
     code = request.form.get("lang", "")
     if code not in i18n.LOCALES:
         abort(422)
     user = web_user()
     if user is not None:
+        csrf.protect()
         accounts.set_language(db.session, code, actor=user)
         db.session.commit()
     response = make_response(redirect(safe_next(request.form.get("next"), url_for("public.home"))))

@@ -5,23 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from sqlalchemy import select
 
 from market.db import utcnow
 from market.orders import freshness
 from market.orders.models import DirectoryState
 from tests.factories import OrderFactory
-
-
-@pytest.fixture
-def cached(app, monkeypatch):
-    """The worker's cache on, reading the version on every request (as in production, but at once)."""
-    monkeypatch.setitem(app.config, "DIRECTORY_CACHE_ENTRIES", 16)
-    monkeypatch.setitem(app.config, "DIRECTORY_VERSION_RECHECK_SECONDS", 0)
-    app.extensions.pop("market.directory_cache", None)
-    yield
-    app.extensions.pop("market.directory_cache", None)
 
 
 def test_a_public_answer_has_an_etag_and_a_cache_control_a_proxy_can_use(api, factories):

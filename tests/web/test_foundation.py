@@ -22,7 +22,10 @@ def test_every_page_sends_the_security_headers_and_no_inline_script_or_style(bro
     assert "default-src 'self'" in CONTENT_SECURITY_POLICY and "frame-ancestors 'none'" in CONTENT_SECURITY_POLICY
     assert page.headers["X-Content-Type-Options"] == "nosniff"
     assert page.headers["Referrer-Policy"] == "same-origin"
-    assert page.headers["Cache-Control"] == "no-store"
+    # Public pages are the same for every visitor not signed in: a proxy may keep them briefly.
+    public = path in ("/", "/directory")
+    assert page.headers["Cache-Control"] == (
+        "public, max-age=5, stale-while-revalidate=30" if public else "no-store")
     assert "Strict-Transport-Security" not in page.headers  # only in production, behind TLS
     assert not re.search(r"<script(?![^>]*\bsrc=)", page.text)
     assert "<style" not in page.text and " style=" not in page.text
