@@ -152,6 +152,13 @@ def _key(environ: dict) -> str:
     return environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "") + "?" + environ.get("QUERY_STRING", "")
 
 
+def _raw_key(environ: dict) -> str:
+    """The URL and the raw headers a variant (a page's language, its type) is negotiated from,
+    for a request without cookies or credentials: equal headers negotiate the same variant."""
+    return (f"{_key(environ)}#raw|{environ.get('HTTP_ACCEPT_LANGUAGE', '')}"
+            f"|{environ.get('HTTP_ACCEPT', '')}")
+
+
 def _store() -> _Store | None:
     size = current_app.config.get("DIRECTORY_CACHE_ENTRIES", 0)
     recheck = current_app.config.get("DIRECTORY_VERSION_RECHECK_SECONDS", 0)
@@ -187,8 +194,8 @@ def public(view: Callable, *, variant: Callable[[], str] | None = None) -> Calla
 
     Goes right under the route decorator: a cached answer skips parsing and the database but for
     one read of the version. Only 200 answers are kept; errors go through as usual. ``variant``
-    names what besides the URL the answer depends on (a page's language); answers with a variant
-    are served by the view's wrapper only, never by the middleware below, which knows URLs alone.
+    names what besides the URL the answer depends on (a page's language); the middleware below
+    answers such a page only for the raw headers of a request the app answered with it.
     """
 
     @functools.wraps(view)
@@ -289,11 +296,11 @@ class CachedAnswers:
         result = self.wsgi_app(environ, capture)
         key = environ.get(_FILLED)
         if key is not None and captured.get("status", "").startswith("200"):
-            self._complete(key, captured["headers"])
+            self._complete(key, captured["headers"], environ)
         return result
 
     def _held(self, environ) -> _Answer | None:
-        if environ.get("REQUEST_METHOD") != "GET" or "HTTP_AUTHORIZATION" in environ or "HTTP_COOKIE" in environ:
+        if not _anonymous_get(environ):
             return None
         store = self.app.extensions.get("market.directory_cache")
         if store is None or store.size <= 0 or store.known is None:
@@ -302,18 +309,22 @@ class CachedAnswers:
         known, read_at = store.known
         if not read_at <= now < read_at + store.recheck:
             return None
-        answer = store.get(_key(environ))
+        answer = store.get(_key(environ)) or store.get(_raw_key(environ))
         if answer is None or answer.final_headers is None or answer.version != known or now >= answer.until:
             return None
         return answer
 
-    def _complete(self, key: str, headers) -> None:
+    def _complete(self, key: str, headers, environ) -> None:
         store = self.app.extensions.get("market.directory_cache")
         answer = store.get(key) if store is not None else None
         if answer is None or any(name.lower() == "set-cookie" for name, _ in headers):
             return
         kept = tuple((name, value) for name, value in headers if name.lower() not in _PER_REQUEST)
         store.put(key, dataclasses.replace(answer, final_headers=kept))
+        if "#" in key and _anonymous_get(environ):
+            # A variant (a page in a language) is held here under the raw headers it was
+            # negotiated from too, so the next request sending the same ones is answered here.
+            store.put(_raw_key(environ), dataclasses.replace(answer, final_headers=kept))
 
     def _replay(self, answer: _Answer, environ, start_response):
         started = time.perf_counter()
@@ -334,6 +345,11 @@ class CachedAnswers:
         log.info("%s %s %s %.1fms user=- ip=%s request_id=%s", "GET", environ.get("PATH_INFO", ""), status[:3],
                  (time.perf_counter() - started) * 1000, environ.get("REMOTE_ADDR"), request_id)
         return [body]
+
+
+def _anonymous_get(environ) -> bool:
+    return (environ.get("REQUEST_METHOD") == "GET" and "HTTP_AUTHORIZATION" not in environ
+            and "HTTP_COOKIE" not in environ)
 
 
 def init_app(app) -> None:

@@ -4,6 +4,8 @@ a signed-in user's page, never a CSRF token or a session cookie of someone else.
 
 from __future__ import annotations
 
+import contextvars
+
 from sqlalchemy import select
 
 from market.orders.models import DirectoryState
@@ -65,3 +67,36 @@ def test_a_visitor_switches_language_without_a_token_a_signed_in_user_needs_one(
     refused = browser.post("/language", data={"lang": "zh", "next": "/"})
     assert refused.status_code == 400  # the form-expired page: a saved choice needs the token
     assert browser.submit("/", "/language", {"lang": "zh", "next": "/"}).status_code == 302
+
+
+def test_a_held_page_is_sent_before_the_app_only_to_the_headers_it_was_negotiated_for(
+        app, connection, factories, monkeypatch):
+    monkeypatch.setitem(app.config, "DIRECTORY_CACHE_ENTRIES", 16)
+    monkeypatch.setitem(app.config, "DIRECTORY_VERSION_RECHECK_SECONDS", 60)
+    app.extensions.pop("market.directory_cache", None)
+    try:
+        OrderFactory(title="卡口车辆标注")
+        test_client = app.test_client(use_cookies=False)
+
+        class client:  # each request in a context of its own, as Browser sends them
+            @staticmethod
+            def get(path, headers):
+                return contextvars.Context().run(test_client.get, path, headers=headers, buffered=True)
+
+        chinese_headers = {"Accept-Language": "zh-CN", "Accept": "text/html"}
+        english_headers = {"Accept-Language": "en-GB,en;q=0.9", "Accept": "text/html"}
+        first = client.get("/directory", headers=chinese_headers)
+        dispatched = []
+        original = app.full_dispatch_request
+        monkeypatch.setattr(app, "full_dispatch_request", lambda: dispatched.append(1) or original())
+        again = client.get("/directory", headers=chinese_headers)
+        assert dispatched == [] and again.data == first.data and "需求目录" in again.text
+        assert again.headers["Cache-Control"].startswith("public")
+        english = client.get("/directory", headers=english_headers)
+        assert dispatched == [1] and "Demand directory" in english.text  # other headers: the app
+        assert "Demand directory" in client.get("/directory", headers=english_headers).text
+        assert dispatched == [1]  # now held for those headers too
+        client.get("/directory", headers={**chinese_headers, "Cookie": "lang=en"})
+        assert dispatched == [1, 1]  # a cookie may name a language: the app decides
+    finally:
+        app.extensions.pop("market.directory_cache", None)
