@@ -211,6 +211,10 @@ def public(view: Callable, *, variant: Callable[[], str] | None = None) -> Calla
         answer = store.get(key)
         if answer is not None and answer.version == current and now < answer.until:
             return _answer(answer, now)
+        # Nothing of this request's own is open while it waits for another to fill the answer: on
+        # SQLite every transaction holds the write lock, which the filler's view may need.
+        if db.session.in_transaction():
+            db.session.commit()
         with store.filler(key):
             answer = store.get(key)  # filled by the thread this one waited for
             if answer is not None and answer.version == current and now < answer.until:

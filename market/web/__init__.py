@@ -75,9 +75,9 @@ def init_app(app: Flask) -> None:
     filters.init_app(app)
     summaries.init_app(app)
     errors.init_app(app)
-    # Who is signed in is settled first, before any view reads: resolving the token writes its
-    # last use in a short transaction of its own, which on SQLite waits for (and times out
-    # behind) a read the request's own session already holds open. Public pages read first.
+    # Who is signed in is settled first, before any view reads: resolving the token may commit
+    # its last use in the request's session, which must happen before the view has read or
+    # written anything of its own.
     app.before_request(_settle_web_user)
     for blueprint in (public.bp, session.bp, account.bp, vendor.bp, vendor_contracts.bp, agency.bp,
                       agency_contracts.bp, coordinator.bp, matching.bp, registers.bp,

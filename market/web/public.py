@@ -41,15 +41,17 @@ def _wants(request_) -> str:
 
 
 def anonymous_page(view: Callable) -> Callable:
-    """A public page the directory's cache keeps (``freshness.public``) for visitors who are not
-    signed in: the same bytes for everyone reading it in one language, with an ETag and a
-    Cache-Control a proxy can use, until the directory changes. A signed-in user (whose name the
-    page shows) or a visitor with a message waiting gets the page built for them, uncached."""
+    """A public page the directory's cache keeps (``freshness.public``) for visitors without a
+    session: the same bytes for everyone reading it in one language, with an ETag and a
+    Cache-Control a proxy can use, until the directory changes. A browser that sends a session
+    cookie (signed in, whose name the page shows; with a message waiting; or with a session Flask
+    renews on every answer, a Set-Cookie no shared cache may keep) gets the page built for it,
+    with no-store."""
     cached = freshness.public(view, variant=lambda: f"{get_locale()}|{_wants(request)}")
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
-        if web_user() is not None or session.get("_flashes"):
+        if request.cookies.get(current_app.config["SESSION_COOKIE_NAME"]) is not None or session:
             return view(*args, **kwargs)
         response = current_app.make_response(cached(*args, **kwargs))
         response.vary.update(("Accept-Language", "Accept", "Cookie"))

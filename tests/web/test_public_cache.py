@@ -100,3 +100,13 @@ def test_a_held_page_is_sent_before_the_app_only_to_the_headers_it_was_negotiate
         assert dispatched == [1, 1]  # a cookie may name a language: the app decides
     finally:
         app.extensions.pop("market.directory_cache", None)
+
+
+def test_a_browser_with_a_session_gets_its_own_page_never_a_public_one(browser, factories, cached):
+    OrderFactory(title="卡口车辆标注")
+    browser.get("/login")  # the sign-in form puts a CSRF token in the session: a cookie now
+    assert browser.cookie("session") is not None
+    page = browser.get("/directory")
+    assert page.status_code == 200 and "卡口车辆标注" in page.text
+    # Flask renews a session cookie on every answer; such an answer is for this browser alone.
+    assert page.headers["Cache-Control"] == "no-store"
