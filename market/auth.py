@@ -67,8 +67,9 @@ def user_for_token(token: str) -> tuple[User, ApiToken] | None:
     found = accounts.resolve_token(session, token)
     if found is None:
         return None
+    user, row = found
     now = utcnow()
-    if accounts.token_needs_touch(found[1], now):
-        found[1].last_used_at = now
+    if accounts.token_needs_touch(row, now):
+        row.last_used_at = now
         session.commit()
-    return found
+    return user, row

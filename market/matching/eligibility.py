@@ -142,6 +142,7 @@ def _clearance_rank(level: str, what: str) -> int:
         ) from None
 
 
+@lru_cache(maxsize=4096)  # one window per order, checked for each of its bids
 def _has_working_day(start: date, end: date) -> bool:
     # Any three consecutive days include a weekday; shorter windows are checked day by day.
     days = (end - start).days + 1
@@ -165,11 +166,6 @@ def _held(certifications: Collection[str]) -> frozenset[str]:
     if isinstance(certifications, frozenset):
         return _held_cached(certifications)
     return frozenset(_norm(c) for c in certifications)
-
-
-@lru_cache(maxsize=4096)
-def _has_working_day_cached(start: date, end: date) -> bool:
-    return _has_working_day(start, end)
 
 
 def check_eligibility(
@@ -201,7 +197,7 @@ def check_eligibility(
     refusals: list[Refusal] = []
     unit = order.unit
 
-    if not _has_working_day_cached(order.start, order.deadline):
+    if not _has_working_day(order.start, order.deadline):
         refusals.append(
             Refusal(
                 "no_working_day",

@@ -118,7 +118,8 @@ DEFAULT_PARAMS = ScoreParams()
 class ComponentScore(NamedTuple):
     """One line of the breakdown: what was measured, what it scored, and what it added."""
 
-    # A NamedTuple rather than a dataclass: five are built per bid, tens of thousands per run.
+    # A NamedTuple rather than a dataclass: five per bid whose breakdown is read, tens of thousands
+    # when a run is stored.
     name: str
     raw: float  # the measured fact (probability, price ratio, utilisation, local 0/1, share)
     score: float  # 0-100

@@ -324,11 +324,12 @@ class CachedAnswers:
         if answer is None or any(name.lower() == "set-cookie" for name, _ in headers):
             return
         kept = tuple((name, value) for name, value in headers if name.lower() not in _PER_REQUEST)
-        store.put(key, dataclasses.replace(answer, final_headers=kept))
+        complete = dataclasses.replace(answer, final_headers=kept)
+        store.put(key, complete)
         if "#" in key and _anonymous_get(environ):
             # A variant (a page in a language) is held here under the raw headers it was
             # negotiated from too, so the next request sending the same ones is answered here.
-            store.put(_raw_key(environ), dataclasses.replace(answer, final_headers=kept))
+            store.put(_raw_key(environ), complete)
 
     def _replay(self, answer: _Answer, environ, start_response):
         started = time.perf_counter()

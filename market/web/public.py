@@ -36,8 +36,9 @@ bp = Blueprint("public", __name__, template_folder="templates", static_folder="s
 LATEST = 6
 
 
-def _wants(request_) -> str:
-    return request_.accept_mimetypes.best_match(["text/html", "application/json"]) or "text/html"
+def _wants() -> str:
+    """What the request asks for: a page, or (a program) JSON."""
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) or "text/html"
 
 
 def anonymous_page(view: Callable) -> Callable:
@@ -47,7 +48,7 @@ def anonymous_page(view: Callable) -> Callable:
     cookie (signed in, whose name the page shows; with a message waiting; or with a session Flask
     renews on every answer, a Set-Cookie no shared cache may keep) gets the page built for it,
     with no-store."""
-    cached = freshness.public(view, variant=lambda: f"{get_locale()}|{_wants(request)}")
+    cached = freshness.public(view, variant=lambda: f"{get_locale()}|{_wants()}")
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
@@ -65,7 +66,7 @@ def anonymous_page(view: Callable) -> Callable:
 def home():
     """What the programme is, its figures and the latest orders; a program asking for JSON gets
     the links where the API starts."""
-    if _wants(request) == "application/json":
+    if _wants() == "application/json":
         return {"service": "market", "description": "Data-annotation demand marketplace",
                 "links": reference.links()}
     now = utcnow()
