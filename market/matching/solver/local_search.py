@@ -12,10 +12,13 @@ from market.matching.solver.subproblems import solve_milp
 
 __all__ = ["LOCAL_SEARCH_ROUNDS", "local_search"]
 
-# At most this many small branch and cuts (a deterministic work limit). In bench_scale with
-# only whole orders, 50 rounds closed 40 % of the distance to the best known allocation, 100
-# rounds 60 %, at about 20 ms each.
-LOCAL_SEARCH_ROUNDS = 100
+# At most this many seeds are tried (a deterministic work limit), up to SEEDS_PER_MILP of them
+# in one branch and cut when their vendor sets are disjoint. The time goes with the seeds
+# tried, whatever the grouping, but a group's larger neighbourhood finds more: on
+# bench_scale's default problem 100 seeds one at a time took 1.0 s for a gap of 0.222 %; 50
+# seeds in groups of 10 take 0.5 s for 0.232 %, 100 in groups of 10 0.9 s for 0.212 %.
+LOCAL_SEARCH_ROUNDS = 50
+SEEDS_PER_MILP = 10
 
 
 def local_search(
@@ -24,13 +27,13 @@ def local_search(
     """Improve the whole orders by small branch and cuts around the most promising ones.
 
     A seed is an unsplittable order that is unassigned, or assigned below its best-scoring
-    candidate, most value to gain first. Its neighbourhood: the vendors it could go to. Free
-    in the sub-problem: the unsplittable orders on those vendors or unassigned with a
-    candidate there (each may move to any of its vendors), and the splittable orders'
-    columns on those vendors whose vendor sets are not fixed; everything else stays as it
-    is. The current allocation is feasible for the sub-problem, so a move is taken only when
-    it strictly improves the total. Returns the new shares and whether the wall-clock
-    safety net stopped the search.
+    candidate, most value to gain first. Its neighbourhood: the vendors it could go to; seeds
+    taken in that order whose vendor sets do not meet share one sub-problem. Free in it: the
+    unsplittable orders on those vendors or unassigned with a candidate there (each may move
+    to any of its vendors), and the splittable orders' columns on those vendors whose vendor
+    sets are not fixed; everything else stays as it is. The current allocation is feasible for
+    the sub-problem, so a move is taken only when it strictly improves the total. Returns the
+    new shares and whether the wall-clock safety net stopped the search.
     """
     share = best.share.copy()
     ucols = m.usable[m.unsplit[m.usable]]
@@ -59,15 +62,28 @@ def local_search(
         keep = gain > 1e-9 * np.maximum(best_value[orders], 1.0)
         seeds = orders[keep][np.argsort(-gain[keep], kind="stable")]
         progress = False
-        for seed in seeds.tolist():
+        pending = [s for s in seeds.tolist() if (s, round(float(current[s]), 6)) not in tried]
+        while pending:
             if rounds >= LOCAL_SEARCH_ROUNDS or time.perf_counter() >= deadline:
                 break
-            key = (seed, round(float(current[seed]), 6))
-            if key in tried:
-                continue
-            tried.add(key)
-            rounds += 1
-            vendors = np.unique(m.vendor[by_order[seed]])
+            # Several seeds with disjoint vendor sets share one branch and cut: the
+            # sub-problems are independent, and one call costs less than several.
+            group: list[int] = []
+            taken: set[int] = set()
+            rest = []
+            room = min(SEEDS_PER_MILP, LOCAL_SEARCH_ROUNDS - rounds)
+            for seed in pending:
+                vs = set(m.vendor[by_order[seed]].tolist())
+                if len(group) < room and not vs & taken:
+                    group.append(seed)
+                    taken |= vs
+                else:
+                    rest.append(seed)
+            pending = rest
+            for seed in group:
+                tried.add((seed, round(float(current[seed]), 6)))
+            rounds += len(group)
+            vendors = np.array(sorted(taken))
             near = np.concatenate([by_vendor_u[v] for v in vendors.tolist()])
             # Orders held by a vendor outside the neighbourhood stay where they are.
             movable = np.unique(m.order[near])
