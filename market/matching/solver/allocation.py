@@ -8,6 +8,7 @@ import time
 import numpy as np
 
 from market.matching.problem import AllocationProblem, AllocationResult
+from market.matching.solver.fallback import greedy_fill, lagrangian_bound
 from market.matching.solver.highs import HIGHS
 from market.matching.solver.local_search import local_search
 from market.matching.solver.model import EPS, Model, build_model, to_volume
@@ -31,16 +32,41 @@ __all__ = ["EXACT_MAX_BINARIES", "solve_allocation"]
 # Up to this many 0/1 decisions, branch and cut also runs on the whole problem.
 EXACT_MAX_BINARIES = 1000
 _EXACT_REL_GAP = 1e-6  # branch and cut on the whole problem: the "optimal" status threshold
+# The LP relaxation may use this share of the time limit; when it does not finish by then, the
+# rest goes to the fallback (a Lagrangian bound and a greedy allocation on its prices), whose
+# cost grows with the problem, not with the limit (about 2 s at 125,000 columns).
+_LP_SHARE = 0.8
+_FALLBACK_SHARE = 0.95
 
 
-def _improved(m: Model, best: Candidate, share: np.ndarray) -> Candidate:
+def _improved(m: Model, best: Candidate, share: np.ndarray, deadline: float) -> Candidate:
     """``best``, or the solution with these shares after the splittable LP when it is better."""
     if share is best.share:
         return best
     other = Candidate(share, best.decided, best.support)
-    other.share, other.split_lp = splittable_lp(m, other.share, other.decided, other.support)
+    other.share, other.split_lp = splittable_lp(
+        m, other.share, other.decided, other.support, deadline
+    )
     other.value = float(m.obj @ other.share)
     return other if other.value > best.value * (1 + 1e-12) else best
+
+
+def _fallback(m: Model, deadline: float, stats: dict[str, float]) -> tuple[Candidate, float]:
+    """The LP relaxation did not finish in time: a greedy allocation, and a Lagrangian bound.
+
+    Greedy by score first (its value steers the subgradient steps), then greedy by the
+    score less the Lagrangian prices of the seat-days a candidate takes; the better one wins.
+    """
+    nothing = np.zeros(m.obj.size)
+    plain = greedy_fill(m, m.usable, nothing, m.obj)
+    floor = float(m.obj @ plain)
+    bound, prices = lagrangian_bound(m, m.usable, deadline, floor)
+    priced = greedy_fill(m, m.usable, nothing, m.obj - m.a_cap.T @ prices)
+    share = priced if float(m.obj @ priced) > floor else plain
+    stats["lagrangian_bound"] = bound
+    every = np.ones(m.n_orders, dtype=bool)
+    best = Candidate(share, every, share > EPS, split_lp=math.nan, value=float(m.obj @ share))
+    return best, max(bound, best.value)
 
 
 def solve_allocation(problem: AllocationProblem, time_limit: float = 10.0) -> AllocationResult:
@@ -89,13 +115,17 @@ def solve_allocation(problem: AllocationProblem, time_limit: float = 10.0) -> Al
     wall clock is a safety net: ``time_limit`` seconds from the start (relax-and-fix keeps
     ``time_limit`` from the end of the LP, so a slow LP never makes it worse than before);
     when the net fires, the best allocation so far is returned with its bound, the status
-    says "time_limit" and the result may depend on the machine's speed. LPs are always
-    solved to optimality, so the run takes longer than ``time_limit`` when they are large.
+    says "time_limit" and the result may depend on the machine's speed. The LPs are limited
+    too: when the LP relaxation is not solved within 80 % of the limit, the answer is
+    greedy on Lagrangian seat-day prices, with the Lagrangian bound
+    (``fallback.lagrangian_bound``); when a later splittable LP is cut off, the splittable
+    orders are filled greedily. So a run returns within ``time_limit`` plus the last
+    sub-problem's overshoot (measured: within 10 %).
     """
     t0 = time.perf_counter()
-    # The safety net counts from the start: the run returns within the limit, plus the LPs
-    # (which always finish) and relax-and-fix when the LP took most of the limit.
-    deadline = t0 + max(0.0, float(time_limit))
+    # The safety net counts from the start of the run.
+    limit = max(0.0, float(time_limit))
+    deadline = t0 + limit
     m = build_model(problem)
     n_orders = problem.n_orders
     n_cand = problem.n_candidates
@@ -107,12 +137,17 @@ def solve_allocation(problem: AllocationProblem, time_limit: float = 10.0) -> Al
     lp_bound = 0.0
 
     if m.usable.size:
+        lp_deadline = t0 + _LP_SHARE * limit
         relax = solve_lp(
             m, m.usable, np.zeros(m.usable.size), m.ub[m.usable], m.b_cap, np.ones(n_orders),
-            vendor_rows=True,
+            vendor_rows=True, deadline=lp_deadline,
         )
-        if relax is None:  # zero is feasible and the LP bounded: only numerical trouble
+        if relax is None and time.perf_counter() < lp_deadline:
+            # Zero is feasible and the LP bounded: only numerical trouble stops HiGHS early.
             raise RuntimeError("HiGHS failed to solve the LP relaxation of the allocation")
+        if relax is None:
+            best, lp_bound = _fallback(m, t0 + _FALLBACK_SHARE * limit, stats)
+            return _result(problem, m, best, lp_bound, math.inf, "lagrangian-greedy", True, t0, stats)
         lp_bound = relax.value
         best.share[m.usable] = relax.x
         best.value = relax.value
@@ -126,13 +161,11 @@ def solve_allocation(problem: AllocationProblem, time_limit: float = 10.0) -> Al
         if n_binaries:
             solver = "highs-relax-and-fix"
             t1 = time.perf_counter()
-            # Relax-and-fix keeps its own safety net, counted from the end of the LP as before:
-            # when the LP alone takes most of the limit, the answer is still never worse than
-            # relax-and-fix's; only the phases after it give way to the run's limit.
-            rf_deadline = max(deadline, time.perf_counter() + max(0.0, float(time_limit)))
-            best, hit = relax_and_fix(m, relax, unsplit_orders, constrained, rf_deadline, stats)
+            best, hit = relax_and_fix(m, relax, unsplit_orders, constrained, deadline, stats)
             hit_time |= hit
-            best.share, best.split_lp = splittable_lp(m, best.share, best.decided, best.support)
+            best.share, best.split_lp = splittable_lp(
+                m, best.share, best.decided, best.support, deadline
+            )
             best.value = float(m.obj @ best.share)
             stats["relax_and_fix_value"] = best.value
             t2 = time.perf_counter()
@@ -145,7 +178,7 @@ def solve_allocation(problem: AllocationProblem, time_limit: float = 10.0) -> Al
                 t3 = time.perf_counter()
                 share, hit = local_search(m, best, deadline, stats)
                 hit_time |= hit
-                best = _improved(m, best, share)
+                best = _improved(m, best, share, deadline)
                 stats["local_search_seconds"] = time.perf_counter() - t3
             if unsplit_orders.size and time.perf_counter() < deadline:
                 share, hit, whole_bound = improve_whole_orders(
@@ -153,7 +186,7 @@ def solve_allocation(problem: AllocationProblem, time_limit: float = 10.0) -> Al
                 )
                 hit_time |= hit
                 mip_bound = min(mip_bound, whole_bound)
-                best = _improved(m, best, share)
+                best = _improved(m, best, share, deadline)
                 # The label names the phases that ran (the engine may find nothing better).
                 if stats.get("whole_engine_gap"):
                     solver = "highs-relax-and-fix+whole-orders-gap"
@@ -177,7 +210,7 @@ def solve_allocation(problem: AllocationProblem, time_limit: float = 10.0) -> Al
             decided[constrained] = True
             exact = Candidate(share, decided, share > EPS)
             exact.share, exact.split_lp = splittable_lp(
-                m, exact.share, exact.decided, exact.support
+                m, exact.share, exact.decided, exact.support, deadline
             )
             exact.value = float(m.obj @ exact.share)
             if exact.value > best.value * (1 + 1e-12):
@@ -186,7 +219,21 @@ def solve_allocation(problem: AllocationProblem, time_limit: float = 10.0) -> Al
     if solver == "highs-lp":
         split_cols = m.usable[~m.unsplit[m.usable]]
         best.split_lp = float(m.obj[split_cols] @ best.share[split_cols])
+    hit_time |= math.isnan(best.split_lp)  # a splittable LP was cut off by the time limit
+    return _result(problem, m, best, lp_bound, mip_bound, solver, hit_time, t0, stats)
 
+
+def _result(
+    problem: AllocationProblem,
+    m: Model,
+    best: Candidate,
+    lp_bound: float,
+    mip_bound: float,
+    solver: str,
+    hit_time: bool,
+    t0: float,
+    stats: dict[str, float],
+) -> AllocationResult:
     volume = to_volume(problem, m, best.share)
     objective = float(problem.cand_score @ volume)
     split_c = problem.order_splittable[problem.cand_order]
@@ -209,4 +256,3 @@ def solve_allocation(problem: AllocationProblem, time_limit: float = 10.0) -> Al
         lp_bound=lp_bound,
         stats=stats,
     )
-

@@ -99,10 +99,18 @@ def solve_lp(
     b_eq: np.ndarray | None = None,
     bounds: np.ndarray,
     method: str,
+    time_limit: float = math.inf,
 ) -> LpSolution:
-    """Minimise c @ x subject to a_ub x <= b_ub, a_eq x = b_eq and ``bounds`` (n x 2)."""
+    """Minimise c @ x subject to a_ub x <= b_ub, a_eq x = b_eq and ``bounds`` (n x 2).
+
+    ``time_limit`` (seconds) stops HiGHS with status TIME_LIMIT and no usable solution.
+    """
+    options = {"time_limit": max(float(time_limit), 1e-3)} if math.isfinite(time_limit) else {}
     with c_stdout_to_stderr():
-        res = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method=method)
+        res = linprog(
+            c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method=method,
+            options=options,
+        )
     return LpSolution(
         status=_status(res.status, res.message),
         x=res.x,

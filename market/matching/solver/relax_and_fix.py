@@ -3,11 +3,13 @@ re-solve the splittable orders as one exact LP."""
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
 import numpy as np
 
+from market.matching.solver.fallback import greedy_fill
 from market.matching.solver.model import EPS, INT_EPS, Model, residual
 from market.matching.solver.subproblems import MIP_REL_GAP, LpOutcome, solve_lp, solve_milp
 
@@ -54,12 +56,18 @@ def _violating(m: Model, share: np.ndarray, orders: np.ndarray) -> np.ndarray:
 
 
 def splittable_lp(
-    m: Model, share: np.ndarray, decided: np.ndarray, support: np.ndarray
+    m: Model,
+    share: np.ndarray,
+    decided: np.ndarray,
+    support: np.ndarray,
+    deadline: float = math.inf,
 ) -> tuple[np.ndarray, float]:
     """Re-solve every splittable column exactly, on the capacity the unsplittable orders leave.
 
     Orders in ``decided`` may only use the columns marked in ``support`` (each at least its
-    minimum lot); all other splittable orders are free.
+    minimum lot); all other splittable orders are free. Returns the shares and the LP's
+    value; when the LP is not solved by ``deadline``, the splittable columns are filled
+    greedily instead and the value is nan.
     """
     cols = m.usable[~m.unsplit[m.usable]]
     b_cap, b_ord = residual(m, share, m.unsplit)
@@ -69,19 +77,20 @@ def splittable_lp(
     chosen = support[cols]
     ub[in_decided & ~chosen] = 0.0
     lb[in_decided & chosen] = m.lot[cols][in_decided & chosen]
-    solved = solve_lp(m, cols, lb, ub, b_cap, b_ord)
-    if solved is None:
+    out = share.copy()
+    solved = solve_lp(m, cols, lb, ub, b_cap, b_ord, deadline=deadline)
+    if solved is None and time.perf_counter() < deadline:
         # The lots fit only within the solver's tolerance: keep the vendor sets, drop the
         # lower bounds, then zero any allocation left below its lot (less volume never
         # breaks a constraint).
-        solved = solve_lp(m, cols, np.zeros(cols.size), ub, b_cap, b_ord)
-        x = solved.x if solved is not None else np.zeros(cols.size)
-        x[x < m.lot[cols] * (1 - 1e-9)] = 0.0
-    else:
-        x = solved.x
-    out = share.copy()
-    out[cols] = x
-    return out, float(m.obj[cols] @ x)
+        solved = solve_lp(m, cols, np.zeros(cols.size), ub, b_cap, b_ord, deadline=deadline)
+        if solved is not None:
+            solved.x[solved.x < m.lot[cols] * (1 - 1e-9)] = 0.0
+    if solved is None:  # out of time (or of numerical luck): what fits, best value first
+        out[cols] = 0.0
+        return greedy_fill(m, cols[ub > 0], out, m.obj), math.nan
+    out[cols] = solved.x
+    return out, float(m.obj[cols] @ solved.x)
 
 
 def decide(

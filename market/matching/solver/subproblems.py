@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,14 +43,19 @@ def solve_lp(
     b_cap: np.ndarray,
     b_ord: np.ndarray,
     vendor_rows: bool = False,
+    deadline: float = math.inf,
 ) -> LpOutcome | None:
     """Exact LP optimum over ``cols`` (shares within [lb, ub]) on the given residuals.
 
-    None when HiGHS reports anything but optimal, which can only happen when some lb > 0.
+    None when HiGHS reports anything but optimal, which can only happen when some lb > 0,
+    or when the LP is not solved by ``deadline`` (a ``time.perf_counter()`` instant).
     """
     duals = np.zeros(m.b_cap.size)
     if cols.size == 0:
         return LpOutcome(np.zeros(0), 0.0, duals)
+    left = deadline - time.perf_counter()
+    if left <= 0:
+        return None
     ub = np.minimum(ub, b_ord[m.order[cols]])
     lb = np.minimum(lb, ub)
     rows = constraint_rows(m, cols, ub, b_cap, b_ord, vendor_rows)
@@ -58,6 +65,7 @@ def solve_lp(
         b_ub=rows.b if rows.a.shape[0] else None,
         bounds=np.column_stack([lb, ub]),
         method="highs-ipm" if cols.size >= _IPM_MIN_COLUMNS else "highs-ds",
+        time_limit=left,
     )
     if res.status is not Status.OPTIMAL or res.x is None:
         return None

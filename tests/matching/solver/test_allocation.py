@@ -14,6 +14,8 @@ from scipy.optimize import linprog
 from market.matching.problem import AllocationProblem
 from market.matching.solver import allocation
 from market.matching.solver.allocation import solve_allocation
+from market.matching.solver.model import build_model, to_volume
+from market.matching.solver.relax_and_fix import splittable_lp
 from tests.matching.helpers import check_hard_constraints, problem
 
 
@@ -278,3 +280,44 @@ def test_the_allocation_runs_in_a_process_that_has_loaded_ortools():
     )
     r = solve_allocation(p)
     assert r.volume.tolist() == pytest.approx([100, 50])
+
+
+# --- when the LPs do not finish within the time limit ----------------------------------------
+
+
+@PROPERTY
+@given(instances())
+def test_without_time_for_the_lp_relaxation_the_fallback_is_feasible_and_its_bound_holds(p):
+    # No time for the LP relaxation at all: the Lagrangian bound and the greedy allocation.
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(allocation, "_LP_SHARE", 0.0)
+        r = solve_allocation(p)
+    check_hard_constraints(p, r.volume)
+    assert r.objective == pytest.approx(float(p.cand_score @ r.volume), abs=1e-6)
+    if build_model(p).usable.size:  # some candidate can be given something
+        assert r.status == "time_limit" and r.solver.startswith("lagrangian-greedy")
+        # A valid bound: never below the LP relaxation's value, never below the answer.
+        assert r.bound >= solve_allocation(p).lp_bound - 1e-6 * max(1.0, r.bound)
+    assert r.bound >= r.objective - 1e-6 * max(1.0, r.objective)
+
+
+@PROPERTY
+@given(instances())
+def test_a_splittable_lp_cut_off_by_the_time_limit_leaves_a_greedy_feasible_fill(p):
+    m = build_model(p)
+    full = solve_allocation(p)
+    share = np.where(m.unsplit, full.volume / p.order_volume[p.cand_order], 0.0)
+    nothing = np.zeros(p.n_orders, dtype=bool)
+    out, value = splittable_lp(m, share, nothing, np.zeros(m.obj.size, dtype=bool), deadline=0.0)
+    assert np.isnan(value) == bool((~m.unsplit[m.usable]).any())  # nothing to solve: no LP
+    assert np.array_equal(out[m.unsplit], share[m.unsplit])  # the whole orders stay
+    check_hard_constraints(p, to_volume(p, m, out))
+
+
+def test_a_run_whose_lp_relaxation_is_cut_off_says_so_and_keeps_every_rule():
+    # A problem whose LP takes far longer than a millisecond: the real time limit binds.
+    p = random_problem(np.random.default_rng(3), n_orders=400, n_vendors=30, n_weeks=6)
+    r = solve_allocation(p, time_limit=0.001)
+    check_hard_constraints(p, r.volume)
+    assert r.status == "time_limit" and r.solver.startswith("lagrangian-greedy")
+    assert r.objective > 0 and r.bound >= solve_allocation(p).lp_bound * (1 - 1e-9)
