@@ -125,8 +125,10 @@ class AllocationResult:
     the work limit with a larger gap) or "time_limit" (stopped by the wall-clock safety net).
     ``solver``: "highs-lp" (an LP was enough), "highs-relax-and-fix" (with its local search),
     "highs-relax-and-fix+whole-orders-gap" or "...+whole-orders-cp-sat" (the whole orders were
-    decided again by the GAP solver or by CP-SAT) or "highs-milp" (branch and cut on the whole
-    problem won), with the scipy version.
+    decided again by the GAP solver or by CP-SAT), "highs-milp" (branch and cut on the whole
+    problem won) or "lagrangian-greedy" (the LP relaxation did not finish within the time
+    limit: a greedy allocation on Lagrangian prices, ``bound`` and ``lp_bound`` the
+    Lagrangian bound, ``splittable_lp_optimum`` nan), with the scipy version.
     ``splittable_objective``: the part of the objective earned by splittable orders;
     ``splittable_lp_optimum``: the LP optimum of the splittable orders on the capacity the
     unsplittable ones leave (and with the vendor choices fixed where max vendors or min lot
