@@ -112,8 +112,7 @@ def solve_allocation(problem: AllocationProblem, time_limit: float = 10.0) -> Al
     whole allocation is within ``gap_pct`` of the bound. Every phase is limited by work
     (branch-and-cut nodes, search iterations, CP-SAT deterministic time, sized from
     ``time_limit``), so the answer is the same for the same input and time limit. The
-    wall clock is a safety net: ``time_limit`` seconds from the start (relax-and-fix keeps
-    ``time_limit`` from the end of the LP, so a slow LP never makes it worse than before);
+    wall clock is a safety net: ``time_limit`` seconds from the start, for every phase;
     when the net fires, the best allocation so far is returned with its bound, the status
     says "time_limit" and the result may depend on the machine's speed. The LPs are limited
     too: when the LP relaxation is not solved within 80 % of the limit, the answer is
