@@ -8,6 +8,13 @@ alternating reference and project (A/B/A/B). Per endpoint it prints requests/s, 
 non-2xx count and the ratio to the reference of the same rounds; it ends with one JSON line.
 Progress goes to stderr.
 
+Latencies are wrk's, which corrects for coordinated omission: a request that stalled for S is
+counted with the requests a steady stream of clients would have sent meanwhile (S / the mean
+interval of a connection), so one stall of a few hundred milliseconds moves the p99 of a whole
+run. Before the rounds of a GET endpoint, its first answer is timed alone (`first ms`: what a
+visitor waits for after a start or a change, while each worker builds the answer it then keeps)
+and the endpoint is warmed for a second, unrecorded; the rounds then measure the steady state.
+
     python scripts/bench_api.py                            # PostgreSQL, 100,000 orders
     python scripts/bench_api.py --database sqlite
     python scripts/bench_api.py --orders 2000 --duration 2 --rounds 1   # a quick look
@@ -93,6 +100,12 @@ function done(summary, latency, requests)
   end
   io.write(string.format("NON2XX %%d\n", n))
   io.write(string.format("P50US %%d\nP99US %%d\n", latency:percentile(50), latency:percentile(99)))
+  local last = nil
+  for _, t in ipairs(threads) do
+    local sent = t:get("counter")  -- set by the threads that send bodies
+    if sent then last = math.max(last or sent, sent) end
+  end
+  if last then io.write(string.format("LASTBODY %%d\n", last)) end
 end
 """
 
@@ -227,6 +240,19 @@ def _decimal(text: str):
     return Decimal(text)
 
 
+def first_answer_ms(port: int, path: str, token: str | None) -> float | None:
+    """How long the endpoint's first answer takes, alone (in ms; None when it fails)."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers=headers),
+                                    timeout=60) as answer:
+            answer.read()
+    except OSError:
+        return None
+    return round((time.perf_counter() - started) * 1000, 1)
+
+
 def drain(port: int, timeout: float = 60) -> None:
     """Wait until the server has finished what the last run left queued (slow exports, say), so
     the next endpoint is measured alone."""
@@ -317,6 +343,8 @@ def run_wrk(wrk: str, args, port: int, method: str, path: str, token: str | None
         "non_2xx": int(re.search(r"NON2XX (\d+)", out).group(1)) if "NON2XX" in out else None,
         "socket_errors": sum(int(g) for g in errors.groups()) if errors else 0,
         "first_error": (re.search(r"FIRST_ERROR (.*)", out).group(1)[:300] if "FIRST_ERROR" in out else None),
+        # the last request body a thread sent (answered or still in flight when wrk stopped)
+        "last_body": int(re.search(r"LASTBODY (-?\d+)", out).group(1)) if "LASTBODY" in out else None,
     }
 
 
@@ -443,7 +471,7 @@ def main() -> None:
         results = {}
         bid_offset = 0
         print(f"{'endpoint':26} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'ref req/s':>9} "
-              f"{'ref p99':>8} {'ratio':>6}  target")
+              f"{'ref p99':>8} {'ratio':>6} {'first ms':>8}  target")
         for name, role, method, path, group in ENDPOINTS:
             if args.only and name not in args.only:
                 continue
@@ -455,15 +483,29 @@ def main() -> None:
                 log("no open order to bid on; vendor_bid skipped")
                 continue
             ours, theirs = [], []
+            first_ms = None
+            if method == "GET":
+                first_ms = first_answer_ms(project_port, path, token)
+            if method == "GET" and group != "export":  # an export is streamed, never kept
+                # Each on a connection of its own, which any worker may accept: every worker
+                # builds its answer now, not in the middle of a round (wrk's connections, opened
+                # at once, may all land on one worker).
+                for _ in range(40):
+                    first_answer_ms(project_port, path, token)
+                warm = argparse.Namespace(**{**vars(args), "duration": 1})
+                run_wrk(wrk, warm, project_port, method, path, token)
+                run_wrk(wrk, warm, reference_port, "GET", "/ping")
             for _ in range(args.rounds):
                 theirs.append(run_wrk(wrk, args, reference_port, "GET", "/ping"))
                 ours.append(run_wrk(wrk, args, project_port, method, path, token, bodies, bid_offset))
                 drain(project_port)
                 if bodies:
-                    # the next round starts where this one stopped: each order is bid on once
-                    bid_offset += ours[-1]["requests"]
+                    # The next round starts after the last body any thread sent (threads send at
+                    # their own pace, and some requests were in flight at the stop): each order
+                    # is bid on once.
+                    bid_offset = ours[-1]["last_body"] + 1
             result, reference = merge(ours), merge(theirs)
-            result.update(reference_rps=reference["rps"], reference_p99_ms=reference["p99_ms"],
+            result.update(first_ms=first_ms, reference_rps=reference["rps"], reference_p99_ms=reference["p99_ms"],
                           ratio=round(result["rps"] / reference["rps"], 3) if reference["rps"] else None,
                           group=group, path=path, method=method)
             result["target_met"] = verdict(group, result)
@@ -471,7 +513,7 @@ def main() -> None:
             mark = {True: "met", False: "MISSED", None: "-"}[result["target_met"]]
             print(f"{name:26} {result['rps']:8.1f} {result['p50_ms']:8.2f} {result['p99_ms']:8.2f} "
                   f"{result['non_2xx']:8d} {reference['rps']:9.1f} {reference['p99_ms']:8.2f} "
-                  f"{result['ratio'] or 0:6.3f}  {mark}", flush=True)
+                  f"{result['ratio'] or 0:6.3f} {first_ms if first_ms is not None else '-':>8}  {mark}", flush=True)
         summary = {
             "database": args.database, "orders": args.orders, "vendors": args.vendors,
             "bids_per_order": args.bids_per_order, "seed": args.seed, "seed_seconds": seed_seconds,

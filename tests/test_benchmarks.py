@@ -80,6 +80,7 @@ def test_bench_api_measures_a_tiny_province_against_the_reference_and_draws_the_
     for name, result in endpoints.items():
         assert result["requests"] > 0 and result["reference_rps"] > 0, name
         assert result["non_2xx"] == 0, (name, result["first_error"])
+        assert (result["first_ms"] is None) == (result["method"] == "POST"), name
     assert summary["orders"] == 450 and summary["database"] == "sqlite"
     assert any(line.startswith("directory_first") for line in lines)
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

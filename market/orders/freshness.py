@@ -13,6 +13,9 @@ of an open order.
 
 A worker reads the version again at most every DIRECTORY_VERSION_RECHECK_SECONDS (a second by
 default), so a cached answer costs no database round trip; a change shows within that long.
+While one thread builds an answer anew after a change, the others asking for it are given the
+answer it replaces (with `no-cache`, so no proxy keeps it): a change does not stall a busy page
+for as long as building it takes (a 2-character search of 100,000 orders: a few hundred ms).
 """
 
 from __future__ import annotations
@@ -121,6 +124,7 @@ class _Store:
         # One thread fills an answer while the others asking for it wait for that one (striped
         # locks): a change or a cold start does not make every thread build the same page.
         self.filling = [threading.Lock() for _ in range(32)]
+        self.rebuilding: set[str] = set()  # the keys a thread is building anew (under `lock`)
 
     def filler(self, key: str) -> threading.Lock:
         return self.filling[hash(key) % len(self.filling)]
@@ -139,6 +143,11 @@ class _Store:
             if answer is not None:
                 self.items.move_to_end(key)
             return answer
+
+    def stale_while_rebuilt(self, key: str) -> _Answer | None:
+        """The answer held for `key` while another thread builds its new one, else None."""
+        with self.lock:
+            return self.items.get(key) if key in self.rebuilding else None
 
     def put(self, key: str, answer: _Answer) -> None:
         with self.lock:
@@ -177,14 +186,14 @@ def _cache_control(now: dt.datetime, until: dt.datetime) -> str:
     return f"public, max-age={seconds}, stale-while-revalidate={STALE_WHILE_REVALIDATE}"
 
 
-def _answer(answer: _Answer, now: dt.datetime) -> Response:
+def _answer(answer: _Answer, now: dt.datetime, *, stale: bool = False) -> Response:
     if answer.etag in request.if_none_match:
         response = Response(status=304)
     else:
         response = Response(answer.body, mimetype=answer.mimetype)
         response.headers.extend(answer.headers)
     response.set_etag(answer.etag)
-    response.headers["Cache-Control"] = _cache_control(now, answer.until)
+    response.headers["Cache-Control"] = "no-cache" if stale else _cache_control(now, answer.until)
     return response
 
 
@@ -211,6 +220,9 @@ def public(view: Callable, *, variant: Callable[[], str] | None = None) -> Calla
         answer = store.get(key)
         if answer is not None and answer.version == current and now < answer.until:
             return _answer(answer, now)
+        stale = store.stale_while_rebuilt(key)
+        if stale is not None:
+            return _answer(stale, now, stale=True)
         # Nothing of this request's own is open while it waits for another to fill the answer: on
         # SQLite every transaction holds the write lock, which the filler's view may need.
         if db.session.in_transaction():
@@ -219,7 +231,16 @@ def public(view: Callable, *, variant: Callable[[], str] | None = None) -> Calla
             answer = store.get(key)  # filled by the thread this one waited for
             if answer is not None and answer.version == current and now < answer.until:
                 return _answer(answer, now)
-            return _fill(store, key, current, now, view, args, kwargs)
+            rebuilding = answer is not None
+            if rebuilding:
+                with store.lock:
+                    store.rebuilding.add(key)
+            try:
+                return _fill(store, key, current, now, view, args, kwargs)
+            finally:
+                if rebuilding:
+                    with store.lock:
+                        store.rebuilding.discard(key)
 
     return wrapper
 

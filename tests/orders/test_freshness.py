@@ -108,3 +108,25 @@ def test_a_held_answer_is_sent_before_the_app_with_the_apps_headers(api, app, fa
         assert dispatched == [1, 1]  # credentials, or a URL not held: the app answers
     finally:
         app.extensions.pop("market.directory_cache", None)
+
+
+def test_while_a_thread_builds_an_answer_anew_the_others_get_the_one_it_replaces(
+        api, app, db_session, factories, cached):
+    OrderFactory(title="第一批交通标注")
+    db_session.commit()
+    before = api.get("/api/v1/directory")
+    OrderFactory(title="第二批交通标注")
+    db_session.commit()  # a change: the held answer is of an older version now
+    store = app.extensions["market.directory_cache"]
+    key = next(k for k in store.items if k.startswith("/api/v1/directory?"))
+    store.rebuilding.add(key)  # as another thread does while it builds the answer
+    try:
+        meanwhile = api.get("/api/v1/directory")
+    finally:
+        store.rebuilding.discard(key)
+    assert meanwhile.status_code == 200 and meanwhile.content == before.content
+    assert meanwhile.headers["Cache-Control"] == "no-cache"  # no proxy keeps the stale answer
+    after = api.get("/api/v1/directory")
+    assert [i["title"] for i in after.json()["items"]][:1] == ["第二批交通标注"]
+    assert after.headers["Cache-Control"].startswith("public, max-age=")
+    assert store.rebuilding == set()
