@@ -7,7 +7,16 @@ from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from market.allocations.models import ALLOCATION_STATUSES
 from market.allocations.services import note_for
-from market.api.fields import Id, LocalDateTime, Note, PageQuerySchema, QueryId, Reason, page_schema
+from market.api.fields import (
+    Function,
+    Id,
+    LocalDateTime,
+    Note,
+    PageQuerySchema,
+    QueryId,
+    Reason,
+    page_schema,
+)
 from market.contracts.schemas import ContractSchema
 from market.orders.schemas import ScoringWeightsSchema
 
@@ -69,7 +78,7 @@ class MatchRunSchema(Schema):
 class EvaluationSchema(Schema):
     bid_id = fields.Integer()
     vendor_id = fields.Integer()
-    vendor_name = fields.Function(lambda evaluation: evaluation.vendor.name)
+    vendor_name = Function(lambda evaluation: evaluation.vendor.name)
     eligible = fields.Boolean()
     refusals = fields.List(fields.Dict())
     score = fields.Float(allow_none=True)
@@ -90,7 +99,7 @@ class AllocationSummarySchema(Schema):
     volume = fields.Integer()
     unit_price = fields.Decimal(as_string=True)
     score = fields.Float()
-    contributions = fields.Function(
+    contributions = Function(
         lambda allocation: {name: part.get("contribution") for name, part in
                             ((allocation.breakdown or {}).get("components") or {}).items()},
         metadata={"type": "object", "additionalProperties": {"type": "number"},
@@ -102,7 +111,7 @@ class AllocationSummarySchema(Schema):
     decided_at = LocalDateTime(allow_none=True)
     superseded_at = LocalDateTime(allow_none=True)
     reason = fields.String(allow_none=True, metadata={"description": "the decision's reason"})
-    note = fields.Function(
+    note = Function(
         lambda allocation: note_for(allocation, actor=g.get("current_user")),
         allow_none=True,
         metadata={"type": "string", "description": "internal note (coordinators only)"},

@@ -7,7 +7,7 @@ import re
 from decimal import Decimal
 
 from flask import current_app
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, utils, validate
 from sqlalchemy import func, select
 
 from market.db import utcnow
@@ -16,6 +16,22 @@ from market.text import REASON_MAX, says_nothing
 from market.timezone import local_isoformat, local_zone
 
 MAX_ID = 2**31 - 1  # PostgreSQL's integer
+
+
+class Function(fields.Function):
+    """marshmallow's Function field, but whether the function takes the context is found once:
+    marshmallow asks `inspect` on every value (40 times for a page of 20 orders, about a
+    millisecond and a half of the request)."""
+
+    def __init__(self, serialize=None, deserialize=None, **kwargs):
+        super().__init__(serialize, deserialize, **kwargs)
+        self._with_context = {func: len(utils.get_func_args(func)) > 1
+                              for func in (self.serialize_func, self.deserialize_func) if func}
+
+    def _call_or_raise(self, func, value, attr):
+        if self._with_context[func]:
+            return super()._call_or_raise(func, value, attr)
+        return func(value)
 
 
 class LocalDateTime(fields.DateTime):

@@ -5,7 +5,14 @@ from __future__ import annotations
 from flask import g
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from market.api.fields import DateFilter, LocalDateTime, PageQuerySchema, QueryId, page_schema
+from market.api.fields import (
+    DateFilter,
+    Function,
+    LocalDateTime,
+    PageQuerySchema,
+    QueryId,
+    page_schema,
+)
 from market.audit.services import ALL_EVENTS_ROLES, readable_data
 
 
@@ -28,12 +35,12 @@ class AuditEventSchema(Schema):
         allow_none=True, metadata={"description": "null when the system acted"}
     )
     actor_org_id = fields.Integer(allow_none=True)
-    data = fields.Function(
+    data = Function(
         lambda event: readable_data(event, actor=g.get("current_user")),
         metadata={"type": "object", "description": "internal notes for staff only"},
     )
     request_id = fields.String(allow_none=True)
-    ip_address = fields.Function(_ip_address_for_staff, allow_none=True, metadata={
+    ip_address = Function(_ip_address_for_staff, allow_none=True, metadata={
         "type": "string", "description": "shown to administrators and coordinators only",
     })
 

@@ -6,7 +6,15 @@ from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from market.api.fields import MAX_ID, Amount, LocalDateTime, PageQuerySchema, QueryId, page_schema
+from market.api.fields import (
+    MAX_ID,
+    Amount,
+    Function,
+    LocalDateTime,
+    PageQuerySchema,
+    QueryId,
+    page_schema,
+)
 from market.auth import reader_language
 from market.bids import reasons
 from market.bids.models import BID_STATUSES
@@ -71,16 +79,16 @@ class BidSchema(Schema):
     seats_committed = fields.Integer()
     proposed_finish_date = fields.Date()
     technical_note = fields.String()
-    status = fields.Function(
+    status = Function(
         lambda bid: bid.effective_status(utcnow()),
         metadata={"type": "string", "enum": list(BID_STATUSES),
                   "description": "effective: a bid still unconfirmed after a material amendment "
                                  "is lapsed once bidding has closed"})
-    status_reason = fields.Function(
+    status_reason = Function(
         lambda bid: reasons.status_reason(bid, reader_language()),
         metadata={"type": "string", "nullable": True,
                   "description": "why the bid is in its status, in the reader's language"})
-    status_reason_code = fields.Function(
+    status_reason_code = Function(
         reasons.status_reason_code,
         metadata={"type": "string", "nullable": True,
                   "enum": sorted(reasons.STATUS_REASONS) + [None],

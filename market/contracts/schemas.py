@@ -8,6 +8,7 @@ from market.api.fields import (
     MAX_ID,
     Amount,
     DateFilter,
+    Function,
     Id,
     LocalDateTime,
     Note,
@@ -32,7 +33,7 @@ from market.timezone import local_date
 
 class MilestoneSchema(Schema):
     id = fields.Integer()
-    name = fields.Function(lambda m: translate(reader_language(), m.name), metadata={"type": "string"})
+    name = Function(lambda m: translate(reader_language(), m.name), metadata={"type": "string"})
     due_at = LocalDateTime()
     volume = fields.Integer()
     reported_volume = fields.Integer()
@@ -65,8 +66,8 @@ class PaymentSchema(Schema):
     due_on = fields.Date()
     paid_on = fields.Date(allow_none=True)
     reference = fields.String(allow_none=True)
-    status = fields.Function(lambda p: p.status_on(local_date(utcnow())),
-                             metadata={"enum": ["due", "overdue", "paid"]})
+    status = Function(lambda p: p.status_on(local_date(utcnow())),
+                      metadata={"enum": ["due", "overdue", "paid"]})
 
 
 class PaymentsDueSchema(Schema):
@@ -113,21 +114,21 @@ class ContractSchema(Schema):
     payment_term_days = fields.Integer()
     severity = fields.String(metadata={"description": "ISO 2859-1 inspection now in force"})
     switching_score = fields.Integer()
-    discontinued = fields.Function(lambda c: c.discontinued_at is not None)
-    reduced_agreed = fields.Function(lambda c: c.reduced_agreed_at is not None)
-    overdue = fields.Function(lambda c: c.overdue(utcnow()),
-                              metadata={"description": "past its deadline with volume left"})
-    accepted_volume = fields.Function(lambda c: services.accepted_volume(c))
-    pending_volume = fields.Function(lambda c: services.pending_volume(c))
-    open_to_deliver = fields.Function(lambda c: services.open_to_deliver(c))
-    payments = fields.Function(
+    discontinued = Function(lambda c: c.discontinued_at is not None)
+    reduced_agreed = Function(lambda c: c.reduced_agreed_at is not None)
+    overdue = Function(lambda c: c.overdue(utcnow()),
+                       metadata={"description": "past its deadline with volume left"})
+    accepted_volume = Function(lambda c: services.accepted_volume(c))
+    pending_volume = Function(lambda c: services.pending_volume(c))
+    open_to_deliver = Function(lambda c: services.open_to_deliver(c))
+    payments = Function(
         lambda c: PaymentsDueSchema().dump(payment_summary(c, local_date(utcnow()))),
         metadata={"type": "object", "description": "CNY paid, due and overdue, and the overdue lots"},
     )
     # Each accepted lot's payment: its amount and due date, what the agency records against.
     payables = fields.List(fields.Nested(PaymentSchema), attribute="payments")
-    outcome = fields.Function(lambda c: OutcomeSchema().dump(_outcome(c)),
-                              metadata={"type": "object"})
+    outcome = Function(lambda c: OutcomeSchema().dump(_outcome(c)),
+                       metadata={"type": "object"})
     rating_detail = fields.Nested(RatingSchema, allow_none=True)
 
 
@@ -163,7 +164,7 @@ class LotCreateSchema(Schema):
 
 class SamplingPlanSchema(Schema):
     lot_size = fields.Integer(attribute="item_count")
-    aql = fields.Function(lambda lot: str(preferred_aql(lot.aql)))
+    aql = Function(lambda lot: str(preferred_aql(lot.aql)))
     level = fields.String(attribute="inspection_level")
     severity = fields.String()
     size_code = fields.String(metadata={"description": "Table 1's sample size code letter"})
@@ -171,7 +172,7 @@ class SamplingPlanSchema(Schema):
     sample_size = fields.Integer()
     accept = fields.Integer(attribute="accept_number")
     reject = fields.Integer(attribute="reject_number")
-    inspect_all = fields.Function(lambda lot: lot.sample_size == lot.item_count)
+    inspect_all = Function(lambda lot: lot.sample_size == lot.item_count)
 
 
 class SampledItemSchema(Schema):
@@ -205,8 +206,8 @@ class LotSchema(Schema):
     resubmission_of_id = fields.Integer(allow_none=True)
     item_count = fields.Integer(allow_none=True)
     checksum = fields.String(allow_none=True)
-    plan = fields.Function(lambda lot: SamplingPlanSchema().dump(lot) if lot.item_count else None,
-                           metadata={"type": "object"})
+    plan = Function(lambda lot: SamplingPlanSchema().dump(lot) if lot.item_count else None,
+                    metadata={"type": "object"})
     sample_seed = fields.Integer(allow_none=True)
     items_to_inspect = fields.List(
         fields.Nested(SampledItemSchema), allow_none=True,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from market.api.fields import LocalDateTime, PageQuerySchema, page_schema
+from market.api.fields import Function, LocalDateTime, PageQuerySchema, page_schema
 from market.auth import reader_language
 from market.notifications.models import OUTBOX_STATUSES
 from market.notifications.services import displayed
@@ -14,10 +14,10 @@ class NotificationSchema(Schema):
     id = fields.Integer()
     kind = fields.String(metadata={"description": "what it is about, e.g. order.published"})
     payload = fields.Dict(keys=fields.String())
-    title = fields.Function(lambda n: displayed(n, reader_language())[0],
-                            metadata={"type": "string", "description": "what it is about, in the reader's language"})
-    text = fields.Function(lambda n: displayed(n, reader_language())[1],
-                           metadata={"type": "string", "description": "what happened, in the reader's language"})
+    title = Function(lambda n: displayed(n, reader_language())[0],
+                     metadata={"type": "string", "description": "what it is about, in the reader's language"})
+    text = Function(lambda n: displayed(n, reader_language())[1],
+                    metadata={"type": "string", "description": "what happened, in the reader's language"})
     created_at = LocalDateTime()
     read_at = LocalDateTime(allow_none=True)
 

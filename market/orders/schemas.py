@@ -7,6 +7,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates, va
 from market.api.fields import (
     Amount,
     DateFilter,
+    Function,
     LocalDateTime,
     PageQuerySchema,
     QueryId,
@@ -88,7 +89,36 @@ class AQL(fields.Decimal):
             raise ValidationError(str(exc)) from exc
 
 
-class OrderSchema(Schema):
+class OrderSummarySchema(Schema):
+    """An order as the list shows it: what it is, how much, when, and where it stands; GET
+    /orders/{id} has the rest (description, labels, quality terms, rules, weights, hidden fields).
+    Only read: OrderSchema, which agencies write, declares each of these fields again."""
+
+    id = fields.Integer(dump_only=True)
+    agency = fields.Nested(AgencyRefSchema, dump_only=True)
+    title = fields.String(dump_only=True)
+    sector = fields.String(dump_only=True, allow_none=True)
+    modality = fields.String(dump_only=True, allow_none=True)
+    annotation_type = fields.String(dump_only=True, allow_none=True)
+    volume = fields.Integer(dump_only=True, allow_none=True)
+    unit = fields.String(dump_only=True, allow_none=True)
+    budget_ceiling = Amount(dump_only=True, allow_none=True, places=2)
+    bidding_closes_at = LocalDateTime(dump_only=True, allow_none=True)
+    delivery_deadline = LocalDateTime(dump_only=True, allow_none=True)
+    data_classification = fields.String(dump_only=True)
+    splittable = fields.Boolean(dump_only=True)
+    status = Function(lambda order: order.effective_status(utcnow()), dump_only=True,
+                      metadata={"type": "string", "enum": list(ORDER_STATUSES),
+                                "description": "effective: a published order past its "
+                                               "closing time is evaluating"})
+    bidding_open = Function(lambda order: order.bidding_open(utcnow()), dump_only=True,
+                            metadata={"type": "boolean"})
+    created_at = LocalDateTime(dump_only=True)
+    updated_at = LocalDateTime(dump_only=True)
+    published_at = LocalDateTime(dump_only=True, allow_none=True)
+
+
+class OrderSchema(OrderSummarySchema):
     """An order as its agency writes it and as signed-in users read it."""
 
     id = fields.Integer(dump_only=True)
@@ -149,12 +179,6 @@ class OrderSchema(Schema):
                                  "public by default): a field listed here is made public"},
     )
 
-    status = fields.Function(lambda order: order.effective_status(utcnow()), dump_only=True,
-                             metadata={"type": "string", "enum": list(ORDER_STATUSES),
-                                       "description": "effective: a published order past its "
-                                                      "closing time is evaluating"})
-    bidding_open = fields.Function(lambda order: order.bidding_open(utcnow()), dump_only=True,
-                                   metadata={"type": "boolean"})
     status_reason = fields.String(dump_only=True, allow_none=True)
     created_at = LocalDateTime(dump_only=True)
     updated_at = LocalDateTime(dump_only=True)
@@ -386,7 +410,7 @@ class DirectoryOrderSchema(Schema):
                           metadata={"description": "the award notice, once the order is awarded"})
 
 
-OrderPageSchema = page_schema(OrderSchema, "OrderPageSchema")
+OrderPageSchema = page_schema(OrderSummarySchema, "OrderPageSchema")
 QuestionPageSchema = page_schema(QuestionSchema, "QuestionPageSchema")
 DirectoryPageSchema = page_schema(DirectoryOrderSchema, "DirectoryPageSchema")
 AmendmentPageSchema = page_schema(AmendmentSchema, "AmendmentPageSchema")

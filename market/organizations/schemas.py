@@ -15,6 +15,7 @@ from marshmallow import (
 
 from market.api.fields import (
     Amount,
+    Function,
     LocalDateTime,
     Note,
     PageQuerySchema,
@@ -51,11 +52,11 @@ class Certification(fields.String):
 class ChangeRequestSchema(Schema):
     id = fields.Integer()
     vendor_id = fields.Integer()
-    vendor_name = fields.Function(lambda change: change.vendor.organization.name)
+    vendor_name = Function(lambda change: change.vendor.organization.name)
     status = fields.String(metadata={
         "description": "pending, approved, rejected, withdrawn (by the vendor) or superseded (the "
                        "vendor asked again while it was pending)"})
-    before = fields.Function(before_of, metadata={
+    before = Function(before_of, metadata={
         "type": "object", "description": "the approved values of the fields asked for: as they "
                                          "stand while pending, as they were when decided (or, "
                                          "withdrawn or superseded, when asked)"})
@@ -68,7 +69,7 @@ class ChangeRequestSchema(Schema):
     withdrawn_at = LocalDateTime(allow_none=True)
     superseded_at = LocalDateTime(allow_none=True)
     reason = fields.String(allow_none=True, metadata={"description": "the decision's reason"})
-    note = fields.Function(
+    note = Function(
         lambda change: note_for(change, actor=g.get("current_user")),
         allow_none=True,
         metadata={"type": "string", "description": "internal note (coordinators and admins only)"},
